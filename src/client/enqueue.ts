@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { NoQueueError, UnknownJobClassError } from '../errors/index.js';
+import { type JobDefinition, hooksFor } from '../jobs/define.js';
+import { performJob } from '../jobs/perform.js';
+import { assertJsonSafe, type JsonValue, roundTrip } from '../protocol/json.js';
+import { assertClassName, assertQueueName } from '../protocol/names.js';
+import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
+import type { ClientContext } from './context.js';
+
+export interface Enqueued {
+  queue: string;
+  /** The job id carried in the payload; undefined in strict mode. */
+  id: string | undefined;
+}
+
+/** A job definition or, as Resque allows for enqueue_to, a bare class name (no hooks then). */
+export type JobRef<A extends JsonValue[]> = JobDefinition<A> | string;
+
+/** How many items one RPUSH carries in a bulk enqueue (all still go in one round trip). */
+const BULK_PUSH_CHUNK = 1000;
+
+export function queueOf(job: JobRef<JsonValue[]>, explicit?: string): string {
+  const queue = explicit ?? (typeof job === 'string' ? undefined : job.queue);
+  if (queue === undefined) {
+    const name = typeof job === 'string' ? job : job.className;
+    throw new NoQueueError(`Jobs must be placed onto a queue. No queue could be inferred for class ${name}`);
+  }
+  assertQueueName(queue);
+  return queue;
+}
+
+function classNameOf(job: JobRef<JsonValue[]>): string {
+  const name = typeof job === 'string' ? job : job.className;
+  assertClassName(name);
+  return name;
+}
+
+function definitionOf(ctx: ClientContext, job: JobRef<JsonValue[]>): JobDefinition | undefined {
+  return typeof job === 'string' ? ctx.jobs.resolve(job) : job;
+}
+
+function newMetadata(ctx: ClientContext): EncodeMetadata | undefined {
+  if (ctx.config.strictPayloads) return undefined;
+  return { id: randomBytes(12).toString('hex'), enqueuedAt: Date.now() / 1000 };
+}
+
+/** Checks everything before any hook runs or anything reaches Redis. */
+function validated(job: JobRef<JsonValue[]>, queue: string | undefined, args: readonly unknown[]) {
+  const className = classNameOf(job);
+  const resolvedQueue = queueOf(job, queue);
+  assertJsonSafe(args as unknown[], 'args');
+  return { className, queue: resolvedQueue };
+}
+
+/** before_enqueue hooks: all run; any exact `false` vetoes. */
+async function allowedByHooks(definition: JobDefinition | undefined, args: JsonValue[]): Promise<boolean> {
+  let allowed = true;
+  for (const hook of hooksFor(definition, 'before_enqueue')) {
+    if ((await hook(...args)) === false) allowed = false;
+  }
+  return allowed;
+}
+
+async function runAfterEnqueue(definition: JobDefinition | undefined, args: JsonValue[]): Promise<void> {
+  for (const hook of hooksFor(definition, 'after_enqueue')) await hook(...args);
+}
+
+export async function enqueueOne(
+  ctx: ClientContext,
+  job: JobRef<JsonValue[]>,
+  queue: string | undefined,
+  args: JsonValue[],
+): Promise<Enqueued | null> {
+  const target = validated(job, queue, args);
+  const definition = definitionOf(ctx, job);
+  if (!(await allowedByHooks(definition, args))) return null;
+  const meta = newMetadata(ctx);
+  if (ctx.config.inline) {
+    await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
+  } else {
+    const payload = encodePayload(target.className, args, meta);
+    const results = await ctx.redis
+      .pipeline()
+      .sadd(ctx.keys.queues, target.queue)
+      .rpush(ctx.keys.queue(target.queue), payload)
+      .publish(ctx.keys.wakeChannel, target.queue)
+      .exec();
+    throwFirstError(results);
+  }
+  await runAfterEnqueue(definition, args);
+  return { queue: target.queue, id: meta?.id };
+}
+
+/**
+ * Enqueues many jobs of one class in a single round trip. before_enqueue hooks run per job (vetoed jobs are left out),
+ * after_enqueue hooks per job after the push. Returns what was enqueued, in order.
+ */
+export async function enqueueMany(
+  ctx: ClientContext,
+  job: JobRef<JsonValue[]>,
+  queue: string | undefined,
+  argsList: JsonValue[][],
+): Promise<Enqueued[]> {
+  if (!Array.isArray(argsList)) throw new TypeError('enqueueBulk expects an array of argument lists');
+  const target = validated(job, queue, []);
+  argsList.forEach((args, i) => {
+    if (!Array.isArray(args)) assertJsonSafe(undefined, `argsList[${i}]`);
+    assertJsonSafe(args, `argsList[${i}]`);
+  });
+  const definition = definitionOf(ctx, job);
+  const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined }> = [];
+  for (const args of argsList) {
+    if (await allowedByHooks(definition, args)) accepted.push({ args, meta: newMetadata(ctx) });
+  }
+  if (accepted.length === 0) return [];
+  if (ctx.config.inline) {
+    for (const { args, meta } of accepted) {
+      await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
+    }
+  } else {
+    const pipeline = ctx.redis.pipeline().sadd(ctx.keys.queues, target.queue);
+    for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
+      const chunk = accepted.slice(i, i + BULK_PUSH_CHUNK).map((a) => encodePayload(target.className, a.args, a.meta));
+      pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
+    }
+    throwFirstError(await pipeline.publish(ctx.keys.wakeChannel, target.queue).exec());
+  }
+  for (const { args } of accepted) await runAfterEnqueue(definition, args);
+  return accepted.map(({ meta }) => ({ queue: target.queue, id: meta?.id }));
+}
+
+/** Resque.inline: perform now, with arguments round-tripped through JSON so the job sees what a worker would. */
+async function performInline(
+  ctx: ClientContext,
+  definition: JobDefinition | undefined,
+  className: string,
+  queue: string,
+  args: JsonValue[],
+  id: string | undefined,
+): Promise<void> {
+  const resolved = definition ?? ctx.jobs.resolve(className);
+  if (!resolved) throw new UnknownJobClassError(className);
+  const decodedArgs = roundTrip(args);
+  const controller = new AbortController();
+  await performJob(
+    resolved,
+    {
+      id,
+      queue,
+      className,
+      attempt: 1,
+      signal: controller.signal,
+      workerId: 'inline',
+      payload: { class: className, args: decodedArgs },
+    },
+    decodedArgs,
+  );
+}
+
+export function throwFirstError(results: Array<[Error | null, unknown]> | null): void {
+  if (!results) throw new Error('Redis pipeline was discarded');
+  for (const [error] of results) if (error) throw error;
+}

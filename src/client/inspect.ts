@@ -1,0 +1,58 @@
+import { decodePayload, type JobPayload } from '../protocol/payload.js';
+import { assertQueueName } from '../protocol/names.js';
+import type { ClientContext } from './context.js';
+import { throwFirstError } from './enqueue.js';
+
+/** One item of a queue as stored: its raw bytes, and the decoded job or why it could not be decoded. */
+export interface QueuedJob {
+  /** Position from the head of the queue when read. */
+  index: number;
+  raw: string;
+  payload: JobPayload | undefined;
+  malformed: string | undefined;
+}
+
+export function toQueuedJob(raw: string, index: number): QueuedJob {
+  try {
+    return { index, raw, payload: decodePayload(raw), malformed: undefined };
+  } catch (error) {
+    return { index, raw, payload: undefined, malformed: (error as Error).message };
+  }
+}
+
+export async function queueSize(ctx: ClientContext, queue: string): Promise<number> {
+  return ctx.redis.llen(ctx.keys.queue(queue));
+}
+
+/** Resque.peek / list_range: `count` items from `start` (LRANGE, O(start + count)). */
+export async function peekQueue(ctx: ClientContext, queue: string, start = 0, count = 1): Promise<QueuedJob[]> {
+  if (!Number.isInteger(start) || !Number.isInteger(count) || count < 1) {
+    throw new RangeError(`peek expects integer start and count >= 1, got start=${start} count=${count}`);
+  }
+  const items = await ctx.redis.lrange(ctx.keys.queue(queue), start, start + count - 1);
+  const first = start < 0 ? (await ctx.redis.llen(ctx.keys.queue(queue))) + start : start;
+  return items.map((raw, i) => toQueuedJob(raw, first + i));
+}
+
+export async function listQueues(ctx: ClientContext): Promise<string[]> {
+  return (await ctx.redis.smembers(ctx.keys.queues)).sort();
+}
+
+export async function queueSizes(ctx: ClientContext): Promise<Record<string, number>> {
+  const names = await listQueues(ctx);
+  if (names.length === 0) return {};
+  const pipeline = ctx.redis.pipeline();
+  for (const name of names) pipeline.llen(ctx.keys.queue(name));
+  const results = await pipeline.exec();
+  throwFirstError(results);
+  return Object.fromEntries(names.map((name, i) => [name, Number(results![i]![1])]));
+}
+
+export async function removeQueue(ctx: ClientContext, queue: string): Promise<void> {
+  throwFirstError(await ctx.redis.pipeline().srem(ctx.keys.queues, queue).del(ctx.keys.queue(queue)).exec());
+}
+
+export async function watchQueue(ctx: ClientContext, queue: string): Promise<void> {
+  assertQueueName(queue);
+  await ctx.redis.sadd(ctx.keys.queues, queue);
+}

@@ -1,0 +1,122 @@
+import { Redis } from 'ioredis';
+import type { ResqueOptions } from '../config/options.js';
+import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
+import type { JobDefinition } from '../jobs/define.js';
+import { type AnyJob, JobRegistry } from '../jobs/registry.js';
+import type { JsonValue } from '../protocol/json.js';
+import { Keys } from '../protocol/keys.js';
+import { asConnectionError, openRedis } from '../redis/connection.js';
+import type { ClientContext } from './context.js';
+import { dequeueJobs } from './dequeue.js';
+import { type Enqueued, enqueueMany, enqueueOne, type JobRef } from './enqueue.js';
+import { resqueInfo, type ResqueInfo } from './info.js';
+import { listQueues, peekQueue, type QueuedJob, queueSize, queueSizes, removeQueue, watchQueue } from './inspect.js';
+
+export interface ClientOptions extends ResqueOptions {
+  /** Job definitions known to this client: needed to run string-named jobs inline and for their hooks. */
+  jobs?: Iterable<AnyJob>;
+}
+
+/**
+ * Resque's queue API: enqueue, dequeue, inspect. One connection; every method fails with a RedisConnectionError
+ * (never hangs) when Redis cannot be reached.
+ */
+export class Resque {
+  readonly config: ResolvedConfig;
+  readonly keys: Keys;
+  readonly redis: Redis;
+  private readonly ctx: ClientContext;
+  private readonly ownsConnection: boolean;
+
+  constructor(options: ClientOptions = {}) {
+    const { jobs, ...rest } = options;
+    this.config = resolveConfig(rest);
+    this.keys = new Keys(this.config.namespace);
+    this.ownsConnection = !(this.config.redis instanceof Redis);
+    this.redis = openRedis(this.config, 'client');
+    this.redis.on('error', () => {
+      // Reported through the failing command as a RedisConnectionError; an unhandled 'error' event would crash.
+    });
+    this.ctx = { redis: this.redis, keys: this.keys, config: this.config, jobs: new JobRegistry(jobs) };
+  }
+
+  /** Pushes a job onto its class's default queue. Returns null when a before_enqueue hook vetoed it. */
+  enqueue<A extends JsonValue[]>(job: JobDefinition<A>, ...args: A): Promise<Enqueued | null> {
+    return this.guard(() => enqueueOne(this.ctx, job as JobRef<JsonValue[]>, undefined, args));
+  }
+
+  /** Pushes a job onto `queue`; `job` may be a bare class name, as Resque.enqueue_to allows. */
+  enqueueTo<A extends JsonValue[]>(queue: string, job: JobRef<A>, ...args: A): Promise<Enqueued | null> {
+    return this.guard(() => enqueueOne(this.ctx, job as JobRef<JsonValue[]>, queue, args));
+  }
+
+  /** Many jobs of one class in one round trip; `queue` defaults to the class's queue. */
+  enqueueBulk<A extends JsonValue[]>(job: JobRef<A>, argsList: A[], options: { queue?: string } = {}): Promise<Enqueued[]> {
+    return this.guard(() => enqueueMany(this.ctx, job as JobRef<JsonValue[]>, options.queue, argsList));
+  }
+
+  /**
+   * Resque.dequeue: with no `args`, removes every queued job of the class; with `args`, only those with equal
+   * arguments. Returns the number removed, or null when a before_dequeue hook vetoed.
+   */
+  dequeue<A extends JsonValue[]>(job: JobRef<A>, ...args: A | []): Promise<number | null> {
+    return this.guard(() =>
+      dequeueJobs(this.ctx, job as JobRef<JsonValue[]>, args.length > 0 ? (args as JsonValue[]) : undefined),
+    );
+  }
+
+  /** Like dequeue, on an explicit queue. */
+  dequeueFrom<A extends JsonValue[]>(queue: string, job: JobRef<A>, ...args: A | []): Promise<number | null> {
+    return this.guard(() =>
+      dequeueJobs(this.ctx, job as JobRef<JsonValue[]>, args.length > 0 ? (args as JsonValue[]) : undefined, queue),
+    );
+  }
+
+  size(queue: string): Promise<number> {
+    return this.guard(() => queueSize(this.ctx, queue));
+  }
+
+  /** `count` jobs from position `start` (0 = next to run), decoded, malformed ones flagged rather than thrown. */
+  peek(queue: string, start = 0, count = 1): Promise<QueuedJob[]> {
+    return this.guard(() => peekQueue(this.ctx, queue, start, count));
+  }
+
+  /** Names in the `queues` set, sorted. */
+  queues(): Promise<string[]> {
+    return this.guard(() => listQueues(this.ctx));
+  }
+
+  queueSizes(): Promise<Record<string, number>> {
+    return this.guard(() => queueSizes(this.ctx));
+  }
+
+  removeQueue(queue: string): Promise<void> {
+    return this.guard(() => removeQueue(this.ctx, queue));
+  }
+
+  watchQueue(queue: string): Promise<void> {
+    return this.guard(() => watchQueue(this.ctx, queue));
+  }
+
+  info(): Promise<ResqueInfo> {
+    return this.guard(() => resqueInfo(this.ctx));
+  }
+
+  /** Closes the connection if this client opened it. */
+  async close(): Promise<void> {
+    if (!this.ownsConnection) return;
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw asConnectionError(error, this.config.redis);
+    }
+  }
+}

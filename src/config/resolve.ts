@@ -1,0 +1,166 @@
+import { hostname } from 'node:os';
+import { ConfigError } from '../errors/index.js';
+import { VERSION } from '../version.js';
+import {
+  DEFAULT_REDIS_URL,
+  DEFAULTS,
+  type FailureBackendName,
+  type LogLevel,
+  type OnTermTimeout,
+  type RedisTarget,
+  type ResqueOptions,
+} from './options.js';
+
+export interface ResolvedConfig {
+  readonly redis: RedisTarget;
+  /** True when neither options nor REDIS_URL named a Redis (the CLI may then start a private one). */
+  readonly redisIsDefault: boolean;
+  readonly namespace: string;
+  readonly strictPayloads: boolean;
+  readonly inline: boolean;
+  readonly connectTimeoutMs: number;
+  readonly commandRetries: number;
+  readonly failureBackend: FailureBackendName;
+  readonly release: string;
+  readonly queues: readonly string[];
+  readonly intervalMs: number;
+  readonly concurrency: number;
+  readonly heartbeatIntervalMs: number;
+  readonly deadWorkerAfterMs: number;
+  readonly reaperIntervalMs: number;
+  readonly maxReturns: number;
+  readonly termTimeoutMs: number;
+  readonly preShutdownTimeoutMs: number;
+  readonly gracefulTerm: boolean;
+  readonly onTermTimeout: OnTermTimeout;
+  readonly logLevel: LogLevel;
+  readonly pidFile: string | undefined;
+  readonly hostname: string;
+  readonly proclinePrefix: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Merges DEFAULTS, then the environment, then `options`; validates; returns a new frozen object. */
+export function resolveConfig(options: ResqueOptions = {}, env: Env = process.env): ResolvedConfig {
+  const fromEnv = readEnv(env);
+  const merged = { ...DEFAULTS, ...stripUndefined(fromEnv), ...stripUndefined(options) };
+  const redis = options.redis ?? fromEnv.redis;
+  const config: ResolvedConfig = {
+    ...merged,
+    redis: redis ?? DEFAULT_REDIS_URL,
+    redisIsDefault: redis === undefined,
+    release: merged.release ?? VERSION,
+    queues: Object.freeze([...merged.queues]),
+    hostname: merged.hostname || hostname(),
+    pidFile: merged.pidFile,
+  };
+  validate(config);
+  return Object.freeze(config);
+}
+
+function readEnv(env: Env): ResqueOptions {
+  const queues = env['QUEUES'] ?? env['QUEUE'];
+  return {
+    redis: env['REDIS_URL'] || undefined,
+    namespace: env['RESQUE_NAMESPACE'] || undefined,
+    strictPayloads: envFlag(env['RESQUE_STRICT_PAYLOADS']),
+    failureBackend: (env['FAILURE_BACKEND'] || undefined) as FailureBackendName | undefined,
+    release: env['RESQUE_RELEASE'] || undefined,
+    queues: queues ? splitList(queues) : undefined,
+    intervalMs: seconds('INTERVAL', env['INTERVAL']),
+    concurrency: integer('CONCURRENCY', env['CONCURRENCY']),
+    termTimeoutMs: seconds('RESQUE_TERM_TIMEOUT', env['RESQUE_TERM_TIMEOUT']),
+    preShutdownTimeoutMs: seconds('RESQUE_PRE_SHUTDOWN_TIMEOUT', env['RESQUE_PRE_SHUTDOWN_TIMEOUT']),
+    gracefulTerm: envFlag(env['GRACEFUL_TERM']),
+    logLevel: env['VVERBOSE'] ? 'debug' : env['VERBOSE'] || env['LOGGING'] ? 'info' : undefined,
+    pidFile: env['PIDFILE'] || undefined,
+    proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
+  };
+}
+
+/** Comma list as Ruby reads QUEUES: entries trimmed, empties dropped. */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+function envFlag(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  return /^(1|t|true|y|yes|on)$/i.test(value.trim());
+}
+
+function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new ConfigError(name, `expected seconds >= 0, got ${JSON.stringify(value)}`);
+  return Math.round(parsed * 1000);
+}
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+
+function validate(config: ResolvedConfig): void {
+  if (!/^[^\s]+$/.test(config.namespace)) throw new ConfigError('namespace', 'must be a non-empty string without spaces');
+  if (config.namespace.endsWith(':')) throw new ConfigError('namespace', 'must not end with ":" (the separator is added)');
+  checkTarget(config.redis);
+  for (const key of [
+    'connectTimeoutMs',
+    'intervalMs',
+    'heartbeatIntervalMs',
+    'deadWorkerAfterMs',
+    'reaperIntervalMs',
+    'termTimeoutMs',
+    'preShutdownTimeoutMs',
+    'commandRetries',
+    'maxReturns',
+  ] as const) {
+    const value = config[key];
+    if (!Number.isFinite(value) || value < 0) throw new ConfigError(key, `expected a number >= 0, got ${String(value)}`);
+  }
+  if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
+    throw new ConfigError('concurrency', `expected an integer >= 1, got ${String(config.concurrency)}`);
+  }
+  if (config.heartbeatIntervalMs === 0) throw new ConfigError('heartbeatIntervalMs', 'must be > 0');
+  if (config.deadWorkerAfterMs <= config.heartbeatIntervalMs) {
+    throw new ConfigError('deadWorkerAfterMs', 'must be longer than heartbeatIntervalMs, or live workers would be reaped');
+  }
+  if (config.failureBackend !== 'redis' && config.failureBackend !== 'redis_multi_queue') {
+    throw new ConfigError('failureBackend', `expected "redis" or "redis_multi_queue", got ${JSON.stringify(config.failureBackend)}`);
+  }
+  if (config.onTermTimeout !== 'requeue' && config.onTermTimeout !== 'fail') {
+    throw new ConfigError('onTermTimeout', `expected "requeue" or "fail", got ${JSON.stringify(config.onTermTimeout)}`);
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
+  }
+  if (!Array.isArray(config.queues) || config.queues.some((q) => typeof q !== 'string' || q.trim() === '')) {
+    throw new ConfigError('queues', 'expected a list of non-empty queue names or patterns');
+  }
+}
+
+function checkTarget(target: RedisTarget): void {
+  if (typeof target !== 'string') return;
+  if (target.startsWith('/')) return;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new ConfigError('redis', `not a URL or socket path: ${JSON.stringify(target)}`);
+  }
+  if (!['redis:', 'rediss:', 'unix:'].includes(url.protocol)) {
+    throw new ConfigError('redis', `unsupported scheme ${url.protocol} (use redis://, rediss:// or unix://)`);
+  }
+}

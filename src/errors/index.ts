@@ -1,0 +1,142 @@
+/**
+ * Named errors with stable `code`s. Callers switch on `code` (or `instanceof`), never on message text.
+ */
+export type ResqueErrorCode =
+  | 'CONFIG_INVALID'
+  | 'INVALID_ARGUMENTS'
+  | 'INVALID_QUEUE_NAME'
+  | 'INVALID_CLASS_NAME'
+  | 'NO_QUEUE'
+  | 'REDIS_CONNECTION'
+  | 'MALFORMED_PAYLOAD'
+  | 'UNKNOWN_JOB_CLASS'
+  | 'DONT_PERFORM'
+  | 'DIRTY_EXIT'
+  | 'JOB_TIMEOUT'
+  | 'TERM'
+  | 'REDIS_NOT_INSTALLED';
+
+export class ResqueError extends Error {
+  readonly code: ResqueErrorCode;
+
+  constructor(code: ResqueErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option or environment variable has a value we cannot use; `option` names it. */
+export class ConfigError extends ResqueError {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super('CONFIG_INVALID', `Invalid option "${option}": ${message}`);
+  }
+}
+
+/** Job arguments that JSON cannot carry exactly; `path` points at the offending value, e.g. `args[1].when`. */
+export class InvalidArgumentsError extends ResqueError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super('INVALID_ARGUMENTS', `Job argument ${path} ${reason}`);
+  }
+}
+
+export class InvalidQueueNameError extends ResqueError {
+  constructor(
+    readonly queue: unknown,
+    reason: string,
+  ) {
+    super('INVALID_QUEUE_NAME', `Invalid queue name ${JSON.stringify(String(queue))}: ${reason}`);
+  }
+}
+
+export class InvalidClassNameError extends ResqueError {
+  constructor(
+    readonly className: unknown,
+    reason: string,
+  ) {
+    super('INVALID_CLASS_NAME', `Invalid job class name ${JSON.stringify(String(className))}: ${reason}`);
+  }
+}
+
+/** Resque's NoQueueError: a job without a queue was enqueued with `enqueue` rather than `enqueueTo`. */
+export class NoQueueError extends ResqueError {
+  constructor(message: string) {
+    super('NO_QUEUE', message);
+  }
+}
+
+export class RedisConnectionError extends ResqueError {
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('REDIS_CONNECTION', `Cannot reach Redis at ${target}: ${why}`, { cause });
+  }
+}
+
+/** A queue item that is not a Resque job: not JSON, not an object, no class, args not an array. */
+export class MalformedPayloadError extends ResqueError {
+  constructor(
+    reason: string,
+    readonly raw: string,
+  ) {
+    super('MALFORMED_PAYLOAD', `Malformed job payload: ${reason}: ${truncate(raw, 200)}`);
+  }
+}
+
+export class UnknownJobClassError extends ResqueError {
+  constructor(readonly className: string) {
+    super('UNKNOWN_JOB_CLASS', `uninitialized constant ${className} (no job class "${className}" is registered)`);
+  }
+}
+
+/** Thrown by a before_perform hook to skip the job quietly (Resque::Job::DontPerform). */
+export class DontPerform extends ResqueError {
+  constructor(message = 'DontPerform') {
+    super('DONT_PERFORM', message);
+  }
+}
+
+/** A job whose process went away under it; `exception` is the name written to the failure record. */
+export class DirtyExit extends ResqueError {
+  constructor(
+    message: string,
+    readonly exception = 'Resque::DirtyExit',
+  ) {
+    super('DIRTY_EXIT', message);
+  }
+}
+
+export class JobTimeoutError extends ResqueError {
+  constructor(readonly timeoutMs: number) {
+    super('JOB_TIMEOUT', `Job exceeded its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/** Raised inside a running job's signal when the worker is told to terminate (Resque::TermException). */
+export class TermException extends ResqueError {
+  constructor(signal: string) {
+    super('TERM', `Worker received ${signal}`);
+  }
+}
+
+export class RedisNotInstalledError extends ResqueError {
+  constructor() {
+    super(
+      'REDIS_NOT_INSTALLED',
+      'redis-server is not installed and no Redis is configured. Install it with `sudo apt-get install -y redis-server` ' +
+        '(Debian/Ubuntu) or `brew install redis` (macOS), or point REDIS_URL at a running Redis.',
+    );
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,88 @@
+import { assertClassName, assertQueueName } from '../protocol/names.js';
+import type { JsonValue } from '../protocol/json.js';
+import type { JobPayload } from '../protocol/payload.js';
+
+/** What a running job knows about itself. */
+export interface JobContext {
+  /** resque-ts job id; undefined for jobs pushed by Ruby or in strict mode. */
+  readonly id: string | undefined;
+  readonly queue: string;
+  readonly className: string;
+  /** 1 for the first run; +1 each time the job was returned to its queue after its worker died. */
+  readonly attempt: number;
+  /** Fires when the job must stop: shutdown (TERM/INT), USR1, or its timeout. */
+  readonly signal: AbortSignal;
+  /** Id of the worker slot running the job (`host:pid:queues`). */
+  readonly workerId: string;
+  /** The decoded queue item, extra fields included. */
+  readonly payload: JobPayload;
+}
+
+type Result = unknown;
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Resque's job hooks, named as in Ruby (`before_perform`, `before_perform_audit`, …). Every hook whose name starts
+ * with a prefix runs, in alphabetical order of name (resque-protocol.md §4.1).
+ */
+export type JobHooks<A extends JsonValue[]> = {
+  /** Returning exactly `false` vetoes the enqueue (all before hooks still run). */
+  [name: `before_enqueue${string}`]: (...args: A) => Awaitable<Result>;
+} & { [name: `after_enqueue${string}`]: (...args: A) => Awaitable<Result> } & {
+  /** Returning exactly `false` vetoes the dequeue. */
+  [name: `before_dequeue${string}`]: (...args: A) => Awaitable<Result>;
+} & { [name: `after_dequeue${string}`]: (...args: A) => Awaitable<Result> } & {
+  /** Throw `DontPerform` to skip the job quietly. */
+  [name: `before_perform${string}`]: (...args: A) => Awaitable<Result>;
+} & {
+  /** Call `next()` to run the inner hooks and the job; not calling it skips the job. The first name is outermost. */
+  [name: `around_perform${string}`]: (next: () => Promise<void>, ...args: A) => Awaitable<Result>;
+} & { [name: `after_perform${string}`]: (...args: A) => Awaitable<Result> } & {
+  [name: `on_failure${string}`]: (error: Error, ...args: A) => Awaitable<Result>;
+};
+
+export type HookPrefix =
+  | 'before_enqueue'
+  | 'after_enqueue'
+  | 'before_dequeue'
+  | 'after_dequeue'
+  | 'before_perform'
+  | 'around_perform'
+  | 'after_perform'
+  | 'on_failure';
+
+export interface JobSpec<A extends JsonValue[]> {
+  /** The class name on the wire (`"Archive"`, `"App::Jobs::Export"`): what Ruby's `constantize` would look up. */
+  className: string;
+  /** Default queue (Ruby's `@queue`); without one, use `enqueueTo`. */
+  queue?: string;
+  perform: (ctx: JobContext, ...args: A) => Awaitable<Result>;
+  hooks?: Partial<JobHooks<A>>;
+  /** Per-class timeout for supervised workers; overrides the worker default. */
+  timeoutMs?: number;
+}
+
+export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
+  readonly hooks: Partial<JobHooks<A>>;
+}
+
+/** Declares a job. The argument types of `perform` (after the context) are what `enqueue` accepts. */
+export function defineJob<A extends JsonValue[]>(spec: JobSpec<A>): JobDefinition<A> {
+  assertClassName(spec.className);
+  if (spec.queue !== undefined) assertQueueName(spec.queue);
+  if (typeof spec.perform !== 'function') throw new TypeError(`Job ${spec.className}: perform must be a function`);
+  return Object.freeze({ ...spec, hooks: Object.freeze({ ...(spec.hooks ?? {}) }) });
+}
+
+/** Hook functions of one kind, in Ruby's order (names sorted as plain strings). */
+export function hooksFor(
+  definition: JobDefinition | undefined,
+  prefix: HookPrefix,
+): Array<(...args: unknown[]) => Awaitable<Result>> {
+  if (!definition) return [];
+  return Object.keys(definition.hooks)
+    .filter((name) => name.startsWith(prefix))
+    .sort()
+    .map((name) => (definition.hooks as Record<string, (...args: unknown[]) => Awaitable<Result>>)[name]!)
+    .filter((hook) => typeof hook === 'function');
+}

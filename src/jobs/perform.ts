@@ -1,0 +1,56 @@
+import { DontPerform } from '../errors/index.js';
+import type { JsonValue } from '../protocol/json.js';
+import { type JobContext, type JobDefinition, hooksFor } from './define.js';
+
+export type PerformOutcome = 'performed' | 'skipped';
+
+/**
+ * Runs one job the way Resque's Job#perform does: before hooks → around chain → perform → after hooks.
+ * DontPerform from a before hook skips quietly. Any other error runs the on_failure hooks once and is rethrown;
+ * if an on_failure hook itself throws, a combined error replaces the original, as in Ruby.
+ */
+export async function performJob(
+  definition: JobDefinition,
+  context: JobContext,
+  args: JsonValue[],
+): Promise<PerformOutcome> {
+  try {
+    for (const hook of hooksFor(definition, 'before_perform')) await hook(...args);
+  } catch (error) {
+    if (error instanceof DontPerform) return 'skipped';
+    throw await failed(definition, error, args);
+  }
+  try {
+    let performed = false;
+    const chain = hooksFor(definition, 'around_perform').reduceRight<() => Promise<void>>(
+      (next, hook) => async () => {
+        await hook(next, ...args);
+      },
+      async () => {
+        await definition.perform(context, ...args);
+        performed = true;
+      },
+    );
+    await chain();
+    for (const hook of hooksFor(definition, 'after_perform')) await hook(...args);
+    return performed ? 'performed' : 'skipped';
+  } catch (error) {
+    throw await failed(definition, error, args);
+  }
+}
+
+/** Runs the on_failure hooks for an error raised outside performJob (timeouts, dirty exits, reaped jobs). */
+export async function runFailureHooks(definition: JobDefinition | undefined, error: Error, args: JsonValue[]): Promise<Error> {
+  return failed(definition, error, args);
+}
+
+async function failed(definition: JobDefinition | undefined, raised: unknown, args: JsonValue[]): Promise<Error> {
+  const error = raised instanceof Error ? raised : new Error(String(raised));
+  try {
+    for (const hook of hooksFor(definition, 'on_failure')) await hook(error, ...args);
+    return error;
+  } catch (hookError) {
+    const message = hookError instanceof Error ? hookError.message : String(hookError);
+    return new Error(`${message}: while trying to handle ${error.name}: ${error.message}`, { cause: error });
+  }
+}

@@ -1,0 +1,62 @@
+import { MalformedPayloadError } from '../errors/index.js';
+import type { JsonObject, JsonValue } from './json.js';
+
+/** A decoded queue item. `class` and `args` are Resque's; the rest is optional metadata other clients may add. */
+export interface JobPayload {
+  class: string;
+  args: JsonValue[];
+  /** resque-ts job id (absent in strict mode and in jobs pushed by Ruby). */
+  id?: string;
+  /** Epoch seconds (fractional) when the job was enqueued, for latency figures. */
+  enqueued_at?: number;
+  /** Times the reaper returned this job to its queue after its worker died. */
+  returns?: number;
+  [extra: string]: JsonValue | undefined;
+}
+
+export interface EncodeMetadata {
+  id: string;
+  enqueuedAt: number;
+}
+
+/**
+ * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"` and `"enqueued_at"`.
+ * `args` must already be checked with assertJsonSafe.
+ */
+export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
+  const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
+  if (!meta) return `${head}}`;
+  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}}`;
+}
+
+/** Decodes a queue item, throwing MalformedPayloadError with the reason when it is not a Resque job. */
+export function decodePayload(raw: string): JobPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new MalformedPayloadError(`not JSON (${(error as Error).message})`, raw);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MalformedPayloadError(`expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`, raw);
+  }
+  const object = value as JsonObject;
+  if (typeof object['class'] !== 'string' || object['class'] === '') {
+    throw new MalformedPayloadError('"class" is missing or not a string', raw);
+  }
+  if (!Array.isArray(object['args'])) throw new MalformedPayloadError('"args" is missing or not an array', raw);
+  return object as unknown as JobPayload;
+}
+
+/** Ruby's exact-match form (used by dequeue with args and by retry): `{"class","args"}` and nothing else. */
+export function cleanPayload(payload: Pick<JobPayload, 'class' | 'args'>): string {
+  return encodePayload(payload.class, payload.args);
+}
+
+/** Adds or replaces a top-level numeric field of an encoded JSON object without re-encoding the rest (keeps Ruby's bytes). */
+export function withNumberField(raw: string, field: string, value: number): string {
+  const pattern = new RegExp(`,"${field}":-?\\d+(?=[,}])`);
+  if (pattern.test(raw)) return raw.replace(pattern, `,"${field}":${value}`);
+  const end = raw.lastIndexOf('}');
+  return `${raw.slice(0, end)},"${field}":${value}${raw.slice(end)}`;
+}

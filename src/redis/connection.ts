@@ -1,0 +1,72 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { RedisConnectionError } from '../errors/index.js';
+import type { RedisTarget } from '../config/options.js';
+
+export type ConnectionRole = 'client' | 'worker' | 'subscriber';
+
+export interface ConnectionSettings {
+  redis: RedisTarget;
+  connectTimeoutMs: number;
+  commandRetries: number;
+}
+
+/**
+ * Opens an ioredis connection. Clients fail a command after `commandRetries` reconnect attempts with a clear
+ * RedisConnectionError; workers and subscribers retry forever with capped backoff (they must outlive a Redis restart).
+ */
+export function openRedis(settings: ConnectionSettings, role: ConnectionRole): Redis {
+  const patient = role !== 'client';
+  const options: RedisOptions = {
+    connectTimeout: settings.connectTimeoutMs,
+    maxRetriesPerRequest: patient ? null : settings.commandRetries,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+  };
+  const target = settings.redis;
+  if (target instanceof Redis) return role === 'client' ? target : target.duplicate(patientOverrides(patient));
+  if (typeof target === 'string') {
+    if (target.startsWith('/')) return new Redis({ ...options, path: target });
+    if (target.startsWith('unix://')) {
+      const url = new URL(target);
+      const db = url.searchParams.get('db');
+      return new Redis({ ...options, path: url.pathname, ...(db ? { db: Number(db) } : {}) });
+    }
+    return new Redis(target, options);
+  }
+  return new Redis({ ...options, ...target, ...patientOverrides(patient) });
+}
+
+function patientOverrides(patient: boolean): RedisOptions {
+  return patient ? { maxRetriesPerRequest: null } : {};
+}
+
+/** A printable name for the target, without its password. */
+export function describeTarget(target: RedisTarget): string {
+  if (target instanceof Redis) return `${target.options.host ?? ''}:${target.options.port ?? ''}`;
+  if (typeof target === 'string') {
+    if (target.startsWith('/')) return target;
+    try {
+      const url = new URL(target);
+      url.password = '';
+      url.username = '';
+      return url.toString().replace(/\/$/, '');
+    } catch {
+      return target;
+    }
+  }
+  return target.path ?? `${target.host ?? '127.0.0.1'}:${target.port ?? 6379}`;
+}
+
+const CONNECTION_FAILURES = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENOENT|Connection is closed|max retries|MaxRetriesPerRequest|Stream isn't writeable|connect/i;
+
+/** Turns ioredis's connection failures into RedisConnectionError; leaves command errors alone. */
+export function asConnectionError(error: unknown, target: RedisTarget): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error instanceof RedisConnectionError) return error;
+  if (error.name === 'ReplyError') return error;
+  if (CONNECTION_FAILURES.test(`${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`)) {
+    return new RedisConnectionError(describeTarget(target), error);
+  }
+  return error;
+}
