@@ -39,11 +39,18 @@ async function runCommand(command: Command, argv: string[], io: CommandIO): Prom
     return EXIT.ok;
   }
   try {
-    const parsed = parseArgs({ args: argv, options: command.options ?? {}, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: argv,
+      options: command.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    });
     return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] }, io);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`resque ${command.name}: ${(error as Error).message}\nUsage: resque ${command.name} ${command.usage}\n`);
+      io.stderr.write(
+        `resque ${command.name}: ${(error as Error).message}\nUsage: resque ${command.name} ${command.usage}\n`,
+      );
       return EXIT.usage;
     }
     if (error instanceof RedisConnectionError) {
@@ -52,7 +59,9 @@ async function runCommand(command: Command, argv: string[], io: CommandIO): Prom
     }
     if (error instanceof ResqueError) {
       io.stderr.write(`resque ${command.name}: ${error.message}\n`);
-      return error.code === 'INVALID_ARGUMENTS' || error.code.startsWith('INVALID_') || error.code === 'CONFIG_INVALID'
+      return error.code === 'INVALID_ARGUMENTS' ||
+        error.code.startsWith('INVALID_') ||
+        error.code === 'CONFIG_INVALID'
         ? EXIT.usage
         : EXIT.failure;
     }
@@ -66,7 +75,9 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`resque: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `resque: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = EXIT.failure;
   },
 );

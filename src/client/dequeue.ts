@@ -30,7 +30,8 @@ export async function dequeueJobs(
   const definition = typeof job === 'string' ? ctx.jobs.resolve(job) : job;
   const hookArgs = args ?? [];
   let allowed = true;
-  for (const hook of hooksFor(definition, 'before_dequeue')) if ((await hook(...hookArgs)) === false) allowed = false;
+  for (const hook of hooksFor(definition, 'before_dequeue'))
+    if ((await hook(...hookArgs)) === false) allowed = false;
   if (!allowed) return null;
   const wanted = args ? canonical(args) : undefined;
   const removed = await removeMatching(ctx, ctx.keys.queue(target), (raw) => {
@@ -67,7 +68,12 @@ export async function removeMatching(
     let chunkRemoved = 0;
     let missed = 0;
     if (pairs.length > 0) {
-      [chunkRemoved, missed] = await runScript<[number, number]>(ctx.redis, 'remove_at', [listKey], [tombstone, ...pairs]);
+      [chunkRemoved, missed] = await runScript<[number, number]>(
+        ctx.redis,
+        'remove_at',
+        [listKey],
+        [tombstone, ...pairs],
+      );
     }
     removed += chunkRemoved;
     if (missed > 0 && rescans < MAX_RESCANS) {

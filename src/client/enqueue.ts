@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NoQueueError, UnknownJobClassError } from '../errors/index.js';
-import { type JobDefinition, hooksFor } from '../jobs/define.js';
+import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
 import { assertJsonSafe, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
@@ -120,7 +120,9 @@ export async function enqueueMany(
   } else {
     const pipeline = ctx.redis.pipeline().sadd(ctx.keys.queues, target.queue);
     for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
-      const chunk = accepted.slice(i, i + BULK_PUSH_CHUNK).map((a) => encodePayload(target.className, a.args, a.meta));
+      const chunk = accepted
+        .slice(i, i + BULK_PUSH_CHUNK)
+        .map((a) => encodePayload(target.className, a.args, a.meta));
       pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
     }
     throwFirstError(await pipeline.publish(ctx.keys.wakeChannel, target.queue).exec());

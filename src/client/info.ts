@@ -21,7 +21,8 @@ export async function resqueInfo(ctx: ClientContext): Promise<ResqueInfo> {
     ctx.redis.smembers(ctx.keys.workers),
     ctx.redis.llen(ctx.keys.failed),
   ]);
-  const statuses = workerIds.length > 0 ? await ctx.redis.mget(workerIds.map((id) => ctx.keys.worker(id))) : [];
+  const statuses =
+    workerIds.length > 0 ? await ctx.redis.mget(workerIds.map((id) => ctx.keys.worker(id))) : [];
   return {
     pending: Object.values(sizes).reduce((sum, n) => sum + n, 0),
     processed: Number(processed ?? 0),
@@ -29,7 +30,10 @@ export async function resqueInfo(ctx: ClientContext): Promise<ResqueInfo> {
     workers: workerIds.length,
     working: statuses.filter((status) => status !== null && status !== '').length,
     failed,
-    servers: [`redis://${describeTarget(ctx.config.redis).replace(/^rediss?:\/\//, '')}/${ctx.config.namespace}`],
-    environment: process.env['RAILS_ENV'] ?? process.env['RACK_ENV'] ?? process.env['NODE_ENV'] ?? 'development',
+    servers: [
+      `redis://${describeTarget(ctx.config.redis).replace(/^rediss?:\/\//, '')}/${ctx.config.namespace}`,
+    ],
+    environment:
+      process.env['RAILS_ENV'] ?? process.env['RACK_ENV'] ?? process.env['NODE_ENV'] ?? 'development',
   };
 }

@@ -1,5 +1,5 @@
-import { decodePayload, type JobPayload } from '../protocol/payload.js';
 import { assertQueueName } from '../protocol/names.js';
+import { decodePayload, type JobPayload } from '../protocol/payload.js';
 import type { ClientContext } from './context.js';
 import { throwFirstError } from './enqueue.js';
 
@@ -25,7 +25,12 @@ export async function queueSize(ctx: ClientContext, queue: string): Promise<numb
 }
 
 /** Resque.peek / list_range: `count` items from `start` (LRANGE, O(start + count)). */
-export async function peekQueue(ctx: ClientContext, queue: string, start = 0, count = 1): Promise<QueuedJob[]> {
+export async function peekQueue(
+  ctx: ClientContext,
+  queue: string,
+  start = 0,
+  count = 1,
+): Promise<QueuedJob[]> {
   if (!Number.isInteger(start) || !Number.isInteger(count) || count < 1) {
     throw new RangeError(`peek expects integer start and count >= 1, got start=${start} count=${count}`);
   }

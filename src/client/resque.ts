@@ -9,8 +9,16 @@ import { asConnectionError, openRedis } from '../redis/connection.js';
 import type { ClientContext } from './context.js';
 import { dequeueJobs } from './dequeue.js';
 import { type Enqueued, enqueueMany, enqueueOne, type JobRef } from './enqueue.js';
-import { resqueInfo, type ResqueInfo } from './info.js';
-import { listQueues, peekQueue, type QueuedJob, queueSize, queueSizes, removeQueue, watchQueue } from './inspect.js';
+import { type ResqueInfo, resqueInfo } from './info.js';
+import {
+  listQueues,
+  peekQueue,
+  type QueuedJob,
+  queueSize,
+  queueSizes,
+  removeQueue,
+  watchQueue,
+} from './inspect.js';
 
 export interface ClientOptions extends ResqueOptions {
   /** Job definitions known to this client: needed to run string-named jobs inline and for their hooks. */
@@ -51,7 +59,11 @@ export class Resque {
   }
 
   /** Many jobs of one class in one round trip; `queue` defaults to the class's queue. */
-  enqueueBulk<A extends JsonValue[]>(job: JobRef<A>, argsList: A[], options: { queue?: string } = {}): Promise<Enqueued[]> {
+  enqueueBulk<A extends JsonValue[]>(
+    job: JobRef<A>,
+    argsList: A[],
+    options: { queue?: string } = {},
+  ): Promise<Enqueued[]> {
     return this.guard(() => enqueueMany(this.ctx, job as JobRef<JsonValue[]>, options.queue, argsList));
   }
 
@@ -68,7 +80,12 @@ export class Resque {
   /** Like dequeue, on an explicit queue. */
   dequeueFrom<A extends JsonValue[]>(queue: string, job: JobRef<A>, ...args: A | []): Promise<number | null> {
     return this.guard(() =>
-      dequeueJobs(this.ctx, job as JobRef<JsonValue[]>, args.length > 0 ? (args as JsonValue[]) : undefined, queue),
+      dequeueJobs(
+        this.ctx,
+        job as JobRef<JsonValue[]>,
+        args.length > 0 ? (args as JsonValue[]) : undefined,
+        queue,
+      ),
     );
   }
 

@@ -95,14 +95,16 @@ function envFlag(value: string | undefined): boolean | undefined {
 function seconds(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new ConfigError(name, `expected seconds >= 0, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new ConfigError(name, `expected seconds >= 0, got ${JSON.stringify(value)}`);
   return Math.round(parsed * 1000);
 }
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed)) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(parsed))
+    throw new ConfigError(name, `expected an integer, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -113,8 +115,10 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
 
 function validate(config: ResolvedConfig): void {
-  if (!/^[^\s]+$/.test(config.namespace)) throw new ConfigError('namespace', 'must be a non-empty string without spaces');
-  if (config.namespace.endsWith(':')) throw new ConfigError('namespace', 'must not end with ":" (the separator is added)');
+  if (!/^[^\s]+$/.test(config.namespace))
+    throw new ConfigError('namespace', 'must be a non-empty string without spaces');
+  if (config.namespace.endsWith(':'))
+    throw new ConfigError('namespace', 'must not end with ":" (the separator is added)');
   checkTarget(config.redis);
   for (const key of [
     'connectTimeoutMs',
@@ -128,23 +132,36 @@ function validate(config: ResolvedConfig): void {
     'maxReturns',
   ] as const) {
     const value = config[key];
-    if (!Number.isFinite(value) || value < 0) throw new ConfigError(key, `expected a number >= 0, got ${String(value)}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new ConfigError(key, `expected a number >= 0, got ${String(value)}`);
   }
   if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
     throw new ConfigError('concurrency', `expected an integer >= 1, got ${String(config.concurrency)}`);
   }
   if (config.heartbeatIntervalMs === 0) throw new ConfigError('heartbeatIntervalMs', 'must be > 0');
   if (config.deadWorkerAfterMs <= config.heartbeatIntervalMs) {
-    throw new ConfigError('deadWorkerAfterMs', 'must be longer than heartbeatIntervalMs, or live workers would be reaped');
+    throw new ConfigError(
+      'deadWorkerAfterMs',
+      'must be longer than heartbeatIntervalMs, or live workers would be reaped',
+    );
   }
   if (config.failureBackend !== 'redis' && config.failureBackend !== 'redis_multi_queue') {
-    throw new ConfigError('failureBackend', `expected "redis" or "redis_multi_queue", got ${JSON.stringify(config.failureBackend)}`);
+    throw new ConfigError(
+      'failureBackend',
+      `expected "redis" or "redis_multi_queue", got ${JSON.stringify(config.failureBackend)}`,
+    );
   }
   if (config.onTermTimeout !== 'requeue' && config.onTermTimeout !== 'fail') {
-    throw new ConfigError('onTermTimeout', `expected "requeue" or "fail", got ${JSON.stringify(config.onTermTimeout)}`);
+    throw new ConfigError(
+      'onTermTimeout',
+      `expected "requeue" or "fail", got ${JSON.stringify(config.onTermTimeout)}`,
+    );
   }
   if (!LOG_LEVELS.includes(config.logLevel)) {
-    throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
+    throw new ConfigError(
+      'logLevel',
+      `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`,
+    );
   }
   if (!Array.isArray(config.queues) || config.queues.some((q) => typeof q !== 'string' || q.trim() === '')) {
     throw new ConfigError('queues', 'expected a list of non-empty queue names or patterns');

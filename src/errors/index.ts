@@ -93,7 +93,10 @@ export class MalformedPayloadError extends ResqueError {
 
 export class UnknownJobClassError extends ResqueError {
   constructor(readonly className: string) {
-    super('UNKNOWN_JOB_CLASS', `uninitialized constant ${className} (no job class "${className}" is registered)`);
+    super(
+      'UNKNOWN_JOB_CLASS',
+      `uninitialized constant ${className} (no job class "${className}" is registered)`,
+    );
   }
 }
 

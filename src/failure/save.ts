@@ -1,8 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { encodeFailureRecord, type FailureRecord } from '../protocol/failure-record.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
-import { encodeFailureRecord, type FailureRecord } from '../protocol/failure-record.js';
 import { failureTime } from '../protocol/time.js';
 
 /** A failure about to be written. */
@@ -45,7 +45,11 @@ export function failureRecordBytes(failure: NewFailure): string {
  * Queues the writes of one failure on a pipeline: RPUSH to `failed` (or `<queue>_failed` + SADD failed_queues with
  * the redis_multi_queue backend), as Ruby's backends do. The caller adds its own counters and executes.
  */
-export function queueFailureWrite(pipeline: ChainableCommander, ctx: FailureWriteContext, failure: NewFailure): ChainableCommander {
+export function queueFailureWrite(
+  pipeline: ChainableCommander,
+  ctx: FailureWriteContext,
+  failure: NewFailure,
+): ChainableCommander {
   const bytes = failureRecordBytes(failure);
   if (ctx.config.failureBackend === 'redis_multi_queue') {
     const listName = ctx.keys.failedQueueName(failure.queue);

@@ -1,5 +1,5 @@
-import { assertClassName, assertQueueName } from '../protocol/names.js';
 import type { JsonValue } from '../protocol/json.js';
+import { assertClassName, assertQueueName } from '../protocol/names.js';
 import type { JobPayload } from '../protocol/payload.js';
 
 /** What a running job knows about itself. */
@@ -57,7 +57,7 @@ export interface JobSpec<A extends JsonValue[]> {
   /** Default queue (Ruby's `@queue`); without one, use `enqueueTo`. */
   queue?: string;
   perform: (ctx: JobContext, ...args: A) => Awaitable<Result>;
-  hooks?: Partial<JobHooks<A>>;
+  hooks?: Partial<JobHooks<NoInfer<A>>>;
   /** Per-class timeout for supervised workers; overrides the worker default. */
   timeoutMs?: number;
 }
@@ -70,7 +70,8 @@ export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Read
 export function defineJob<A extends JsonValue[]>(spec: JobSpec<A>): JobDefinition<A> {
   assertClassName(spec.className);
   if (spec.queue !== undefined) assertQueueName(spec.queue);
-  if (typeof spec.perform !== 'function') throw new TypeError(`Job ${spec.className}: perform must be a function`);
+  if (typeof spec.perform !== 'function')
+    throw new TypeError(`Job ${spec.className}: perform must be a function`);
   return Object.freeze({ ...spec, hooks: Object.freeze({ ...(spec.hooks ?? {}) }) });
 }
 

@@ -1,6 +1,6 @@
 import { DontPerform } from '../errors/index.js';
 import type { JsonValue } from '../protocol/json.js';
-import { type JobContext, type JobDefinition, hooksFor } from './define.js';
+import { hooksFor, type JobContext, type JobDefinition } from './define.js';
 
 export type PerformOutcome = 'performed' | 'skipped';
 
@@ -40,11 +40,19 @@ export async function performJob(
 }
 
 /** Runs the on_failure hooks for an error raised outside performJob (timeouts, dirty exits, reaped jobs). */
-export async function runFailureHooks(definition: JobDefinition | undefined, error: Error, args: JsonValue[]): Promise<Error> {
+export async function runFailureHooks(
+  definition: JobDefinition | undefined,
+  error: Error,
+  args: JsonValue[],
+): Promise<Error> {
   return failed(definition, error, args);
 }
 
-async function failed(definition: JobDefinition | undefined, raised: unknown, args: JsonValue[]): Promise<Error> {
+async function failed(
+  definition: JobDefinition | undefined,
+  raised: unknown,
+  args: JsonValue[],
+): Promise<Error> {
   const error = raised instanceof Error ? raised : new Error(String(raised));
   try {
     for (const hook of hooksFor(definition, 'on_failure')) await hook(error, ...args);

@@ -1,5 +1,5 @@
-import type { JobDefinition } from './define.js';
 import type { JsonValue } from '../protocol/json.js';
+import type { JobDefinition } from './define.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds jobs of every argument type
 export type AnyJob = JobDefinition<any>;

@@ -62,6 +62,8 @@ export function backtraceOf(error: unknown): string[] {
     .split('\n')
     .filter((line) => /^\s+at /.test(line))
     .map((line) => line.trim().replace(/^at /, ''));
-  const cut = frames.findIndex((frame) => /[/\\]resque-ts[/\\](dist|src)[/\\]worker[/\\]/.test(frame) || frame.includes('/src/worker/'));
+  const cut = frames.findIndex(
+    (frame) => /[/\\]resque-ts[/\\](dist|src)[/\\]worker[/\\]/.test(frame) || frame.includes('/src/worker/'),
+  );
   return cut < 0 ? frames : frames.slice(0, cut);
 }

@@ -8,13 +8,18 @@ export type JsonObject = { [key: string]: JsonValue };
  * Throws InvalidArgumentsError unless `value` survives a JSON round trip unchanged: only plain objects, arrays,
  * strings, finite numbers, booleans and null. `path` names the value in the message (`args[0].when`).
  */
-export function assertJsonSafe(value: unknown, path: string, seen: Set<object> = new Set()): asserts value is JsonValue {
+export function assertJsonSafe(
+  value: unknown,
+  path: string,
+  seen: Set<object> = new Set(),
+): asserts value is JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidArgumentsError(path, `is ${String(value)}, which JSON cannot carry`);
+      if (!Number.isFinite(value))
+        throw new InvalidArgumentsError(path, `is ${String(value)}, which JSON cannot carry`);
       return;
     case 'undefined':
       throw new InvalidArgumentsError(path, 'is undefined, which JSON cannot carry (use null)');
@@ -27,7 +32,8 @@ export function assertJsonSafe(value: unknown, path: string, seen: Set<object> =
   }
   if (value === null) return;
   const object = value as object;
-  if (seen.has(object)) throw new InvalidArgumentsError(path, 'refers back to itself (a cycle), which JSON cannot carry');
+  if (seen.has(object))
+    throw new InvalidArgumentsError(path, 'refers back to itself (a cycle), which JSON cannot carry');
   seen.add(object);
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i++) {
@@ -38,7 +44,10 @@ export function assertJsonSafe(value: unknown, path: string, seen: Set<object> =
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object.constructor as { name?: string } | undefined)?.name || 'object';
-      throw new InvalidArgumentsError(path, `is a ${kind}, which would lose its type in JSON (pass a plain value)`);
+      throw new InvalidArgumentsError(
+        path,
+        `is a ${kind}, which would lose its type in JSON (pass a plain value)`,
+      );
     }
     for (const [key, inner] of Object.entries(object)) assertJsonSafe(inner, `${path}.${key}`, seen);
     if (Object.getOwnPropertySymbols(object).length > 0) {

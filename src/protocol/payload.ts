@@ -38,13 +38,17 @@ export function decodePayload(raw: string): JobPayload {
     throw new MalformedPayloadError(`not JSON (${(error as Error).message})`, raw);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MalformedPayloadError(`expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`, raw);
+    throw new MalformedPayloadError(
+      `expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+      raw,
+    );
   }
   const object = value as JsonObject;
   if (typeof object['class'] !== 'string' || object['class'] === '') {
     throw new MalformedPayloadError('"class" is missing or not a string', raw);
   }
-  if (!Array.isArray(object['args'])) throw new MalformedPayloadError('"args" is missing or not an array', raw);
+  if (!Array.isArray(object['args']))
+    throw new MalformedPayloadError('"args" is missing or not an array', raw);
   return object as unknown as JobPayload;
 }
 

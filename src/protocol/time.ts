@@ -43,9 +43,10 @@ export function failureTime(date: Date): string {
  */
 export function parseResqueTime(text: string | null | undefined): Date | undefined {
   if (!text) return undefined;
-  const m = /^(\d{4})[-/](\d{2})[-/](\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$/.exec(
-    text.trim(),
-  );
+  const m =
+    /^(\d{4})[-/](\d{2})[-/](\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$/.exec(
+      text.trim(),
+    );
   if (!m) {
     const fallback = new Date(text);
     return Number.isNaN(fallback.getTime()) ? undefined : fallback;

@@ -17,5 +17,9 @@ export function parseWorkerId(id: string): WorkerIdParts | undefined {
   const second = first < 0 ? -1 : id.indexOf(':', first + 1);
   if (first <= 0 || second < 0) return undefined;
   const queuePart = id.slice(second + 1);
-  return { host: id.slice(0, first), pid: id.slice(first + 1, second), queues: queuePart ? queuePart.split(',') : [] };
+  return {
+    host: id.slice(0, first),
+    pid: id.slice(first + 1, second),
+    queues: queuePart ? queuePart.split(',') : [],
+  };
 }

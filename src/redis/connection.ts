@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisConnectionError } from '../errors/index.js';
 import type { RedisTarget } from '../config/options.js';
+import { RedisConnectionError } from '../errors/index.js';
 
 export type ConnectionRole = 'client' | 'worker' | 'subscriber';
 
@@ -24,7 +24,8 @@ export function openRedis(settings: ConnectionSettings, role: ConnectionRole): R
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
   };
   const target = settings.redis;
-  if (target instanceof Redis) return role === 'client' ? target : target.duplicate(patientOverrides(patient));
+  if (target instanceof Redis)
+    return role === 'client' ? target : target.duplicate(patientOverrides(patient));
   if (typeof target === 'string') {
     if (target.startsWith('/')) return new Redis({ ...options, path: target });
     if (target.startsWith('unix://')) {
@@ -58,7 +59,8 @@ export function describeTarget(target: RedisTarget): string {
   return target.path ?? `${target.host ?? '127.0.0.1'}:${target.port ?? 6379}`;
 }
 
-const CONNECTION_FAILURES = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENOENT|Connection is closed|max retries|MaxRetriesPerRequest|Stream isn't writeable|connect/i;
+const CONNECTION_FAILURES =
+  /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENOENT|Connection is closed|max retries|MaxRetriesPerRequest|Stream isn't writeable|connect/i;
 
 /** Turns ioredis's connection failures into RedisConnectionError; leaves command errors alone. */
 export function asConnectionError(error: unknown, target: RedisTarget): unknown {

@@ -25,7 +25,12 @@ function load(name: ScriptName): LoadedScript {
 type Arg = string | number | Buffer;
 
 /** Runs a script by SHA; on NOSCRIPT (a restarted or flushed Redis) sends the source once, which caches it again. */
-export async function runScript<T>(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly Arg[]): Promise<T> {
+export async function runScript<T>(
+  redis: Redis,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly Arg[],
+): Promise<T> {
   const script = load(name);
   try {
     return (await redis.evalsha(script.sha, keys.length, ...keys, ...args)) as T;

@@ -46,7 +46,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const dir = mkdtempSync(join(tmpdir(), 'resque-ts-redis-'));
   let child = await launch(port, dir, options);
   const exited = (proc: ChildProcess) =>
-    new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+    new Promise<void>((resolve) =>
+      proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve()),
+    );
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -77,7 +79,18 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 }
 
 async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+  ];
   if (options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -89,8 +102,15 @@ async function launch(port: number, dir: string, options: RedisServerOptions): P
 async function waitUntilReady(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    if (child.exitCode !== null)
+      throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => {});
     try {
       await probe.connect();

@@ -35,7 +35,9 @@ describe('queue API', () => {
     expect(result?.id).toMatch(/^[0-9a-f]{24}$/);
     expect(await redis.smembers(`${namespace}:queues`)).toEqual(['file_serve']);
     const [raw] = await redis.lrange(`${namespace}:queue:file_serve`, 0, -1);
-    expect(raw).toMatch(/^\{"class":"Archive","args":\[44,"masterbrew"\],"id":"[0-9a-f]{24}","enqueued_at":\d+(\.\d+)?\}$/);
+    expect(raw).toMatch(
+      /^\{"class":"Archive","args":\[44,"masterbrew"\],"id":"[0-9a-f]{24}","enqueued_at":\d+(\.\d+)?\}$/,
+    );
   });
 
   it('enqueues to an explicit queue, with a bare class name too', async () => {
@@ -74,7 +76,11 @@ describe('queue API', () => {
       'not json',
     );
     expect(await resque.dequeueFrom('deq', Archive, 1, 'a')).toBe(3);
-    expect(await redis.lrange(key, 0, -1)).toEqual(['{"class":"Archive","args":[2,"b"]}', '{"class":"Other","args":[1,"a"]}', 'not json']);
+    expect(await redis.lrange(key, 0, -1)).toEqual([
+      '{"class":"Archive","args":[2,"b"]}',
+      '{"class":"Other","args":[1,"a"]}',
+      'not json',
+    ]);
     expect(await resque.dequeueFrom('deq', 'Archive')).toBe(1);
     expect(await redis.lrange(key, 0, -1)).toEqual(['{"class":"Other","args":[1,"a"]}', 'not json']);
   });
@@ -115,7 +121,9 @@ describe('strict payloads', () => {
     const redis = rawRedis();
     const result = await resque.enqueue(Archive, 44, 'masterbrew');
     expect(result?.id).toBeUndefined();
-    expect(await redis.lrange(`${namespace}:queue:file_serve`, 0, -1)).toEqual(['{"class":"Archive","args":[44,"masterbrew"]}']);
+    expect(await redis.lrange(`${namespace}:queue:file_serve`, 0, -1)).toEqual([
+      '{"class":"Archive","args":[44,"masterbrew"]}',
+    ]);
     await resque.close();
     redis.disconnect();
   });
@@ -145,7 +153,7 @@ describe('hooks', () => {
         },
         before_dequeue: () => {
           calls.push('before_dequeue');
-          return veto ? false : true;
+          return !veto;
         },
         after_dequeue: () => {
           calls.push('after_dequeue');
@@ -155,7 +163,12 @@ describe('hooks', () => {
     const namespace = uniqueNamespace('hooks');
     const resque = new Resque({ redis: sharedRedisUrl(), namespace });
     expect(await resque.enqueue(Hooked, 1)).not.toBeNull();
-    expect(calls).toEqual(['before_enqueue 1', 'before_enqueue_a 1', 'before_enqueue_b 1', 'after_enqueue 1']);
+    expect(calls).toEqual([
+      'before_enqueue 1',
+      'before_enqueue_a 1',
+      'before_enqueue_b 1',
+      'after_enqueue 1',
+    ]);
     calls.length = 0;
     veto = true;
     expect(await resque.enqueue(Hooked, 2)).toBeNull();

@@ -35,7 +35,9 @@ describe('resolveConfig', () => {
   });
 
   it('accepts rediss:// URLs and unix sockets', () => {
-    expect(resolveConfig({ redis: 'rediss://user:pw@host:6380' }, {}).redis).toBe('rediss://user:pw@host:6380');
+    expect(resolveConfig({ redis: 'rediss://user:pw@host:6380' }, {}).redis).toBe(
+      'rediss://user:pw@host:6380',
+    );
     expect(resolveConfig({ redis: '/run/redis.sock' }, {}).redis).toBe('/run/redis.sock');
     expect(resolveConfig({ redis: 'unix:///run/redis.sock' }, {}).redis).toBe('unix:///run/redis.sock');
   });

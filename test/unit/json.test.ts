@@ -4,7 +4,9 @@ import { assertJsonSafe } from '../../src/protocol/json.js';
 
 describe('assertJsonSafe', () => {
   it('accepts what JSON carries exactly', () => {
-    expect(() => assertJsonSafe([1, 'a', null, true, [], {}, { nested: [1.5, -0, { x: 'y' }] }], 'args')).not.toThrow();
+    expect(() =>
+      assertJsonSafe([1, 'a', null, true, [], {}, { nested: [1.5, -0, { x: 'y' }] }], 'args'),
+    ).not.toThrow();
     expect(() => assertJsonSafe([Object.create(null)], 'args')).not.toThrow();
   });
 

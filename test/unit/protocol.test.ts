@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidClassNameError, InvalidQueueNameError, Keys, MalformedPayloadError } from '../../src/index.js';
+import {
+  InvalidClassNameError,
+  InvalidQueueNameError,
+  Keys,
+  MalformedPayloadError,
+} from '../../src/index.js';
 import { decodeFailureRecord, encodeFailureRecord } from '../../src/protocol/failure-record.js';
 import { assertClassName, assertQueueName } from '../../src/protocol/names.js';
 import { decodePayload, encodePayload, withNumberField } from '../../src/protocol/payload.js';
@@ -53,23 +58,32 @@ describe('payload codec', () => {
 
   it('adds a counter field without touching the other bytes', () => {
     const ruby = '{"class":"A","args":[1.0,9007199254740993]}';
-    expect(withNumberField(ruby, 'returns', 1)).toBe('{"class":"A","args":[1.0,9007199254740993],"returns":1}');
-    expect(withNumberField('{"class":"A","args":[],"returns":1}', 'returns', 2)).toBe('{"class":"A","args":[],"returns":2}');
+    expect(withNumberField(ruby, 'returns', 1)).toBe(
+      '{"class":"A","args":[1.0,9007199254740993],"returns":1}',
+    );
+    expect(withNumberField('{"class":"A","args":[],"returns":1}', 'returns', 2)).toBe(
+      '{"class":"A","args":[],"returns":2}',
+    );
   });
 });
 
 describe('names', () => {
-  it.each(['', ' ', 'a,b', 'a:b', ' lead', 'tab\there', '!neg', 'glob*', 'x?'])('rejects queue %j', (name) => {
-    expect(() => assertQueueName(name)).toThrow(InvalidQueueNameError);
-  });
+  it.each(['', ' ', 'a,b', 'a:b', ' lead', 'tab\there', '!neg', 'glob*', 'x?'])(
+    'rejects queue %j',
+    (name) => {
+      expect(() => assertQueueName(name)).toThrow(InvalidQueueNameError);
+    },
+  );
   it('accepts ordinary queue names', () => {
-    for (const name of ['default', 'file_serve', 'high-priority', 'v2.mail', 'ünicode']) assertQueueName(name);
+    for (const name of ['default', 'file_serve', 'high-priority', 'v2.mail', 'ünicode'])
+      assertQueueName(name);
   });
   it.each(['', 'has space', 'a,b', 'A:B', '1Leading', 'A::', 'A::::B'])('rejects class %j', (name) => {
     expect(() => assertClassName(name)).toThrow(InvalidClassNameError);
   });
   it('accepts constant paths and dashed names', () => {
-    for (const name of ['Archive', 'App::Jobs::Export', '::Top', 'job-name', 'snake_case']) assertClassName(name);
+    for (const name of ['Archive', 'App::Jobs::Export', '::Top', 'job-name', 'snake_case'])
+      assertClassName(name);
   });
 });
 
