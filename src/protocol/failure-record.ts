@@ -53,17 +53,16 @@ export function decodeFailureRecord(raw: string): FailureRecord | undefined {
 }
 
 /**
- * Ruby keeps the frames before the first one inside resque itself; for JS we keep the frames before the first
- * frame inside resque-ts's worker, and strip the leading "Error: message" line V8 puts in `stack`.
+ * Ruby keeps the frames before the first one inside resque itself; we keep the frames before the first one inside
+ * `internalDir` (resque-ts's own code), and drop the leading "Error: message" line V8 puts in `stack`.
  */
-export function backtraceOf(error: unknown): string[] {
+export function backtraceOf(error: unknown, internalDir?: string): string[] {
   if (!(error instanceof Error) || !error.stack) return [];
   const frames = error.stack
     .split('\n')
     .filter((line) => /^\s+at /.test(line))
     .map((line) => line.trim().replace(/^at /, ''));
-  const cut = frames.findIndex(
-    (frame) => /[/\\]resque-ts[/\\](dist|src)[/\\]worker[/\\]/.test(frame) || frame.includes('/src/worker/'),
-  );
+  if (!internalDir) return frames;
+  const cut = frames.findIndex((frame) => frame.includes(internalDir));
   return cut < 0 ? frames : frames.slice(0, cut);
 }

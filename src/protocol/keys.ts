@@ -69,17 +69,20 @@ export class Keys {
   }
 
   // resque-ts's own keys: invisible to Ruby, which never reads them.
-  /** Jobs a worker has reserved and not finished: the exact queue bytes, one per in-flight job (LIST). */
-  inflight(workerId: string): string {
-    return `${this.prefix}ts:inflight:${workerId}`;
+  /**
+   * The job a worker slot has reserved and not finished: `token + "\n" + queue + "\n" + raw item` (STRING).
+   * Written with `worker:<slot>` in one script; the reaper returns it to its queue if the worker dies.
+   */
+  inflight(slotId: string): string {
+    return `${this.prefix}ts:inflight:${slotId}`;
   }
-  /** HASH field = worker slot id → queue the in-flight job came from (so the reaper knows where to return it). */
-  inflightQueues(workerId: string): string {
-    return `${this.prefix}ts:inflight-queues:${workerId}`;
+  /** Error groups by recency: ZSET member = group id, score = last seen (epoch ms). Bounded; oldest evicted. */
+  get failureGroups(): string {
+    return `${this.prefix}ts:failure-groups`;
   }
-  /** HASH payload-hash → times the reaper returned it to its queue (bounded by `maxReturns`). */
-  get returns(): string {
-    return `${this.prefix}ts:returns`;
+  /** Error groups' details: HASH group id → JSON (count, first/last seen, first release, queues, classes). */
+  get failureGroupDetails(): string {
+    return `${this.prefix}ts:failure-group-details`;
   }
   /** Pub/Sub channel on which enqueues announce the queue name, waking idle workers. */
   get wakeChannel(): string {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** The `.lua` files in ./lua, by name. Versioned names let two releases share a Redis without clobbering. */
-export type ScriptName = 'reserve' | 'finish' | 'return_job' | 'remove_at' | 'enqueue';
+export type ScriptName = 'reserve' | 'return_job' | 'remove_at' | 'failure_retry' | 'failure_group';
 
 interface LoadedScript {
   source: string;

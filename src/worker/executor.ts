@@ -1,0 +1,109 @@
+import { fileURLToPath } from 'node:url';
+import { UnknownJobClassError } from '../errors/index.js';
+import { performJob } from '../jobs/perform.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import { backtraceOf } from '../protocol/failure-record.js';
+import type { JsonValue } from '../protocol/json.js';
+import { decodePayload, type JobPayload } from '../protocol/payload.js';
+
+/** A job a worker slot holds: what the reservation script returned. */
+export interface ReservedJob {
+  readonly slotId: string;
+  /** Identifies this reservation of the slot; finishing or returning the job checks it. */
+  readonly token: string;
+  readonly queue: string;
+  /** The queue item's exact bytes. */
+  readonly raw: string;
+}
+
+/** Why and how a job failed, ready to become a failure record. */
+export interface JobFailure {
+  exception: string;
+  error: string;
+  backtrace: string[];
+  /** Decoded payload, or null when the item was not a JSON object. */
+  payload: JsonValue;
+  /** The item's bytes when it is a JSON object (spliced into the record untouched). */
+  rawPayload: string | undefined;
+  /** Fields after Ruby's: `raw` for an item that was not JSON. */
+  extra?: Record<string, JsonValue>;
+}
+
+export type ExecutionResult =
+  | { kind: 'performed'; className: string }
+  | { kind: 'skipped'; className: string }
+  | { kind: 'failed'; className: string; failure: JobFailure; cause: Error };
+
+/**
+ * Runs reserved jobs. The in-process executor below runs them in the worker's own process; a supervised executor
+ * runs them in child processes behind the same interface.
+ */
+export interface Executor {
+  run(job: ReservedJob, workerId: string, signal: AbortSignal): Promise<ExecutionResult>;
+  close(): Promise<void>;
+}
+
+const INTERNAL_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+/** Turns an error into the parts of a failure record (exception = the error's class name, as Ruby writes it). */
+export function describeFailure(error: Error, raw: string, payload: JobPayload | undefined): JobFailure {
+  return {
+    exception: error.name || error.constructor.name || 'Error',
+    error: error.message,
+    backtrace: backtraceOf(error, INTERNAL_DIR),
+    payload: (payload ?? null) as JsonValue,
+    rawPayload: payload ? raw : undefined,
+    ...(payload ? {} : { extra: { raw } }),
+  };
+}
+
+export class InProcessExecutor implements Executor {
+  constructor(private readonly jobs: JobRegistry) {}
+
+  async run(job: ReservedJob, workerId: string, signal: AbortSignal): Promise<ExecutionResult> {
+    let payload: JobPayload | undefined;
+    try {
+      payload = decodePayload(job.raw);
+    } catch (error) {
+      return {
+        kind: 'failed',
+        className: '(malformed payload)',
+        failure: describeFailure(error as Error, job.raw, undefined),
+        cause: error as Error,
+      };
+    }
+    const definition = this.jobs.resolve(payload.class);
+    if (!definition) {
+      const error = new UnknownJobClassError(payload.class);
+      return {
+        kind: 'failed',
+        className: payload.class,
+        failure: describeFailure(error, job.raw, payload),
+        cause: error,
+      };
+    }
+    const context = {
+      id: typeof payload.id === 'string' ? payload.id : undefined,
+      queue: job.queue,
+      className: payload.class,
+      attempt: 1 + (typeof payload.returns === 'number' ? payload.returns : 0),
+      signal,
+      workerId,
+      payload,
+    };
+    try {
+      const outcome = await performJob(definition, context, payload.args);
+      return { kind: outcome, className: payload.class };
+    } catch (error) {
+      const cause = error instanceof Error ? error : new Error(String(error));
+      return {
+        kind: 'failed',
+        className: payload.class,
+        failure: describeFailure(cause, job.raw, payload),
+        cause,
+      };
+    }
+  }
+
+  async close(): Promise<void> {}
+}
