@@ -57,7 +57,7 @@ export interface JobSpec<A extends JsonValue[]> {
   /** Default queue (Ruby's `@queue`); without one, use `enqueueTo`. */
   queue?: string;
   perform: (ctx: JobContext, ...args: A) => Awaitable<Result>;
-  hooks?: Partial<JobHooks<NoInfer<A>>>;
+  hooks?: Partial<JobHooks<A>>;
   /** Per-class timeout for supervised workers; overrides the worker default. */
   timeoutMs?: number;
 }
@@ -66,13 +66,25 @@ export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Read
   readonly hooks: Partial<JobHooks<A>>;
 }
 
-/** Declares a job. The argument types of `perform` (after the context) are what `enqueue` accepts. */
-export function defineJob<A extends JsonValue[]>(spec: JobSpec<A>): JobDefinition<A> {
+/** The argument list of a `perform` function, after its context. */
+export type PerformArgs<P> = P extends (ctx: JobContext, ...args: infer A) => unknown
+  ? A extends JsonValue[]
+    ? A
+    : never
+  : never;
+
+/**
+ * Declares a job. The argument types of `perform` (after the context) are what `enqueue` accepts; the hooks are
+ * typed from them (inferred from `perform` alone).
+ */
+export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Awaitable<Result>>(
+  spec: Omit<JobSpec<PerformArgs<P>>, 'perform'> & { perform: P },
+): JobDefinition<PerformArgs<P>> {
   assertClassName(spec.className);
   if (spec.queue !== undefined) assertQueueName(spec.queue);
   if (typeof spec.perform !== 'function')
     throw new TypeError(`Job ${spec.className}: perform must be a function`);
-  return Object.freeze({ ...spec, hooks: Object.freeze({ ...(spec.hooks ?? {}) }) });
+  return Object.freeze({ ...spec, hooks: Object.freeze({ ...(spec.hooks ?? {}) }) }) as unknown as JobDefinition<PerformArgs<P>>;
 }
 
 /** Hook functions of one kind, in Ruby's order (names sorted as plain strings). */

@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResqueOptions } from '../config/options.js';
+import { ConfigError } from '../errors/index.js';
+import type { AnyJob } from '../jobs/registry.js';
+import type { WorkerHooks } from './hooks.js';
+
+/** What an application module may export for `resque work --require`/`--config`. */
+export interface AppModule {
+  jobs: AnyJob[];
+  hooks: WorkerHooks;
+  options: ResqueOptions;
+}
+
+/**
+ * Loads application modules once. A module may export job definitions (named exports, or a default export that is
+ * a job, an array of jobs, or a config object `{ jobs, hooks, ...options }`).
+ */
+export async function loadAppModules(paths: readonly string[], cwd = process.cwd()): Promise<AppModule> {
+  const app: AppModule = { jobs: [], hooks: {}, options: {} };
+  for (const path of paths) {
+    const file = resolve(cwd, path);
+    if (!existsSync(file)) throw new ConfigError('require', `module not found: ${file}`);
+    const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    collect(app, loaded['default']);
+    for (const [name, value] of Object.entries(loaded)) if (name !== 'default') collect(app, value, name);
+  }
+  return app;
+}
+
+function collect(app: AppModule, value: unknown, name?: string): void {
+  if (isJob(value)) {
+    if (!app.jobs.includes(value)) app.jobs.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collect(app, item);
+  } else if (value && typeof value === 'object' && (name === undefined || name === 'config')) {
+    const { jobs, hooks, ...options } = value as { jobs?: unknown; hooks?: WorkerHooks } & ResqueOptions;
+    if (jobs !== undefined) collect(app, jobs);
+    if (hooks) Object.assign(app.hooks, hooks);
+    Object.assign(app.options, options);
+  } else if (name === 'hooks' && value && typeof value === 'object') {
+    Object.assign(app.hooks, value);
+  }
+}
+
+function isJob(value: unknown): value is AnyJob {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AnyJob).className === 'string' &&
+    typeof (value as AnyJob).perform === 'function'
+  );
+}
