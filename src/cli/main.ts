@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { RedisConnectionError, ResqueError } from '../errors/index.js';
+import { RedisConnectionError, RedisNotInstalledError, ResqueError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { type Command, type CommandIO, EXIT, UsageError } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { provideRedis } from './private-redis.js';
 
 function help(io: CommandIO): void {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -45,7 +46,12 @@ async function runCommand(command: Command, argv: string[], io: CommandIO): Prom
       allowPositionals: true,
       strict: true,
     });
-    return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] }, io);
+    const redis = await provideRedis(command, parsed.values as Record<string, unknown>, io);
+    try {
+      return await command.run({ values: redis.values, positionals: parsed.positionals }, redis.io);
+    } finally {
+      await redis.release();
+    }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(
@@ -53,7 +59,7 @@ async function runCommand(command: Command, argv: string[], io: CommandIO): Prom
       );
       return EXIT.usage;
     }
-    if (error instanceof RedisConnectionError) {
+    if (error instanceof RedisConnectionError || error instanceof RedisNotInstalledError) {
       io.stderr.write(`resque ${command.name}: ${error.message}\n`);
       return EXIT.unavailable;
     }

@@ -1,0 +1,286 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { RedisNotInstalledError } from '../errors/index.js';
+
+/**
+ * The "embedded default" Redis: a private `redis-server` the CLI starts when no Redis is configured and none answers
+ * on localhost. Its data lives in a project folder (AOF on), so queued jobs survive a restart of the CLI. A second
+ * CLI started on the same folder while the first runs shares its server instead of starting another.
+ */
+
+/** Where the private server keeps its data, relative to the working directory. */
+export const PRIVATE_REDIS_DIR = '.resque-data';
+
+export interface PrivateRedisOptions {
+  /** Data folder (AOF, pid, port, log). Default `./.resque-data`. */
+  dataDir?: string;
+  /** Search path for `redis-server`. Default `process.env.PATH`. */
+  searchPath?: string;
+  /** How long to wait for the server to answer. Default 10000. */
+  startTimeoutMs?: number;
+}
+
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly dataDir: string;
+  /** False when another live CLI started this server: then `stop` leaves it running for that CLI. */
+  readonly owned: boolean;
+  /** Stops the server if this process owns it (SIGTERM: Redis flushes the AOF) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Sends SIGTERM without waiting, for `process.on('exit')`, where nothing asynchronous can run. */
+  stopNow(): void;
+}
+
+const HOST = '127.0.0.1';
+const FILES = {
+  pid: 'redis.pid',
+  port: 'redis.port',
+  owner: 'redis.owner',
+  lock: 'redis.lock',
+  log: 'redis.log',
+};
+
+type PingResult = 'pong' | 'reply' | 'none';
+
+/** Sends PING over a raw socket: `pong`, another Redis reply (e.g. `-NOAUTH`, `-LOADING`), or `none`. */
+export function pingRedis(host: string, port: number, timeoutMs = 500): Promise<PingResult> {
+  return new Promise((done) => {
+    const socket = createConnection({ host, port });
+    const finish = (result: PingResult) => {
+      socket.destroy();
+      done(result);
+    };
+    socket.setTimeout(timeoutMs, () => finish('none'));
+    socket.once('error', () => finish('none'));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      const text = data.toString('latin1');
+      finish(text.startsWith('+PONG') ? 'pong' : /^[-+]/.test(text) ? 'reply' : 'none');
+    });
+  });
+}
+
+/** True when something that speaks Redis answers at host:port (even if it refuses us, e.g. NOAUTH). */
+export async function redisAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return (await pingRedis(host, port, timeoutMs)) !== 'none';
+}
+
+/** The first executable called `name` on a PATH-style search path. */
+export function findExecutable(name: string, searchPath = process.env['PATH'] ?? ''): string | undefined {
+  for (const dir of searchPath.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Starts (or joins) the private server of `dataDir`. Throws RedisNotInstalledError when redis-server is missing. */
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const dataDir = resolve(options.dataDir ?? PRIVATE_REDIS_DIR);
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  mkdirSync(dataDir, { recursive: true });
+  const release = await acquireLock(dataDir, timeoutMs);
+  try {
+    const running = await runningServer(dataDir);
+    if (running) return running;
+    const binary = findExecutable('redis-server', options.searchPath);
+    if (!binary) throw new RedisNotInstalledError();
+    return await launch(binary, dataDir, timeoutMs);
+  } finally {
+    release();
+  }
+}
+
+async function launch(binary: string, dataDir: string, timeoutMs: number): Promise<PrivateRedis> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freeLoopbackPort();
+    const child = spawn(binary, serverArgs(port, dataDir), { detached: true, stdio: 'ignore' });
+    child.unref();
+    try {
+      await waitForPong(port, child, dataDir, timeoutMs);
+      writeFileSync(join(dataDir, FILES.port), `${port}\n`);
+      writeFileSync(join(dataDir, FILES.owner), `${process.pid}\n`);
+      return handle(dataDir, port, child.pid!, true, child);
+    } catch (error) {
+      lastError = error as Error;
+      child.kill('SIGKILL');
+      if (!/already in use/i.test(lastError.message)) break;
+    }
+  }
+  throw lastError ?? new Error('redis-server did not start');
+}
+
+function serverArgs(port: number, dataDir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--dir',
+    dataDir,
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--pidfile',
+    join(dataDir, FILES.pid),
+    '--logfile',
+    join(dataDir, FILES.log),
+  ];
+}
+
+async function waitForPong(
+  port: number,
+  child: ChildProcess,
+  dataDir: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server exited at start-up: ${logTail(dataDir)}`);
+    }
+    if ((await pingRedis(HOST, port, 250)) === 'pong') return;
+    await sleep(50);
+  }
+  throw new Error(
+    `redis-server did not answer on ${HOST}:${port} within ${timeoutMs} ms: ${logTail(dataDir)}`,
+  );
+}
+
+/** The server an earlier CLI started on this folder, if it still answers. Adopted when that CLI is gone. */
+async function runningServer(dataDir: string): Promise<PrivateRedis | undefined> {
+  const pid = readNumber(join(dataDir, FILES.pid));
+  const port = readNumber(join(dataDir, FILES.port));
+  if (pid === undefined || port === undefined || !isAlive(pid)) return undefined;
+  if ((await pingRedis(HOST, port)) !== 'pong') return undefined;
+  const owner = readNumber(join(dataDir, FILES.owner));
+  const orphaned = owner === undefined || !isAlive(owner);
+  if (orphaned) writeFileSync(join(dataDir, FILES.owner), `${process.pid}\n`);
+  return handle(dataDir, port, pid, orphaned, undefined);
+}
+
+function handle(
+  dataDir: string,
+  port: number,
+  pid: number,
+  owned: boolean,
+  child: ChildProcess | undefined,
+): PrivateRedis {
+  let stopped = !owned;
+  const signal = () => {
+    if (stopped) return false;
+    stopped = true;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    rmSync(join(dataDir, FILES.port), { force: true });
+    rmSync(join(dataDir, FILES.owner), { force: true });
+    return true;
+  };
+  return {
+    url: `redis://${HOST}:${port}`,
+    port,
+    pid,
+    dataDir,
+    owned,
+    stopNow: () => void signal(),
+    async stop() {
+      if (!signal()) return;
+      await (child ? childExit(child) : processGone(pid));
+    },
+  };
+}
+
+function childExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.ref();
+  return new Promise((done) => child.once('exit', () => done()));
+}
+
+async function processGone(pid: number): Promise<void> {
+  while (isAlive(pid)) await sleep(25);
+}
+
+/** A lock file holding our pid, so two CLIs starting together do not both launch a server on one folder. */
+async function acquireLock(dataDir: string, timeoutMs: number): Promise<() => void> {
+  const path = join(dataDir, FILES.lock);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = readNumber(path);
+      if (holder === undefined || !isAlive(holder)) rmSync(path, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${path} is held by process ${holder}`);
+      else await sleep(50);
+    }
+  }
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readNumber(path: string): number | undefined {
+  try {
+    const value = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function logTail(dataDir: string): string {
+  try {
+    return readFileSync(join(dataDir, FILES.log), 'utf8').trim().split('\n').slice(-3).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
