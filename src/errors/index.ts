@@ -14,7 +14,10 @@ export type ResqueErrorCode =
   | 'DIRTY_EXIT'
   | 'JOB_TIMEOUT'
   | 'TERM'
-  | 'REDIS_NOT_INSTALLED';
+  | 'REDIS_NOT_INSTALLED'
+  | 'FAILURE_NOT_FOUND'
+  | 'FAILURE_NOT_RETRYABLE'
+  | 'QUEUE_NOT_FOUND';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;
@@ -137,6 +140,36 @@ export class RedisNotInstalledError extends ResqueError {
       'redis-server is not installed and no Redis is configured. Install it with `sudo apt-get install -y redis-server` ' +
         '(Debian/Ubuntu) or `brew install redis` (macOS), or point REDIS_URL at a running Redis.',
     );
+  }
+}
+
+/**
+ * No failure answers to this id any more: it was removed, cleared, or changed beyond recognition, or the id is not
+ * one resque-ts issued. Nothing was done.
+ */
+export class FailureNotFoundError extends ResqueError {
+  constructor(
+    readonly id: string,
+    reason = 'it was removed or changed since the id was read',
+  ) {
+    super('FAILURE_NOT_FOUND', `No failure ${JSON.stringify(id)}: ${reason}`);
+  }
+}
+
+/** The failure cannot be retried: its payload has no class/args or its record names no queue. */
+export class FailureNotRetryableError extends ResqueError {
+  constructor(
+    readonly id: string,
+    reason: string,
+  ) {
+    super('FAILURE_NOT_RETRYABLE', `Failure ${JSON.stringify(id)} cannot be retried: ${reason}`);
+  }
+}
+
+/** The queue is neither in the `queues` set nor a list in Redis. */
+export class QueueNotFoundError extends ResqueError {
+  constructor(readonly queue: string) {
+    super('QUEUE_NOT_FOUND', `No queue ${JSON.stringify(queue)}`);
   }
 }
 

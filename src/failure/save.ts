@@ -4,6 +4,9 @@ import { encodeFailureRecord, type FailureRecord } from '../protocol/failure-rec
 import type { JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
 import { failureTime } from '../protocol/time.js';
+import { VERSION } from '../version.js';
+import { groupSignature } from './grouping.js';
+import { DEFAULT_GROUP_LIMITS, type GroupLimits, queueGroupUpdate } from './groups.js';
 
 /** A failure about to be written. */
 export interface NewFailure {
@@ -23,7 +26,10 @@ export interface NewFailure {
 
 export interface FailureWriteContext {
   readonly keys: Keys;
-  readonly config: Pick<ResolvedConfig, 'failureBackend'>;
+  /** `release` (default: the package version) is recorded as the release that first produced an error group. */
+  readonly config: Pick<ResolvedConfig, 'failureBackend'> & Partial<Pick<ResolvedConfig, 'release'>>;
+  /** Bounds of the error groups; `false` writes the failure without updating its group. */
+  readonly groups?: GroupLimits | false;
 }
 
 /** The record exactly as it will be stored. */
@@ -43,17 +49,55 @@ export function failureRecordBytes(failure: NewFailure): string {
 
 /**
  * Queues the writes of one failure on a pipeline: RPUSH to `failed` (or `<queue>_failed` + SADD failed_queues with
- * the redis_multi_queue backend), as Ruby's backends do. The caller adds its own counters and executes.
+ * the redis_multi_queue backend), as Ruby's backends do, then the update of its error group (a Lua script).
+ * The caller adds its own counters and executes.
  */
 export function queueFailureWrite(
   pipeline: ChainableCommander,
   ctx: FailureWriteContext,
   failure: NewFailure,
 ): ChainableCommander {
-  const bytes = failureRecordBytes(failure);
+  const dated = { ...failure, failedAt: failure.failedAt ?? new Date() };
+  const bytes = failureRecordBytes(dated);
   if (ctx.config.failureBackend === 'redis_multi_queue') {
     const listName = ctx.keys.failedQueueName(failure.queue);
-    return pipeline.rpush(ctx.keys.failedList(listName), bytes).sadd(ctx.keys.failedQueues, listName);
+    pipeline.rpush(ctx.keys.failedList(listName), bytes).sadd(ctx.keys.failedQueues, listName);
+  } else {
+    pipeline.rpush(ctx.keys.failed, bytes);
   }
-  return pipeline.rpush(ctx.keys.failed, bytes);
+  return queueFailureGroupUpdate(pipeline, ctx, dated);
+}
+
+/**
+ * Queues only the error-group update of a failure, for writers that store the record by other means (e.g. a Lua
+ * script that moves an in-flight job to the failure list). A no-op when `ctx.groups` is false.
+ */
+export function queueFailureGroupUpdate(
+  pipeline: ChainableCommander,
+  ctx: FailureWriteContext,
+  failure: NewFailure,
+): ChainableCommander {
+  if (ctx.groups === false) return pipeline;
+  const payload = failure.payload ?? parseOrNull(failure.rawPayload);
+  return queueGroupUpdate(
+    pipeline,
+    ctx.keys,
+    {
+      signature: groupSignature({ ...failure, payload }),
+      queue: failure.queue,
+      error: failure.error,
+      at: failure.failedAt ?? new Date(),
+    },
+    ctx.config.release ?? VERSION,
+    ctx.groups ?? DEFAULT_GROUP_LIMITS,
+  );
+}
+
+function parseOrNull(raw: string | undefined): JsonValue {
+  if (raw === undefined) return null;
+  try {
+    return JSON.parse(raw) as JsonValue;
+  } catch {
+    return null;
+  }
 }
