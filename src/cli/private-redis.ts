@@ -34,6 +34,13 @@ export async function provideRedis(
   const server = await privateRedisIfNeeded(values['redis'] as string | undefined, io.env);
   if (!server) return unchanged;
   const uninstall = stopWithProcess(server);
+  const how = server.owned
+    ? 'stopped when this command exits'
+    : 'shared with the resque process that started it';
+  io.stderr.write(
+    `resque: no Redis configured and none on 127.0.0.1:6379; using a private redis-server at ${server.url} ` +
+      `(data in ${server.dataDir}, ${how})\n`,
+  );
   return {
     values: { ...values, redis: server.url },
     io: { ...io, env: { ...io.env, REDIS_URL: server.url } },
