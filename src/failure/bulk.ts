@@ -46,9 +46,13 @@ export async function retryMatching(
         if (typeof write === 'string') skipped.add(failure.id);
         else planned.push({ failure, write });
       }
-      if (planned.length === 0) return { done: 0, missed: 0, removed: 0 };
+      if (planned.length === 0) return { done: 0, missed: 0, gone: [] };
       const [retried, missed] = await runRetryScript(ctx, list, planned, remove);
-      return { done: retried, missed: missed.length, removed: remove ? retried : 0 };
+      const notThere = new Set(missed);
+      const acted = planned.filter((_, i) => !notThere.has(i + 1));
+      if (remove) return { done: retried, missed: missed.length, gone: acted.map((p) => p.failure.index) };
+      const rewritten = new Map(acted.map((p) => [p.failure.index, p.write.record]));
+      return { done: retried, missed: missed.length, gone: [], rewritten };
     };
   const scopes = await scopesFor(ctx, filter);
   const total = await totalOf(ctx, scopes);
@@ -85,7 +89,8 @@ export async function clearMatching(
     (list: string): ChunkAction =>
     async (batch) => {
       const [removed, missed] = await runRemoveScript(ctx, list, batch);
-      return { done: removed, missed, removed };
+      // remove_at reports only how many it missed; a chunk with misses is read again, so `gone` matters only without.
+      return { done: removed, missed, gone: missed === 0 ? batch.map((f) => f.index) : [] };
     };
   const filtered = scopes.flatMap((scope) =>
     scope.match ? [{ list: scope.list, select: scope.match }] : [],

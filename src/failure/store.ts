@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
 import { asConnectionError } from '../redis/connection.js';
 import {
@@ -97,7 +98,8 @@ export class Failures {
     try {
       return await operation();
     } catch (error) {
-      throw asConnectionError(error, this.config.redis);
+      // Our own errors pass as they are (asConnectionError's pattern would take "…NotFound…" for ENOTFOUND).
+      throw error instanceof ResqueError ? error : asConnectionError(error, this.config.redis);
     }
   }
 }

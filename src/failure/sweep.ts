@@ -17,22 +17,34 @@ export interface BulkProgress {
 
 export type ProgressCallback = (progress: BulkProgress) => void;
 
-/** What one chunk's action did: `missed` failures were no longer where they were read; `removed` left the list. */
+/**
+ * What one chunk's action did: `done` acted on, `missed` no longer where they were read, `gone` positions removed,
+ * `rewritten` the new bytes of positions it changed in place.
+ */
 export interface ChunkOutcome {
   done: number;
   missed: number;
-  removed: number;
+  gone: readonly number[];
+  rewritten?: ReadonlyMap<number, string>;
 }
 
 export type ChunkAction = (batch: Failure[]) => Promise<ChunkOutcome>;
 
-const MAX_RESCANS = 3;
+/** Recoveries (relocating the anchor, stepping back) allowed before the sweep reaches records it has not read. */
+const MAX_RECOVERIES = 5;
+
+interface Anchor {
+  index: number;
+  raw: string;
+}
 
 /**
  * Walks a failure list oldest first in chunks of CHUNK, hands each chunk's selected failures to `act` (one Lua call,
- * compare-and-set per failure) and reports progress. When records moved under it (another client removed failures),
- * it steps back a chunk and reads again, so failures that shifted are still found; `select` must skip those already
- * handled. Stops at the end of the list as it was when reached.
+ * compare-and-set per failure) and reports progress. Each read starts with the last record of the previous chunk
+ * (the anchor). If the anchor is not where it was, another client removed records before it: the sweep finds it
+ * again to the left and carries on from there, so records that shifted into the part already read are not
+ * skipped; if it cannot (or `act` finds records moved), it steps back a chunk. Rereads are why `select` must skip
+ * failures already handled. Stops at the end of the list as it was when reached.
  */
 export async function sweepList(
   ctx: StoreContext,
@@ -43,21 +55,68 @@ export async function sweepList(
 ): Promise<void> {
   const key = ctx.keys.failedList(list);
   let start = 0;
-  let rescans = 0;
+  let anchor: Anchor | undefined;
+  let recoveries = 0;
+  let frontier = 0;
+  const stepBack = (from: number) => {
+    recoveries++;
+    start = Math.max(0, from - CHUNK);
+    anchor = undefined;
+  };
   for (;;) {
-    const items = await ctx.redis.lrange(key, start, start + CHUNK - 1);
-    const batch = items.map((raw, i) => toFailure(list, start + i, raw)).filter(select);
-    const outcome = batch.length > 0 ? await act(batch) : { done: 0, missed: 0, removed: 0 };
-    onChunk(items.length, outcome.done);
-    if (outcome.missed > 0 && rescans < MAX_RESCANS) {
-      rescans++;
-      start = Math.max(0, start - CHUNK);
+    const from = anchor ? anchor.index : start;
+    let items = await ctx.redis.lrange(key, from, from + CHUNK - (anchor ? 0 : 1));
+    if (anchor && items[0] !== anchor.raw && recoveries < MAX_RECOVERIES) {
+      recoveries++;
+      const moved = await findMovedAnchor(ctx, key, anchor);
+      if (moved) anchor = moved;
+      else stepBack(anchor.index);
       continue;
     }
-    rescans = 0;
+    const skipAnchor = anchor !== undefined && items[0] === anchor.raw;
+    if (skipAnchor) items = items.slice(1);
+    const chunkStart = skipAnchor ? from + 1 : from;
+    const batch = items.map((raw, i) => toFailure(list, chunkStart + i, raw)).filter(select);
+    const outcome = batch.length > 0 ? await act(batch) : { done: 0, missed: 0, gone: [] };
+    onChunk(items.length, outcome.done);
+    if (outcome.missed > 0 && recoveries < MAX_RECOVERIES) {
+      stepBack(chunkStart);
+      continue;
+    }
     if (items.length < CHUNK) return;
-    start += items.length - outcome.removed;
+    const reached = chunkStart + items.length - outcome.gone.length;
+    if (reached > frontier) {
+      frontier = reached;
+      recoveries = 0;
+    }
+    anchor = lastSurvivor(items, chunkStart, outcome) ?? anchor;
+    if (!anchor) start = chunkStart;
   }
+}
+
+/** The anchor's new place, up to CHUNK positions left of the old one (records are only ever removed before it). */
+async function findMovedAnchor(ctx: StoreContext, key: string, anchor: Anchor): Promise<Anchor | undefined> {
+  const from = Math.max(0, anchor.index - CHUNK);
+  const window = await ctx.redis.lrange(key, from, anchor.index - 1);
+  const at = window.lastIndexOf(anchor.raw);
+  return at < 0 ? undefined : { index: from + at, raw: anchor.raw };
+}
+
+/** The last record of a chunk still in the list after the chunk's removals, at its position after them. */
+function lastSurvivor(
+  items: readonly string[],
+  chunkStart: number,
+  outcome: ChunkOutcome,
+): Anchor | undefined {
+  const gone = new Set(outcome.gone);
+  let removedBefore = 0;
+  let last: Anchor | undefined;
+  items.forEach((raw, i) => {
+    const index = chunkStart + i;
+    if (gone.has(index)) removedBefore++;
+    else last = { index: index - removedBefore, raw: outcome.rewritten?.get(index) ?? raw };
+  });
+  return last;
 }
 
 /** Runs `sweepList` over several lists with one running progress count. */
