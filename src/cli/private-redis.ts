@@ -34,12 +34,10 @@ export async function provideRedis(
   const server = await privateRedisIfNeeded(values['redis'] as string | undefined, io.env);
   if (!server) return unchanged;
   const uninstall = stopWithProcess(server);
-  const how = server.owned
-    ? 'stopped when this command exits'
-    : 'shared with the resque process that started it';
+  const how = server.started ? 'started' : 'shared';
   io.stderr.write(
     `resque: no Redis configured and none on 127.0.0.1:6379; using a private redis-server at ${server.url} ` +
-      `(data in ${server.dataDir}, ${how})\n`,
+      `(${how}; data in ${server.dataDir}; it stops when the last resque command using it exits)\n`,
   );
   return {
     values: { ...values, redis: server.url },

@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   closeSync,
   constants,
+  existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -16,8 +19,8 @@ import { RedisNotInstalledError } from '../errors/index.js';
 
 /**
  * The "embedded default" Redis: a private `redis-server` the CLI starts when no Redis is configured and none answers
- * on localhost. Its data lives in a project folder (AOF on), so queued jobs survive a restart of the CLI. A second
- * CLI started on the same folder while the first runs shares its server instead of starting another.
+ * on localhost. Its data lives in a project folder (AOF on), so queued jobs survive a restart of the CLI. Commands
+ * started on the same folder while it runs share it, and the last one to exit stops it.
  */
 
 /** Where the private server keeps its data, relative to the working directory. */
@@ -37,11 +40,14 @@ export interface PrivateRedis {
   readonly port: number;
   readonly pid: number;
   readonly dataDir: string;
-  /** False when another live CLI started this server: then `stop` leaves it running for that CLI. */
-  readonly owned: boolean;
-  /** Stops the server if this process owns it (SIGTERM: Redis flushes the AOF) and waits for it to exit. */
+  /** True when this call launched the server; false when it joined one another command had started. */
+  readonly started: boolean;
+  /**
+   * Stops using the server. The last user to leave stops it (SIGTERM: Redis flushes its AOF) and waits for it to
+   * exit; while other commands still use it, it keeps running for them.
+   */
   stop(): Promise<void>;
-  /** Sends SIGTERM without waiting, for `process.on('exit')`, where nothing asynchronous can run. */
+  /** Like `stop` without waiting, for `process.on('exit')`, where nothing asynchronous can run. */
   stopNow(): void;
 }
 
@@ -49,7 +55,7 @@ const HOST = '127.0.0.1';
 const FILES = {
   pid: 'redis.pid',
   port: 'redis.port',
-  owner: 'redis.owner',
+  users: 'users',
   lock: 'redis.lock',
   log: 'redis.log',
 };
@@ -119,8 +125,7 @@ async function launch(binary: string, dataDir: string, timeoutMs: number): Promi
     try {
       await waitForPong(port, child, dataDir, timeoutMs);
       writeFileSync(join(dataDir, FILES.port), `${port}\n`);
-      writeFileSync(join(dataDir, FILES.owner), `${process.pid}\n`);
-      return handle(dataDir, port, child.pid!, true, child);
+      return handle(dataDir, port, child.pid!, child);
     } catch (error) {
       lastError = error as Error;
       child.kill('SIGKILL');
@@ -170,36 +175,37 @@ async function waitForPong(
   );
 }
 
-/** The server an earlier CLI started on this folder, if it still answers. Adopted when that CLI is gone. */
+/** The server an earlier command started on this folder, if it still answers. */
 async function runningServer(dataDir: string): Promise<PrivateRedis | undefined> {
   const pid = readNumber(join(dataDir, FILES.pid));
   const port = readNumber(join(dataDir, FILES.port));
   if (pid === undefined || port === undefined || !isAlive(pid)) return undefined;
   if ((await pingRedis(HOST, port)) !== 'pong') return undefined;
-  const owner = readNumber(join(dataDir, FILES.owner));
-  const orphaned = owner === undefined || !isAlive(owner);
-  if (orphaned) writeFileSync(join(dataDir, FILES.owner), `${process.pid}\n`);
-  return handle(dataDir, port, pid, orphaned, undefined);
+  return handle(dataDir, port, pid, undefined);
 }
 
-function handle(
-  dataDir: string,
-  port: number,
-  pid: number,
-  owned: boolean,
-  child: ChildProcess | undefined,
-): PrivateRedis {
-  let stopped = !owned;
-  const signal = () => {
-    if (stopped) return false;
-    stopped = true;
+/**
+ * A process's use of the server: registered as a file in `users/` (pid first), so the last user to leave, whoever
+ * started the server, is the one that stops it. Called with the folder lock held.
+ */
+function handle(dataDir: string, port: number, pid: number, child: ChildProcess | undefined): PrivateRedis {
+  const users = join(dataDir, FILES.users);
+  mkdirSync(users, { recursive: true });
+  const me = join(users, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  writeFileSync(me, '');
+  let left = false;
+  /** Leaves; true when nobody else uses the server, which has then been sent SIGTERM (it flushes its AOF). */
+  const leave = (): boolean => {
+    if (left) return false;
+    left = true;
+    rmSync(me, { force: true });
+    if (liveUsers(users) > 0) return false;
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
       // already gone
     }
     rmSync(join(dataDir, FILES.port), { force: true });
-    rmSync(join(dataDir, FILES.owner), { force: true });
     return true;
   };
   return {
@@ -207,13 +213,29 @@ function handle(
     port,
     pid,
     dataDir,
-    owned,
-    stopNow: () => void signal(),
+    started: child !== undefined,
+    stopNow: () => void leave(),
     async stop() {
-      if (!signal()) return;
-      await (child ? childExit(child) : processGone(pid));
+      if (left) return;
+      const release = await acquireLock(dataDir, 10_000);
+      try {
+        if (leave()) await (child ? childExit(child) : serverGone(dataDir, pid));
+      } finally {
+        release();
+      }
     },
   };
+}
+
+/** Users whose process is alive; files of dead ones (a command killed with -9) are removed. */
+function liveUsers(users: string): number {
+  let live = 0;
+  for (const name of readdirSync(users)) {
+    const pid = Number.parseInt(name, 10);
+    if (Number.isInteger(pid) && isAlive(pid)) live++;
+    else rmSync(join(users, name), { force: true });
+  }
+  return live;
 }
 
 function childExit(child: ChildProcess): Promise<void> {
@@ -222,8 +244,10 @@ function childExit(child: ChildProcess): Promise<void> {
   return new Promise((done) => child.once('exit', () => done()));
 }
 
-async function processGone(pid: number): Promise<void> {
-  while (isAlive(pid)) await sleep(25);
+/** Redis removes its pid file once it has flushed everything; a process we did not start may linger as a zombie. */
+async function serverGone(dataDir: string, pid: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid) && existsSync(join(dataDir, FILES.pid)) && Date.now() < deadline) await sleep(25);
 }
 
 /** A lock file holding our pid, so two CLIs starting together do not both launch a server on one folder. */

@@ -40,7 +40,7 @@ describe('private redis-server', () => {
     const dataDir = tempDir();
     const namespace = uniqueNamespace('private');
     const server = await startPrivateRedis({ dataDir });
-    expect(server.owned).toBe(true);
+    expect(server.started).toBe(true);
     expect(server.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     expect(server.port).not.toBe(6379);
     const resque = new Resque({ redis: server.url, namespace });
@@ -59,16 +59,24 @@ describe('private redis-server', () => {
     }
   });
 
-  it('shares a running server with a second start on the same folder, which leaves it running', async () => {
+  it('is shared by starts on the same folder and stopped by the last one to leave, whichever it is', async () => {
     const dataDir = tempDir();
     const first = await startPrivateRedis({ dataDir });
     const second = await startPrivateRedis({ dataDir });
-    expect(second.owned).toBe(false);
+    expect(second.started).toBe(false);
     expect(second.url).toBe(first.url);
     await second.stop();
     expect(await redisAnswers('127.0.0.1', first.port)).toBe(true);
     await first.stop();
     expect(await redisAnswers('127.0.0.1', first.port)).toBe(false);
+
+    const starter = await startPrivateRedis({ dataDir });
+    const joiner = await startPrivateRedis({ dataDir });
+    expect(starter.started).toBe(true);
+    await starter.stop();
+    expect(await redisAnswers('127.0.0.1', starter.port)).toBe(true);
+    await joiner.stop();
+    expect(await redisAnswers('127.0.0.1', starter.port)).toBe(false);
   });
 
   it('says how to install redis-server when it is not on the PATH', async () => {
@@ -84,7 +92,7 @@ describe.skipIf(defaultRedisAnswers)('the CLI with no Redis configured (nothing 
     const result = await runCli(['info', '--json'], { cwd, env: envWithoutRedis() });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(
-      /using a private redis-server at redis:\/\/127\.0\.0\.1:\d+ \(data in .*\.resque-data/,
+      /using a private redis-server at redis:\/\/127\.0\.0\.1:\d+ \(started; data in .*\.resque-data;/,
     );
     const info = JSON.parse(result.stdout) as { servers: string[] };
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(info.servers[0]!)?.[1]);
