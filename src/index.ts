@@ -24,6 +24,7 @@ export {
   MalformedPayloadError,
   NoQueueError,
   RedisConnectionError,
+  RedisNotInstalledError,
   ResqueError,
   type ResqueErrorCode,
   TermException,
