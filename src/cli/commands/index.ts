@@ -1,7 +1,23 @@
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
+import { dequeueCommand } from './dequeue.js';
+import { enqueueCommand } from './enqueue.js';
+import { failedCommand } from './failed.js';
 import { infoCommand } from './info.js';
+import { queueCommand } from './queue.js';
+import { queuesCommand } from './queues.js';
 import { workCommand } from './work.js';
+import { workersCommand } from './workers.js';
 
 /** Every `resque` command, in the order `resque --help` lists them. */
-export const COMMANDS: readonly Command[] = [workCommand, infoCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [
+  workCommand,
+  infoCommand,
+  demoCommand,
+  queuesCommand,
+  queueCommand,
+  enqueueCommand,
+  dequeueCommand,
+  workersCommand,
+  failedCommand,
+];

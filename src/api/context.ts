@@ -1,0 +1,36 @@
+import type { Redis } from 'ioredis';
+import type { ResolvedConfig } from '../config/resolve.js';
+import { ResqueError } from '../errors/index.js';
+import type { Keys } from '../protocol/keys.js';
+import { asConnectionError } from '../redis/connection.js';
+
+/** What the admin read model needs: one connection, the key builder and the frozen config. */
+export interface AdminContext {
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly config: ResolvedConfig;
+}
+
+/** Runs an admin operation, turning an unreachable Redis into RedisConnectionError (our own errors pass as they are). */
+export async function guarded<T>(ctx: AdminContext, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw error instanceof ResqueError ? error : asConnectionError(error, ctx.config.redis);
+  }
+}
+
+/** The Redis server's clock (TIME), so ages do not depend on this machine's clock. */
+export function redisNow(time: unknown): number {
+  const [seconds, micros] = (time as [string, string] | undefined) ?? [];
+  return seconds === undefined ? Date.now() : Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** Results of a pipeline, throwing the first command error. */
+export function pipelineValues(results: Array<[Error | null, unknown]> | null): unknown[] {
+  if (!results) throw new Error('Redis pipeline was discarded');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

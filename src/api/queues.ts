@@ -1,0 +1,73 @@
+import { QueueNotFoundError } from '../errors/index.js';
+import type { JsonValue } from '../protocol/json.js';
+import { parseResqueTime } from '../protocol/time.js';
+import { type AdminContext, pipelineValues, redisNow } from './context.js';
+
+/** One queue as the dashboard and `resque queues` show it. */
+export interface QueueSummary {
+  name: string;
+  size: number;
+  /** When the next job (the head) was enqueued: its `enqueued_at` (resque-ts, or ActiveJob's), if it says. */
+  oldestEnqueuedAt: Date | undefined;
+  /** How long the next job has waited, by the Redis clock; undefined for empty queues and jobs without a time. */
+  latencyMs: number | undefined;
+}
+
+/** Every queue in the `queues` set, sorted, with size and head latency: one pipeline, O(queues). */
+export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]> {
+  const names = (await ctx.redis.smembers(ctx.keys.queues)).sort();
+  const pipeline = ctx.redis.pipeline().time();
+  for (const name of names) pipeline.llen(ctx.keys.queue(name)).lindex(ctx.keys.queue(name), 0);
+  const [time, ...values] = pipelineValues(await pipeline.exec());
+  const now = redisNow(time);
+  return names.map((name, i) => {
+    const oldestEnqueuedAt = enqueuedAt(values[i * 2 + 1] as string | null);
+    return {
+      name,
+      size: Number(values[i * 2]),
+      oldestEnqueuedAt,
+      latencyMs: oldestEnqueuedAt ? Math.max(0, now - oldestEnqueuedAt.getTime()) : undefined,
+    };
+  });
+}
+
+/** `enqueued_at` epoch seconds at the top level (resque-ts), or an ActiveJob wrapper's ISO `enqueued_at`. */
+export function enqueuedAt(raw: string | null): Date | undefined {
+  if (!raw) return undefined;
+  let item: { enqueued_at?: JsonValue; args?: JsonValue };
+  try {
+    item = JSON.parse(raw) as typeof item;
+  } catch {
+    return undefined;
+  }
+  if (typeof item.enqueued_at === 'number') return new Date(item.enqueued_at * 1000);
+  const first = Array.isArray(item.args) ? item.args[0] : undefined;
+  if (
+    first &&
+    typeof first === 'object' &&
+    !Array.isArray(first) &&
+    typeof first['enqueued_at'] === 'string'
+  ) {
+    return parseResqueTime(first['enqueued_at']);
+  }
+  return undefined;
+}
+
+/** True when the queue is in the `queues` set or its list exists. */
+export async function queueExists(ctx: AdminContext, name: string): Promise<boolean> {
+  const [member, exists] = pipelineValues(
+    await ctx.redis.pipeline().sismember(ctx.keys.queues, name).exists(ctx.keys.queue(name)).exec(),
+  );
+  return Number(member) === 1 || Number(exists) === 1;
+}
+
+/**
+ * Empties a queue (its jobs are dropped; it stays in `queues`, so workers and dashboards still list it). UNLINK
+ * frees a long list without blocking Redis. Returns how many jobs were dropped.
+ */
+export async function clearQueue(ctx: AdminContext, name: string): Promise<number> {
+  if (!(await queueExists(ctx, name))) throw new QueueNotFoundError(name);
+  const key = ctx.keys.queue(name);
+  const [length] = pipelineValues(await ctx.redis.multi().llen(key).unlink(key).exec());
+  return Number(length);
+}

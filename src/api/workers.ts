@@ -1,0 +1,82 @@
+import type { JsonValue } from '../protocol/json.js';
+import { parseResqueTime } from '../protocol/time.js';
+import { parseWorkerId } from '../protocol/worker-id.js';
+import { decodeWorkerStatus } from '../protocol/worker-status.js';
+import { type AdminContext, pipelineValues, redisNow } from './context.js';
+
+/** The job a worker is running, from `worker:<id>`. */
+export interface WorkerJob {
+  queue: string;
+  className: string | undefined;
+  args: JsonValue[] | undefined;
+  runAt: Date | undefined;
+}
+
+/** One registered worker: who it is, what it does and since when, and whether it is still alive. */
+export interface WorkerSummary {
+  id: string;
+  host: string;
+  pid: string;
+  queues: string[];
+  state: 'working' | 'idle';
+  job: WorkerJob | undefined;
+  /** `worker:<id>:started`. */
+  startedAt: Date | undefined;
+  /** Last `workers:heartbeat` entry. */
+  heartbeatAt: Date | undefined;
+  /** Heartbeat older than `deadWorkerAfterMs` by the Redis clock: a dead worker the reaper (or Ruby's pruning) will remove. */
+  stale: boolean;
+  processed: number;
+  failed: number;
+}
+
+/** Every worker in the `workers` set, sorted by id: two round trips whatever the number of workers (MGET/HMGET). */
+export async function workerSummaries(ctx: AdminContext): Promise<WorkerSummary[]> {
+  const ids = (await ctx.redis.smembers(ctx.keys.workers)).sort();
+  if (ids.length === 0) return [];
+  const { keys } = ctx;
+  const [time, statuses, started, heartbeats, processed, failed] = pipelineValues(
+    await ctx.redis
+      .pipeline()
+      .time()
+      .mget(ids.map((id) => keys.worker(id)))
+      .mget(ids.map((id) => keys.workerStarted(id)))
+      .hmget(keys.heartbeats, ...ids)
+      .mget(ids.map((id) => keys.processedBy(id)))
+      .mget(ids.map((id) => keys.failedBy(id)))
+      .exec(),
+  ) as [unknown, ...Array<Array<string | null>>];
+  const now = redisNow(time);
+  return ids.map((id, i) => {
+    const parts = parseWorkerId(id);
+    const job = jobOf(statuses![i]);
+    const heartbeatAt = parseResqueTime(heartbeats![i]);
+    return {
+      id,
+      host: parts?.host ?? id,
+      pid: parts?.pid ?? '',
+      queues: parts?.queues ?? [],
+      state: job ? 'working' : 'idle',
+      job,
+      startedAt: parseResqueTime(started![i]),
+      heartbeatAt,
+      stale: heartbeatAt !== undefined && now - heartbeatAt.getTime() > ctx.config.deadWorkerAfterMs,
+      processed: Number(processed![i] ?? 0),
+      failed: Number(failed![i] ?? 0),
+    };
+  });
+}
+
+function jobOf(raw: string | null | undefined): WorkerJob | undefined {
+  const status = decodeWorkerStatus(raw);
+  if (!status) return undefined;
+  const payload = status.payload;
+  const object =
+    payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? payload : undefined;
+  return {
+    queue: status.queue,
+    className: typeof object?.['class'] === 'string' ? object['class'] : undefined,
+    args: Array.isArray(object?.['args']) ? object['args'] : undefined,
+    runAt: parseResqueTime(status.run_at),
+  };
+}

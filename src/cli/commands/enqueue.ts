@@ -1,0 +1,24 @@
+import { CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.js';
+import { jsonArguments, requiredString, runAdmin, writeJson } from './support.js';
+
+/** `resque enqueue <Class> [json args…] --queue q`: pushes one job, as Resque.enqueue_to would. */
+export const enqueueCommand: Command = {
+  name: 'enqueue',
+  summary: 'Push a job onto a queue; each argument is JSON (42, \'"text"\', \'{"a":1}\').',
+  usage:
+    '<Class> [json args…] --queue q [--redis URL] [--namespace NS] [--json]   (use -- before args like -1)',
+  options: { ...CONNECTION_OPTIONS, queue: { type: 'string', short: 'q' } },
+  run({ values, positionals }, io) {
+    return runAdmin(this, values, io, async (admin) => {
+      const [className, ...texts] = positionals;
+      if (!className) throw new UsageError('a job class is required');
+      const queue = requiredString(values, 'queue');
+      const args = jsonArguments(texts);
+      const enqueued = await admin.resque.enqueueTo(queue, className, ...args);
+      if (values['json']) writeJson(io, { queue, class: className, args, id: enqueued?.id ?? null });
+      else
+        io.stdout.write(`enqueued ${className} on ${queue}${enqueued?.id ? ` (id ${enqueued.id})` : ''}\n`);
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,44 @@
+import type { WorkerSummary } from '../../api/workers.js';
+import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
+import { printTable } from '../output.js';
+import { formatTime, iso, runAdmin, writeJson } from './support.js';
+
+/** `resque workers`: who is doing what, since when, and when each worker last said it was alive. */
+export const workersCommand: Command = {
+  name: 'workers',
+  summary: 'Registered workers: what each is running, since when, last heartbeat, counters.',
+  usage: '[--redis URL] [--namespace NS] [--json]',
+  options: CONNECTION_OPTIONS,
+  run({ values }, io) {
+    return runAdmin(this, values, io, async (admin) => {
+      const workers = await admin.workers();
+      if (values['json']) writeJson(io, workers.map(toJson));
+      else {
+        printTable(
+          io.stdout,
+          ['worker', 'queues', 'state', 'job', 'since', 'heartbeat', 'processed', 'failed'],
+          workers.map((w) => [
+            `${w.host}:${w.pid}`,
+            w.queues.join(','),
+            w.stale ? `${w.state} (stale)` : w.state,
+            w.job ? `${w.job.queue} ${w.job.className ?? '?'}` : '-',
+            formatTime(w.job?.runAt ?? w.startedAt),
+            formatTime(w.heartbeatAt),
+            String(w.processed),
+            String(w.failed),
+          ]),
+        );
+      }
+      return EXIT.ok;
+    });
+  },
+};
+
+function toJson(worker: WorkerSummary) {
+  return {
+    ...worker,
+    job: worker.job ? { ...worker.job, runAt: iso(worker.job.runAt) } : null,
+    startedAt: iso(worker.startedAt),
+    heartbeatAt: iso(worker.heartbeatAt),
+  };
+}
