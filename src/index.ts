@@ -1,5 +1,8 @@
 // The public API of resque-ts. Everything a user may import is listed here by name.
 
+export { Admin } from './api/admin.js';
+export type { QueueSummary } from './api/queues.js';
+export type { WorkerJob, WorkerSummary } from './api/workers.js';
 export type { Enqueued, JobRef } from './client/enqueue.js';
 export type { ResqueInfo } from './client/info.js';
 export type { QueuedJob } from './client/inspect.js';
@@ -17,12 +20,15 @@ export {
   ConfigError,
   DirtyExit,
   DontPerform,
+  FailureNotFoundError,
+  FailureNotRetryableError,
   InvalidArgumentsError,
   InvalidClassNameError,
   InvalidQueueNameError,
   JobTimeoutError,
   MalformedPayloadError,
   NoQueueError,
+  QueueNotFoundError,
   RedisConnectionError,
   RedisNotInstalledError,
   ResqueError,
@@ -30,6 +36,16 @@ export {
   TermException,
   UnknownJobClassError,
 } from './errors/index.js';
+export type { BulkResult, BulkRetryOptions, ClearOptions } from './failure/bulk.js';
+export type { RetryOptions, RetryResult } from './failure/by-id.js';
+export type { FailureCounts } from './failure/count.js';
+export type { Failure } from './failure/failure.js';
+export type { ErrorGroup, GroupLimits, GroupOrder } from './failure/groups.js';
+export type { FailurePage, PageOptions } from './failure/page.js';
+export type { FailureOrder } from './failure/read.js';
+export type { FailureFilter } from './failure/scope.js';
+export { Failures } from './failure/store.js';
+export type { BulkProgress, ProgressCallback } from './failure/sweep.js';
 export {
   defineJob,
   type JobContext,
