@@ -5,7 +5,10 @@ import { groupId, groupSignature, payloadClass } from './grouping.js';
 import { formatFailureId } from './identity.js';
 import { compactJson, rawMember, withStringMember } from './raw-json.js';
 
-/** One failure as stored, with its id and the fields people filter and sort on. */
+/**
+ * One failure as stored, with its id and the fields people filter and sort on. The store returns objects whose `id` and
+ * `groupId` are computed on first read: `JSON.stringify` includes them, object spread does not.
+ */
 export interface Failure {
   /** `<list>:<index>:<digest>`: pass it to get/retry/remove. */
   id: string;
@@ -27,31 +30,69 @@ export interface Failure {
   groupId: string;
 }
 
+/** Reads one stored record. */
 export function toFailure(list: string, index: number, raw: string): Failure {
-  const decoded = decodeFailureRecord(raw);
-  const record = decoded ?? unreadable(raw);
-  const payload = record.payload;
-  const args =
-    payload !== null &&
-    typeof payload === 'object' &&
-    !Array.isArray(payload) &&
-    Array.isArray(payload['args'])
-      ? payload['args']
-      : undefined;
-  return {
-    id: formatFailureId(list, index, raw),
-    list,
-    index,
-    raw,
-    record,
-    readable: decoded !== undefined,
-    queue: record.queue,
-    className: payloadClass(payload),
-    args,
-    failedAt: parseResqueTime(record.failed_at),
-    retriedAt: typeof record.retried_at === 'string' ? parseResqueTime(record.retried_at) : undefined,
-    groupId: groupId(groupSignature(record)),
-  };
+  return new StoredFailure(list, index, raw);
+}
+
+/** A stored record; `id` and `groupId` are computed when first read (a sweep of 100,000 records needs neither). */
+class StoredFailure implements Failure {
+  readonly record: FailureRecord;
+  readonly readable: boolean;
+  readonly queue: string;
+  readonly className: string | undefined;
+  readonly args: JsonValue[] | undefined;
+  readonly failedAt: Date | undefined;
+  readonly retriedAt: Date | undefined;
+  #id: string | undefined;
+  #groupId: string | undefined;
+
+  constructor(
+    readonly list: string,
+    readonly index: number,
+    readonly raw: string,
+  ) {
+    const decoded = decodeFailureRecord(raw);
+    this.record = decoded ?? unreadable(raw);
+    this.readable = decoded !== undefined;
+    const payload = this.record.payload;
+    const job =
+      payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? payload : undefined;
+    this.queue = this.record.queue;
+    this.className = payloadClass(payload);
+    this.args = Array.isArray(job?.['args']) ? job['args'] : undefined;
+    this.failedAt = parseResqueTime(this.record.failed_at);
+    const retriedAt = this.record.retried_at;
+    this.retriedAt = typeof retriedAt === 'string' ? parseResqueTime(retriedAt) : undefined;
+  }
+
+  get id(): string {
+    this.#id ??= formatFailureId(this.list, this.index, this.raw);
+    return this.#id;
+  }
+
+  get groupId(): string {
+    this.#groupId ??= groupId(groupSignature(this.record));
+    return this.#groupId;
+  }
+
+  toJSON(): Failure {
+    const { list, index, raw, record, readable, queue, className, args, failedAt, retriedAt } = this;
+    return {
+      id: this.id,
+      list,
+      index,
+      raw,
+      record,
+      readable,
+      queue,
+      className,
+      args,
+      failedAt,
+      retriedAt,
+      groupId: this.groupId,
+    };
+  }
 }
 
 function unreadable(raw: string): FailureRecord {

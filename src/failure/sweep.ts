@@ -31,7 +31,9 @@ export interface ChunkOutcome {
 export type ChunkAction = (batch: Failure[]) => Promise<ChunkOutcome>;
 
 /** Recoveries (relocating the anchor, stepping back) allowed before the sweep reaches records it has not read. */
-const MAX_RECOVERIES = 5;
+const MAX_RECOVERIES = 10;
+/** Passes over a list when heavy concurrent removals exhausted the recoveries of the previous pass. */
+const MAX_PASSES = 3;
 
 interface Anchor {
   index: number;
@@ -43,8 +45,9 @@ interface Anchor {
  * compare-and-set per failure) and reports progress. Each read starts with the last record of the previous chunk
  * (the anchor). If the anchor is not where it was, another client removed records before it: the sweep finds it
  * again to the left and carries on from there, so records that shifted into the part already read are not
- * skipped; if it cannot (or `act` finds records moved), it steps back a chunk. Rereads are why `select` must skip
- * failures already handled. Stops at the end of the list as it was when reached.
+ * skipped; if it cannot (or `act` finds records moved), it steps back a chunk. If removals come so fast that it
+ * runs out of recoveries, it finishes the pass and walks the list again. Rereads and repeated passes are why
+ * `select` must skip failures already handled. Each pass stops at the end of the list as it was when reached.
  */
 export async function sweepList(
   ctx: StoreContext,
@@ -53,11 +56,30 @@ export async function sweepList(
   act: ChunkAction,
   onChunk: (scanned: number, done: number) => void,
 ): Promise<void> {
+  for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    if (await sweepPass(ctx, list, select, act, onChunk)) return;
+  }
+}
+
+/** One walk over the list; false when recoveries ran out, so a record that moved may have been missed. */
+async function sweepPass(
+  ctx: StoreContext,
+  list: string,
+  select: (failure: Failure) => boolean,
+  act: ChunkAction,
+  onChunk: (scanned: number, done: number) => void,
+): Promise<boolean> {
   const key = ctx.keys.failedList(list);
   let start = 0;
   let anchor: Anchor | undefined;
   let recoveries = 0;
   let frontier = 0;
+  let complete = true;
+  const canRecover = () => {
+    if (recoveries < MAX_RECOVERIES) return true;
+    complete = false;
+    return false;
+  };
   const stepBack = (from: number) => {
     recoveries++;
     start = Math.max(0, from - CHUNK);
@@ -66,7 +88,7 @@ export async function sweepList(
   for (;;) {
     const from = anchor ? anchor.index : start;
     let items = await ctx.redis.lrange(key, from, from + CHUNK - (anchor ? 0 : 1));
-    if (anchor && items[0] !== anchor.raw && recoveries < MAX_RECOVERIES) {
+    if (anchor && items[0] !== anchor.raw && canRecover()) {
       recoveries++;
       const moved = await findMovedAnchor(ctx, key, anchor);
       if (moved) anchor = moved;
@@ -79,11 +101,11 @@ export async function sweepList(
     const batch = items.map((raw, i) => toFailure(list, chunkStart + i, raw)).filter(select);
     const outcome = batch.length > 0 ? await act(batch) : { done: 0, missed: 0, gone: [] };
     onChunk(items.length, outcome.done);
-    if (outcome.missed > 0 && recoveries < MAX_RECOVERIES) {
+    if (outcome.missed > 0 && canRecover()) {
       stepBack(chunkStart);
       continue;
     }
-    if (items.length < CHUNK) return;
+    if (items.length < CHUNK) return complete;
     const reached = chunkStart + items.length - outcome.gone.length;
     if (reached > frontier) {
       frontier = reached;
