@@ -23,6 +23,8 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options?: ParseArgsConfig['options'];
+  /** Exit the process once `run` returns, whatever handles the application's code left open (workers). */
+  readonly exitWhenDone?: boolean;
   run(args: { values: Record<string, unknown>; positionals: string[] }, io: CommandIO): Promise<number>;
 }
 

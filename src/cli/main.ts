@@ -76,9 +76,11 @@ async function runCommand(command: Command, argv: string[], io: CommandIO): Prom
 }
 
 const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env };
-main(process.argv.slice(2), io).then(
+const argv = process.argv.slice(2);
+main(argv, io).then(
   (code) => {
     process.exitCode = code;
+    if (COMMANDS.find((c) => c.name === argv[0])?.exitWhenDone) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(

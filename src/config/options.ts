@@ -36,13 +36,13 @@ export interface ResqueOptions {
   intervalMs?: number;
   /** Jobs a worker runs at once. Env `CONCURRENCY`. Default 1. */
   concurrency?: number;
-  /** Heartbeat period; Ruby prunes a worker silent for 300 s. Default 60000. */
+  /** Heartbeat period; Ruby prunes a worker silent for 300 s. Env `RESQUE_HEARTBEAT_INTERVAL` (seconds). Default 60000. */
   heartbeatIntervalMs?: number;
-  /** A worker whose heartbeat is older than this is dead and reaped. Ruby's prune_interval. Default 300000. */
+  /** A worker whose heartbeat is older than this is dead and reaped (Ruby's prune_interval). Env `RESQUE_PRUNE_INTERVAL` (seconds). Default 300000. */
   deadWorkerAfterMs?: number;
-  /** How often every worker looks for dead workers to reap. Default 60000. */
+  /** How often every worker looks for dead workers to reap. Env `RESQUE_REAPER_INTERVAL` (seconds). Default 60000. */
   reaperIntervalMs?: number;
-  /** A job returned to its queue this many times by the reaper goes to the failed list instead. Default 3. */
+  /** A job whose workers died this many times after it was returned goes to the failed list instead. Env `RESQUE_MAX_RETURNS`. Default 3. */
   maxReturns?: number;
   /** Grace period after TERM/INT before running jobs are aborted. Env `RESQUE_TERM_TIMEOUT` (seconds). Default 4000. */
   termTimeoutMs?: number;
@@ -50,7 +50,7 @@ export interface ResqueOptions {
   preShutdownTimeoutMs?: number;
   /** TERM behaves like QUIT. Env `GRACEFUL_TERM`. Default false. */
   gracefulTerm?: boolean;
-  /** Jobs still running after the TERM grace period go back to their queue (`requeue`, default) or to failed (`fail`). */
+  /** Jobs still running after the TERM grace period go back to their queue (`requeue`, default) or to failed (`fail`). Env `RESQUE_ON_TERM_TIMEOUT`. */
   onTermTimeout?: OnTermTimeout;
   /** Log level; env `VERBOSE` → info, `VVERBOSE` → debug. Default `warn`. */
   logLevel?: LogLevel;

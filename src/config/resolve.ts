@@ -69,10 +69,15 @@ function readEnv(env: Env): ResqueOptions {
     release: env['RESQUE_RELEASE'] || undefined,
     queues: queues ? splitList(queues) : undefined,
     intervalMs: seconds('INTERVAL', env['INTERVAL']),
-    concurrency: integer('CONCURRENCY', env['CONCURRENCY']),
     termTimeoutMs: seconds('RESQUE_TERM_TIMEOUT', env['RESQUE_TERM_TIMEOUT']),
     preShutdownTimeoutMs: seconds('RESQUE_PRE_SHUTDOWN_TIMEOUT', env['RESQUE_PRE_SHUTDOWN_TIMEOUT']),
     gracefulTerm: envFlag(env['GRACEFUL_TERM']),
+    heartbeatIntervalMs: seconds('RESQUE_HEARTBEAT_INTERVAL', env['RESQUE_HEARTBEAT_INTERVAL']),
+    deadWorkerAfterMs: seconds('RESQUE_PRUNE_INTERVAL', env['RESQUE_PRUNE_INTERVAL']),
+    reaperIntervalMs: seconds('RESQUE_REAPER_INTERVAL', env['RESQUE_REAPER_INTERVAL']),
+    maxReturns: integer('RESQUE_MAX_RETURNS', env['RESQUE_MAX_RETURNS']),
+    onTermTimeout: (env['RESQUE_ON_TERM_TIMEOUT'] || undefined) as OnTermTimeout | undefined,
+    concurrency: integer('CONCURRENCY', env['CONCURRENCY']),
     logLevel: env['VVERBOSE'] ? 'debug' : env['VERBOSE'] || env['LOGGING'] ? 'info' : undefined,
     pidFile: env['PIDFILE'] || undefined,
     proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
@@ -139,6 +144,7 @@ function validate(config: ResolvedConfig): void {
     throw new ConfigError('concurrency', `expected an integer >= 1, got ${String(config.concurrency)}`);
   }
   if (config.heartbeatIntervalMs === 0) throw new ConfigError('heartbeatIntervalMs', 'must be > 0');
+  if (config.reaperIntervalMs === 0) throw new ConfigError('reaperIntervalMs', 'must be > 0');
   if (config.deadWorkerAfterMs <= config.heartbeatIntervalMs) {
     throw new ConfigError(
       'deadWorkerAfterMs',

@@ -84,7 +84,10 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   if (spec.queue !== undefined) assertQueueName(spec.queue);
   if (typeof spec.perform !== 'function')
     throw new TypeError(`Job ${spec.className}: perform must be a function`);
-  return Object.freeze({ ...spec, hooks: Object.freeze({ ...(spec.hooks ?? {}) }) }) as unknown as JobDefinition<PerformArgs<P>>;
+  return Object.freeze({
+    ...spec,
+    hooks: Object.freeze({ ...(spec.hooks ?? {}) }),
+  }) as unknown as JobDefinition<PerformArgs<P>>;
 }
 
 /** Hook functions of one kind, in Ruby's order (names sorted as plain strings). */

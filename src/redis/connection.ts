@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/options.js';
-import { RedisConnectionError } from '../errors/index.js';
+import { RedisConnectionError, ResqueError } from '../errors/index.js';
 
 export type ConnectionRole = 'client' | 'worker' | 'subscriber';
 
@@ -59,15 +59,28 @@ export function describeTarget(target: RedisTarget): string {
   return target.path ?? `${target.host ?? '127.0.0.1'}:${target.port ?? 6379}`;
 }
 
-const CONNECTION_FAILURES =
-  /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENOENT|Connection is closed|max retries|MaxRetriesPerRequest|Stream isn't writeable|connect/i;
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOENT',
+  'EPIPE',
+]);
+const CONNECTION_MESSAGES =
+  /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|connect ETIMEDOUT/;
 
-/** Turns ioredis's connection failures into RedisConnectionError; leaves command errors alone. */
+/** Turns ioredis's connection failures into RedisConnectionError; leaves command errors (and our own) alone. */
 export function asConnectionError(error: unknown, target: RedisTarget): unknown {
-  if (!(error instanceof Error)) return error;
-  if (error instanceof RedisConnectionError) return error;
+  if (!(error instanceof Error) || error instanceof ResqueError) return error;
   if (error.name === 'ReplyError') return error;
-  if (CONNECTION_FAILURES.test(`${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`)) {
+  const code = (error as { code?: string }).code;
+  if (
+    (code && CONNECTION_CODES.has(code)) ||
+    error.name === 'MaxRetriesPerRequestError' ||
+    CONNECTION_MESSAGES.test(error.message)
+  ) {
     return new RedisConnectionError(describeTarget(target), error);
   }
   return error;

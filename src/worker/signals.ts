@@ -33,7 +33,9 @@ export function installSignalHandlers(target: Controllable, options: SignalOptio
       return;
     }
     stopping = true;
-    options.logger.info(`${signal} received: ${mode === 'graceful' ? 'finishing running jobs' : 'stopping jobs'}, then exiting`);
+    options.logger.info(
+      `${signal} received: ${mode === 'graceful' ? 'finishing running jobs' : 'stopping jobs'}, then exiting`,
+    );
     void target.stop(mode);
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = [

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { splitList } from '../../config/resolve.js';
 import type { ResqueOptions } from '../../config/options.js';
+import { splitList } from '../../config/resolve.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { createLogger } from '../../worker/logger.js';
 import { installSignalHandlers } from '../../worker/signals.js';
@@ -10,6 +10,7 @@ import { type Command, EXIT, UsageError } from '../command.js';
 export const workCommand: Command = {
   name: 'work',
   summary: 'Run a worker: load the application jobs once, then work queues in priority order.',
+  exitWhenDone: true,
   usage:
     '--require <module> [--require …] [--queues q1,q2|*] [--concurrency n] [--interval seconds] [--count n] ' +
     '[--pidfile path] [--verbose|--vverbose] [--redis URL] [--namespace NS]',
@@ -28,14 +29,21 @@ export const workCommand: Command = {
   },
   async run({ values }, io) {
     const count = Number(values['count'] ?? io.env['COUNT'] ?? 1);
-    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer, got ${String(values['count'])}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new UsageError(`--count must be a positive integer, got ${String(values['count'])}`);
     if (count > 1) return runMany(count, io.env);
-    const modules = [...((values['require'] as string[] | undefined) ?? []), ...(values['config'] ? [values['config'] as string] : [])];
-    if (modules.length === 0 && !io.env['RESQUE_REQUIRE']) throw new UsageError('give the job code to load with --require <module>');
+    const modules = [
+      ...((values['require'] as string[] | undefined) ?? []),
+      ...(values['config'] ? [values['config'] as string] : []),
+    ];
+    if (modules.length === 0 && !io.env['RESQUE_REQUIRE'])
+      throw new UsageError('give the job code to load with --require <module>');
     if (io.env['RESQUE_REQUIRE']) modules.push(...splitList(io.env['RESQUE_REQUIRE']));
     const app = await loadAppModules(modules);
     const options: ResqueOptions = { ...app.options, ...cliOptions(values) };
-    const logger = createLogger(options.logLevel ?? (io.env['VVERBOSE'] ? 'debug' : io.env['VERBOSE'] ? 'info' : 'warn'));
+    const logger = createLogger(
+      options.logLevel ?? (io.env['VVERBOSE'] ? 'debug' : io.env['VERBOSE'] ? 'info' : 'warn'),
+    );
     const worker = new Worker({ ...options, jobs: app.jobs, hooks: app.hooks, logger });
     installSignalHandlers(worker, { gracefulTerm: worker.config.gracefulTerm, logger });
     await worker.start();
@@ -59,7 +67,9 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
 
 /** COUNT=n: n worker processes, as `rake resque:workers` starts them; signals are passed on to each. */
 async function runMany(count: number, env: NodeJS.ProcessEnv): Promise<number> {
-  const args = process.argv.slice(1).filter((arg, i, all) => arg !== '--count' && all[i - 1] !== '--count' && !arg.startsWith('--count='));
+  const args = process.argv
+    .slice(1)
+    .filter((arg, i, all) => arg !== '--count' && all[i - 1] !== '--count' && !arg.startsWith('--count='));
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, args, { stdio: 'inherit', env: { ...env, COUNT: '1' } }),
   );
@@ -68,6 +78,8 @@ async function runMany(count: number, env: NodeJS.ProcessEnv): Promise<number> {
       for (const child of children) child.kill(signal);
     });
   }
-  const codes = await Promise.all(children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))));
+  const codes = await Promise.all(
+    children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))),
+  );
   return codes.every((code) => code === 0) ? EXIT.ok : EXIT.failure;
 }
