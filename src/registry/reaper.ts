@@ -65,7 +65,7 @@ async function reapOne(ctx: ReaperContext, id: string, report: ReapReport): Prom
         rawPayload: payload ? inflight.raw : undefined,
         payload: (payload ?? null) as never,
         exception: 'Resque::DirtyExit',
-        error: `Worker ${id} died while processing ${payload?.class ?? '<Unknown Job>'}; the job was returned to its queue ${returns} times after its workers died, more than maxReturns=${ctx.config.maxReturns} allows`,
+        error: `Worker ${id} died while processing ${payload?.class ?? '<Unknown Job>'}; the job was already returned to its queue ${returns} times after its workers died (maxReturns is ${ctx.config.maxReturns}), so it is failed instead`,
         backtrace: [],
         worker: id,
         queue: inflight.queue,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DontPerform, defineJob, Resque } from '../../src/index.js';
+import { DontPerform, defineJob, type JsonValue, Resque } from '../../src/index.js';
 import { decodeFailureRecord } from '../../src/protocol/failure-record.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
@@ -221,6 +221,40 @@ describe('worker', () => {
     await waitFor(() => order.length === 4);
     expect(order).toEqual(['high:2', 'high:4', 'low:1', 'low:3']);
     await resque.close();
+    redis.disconnect();
+  });
+});
+
+describe('jobs from other clients', () => {
+  it('performs once a job enqueued by node-resque', async () => {
+    const { Queue } = await import('node-resque');
+    const namespace = uniqueNamespace('nr');
+    const url = new URL(sharedRedisUrl());
+    const queue = new Queue({ connection: { host: url.hostname, port: Number(url.port), namespace } });
+    await queue.connect();
+    const seen: unknown[][] = [];
+    const Archive = defineJob({
+      className: 'Archive',
+      perform: (_ctx, ...args: JsonValue[]) => void seen.push(args),
+    });
+    await startWorker({ namespace, queues: ['files'], jobs: [Archive], intervalMs: 100 }).start();
+    await queue.enqueue('files', 'Archive', [44, 'masterbrew']);
+    await waitFor(() => seen.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual([[44, 'masterbrew']]);
+    await queue.end();
+  });
+
+  it('finds a job pushed with a plain RPUSH (no wake-up) within the poll interval', async () => {
+    const namespace = uniqueNamespace('foreign');
+    const seen: number[] = [];
+    const Job = defineJob({ className: 'Plain', perform: (_ctx, n: number) => void seen.push(n) });
+    await startWorker({ namespace, queues: ['*'], jobs: [Job], intervalMs: 200 }).start();
+    const redis = rawRedis();
+    await redis.sadd(`${namespace}:queues`, 'ruby');
+    await redis.rpush(`${namespace}:queue:ruby`, '{"class":"Plain","args":[5]}');
+    await waitFor(() => seen.length === 1, 10_000, 'the foreign job');
+    expect(seen).toEqual([5]);
     redis.disconnect();
   });
 });
