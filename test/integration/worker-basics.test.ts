@@ -258,3 +258,59 @@ describe('jobs from other clients', () => {
     redis.disconnect();
   });
 });
+
+describe('worker hooks and visibility', () => {
+  it('runs worker hooks in Resque order and shows each running job as worker:<slot>', async () => {
+    const namespace = uniqueNamespace('hooks');
+    const events: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const Held = defineJob({ className: 'Held', queue: 'q', perform: () => gate });
+    const worker = startWorker({
+      namespace,
+      queues: ['q'],
+      jobs: [Held],
+      concurrency: 2,
+      hooks: {
+        before_first_fork: () => void events.push('before_first_fork'),
+        queue_empty: () => void events.push('queue_empty'),
+        before_pause: () => void events.push('before_pause'),
+        after_pause: () => void events.push('after_pause'),
+        shutdown: () => void events.push('shutdown'),
+        worker_exit: () => void events.push('worker_exit'),
+      },
+    });
+    await worker.start();
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+    await resque.enqueue(Held);
+    await resque.enqueue(Held);
+    const redis = rawRedis();
+    const statuses = await waitFor(async () => {
+      const values = await redis.mget(worker.slotIds.map((id) => `${namespace}:worker:${id}`));
+      return values.every((v) => v !== null) ? (values as string[]) : undefined;
+    });
+    for (const status of statuses) {
+      expect(status).toMatch(
+        /^\{"queue":"q","run_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","payload":\{"class":"Held","args":\[\],"id":"[0-9a-f]+","enqueued_at":[\d.]+\}\}$/,
+      );
+    }
+    expect((await resque.info()).working).toBe(2);
+    await worker.pause();
+    await worker.resume();
+    release();
+    await waitFor(() => events.includes('queue_empty'));
+    await worker.stop();
+    expect(events).toEqual([
+      'before_first_fork',
+      'before_pause',
+      'after_pause',
+      'queue_empty',
+      'shutdown',
+      'worker_exit',
+    ]);
+    await resque.close();
+    redis.disconnect();
+  });
+});
