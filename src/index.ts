@@ -60,3 +60,8 @@ export { Keys } from './protocol/keys.js';
 export type { JobPayload } from './protocol/payload.js';
 export type { WorkerStatus } from './protocol/worker-status.js';
 export { VERSION } from './version.js';
+export type { ExecutionResult, Executor, JobFailure, ReservedJob } from './worker/executor.js';
+export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';
+export type { Logger } from './worker/logger.js';
+export { installSignalHandlers } from './worker/signals.js';
+export { type StopMode, Worker, type WorkerEvents, type WorkerOptions } from './worker/worker.js';
