@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis';
+import { decodeFailureRecord } from '../../src/protocol/failure-record.js';
+
+export interface LedgerReport {
+  jobs: number;
+  performed: number;
+  /** Jobs that were neither performed nor in the failed list: must be 0. */
+  lost: number[];
+  /** Jobs performed more than once. */
+  duplicated: number[];
+  /** Duplicates that were not in flight during a kill, signal or outage: must be 0. */
+  unexplainedDuplicates: number[];
+  /** Failure records by exception name (job failures, malformed items, reaped jobs …). */
+  failedByReason: Record<string, number>;
+}
+
+/**
+ * Every job carries its number as its first argument; performing it adds a fresh execution id to
+ * `<ns>:test:ledger:<n>` (see test/fixtures/jobs.mjs), so a resent command can never count twice.
+ */
+export async function checkLedger(
+  redis: Redis,
+  namespace: string,
+  jobs: ReadonlySet<number>,
+  atRisk: ReadonlySet<number>,
+): Promise<LedgerReport> {
+  const ids = [...jobs].sort((a, b) => a - b);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const pipeline = redis.pipeline();
+    const chunk = ids.slice(i, i + 1000);
+    for (const id of chunk) pipeline.hlen(`${namespace}:test:ledger:${id}`);
+    const results = (await pipeline.exec()) ?? [];
+    chunk.forEach((id, k) => {
+      counts.set(id, Number(results[k]?.[1] ?? 0));
+    });
+  }
+  const failedIds = new Set<number>();
+  const failedByReason: Record<string, number> = {};
+  const total = await redis.llen(`${namespace}:failed`);
+  for (let start = 0; start < total; start += 1000) {
+    for (const raw of await redis.lrange(`${namespace}:failed`, start, start + 999)) {
+      const record = decodeFailureRecord(raw);
+      if (!record) {
+        failedByReason['(unreadable record)'] = (failedByReason['(unreadable record)'] ?? 0) + 1;
+        continue;
+      }
+      failedByReason[record.exception] = (failedByReason[record.exception] ?? 0) + 1;
+      const payload = record.payload as { args?: unknown[] } | null;
+      const first = Array.isArray(payload?.args) ? payload.args[0] : undefined;
+      if (typeof first === 'number') failedIds.add(first);
+    }
+  }
+  const lost = ids.filter((id) => (counts.get(id) ?? 0) === 0 && !failedIds.has(id));
+  const duplicated = ids.filter((id) => (counts.get(id) ?? 0) > 1);
+  return {
+    jobs: ids.length,
+    performed: ids.filter((id) => (counts.get(id) ?? 0) > 0).length,
+    lost,
+    duplicated,
+    unexplainedDuplicates: duplicated.filter((id) => !atRisk.has(id)),
+    failedByReason,
+  };
+}
