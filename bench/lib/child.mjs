@@ -1,0 +1,86 @@
+// One benchmark process: a worker of one library, or a producer. The runner forks it, so each library's memory and
+// JIT state is its own, and talks to it by IPC:
+//   worker:   → {ready} … → {done, ms, latencies}   ← {stop}  → {stopped}
+//   producer: → {ready}   ← {go}  → {done, ms}
+import { nowMicros, probe } from './probe.mjs';
+
+const [role, libName, url, json] = process.argv.slice(2);
+const options = JSON.parse(json);
+const lib = await import(`../libs/${libName}.mjs`);
+const send = (message) => new Promise((resolve) => process.send(message, resolve));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const nextMessage = (type) =>
+  new Promise((resolve) => {
+    const listener = (message) => {
+      if (message.type !== type) return;
+      process.off('message', listener);
+      resolve(message);
+    };
+    process.on('message', listener);
+  });
+
+async function runWorker() {
+  const { expect } = options;
+  const latencies = [];
+  let finished = 0;
+  let firstAt = 0;
+  let signalDone;
+  const done = new Promise((resolve) => {
+    signalDone = resolve;
+  });
+  probe.onPerform = (args) => {
+    if (typeof args[1] === 'number') latencies.push((nowMicros() - args[1]) / 1000);
+  };
+  const onFinish = () => {
+    finished += 1;
+    if (finished === 1) firstAt = performance.now();
+    if (finished === expect) signalDone(performance.now() - firstAt);
+  };
+  const worker = await lib.startWorker(url, { ...options, onFinish });
+  await send({ type: 'ready' });
+  const ms = await done;
+  await send({ type: 'done', ms, jobs: expect - 1, latencies, maxRssKb: process.resourceUsage().maxRSS });
+  await nextMessage('stop');
+  await worker.stop();
+  await send({ type: 'stopped' });
+}
+
+/** mode "one": `count` enqueues, each awaited; "bulk": `count` jobs in calls of `chunk`; "paced": one every `gapMs`. */
+async function runProducer() {
+  const { mode, count, chunk = 1000, gapMs = 2, warmup = 0 } = options;
+  const client = await lib.producer(url);
+  for (let i = 0; i < warmup; i++) await client.enqueue([i]);
+  await send({ type: 'ready' });
+  await nextMessage('go');
+  const started = performance.now();
+  if (mode === 'one') {
+    for (let i = 0; i < count; i++) await client.enqueue([i]);
+  } else if (mode === 'bulk') {
+    for (let i = 0; i < count; i += chunk) {
+      const argsList = Array.from({ length: Math.min(chunk, count - i) }, (_, k) => [i + k]);
+      await client.enqueueBulk(argsList);
+    }
+  } else if (mode === 'paced') {
+    for (let i = 0; i < count; i++) {
+      await client.enqueue([i, nowMicros()]);
+      await sleep(gapMs);
+    }
+  } else if (mode === 'fill') {
+    await fill(client, count, chunk);
+  }
+  const ms = performance.now() - started;
+  await client.close();
+  await send({ type: 'done', ms, jobs: count });
+}
+
+/** A backlog, fast: bulk calls where the library has them, else `chunk` enqueues in flight at once. */
+async function fill(client, count, chunk) {
+  for (let i = 0; i < count; i += chunk) {
+    const argsList = Array.from({ length: Math.min(chunk, count - i) }, (_, k) => [i + k]);
+    if (client.enqueueBulk) await client.enqueueBulk(argsList);
+    else await Promise.all(argsList.map((args) => client.enqueue(args)));
+  }
+}
+
+await (role === 'worker' ? runWorker() : runProducer());
+process.exit(0);

@@ -1,0 +1,92 @@
+// One run of each benchmark scenario for one library. Every run starts from an empty Redis (FLUSHALL on the
+// private server) and measures Redis's work (commands, CPU) over exactly the measured interval.
+import { spawnChild, treePeakRssMb } from './procs.mjs';
+import { redisWork, workPerJob } from './redis-server.mjs';
+import { percentile } from './stats.mjs';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a producer child to completion; returns its rate and Redis's work over the measured part. */
+async function produce(ctx, lib, options) {
+  const child = spawnChild('producer', lib, ctx.server.url, options);
+  await child.next('ready');
+  const before = await redisWork(ctx.server.admin);
+  child.send({ type: 'go' });
+  const done = await child.next('done');
+  const after = await redisWork(ctx.server.admin);
+  await child.exited;
+  return { rate: (done.jobs / done.ms) * 1000, work: workPerJob(before, after, done.jobs) };
+}
+
+/** Starts a worker child that stops counting after `expect` finished jobs; `during` runs once it is ready. */
+async function work(ctx, lib, options, during = async () => {}) {
+  const before = await redisWork(ctx.server.admin);
+  const child = spawnChild('worker', lib, ctx.server.url, options);
+  try {
+    await child.next('ready');
+    await during();
+    const done = await child.next('done');
+    const after = await redisWork(ctx.server.admin);
+    const rssMb = treePeakRssMb(child.pid);
+    child.send({ type: 'stop' });
+    await Promise.race([child.next('stopped'), sleep(10_000)]);
+    return { done, rssMb, work: workPerJob(before, after, done.jobs + 1) };
+  } finally {
+    child.kill();
+    await child.exited;
+  }
+}
+
+export async function enqueueRun(ctx, lib, mode) {
+  await ctx.server.admin.flushall();
+  const { jobs, chunk } = ctx.sizes;
+  return produce(ctx, lib, { mode, count: jobs, chunk, warmup: 200 });
+}
+
+/** Prefills `jobs` jobs, then one worker process drains them. */
+export async function drainRun(ctx, lib, concurrency, isolation = 'none') {
+  await ctx.server.admin.flushall();
+  await produce(ctx, lib, { mode: 'fill', count: ctx.sizes.jobs, chunk: 1000 });
+  const {
+    done,
+    rssMb,
+    work: redis,
+  } = await work(ctx, lib, {
+    expect: ctx.sizes.jobs,
+    concurrency,
+    isolation,
+  });
+  return { rate: (done.jobs / done.ms) * 1000, rssMb, work: redis };
+}
+
+/** An idle worker (concurrency 1); jobs enqueued one at a time `gapMs` apart carry their enqueue time. */
+export async function latencyRun(ctx, lib) {
+  await ctx.server.admin.flushall();
+  const { latencyJobs: count, latencyWarmup: warmup } = ctx.sizes;
+  const producer = { mode: 'paced', count, warmup, gapMs: 2 };
+  const { done } = await work(ctx, lib, { expect: count + warmup, concurrency: 1, pollMs: 5 }, async () => {
+    await sleep(200);
+    await produce(ctx, lib, producer);
+  });
+  const ms = done.latencies;
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: percentile(ms, 100), samples: ms.length };
+}
+
+/**
+ * With a backlog of `backlog` jobs on the queue: enqueue one at a time onto its tail, then drain `jobs` from its
+ * head at concurrency 50. The backlog is filled once per library, with enough extra that it never drops below
+ * `backlog` during the runs.
+ */
+export async function backlogRuns(ctx, lib, runs) {
+  await ctx.server.admin.flushall();
+  const { backlog, jobs, chunk } = ctx.sizes;
+  await produce(ctx, lib, { mode: 'fill', count: backlog + runs * jobs, chunk: 10_000 });
+  const results = [];
+  for (let run = 0; run < runs; run++) {
+    const enqueue = await produce(ctx, lib, { mode: 'one', count: jobs, chunk, warmup: 200 });
+    const { done } = await work(ctx, lib, { expect: jobs, concurrency: 50 });
+    results.push({ enqueue: enqueue.rate, drain: (done.jobs / done.ms) * 1000 });
+  }
+  await ctx.server.admin.flushall();
+  return results;
+}

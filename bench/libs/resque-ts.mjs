@@ -1,0 +1,50 @@
+// resque-ts under benchmark: the client's enqueue/enqueueBulk, and the Worker in this process (isolation "none")
+// or, once `resque work` supervises children, with the jobs running in a child process.
+import { existsSync, readFileSync } from 'node:fs';
+import { Resque } from '../../dist/index.js';
+import { Worker } from '../../dist/worker/worker.js';
+import { Noop } from '../jobs/resque-ts.mjs';
+
+export const name = 'resque-ts';
+const NAMESPACE = 'bench';
+const QUEUE = 'bench';
+const JOBS_MODULE = new URL('../jobs/resque-ts.mjs', import.meta.url).pathname;
+
+export async function producer(url) {
+  const resque = new Resque({ redis: url, namespace: NAMESPACE });
+  await resque.redis.ping();
+  return {
+    enqueue: (args) => resque.enqueueTo(QUEUE, Noop, ...args),
+    enqueueBulk: (argsList) => resque.enqueueBulk(Noop, argsList, { queue: QUEUE }),
+    close: () => resque.close(),
+  };
+}
+
+/** Whether this build's Worker can run jobs in supervised child processes. */
+export function supportsChildIsolation() {
+  const options = new URL('../../dist/config/options.d.ts', import.meta.url);
+  return existsSync(options) && /\bisolation\??:/.test(readFileSync(options, 'utf8'));
+}
+
+/**
+ * Starts a worker; `onFinish` is called per finished job (the in-process job also calls the probe at its start).
+ * `isolation: 'child'` runs the jobs in supervised children, loaded from the job module as `resque work` does.
+ */
+export async function startWorker(url, { concurrency, isolation, onFinish }) {
+  if (isolation === 'child' && !supportsChildIsolation()) throw new Error('pending: no child isolation yet');
+  const options = {
+    redis: url,
+    namespace: NAMESPACE,
+    queues: [QUEUE],
+    concurrency,
+    jobs: [Noop],
+    setProcessTitle: false,
+    logLevel: 'silent',
+  };
+  if (isolation === 'child') Object.assign(options, { isolation: 'child', require: [JOBS_MODULE] });
+  const worker = new Worker(options);
+  worker.on('job:finish', onFinish);
+  worker.on('error', () => {});
+  await worker.start();
+  return { stop: () => worker.stop('graceful') };
+}

@@ -1,0 +1,206 @@
+// resque-ts against BullMQ and node-resque on one private redis-server: enqueue, drain, pickup latency, backlog,
+// memory and Redis work per job. Usage (after `npm run build`):
+//   node bench/run.mjs [--quick | --smoke] [--runs n] [--libs resque-ts,bullmq] [--only drain50,latency]
+//                      [--json file]
+// Prints a markdown table of medians over the runs; see bench/RESULTS.md for the latest one and how to read it.
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { redisBenchmark, startRedisServer } from './lib/redis-server.mjs';
+import { table } from './lib/report.mjs';
+import { backlogRuns, drainRun, enqueueRun, latencyRun } from './lib/scenarios.mjs';
+import { median } from './lib/stats.mjs';
+
+const PROFILES = {
+  full: {
+    jobs: 50_000,
+    chunk: 1000,
+    latencyJobs: 2000,
+    latencyWarmup: 50,
+    backlog: 1_000_000,
+    runs: 5,
+    latencyRuns: 3,
+    backlogRuns: 3,
+    benchmarkRequests: 100_000,
+  },
+  quick: {
+    jobs: 10_000,
+    chunk: 1000,
+    latencyJobs: 500,
+    latencyWarmup: 50,
+    backlog: 200_000,
+    runs: 1,
+    latencyRuns: 1,
+    backlogRuns: 1,
+    benchmarkRequests: 100_000,
+  },
+  smoke: {
+    jobs: 300,
+    chunk: 100,
+    latencyJobs: 20,
+    latencyWarmup: 5,
+    backlog: 1000,
+    runs: 1,
+    latencyRuns: 1,
+    backlogRuns: 1,
+    benchmarkRequests: 1000,
+  },
+};
+const SCENARIOS = ['enqueue', 'drain1', 'drain50', 'child', 'latency', 'backlog', 'ceiling'];
+const LIBS = { 'resque-ts': 'resque-ts', bullmq: 'BullMQ', 'node-resque': 'node-resque' };
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    smoke: { type: 'boolean' },
+    runs: { type: 'string' },
+    libs: { type: 'string' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const profileName = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
+const sizes = { ...PROFILES[profileName] };
+if (values.runs) sizes.runs = sizes.latencyRuns = sizes.backlogRuns = Number(values.runs);
+const libIds = values.libs ? values.libs.split(',') : Object.keys(LIBS);
+const only = new Set(values.only ? values.only.split(',') : SCENARIOS);
+for (const id of libIds)
+  if (!LIBS[id]) throw new Error(`unknown library ${id} (${Object.keys(LIBS).join(', ')})`);
+for (const name of only)
+  if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name} (${SCENARIOS})`);
+
+const log = (text) => process.stderr.write(`${text}\n`);
+const libs = await Promise.all(libIds.map(async (id) => ({ id, ...(await import(`./libs/${id}.mjs`)) })));
+const samples = Object.fromEntries(libs.map((lib) => [lib.name, {}]));
+const notes = Object.fromEntries(libs.map((lib) => [lib.name, {}]));
+const record = (lib, key, value) => {
+  samples[lib.name][key] ??= [];
+  samples[lib.name][key].push(value);
+};
+
+async function measureRun(ctx, run) {
+  for (const lib of libs) {
+    log(`run ${run + 1}/${sizes.runs}: ${lib.name}`);
+    if (only.has('enqueue')) {
+      const one = await enqueueRun(ctx, lib.id, 'one');
+      record(lib, 'enqueueOne', one.rate);
+      record(lib, 'cmdEnqueue', one.work.commandsPerJob);
+      record(lib, 'cpuEnqueue', one.work.cpuMicrosPerJob);
+      if (lib.name === 'node-resque') notes[lib.name].enqueueBulk = 'no bulk API';
+      else {
+        const bulk = await enqueueRun(ctx, lib.id, 'bulk');
+        record(lib, 'enqueueBulk', bulk.rate);
+        record(lib, 'cmdBulk', bulk.work.commandsPerJob);
+      }
+    }
+    for (const concurrency of [1, 50]) {
+      if (!only.has(`drain${concurrency}`)) continue;
+      const drain = await drainRun(ctx, lib.id, concurrency);
+      record(lib, `drain${concurrency}`, drain.rate);
+      record(lib, `rss${concurrency}`, drain.rssMb);
+      record(lib, `cmdDrain${concurrency}`, drain.work.commandsPerJob);
+      if (concurrency === 50) record(lib, 'cpuDrain50', drain.work.cpuMicrosPerJob);
+    }
+    if (only.has('child')) await measureChild(ctx, lib);
+  }
+}
+
+async function measureChild(ctx, lib) {
+  if (!lib.supportsChildIsolation()) {
+    const why = lib.name === 'resque-ts' ? 'pending' : 'no child isolation';
+    for (const key of ['drain1child', 'drain50child', 'rss50child']) notes[lib.name][key] = why;
+    return;
+  }
+  for (const concurrency of [1, 50]) {
+    const drain = await drainRun(ctx, lib.id, concurrency, 'child');
+    record(lib, `drain${concurrency}child`, drain.rate);
+    if (concurrency === 50) record(lib, 'rss50child', drain.rssMb);
+  }
+}
+
+async function measure(ctx) {
+  for (let run = 0; run < sizes.runs; run++) await measureRun(ctx, run);
+  if (only.has('latency')) {
+    for (let run = 0; run < sizes.latencyRuns; run++) {
+      for (const lib of libs) {
+        log(`pickup latency ${run + 1}/${sizes.latencyRuns}: ${lib.name}`);
+        const latency = await latencyRun(ctx, lib.id);
+        for (const key of ['p50', 'p99', 'max']) record(lib, key, latency[key]);
+      }
+    }
+  }
+  if (only.has('backlog')) {
+    for (const lib of libs) {
+      log(`backlog of ${sizes.backlog.toLocaleString('en-US')}: ${lib.name}`);
+      for (const { enqueue, drain } of await backlogRuns(ctx, lib.id, sizes.backlogRuns)) {
+        record(lib, 'backlogEnqueue', enqueue);
+        record(lib, 'backlogDrain', drain);
+      }
+    }
+  }
+}
+
+function figures() {
+  const result = {};
+  for (const lib of libs) {
+    const own = Object.fromEntries(
+      Object.entries(samples[lib.name]).map(([key, list]) => [key, median(list)]),
+    );
+    if (own.backlogEnqueue && own.enqueueOne) own.backlogEnqueueRatio = own.backlogEnqueue / own.enqueueOne;
+    if (own.backlogDrain && own.drain50) own.backlogDrainRatio = own.backlogDrain / own.drain50;
+    result[lib.name] = { ...notes[lib.name], ...own };
+  }
+  return result;
+}
+
+const server = await startRedisServer();
+try {
+  const ctx = { server, sizes };
+  const machine = {
+    date: new Date().toISOString(),
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    redis: await server.version(),
+    loadBefore: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  };
+  let ceiling;
+  if (only.has('ceiling')) ceiling = await redisBenchmark(server.port, sizes.benchmarkRequests);
+  await measure(ctx);
+  machine.loadAfter = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const result = figures();
+  const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
+  console.log(
+    `${command} (${profileName}: ${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
+      `median of ${sizes.runs} run(s); latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
+      `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns})`,
+  );
+  console.log(
+    `${machine.date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Redis ${machine.redis}, ` +
+      `load average ${machine.loadBefore} before, ${machine.loadAfter} after\n`,
+  );
+  console.log(
+    table(
+      result,
+      libs.map((lib) => lib.name),
+    ),
+  );
+  if (ceiling) {
+    console.log(
+      `\nredis-benchmark -q -n ${sizes.benchmarkRequests} -t lpush,lpop on the same server: ` +
+        `LPUSH ${Math.round(ceiling.lpush).toLocaleString('en-US')}/s, LPOP ${Math.round(ceiling.lpop).toLocaleString('en-US')}/s`,
+    );
+  }
+  if (values.json)
+    writeFileSync(
+      values.json,
+      JSON.stringify({ machine, sizes, ceiling, figures: result, samples }, null, 2),
+    );
+} finally {
+  await server.stop();
+}
+process.exit(0);
