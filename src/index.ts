@@ -28,6 +28,7 @@ export {
   JobTimeoutError,
   MalformedPayloadError,
   NoQueueError,
+  NotReplicatedError,
   QueueNotFoundError,
   RedisConnectionError,
   RedisNotInstalledError,
@@ -59,6 +60,7 @@ export type { JsonObject, JsonPrimitive, JsonValue } from './protocol/json.js';
 export { Keys } from './protocol/keys.js';
 export type { JobPayload } from './protocol/payload.js';
 export type { WorkerStatus } from './protocol/worker-status.js';
+export { redisOptionsFromUrl } from './redis/connection.js';
 export { VERSION } from './version.js';
 export type { ExecutionResult, Executor, JobFailure, ReservedJob } from './worker/executor.js';
 export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';

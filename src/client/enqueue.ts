@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { NoQueueError, UnknownJobClassError } from '../errors/index.js';
+import type { ChainableCommander } from 'ioredis';
+import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
 import { assertJsonSafe, type JsonValue, roundTrip } from '../protocol/json.js';
@@ -79,13 +80,12 @@ export async function enqueueOne(
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
   } else {
     const payload = encodePayload(target.className, args, meta);
-    const results = await ctx.redis
+    const pipeline = ctx.redis
       .pipeline()
       .sadd(ctx.keys.queues, target.queue)
       .rpush(ctx.keys.queue(target.queue), payload)
-      .publish(ctx.keys.wakeChannel, target.queue)
-      .exec();
-    throwFirstError(results);
+      .publish(ctx.keys.wakeChannel, target.queue);
+    await execDurably(ctx, pipeline);
   }
   await runAfterEnqueue(definition, args);
   return { queue: target.queue, id: meta?.id };
@@ -125,7 +125,7 @@ export async function enqueueMany(
         .map((a) => encodePayload(target.className, a.args, a.meta));
       pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
     }
-    throwFirstError(await pipeline.publish(ctx.keys.wakeChannel, target.queue).exec());
+    await execDurably(ctx, pipeline.publish(ctx.keys.wakeChannel, target.queue));
   }
   for (const { args } of accepted) await runAfterEnqueue(definition, args);
   return accepted.map(({ meta }) => ({ queue: target.queue, id: meta?.id }));
@@ -157,6 +157,19 @@ async function performInline(
     },
     decodedArgs,
   );
+}
+
+/** Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. */
+async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Promise<void> {
+  const { waitForReplicas, replicaTimeoutMs } = ctx.config;
+  if (waitForReplicas > 0) pipeline.call('WAIT', waitForReplicas, replicaTimeoutMs);
+  const results = await pipeline.exec();
+  throwFirstError(results);
+  if (waitForReplicas > 0) {
+    const confirmed = Number(results?.at(-1)?.[1] ?? 0);
+    if (confirmed < waitForReplicas)
+      throw new NotReplicatedError(waitForReplicas, confirmed, replicaTimeoutMs);
+  }
 }
 
 export function throwFirstError(results: Array<[Error | null, unknown]> | null): void {

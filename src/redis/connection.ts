@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/options.js';
-import { RedisConnectionError, ResqueError } from '../errors/index.js';
+import { ConfigError, RedisConnectionError, ResqueError } from '../errors/index.js';
 
 export type ConnectionRole = 'client' | 'worker' | 'subscriber';
 
@@ -27,15 +27,46 @@ export function openRedis(settings: ConnectionSettings, role: ConnectionRole): R
   if (target instanceof Redis)
     return role === 'client' ? target : target.duplicate(patientOverrides(patient));
   if (typeof target === 'string') {
-    if (target.startsWith('/')) return new Redis({ ...options, path: target });
-    if (target.startsWith('unix://')) {
-      const url = new URL(target);
-      const db = url.searchParams.get('db');
-      return new Redis({ ...options, path: url.pathname, ...(db ? { db: Number(db) } : {}) });
-    }
-    return new Redis(target, options);
+    const parsed = redisOptionsFromUrl(target);
+    return parsed ? new Redis({ ...options, ...parsed }) : new Redis(target, options);
   }
   return new Redis({ ...options, ...target, ...patientOverrides(patient) });
+}
+
+/**
+ * ioredis options for the URL forms ioredis does not read itself: a socket path (`/run/redis.sock`,
+ * `unix:///run/redis.sock?db=1`) and Sentinel (`redis+sentinel://[:password@]host:port,host:port/<master>[?db=1]`).
+ * Returns undefined for `redis://` and `rediss://`, which ioredis reads as they are.
+ */
+export function redisOptionsFromUrl(target: string): RedisOptions | undefined {
+  if (target.startsWith('/')) return { path: target };
+  if (target.startsWith('unix://')) {
+    const url = new URL(target);
+    const db = url.searchParams.get('db');
+    return { path: url.pathname, ...(db ? { db: Number(db) } : {}) };
+  }
+  if (target.startsWith('redis+sentinel://')) {
+    const match = /^redis\+sentinel:\/\/(?:([^@/]*)@)?([^/?]+)\/([^/?]+)(?:\?(.*))?$/.exec(target);
+    if (!match)
+      throw new ConfigError('redis', `expected redis+sentinel://host:port,host:port/<master>, got ${target}`);
+    const [, auth, hosts, name, query] = match;
+    const sentinels = hosts!.split(',').map((hostPort) => {
+      const [host, port] = hostPort.split(':');
+      return { host: host!, port: Number(port ?? 26379) };
+    });
+    const params = new URLSearchParams(query ?? '');
+    const password = auth
+      ? decodeURIComponent(auth.includes(':') ? auth.slice(auth.indexOf(':') + 1) : auth)
+      : undefined;
+    const db = params.get('db');
+    return {
+      sentinels,
+      name: decodeURIComponent(name!),
+      ...(password ? { password } : {}),
+      ...(db ? { db: Number(db) } : {}),
+    };
+  }
+  return undefined;
 }
 
 function patientOverrides(patient: boolean): RedisOptions {

@@ -25,6 +25,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Persist with AOF and `appendfsync always` so a restart keeps every acknowledged write. */
   appendOnly?: boolean;
+  /** Start as a replica of the server on this loopback port. */
+  replicaOf?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -93,6 +95,7 @@ async function launch(port: number, dir: string, options: RedisServerOptions): P
   ];
   if (options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
+  if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.resume();
   await waitUntilReady(port, child);
