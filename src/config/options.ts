@@ -7,6 +7,8 @@ export type FailureBackendName = 'redis' | 'redis_multi_queue';
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 /** What happens to a job still running when TERM/INT's grace period runs out. */
 export type OnTermTimeout = 'requeue' | 'fail';
+/** Where a worker runs jobs: in supervised child processes, or in its own process. */
+export type Isolation = 'process' | 'none';
 
 /** Every option of resque-ts. Durations are milliseconds and say so in their names. */
 export interface ResqueOptions {
@@ -27,6 +29,13 @@ export interface ResqueOptions {
   commandRetries?: number;
   /** Failure store layout. Env `FAILURE_BACKEND`. Default `redis` (one `failed` list). */
   failureBackend?: FailureBackendName;
+  /**
+   * Enqueues wait until this many replicas confirm the write (Redis `WAIT`, in the same round trip), so a failover
+   * right after an enqueue cannot lose the job. Env `RESQUE_WAIT_FOR_REPLICAS`. Default 0 (asynchronous, as Ruby).
+   */
+  waitForReplicas?: number;
+  /** How long an enqueue waits for `waitForReplicas` before failing with NotReplicatedError. Default 1000. */
+  replicaTimeoutMs?: number;
   /** Application release written with error groups. Env `RESQUE_RELEASE`. Default the package version. */
   release?: string;
 
@@ -34,8 +43,33 @@ export interface ResqueOptions {
   queues?: string[];
   /** Poll interval for queues pushed by foreign clients (and the idle sleep). Env `INTERVAL` (seconds). Default 5000. */
   intervalMs?: number;
-  /** Jobs a worker runs at once. Env `CONCURRENCY`. Default 1. */
+  /** Jobs a worker runs at once; in a supervised worker, jobs each child runs at once. Env `CONCURRENCY`. Default 1. */
   concurrency?: number;
+  /**
+   * Where a worker runs jobs: `process`, in warm child processes that load the job modules (`resque work
+   * --require`) once, supervised by the worker; `none`, in the worker's own process (the fastest path, but a crash
+   * or a stuck job takes the worker with it). A worker built in code without a `require` list runs jobs in its own
+   * process. Env `RESQUE_ISOLATION`. Default `process`.
+   */
+  isolation?: Isolation;
+  /** Child processes of a supervised worker; its slots are count × concurrency. 0 = one per core. Env `COUNT`. Default one per core. */
+  count?: number;
+  /** Warm spare children a supervised worker keeps ready, so a replaced child costs no start-up pause. Env `RESQUE_SPARE`. Default 0. */
+  spare?: number;
+  /**
+   * Time limit of a job in a supervised worker: its AbortSignal fires, and if it is still running
+   * `jobTimeoutGraceMs` later its child is killed; either way it fails with JobTimeoutError. A job class may set its
+   * own (`defineJob({ timeoutMs })`). 0 = no limit. Env `RESQUE_JOB_TIMEOUT` (seconds). Default 0.
+   */
+  jobTimeoutMs?: number;
+  /** How long a timed-out job has to stop after its AbortSignal fires before its child is killed. Env `RESQUE_JOB_TIMEOUT_GRACE` (seconds). Default 5000. */
+  jobTimeoutGraceMs?: number;
+  /** A child whose resident memory passes this many MB is replaced once its running jobs finish; 0 = no limit. Env `RESQUE_MEMORY_SOFT_LIMIT_MB`. Default 0. */
+  memorySoftLimitMb?: number;
+  /** A child whose resident memory passes this many MB is killed at once and its job fails with MemoryLimitError; 0 = no limit. Env `RESQUE_MEMORY_HARD_LIMIT_MB`. Default 0. */
+  memoryHardLimitMb?: number;
+  /** A child is replaced after it has been given this many jobs; 0 = never. Env `RESQUE_MAX_JOBS_PER_CHILD`. Default 0. */
+  maxJobsPerChild?: number;
   /** Heartbeat period; Ruby prunes a worker silent for 300 s. Env `RESQUE_HEARTBEAT_INTERVAL` (seconds). Default 60000. */
   heartbeatIntervalMs?: number;
   /** A worker whose heartbeat is older than this is dead and reaped (Ruby's prune_interval). Env `RESQUE_PRUNE_INTERVAL` (seconds). Default 300000. */
@@ -70,10 +104,20 @@ export const DEFAULTS = {
   inline: false,
   connectTimeoutMs: 5000,
   commandRetries: 2,
+  waitForReplicas: 0,
+  replicaTimeoutMs: 1000,
   failureBackend: 'redis',
   queues: [],
   intervalMs: 5000,
   concurrency: 1,
+  isolation: 'process',
+  count: 0,
+  spare: 0,
+  jobTimeoutMs: 0,
+  jobTimeoutGraceMs: 5000,
+  memorySoftLimitMb: 0,
+  memoryHardLimitMb: 0,
+  maxJobsPerChild: 0,
   heartbeatIntervalMs: 60_000,
   deadWorkerAfterMs: 300_000,
   reaperIntervalMs: 60_000,

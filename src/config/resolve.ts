@@ -1,10 +1,12 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { ConfigError } from '../errors/index.js';
+import { redisOptionsFromUrl } from '../redis/connection.js';
 import { VERSION } from '../version.js';
 import {
   DEFAULT_REDIS_URL,
   DEFAULTS,
   type FailureBackendName,
+  type Isolation,
   type LogLevel,
   type OnTermTimeout,
   type RedisTarget,
@@ -20,11 +22,22 @@ export interface ResolvedConfig {
   readonly inline: boolean;
   readonly connectTimeoutMs: number;
   readonly commandRetries: number;
+  readonly waitForReplicas: number;
+  readonly replicaTimeoutMs: number;
   readonly failureBackend: FailureBackendName;
   readonly release: string;
   readonly queues: readonly string[];
   readonly intervalMs: number;
   readonly concurrency: number;
+  readonly isolation: Isolation;
+  /** Children of a supervised worker, resolved (never 0). */
+  readonly count: number;
+  readonly spare: number;
+  readonly jobTimeoutMs: number;
+  readonly jobTimeoutGraceMs: number;
+  readonly memorySoftLimitMb: number;
+  readonly memoryHardLimitMb: number;
+  readonly maxJobsPerChild: number;
   readonly heartbeatIntervalMs: number;
   readonly deadWorkerAfterMs: number;
   readonly reaperIntervalMs: number;
@@ -53,6 +66,7 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
     release: merged.release ?? VERSION,
     queues: Object.freeze([...merged.queues]),
     hostname: merged.hostname || hostname(),
+    count: merged.count === 0 ? availableParallelism() : merged.count,
     pidFile: merged.pidFile,
   };
   validate(config);
@@ -65,6 +79,7 @@ function readEnv(env: Env): ResqueOptions {
     redis: env['REDIS_URL'] || undefined,
     namespace: env['RESQUE_NAMESPACE'] || undefined,
     strictPayloads: envFlag(env['RESQUE_STRICT_PAYLOADS']),
+    waitForReplicas: integer('RESQUE_WAIT_FOR_REPLICAS', env['RESQUE_WAIT_FOR_REPLICAS']),
     failureBackend: (env['FAILURE_BACKEND'] || undefined) as FailureBackendName | undefined,
     release: env['RESQUE_RELEASE'] || undefined,
     queues: queues ? splitList(queues) : undefined,
@@ -78,6 +93,14 @@ function readEnv(env: Env): ResqueOptions {
     maxReturns: integer('RESQUE_MAX_RETURNS', env['RESQUE_MAX_RETURNS']),
     onTermTimeout: (env['RESQUE_ON_TERM_TIMEOUT'] || undefined) as OnTermTimeout | undefined,
     concurrency: integer('CONCURRENCY', env['CONCURRENCY']),
+    isolation: (env['RESQUE_ISOLATION'] || undefined) as Isolation | undefined,
+    count: integer('COUNT', env['COUNT']),
+    spare: integer('RESQUE_SPARE', env['RESQUE_SPARE']),
+    jobTimeoutMs: seconds('RESQUE_JOB_TIMEOUT', env['RESQUE_JOB_TIMEOUT']),
+    jobTimeoutGraceMs: seconds('RESQUE_JOB_TIMEOUT_GRACE', env['RESQUE_JOB_TIMEOUT_GRACE']),
+    memorySoftLimitMb: megabytes('RESQUE_MEMORY_SOFT_LIMIT_MB', env['RESQUE_MEMORY_SOFT_LIMIT_MB']),
+    memoryHardLimitMb: megabytes('RESQUE_MEMORY_HARD_LIMIT_MB', env['RESQUE_MEMORY_HARD_LIMIT_MB']),
+    maxJobsPerChild: integer('RESQUE_MAX_JOBS_PER_CHILD', env['RESQUE_MAX_JOBS_PER_CHILD']),
     logLevel: env['VVERBOSE'] ? 'debug' : env['VERBOSE'] || env['LOGGING'] ? 'info' : undefined,
     pidFile: env['PIDFILE'] || undefined,
     proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
@@ -103,6 +126,14 @@ function seconds(name: string, value: string | undefined): number | undefined {
   if (!Number.isFinite(parsed) || parsed < 0)
     throw new ConfigError(name, `expected seconds >= 0, got ${JSON.stringify(value)}`);
   return Math.round(parsed * 1000);
+}
+
+function megabytes(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new ConfigError(name, `expected megabytes >= 0, got ${JSON.stringify(value)}`);
+  return parsed;
 }
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -134,7 +165,13 @@ function validate(config: ResolvedConfig): void {
     'termTimeoutMs',
     'preShutdownTimeoutMs',
     'commandRetries',
+    'waitForReplicas',
+    'replicaTimeoutMs',
     'maxReturns',
+    'jobTimeoutMs',
+    'jobTimeoutGraceMs',
+    'memorySoftLimitMb',
+    'memoryHardLimitMb',
   ] as const) {
     const value = config[key];
     if (!Number.isFinite(value) || value < 0)
@@ -143,6 +180,7 @@ function validate(config: ResolvedConfig): void {
   if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
     throw new ConfigError('concurrency', `expected an integer >= 1, got ${String(config.concurrency)}`);
   }
+  validateSupervision(config);
   if (config.heartbeatIntervalMs === 0) throw new ConfigError('heartbeatIntervalMs', 'must be > 0');
   if (config.reaperIntervalMs === 0) throw new ConfigError('reaperIntervalMs', 'must be > 0');
   if (config.deadWorkerAfterMs <= config.heartbeatIntervalMs) {
@@ -174,9 +212,35 @@ function validate(config: ResolvedConfig): void {
   }
 }
 
+function validateSupervision(config: ResolvedConfig): void {
+  if (config.isolation !== 'process' && config.isolation !== 'none') {
+    throw new ConfigError(
+      'isolation',
+      `expected "process" or "none", got ${JSON.stringify(config.isolation)}`,
+    );
+  }
+  for (const [key, min] of [
+    ['count', 1],
+    ['spare', 0],
+    ['maxJobsPerChild', 0],
+  ] as const) {
+    const value = config[key];
+    if (!Number.isInteger(value) || value < min)
+      throw new ConfigError(key, `expected an integer >= ${min}, got ${String(value)}`);
+  }
+  const { memorySoftLimitMb: soft, memoryHardLimitMb: hard } = config;
+  if (soft > 0 && hard > 0 && hard < soft) {
+    throw new ConfigError('memoryHardLimitMb', `must not be below memorySoftLimitMb (${hard} < ${soft})`);
+  }
+}
+
 function checkTarget(target: RedisTarget): void {
   if (typeof target !== 'string') return;
   if (target.startsWith('/')) return;
+  if (target.startsWith('redis+sentinel://')) {
+    redisOptionsFromUrl(target);
+    return;
+  }
   let url: URL;
   try {
     url = new URL(target);
@@ -184,6 +248,9 @@ function checkTarget(target: RedisTarget): void {
     throw new ConfigError('redis', `not a URL or socket path: ${JSON.stringify(target)}`);
   }
   if (!['redis:', 'rediss:', 'unix:'].includes(url.protocol)) {
-    throw new ConfigError('redis', `unsupported scheme ${url.protocol} (use redis://, rediss:// or unix://)`);
+    throw new ConfigError(
+      'redis',
+      `unsupported scheme ${url.protocol} (use redis://, rediss://, unix:// or redis+sentinel://)`,
+    );
   }
 }

@@ -13,8 +13,10 @@ export type ResqueErrorCode =
   | 'DONT_PERFORM'
   | 'DIRTY_EXIT'
   | 'JOB_TIMEOUT'
+  | 'MEMORY_LIMIT'
   | 'TERM'
   | 'REDIS_NOT_INSTALLED'
+  | 'NOT_REPLICATED'
   | 'FAILURE_NOT_FOUND'
   | 'FAILURE_NOT_RETRYABLE'
   | 'QUEUE_NOT_FOUND';
@@ -120,16 +122,49 @@ export class DirtyExit extends ResqueError {
   }
 }
 
+/** A job ran past its time limit; `detail` says what happened next (it stopped, or its child was killed). */
 export class JobTimeoutError extends ResqueError {
-  constructor(readonly timeoutMs: number) {
-    super('JOB_TIMEOUT', `Job exceeded its timeout of ${timeoutMs} ms`);
+  constructor(
+    readonly timeoutMs: number,
+    detail?: string,
+  ) {
+    super('JOB_TIMEOUT', `Job exceeded its timeout of ${timeoutMs} ms${detail ? `; ${detail}` : ''}`);
+  }
+}
+
+/** A supervised child passed the hard memory limit and was killed with the job it was running. */
+export class MemoryLimitError extends ResqueError {
+  constructor(
+    readonly rssMb: number,
+    readonly limitMb: number,
+    detail: string,
+  ) {
+    super(
+      'MEMORY_LIMIT',
+      `Child process used ${rssMb} MB, past the hard memory limit of ${limitMb} MB; ${detail}`,
+    );
   }
 }
 
 /** Raised inside a running job's signal when the worker is told to terminate (Resque::TermException). */
 export class TermException extends ResqueError {
-  constructor(signal: string) {
+  constructor(readonly signal: string) {
     super('TERM', `Worker received ${signal}`);
+  }
+}
+
+/** A durable enqueue (`waitForReplicas`) that fewer replicas than asked confirmed in time. */
+export class NotReplicatedError extends ResqueError {
+  constructor(
+    readonly wanted: number,
+    readonly confirmed: number,
+    timeoutMs: number,
+  ) {
+    super(
+      'NOT_REPLICATED',
+      `The job is on the primary but only ${confirmed} of ${wanted} replica(s) confirmed it within ${timeoutMs} ms; ` +
+        'a failover now could lose it',
+    );
   }
 }
 
