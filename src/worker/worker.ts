@@ -109,7 +109,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       i === 0 ? this.id : `${host}:${pid}-${i}:${queues}`,
     );
     this.redis = openRedis(this.config, 'worker');
-    this.redis.on('error', (error) => this.logger.debug(`Redis: ${error.message}`));
+    this.watchConnection();
     this.store = { redis: this.redis, keys: this.keys, config: this.config };
     this.executor = executor ?? new InProcessExecutor(this.jobs);
     this.registration = new Registration(this.redis, this.keys, this.slotIds);
@@ -393,6 +393,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } catch (error) {
       this.logger.debug(`Re-registering failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Logs an outage once when it starts and once when it ends; ioredis reconnects with backoff meanwhile. */
+  private watchConnection(): void {
+    let down = false;
+    this.redis.on('error', (error) => this.logger.debug(`Redis: ${error.message}`));
+    this.redis.on('reconnecting', () => {
+      if (down || this.state === 'stopped') return;
+      down = true;
+      this.logger.warn('Lost the connection to Redis; reconnecting with backoff (running jobs continue)');
+    });
+    this.redis.on('ready', () => {
+      if (!down) return;
+      down = false;
+      this.logger.warn('Reconnected to Redis');
+    });
   }
 
   private every(ms: number, task: () => Promise<unknown>): void {
