@@ -2,8 +2,24 @@ import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
 import { type AdminContext, guarded } from './context.js';
+import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
+import {
+  countQueueMatches,
+  type JobMatch,
+  type QueueJobsPage,
+  type QueueSearch,
+  queueJobsPage,
+  removeQueue,
+  removeQueueMatches,
+  searchQueue,
+} from './queue-jobs.js';
 import { clearQueue, type QueueSummary, queueExists, queueSummaries } from './queues.js';
-import { type WorkerSummary, workerSummaries } from './workers.js';
+import { type RedisInfoSection, redisInfo } from './redis-info.js';
+import { readCounters, readSamples, type StatsSample, writeSample } from './stats.js';
+import { type WorkerSummary, workerSummaries, workerSummary } from './workers.js';
+
+/** Error groups whose growth each stats sample records. */
+const SAMPLED_GROUPS = 100;
 
 /**
  * The admin read model: what the dashboard and the CLI show and do, in one place; neither issues Redis commands
@@ -39,9 +55,83 @@ export class Admin {
     return guarded(this.ctx, () => clearQueue(this.ctx, name));
   }
 
+  /** Ruby's remove_queue: drops the queue's jobs and its name; QueueNotFoundError for an unknown queue. */
+  removeQueue(name: string): Promise<number> {
+    return guarded(this.ctx, () => removeQueue(this.ctx, name));
+  }
+
+  /** A page of a queue's jobs by position from the head (O(page)); QueueNotFoundError for an unknown queue. */
+  queueJobs(name: string, offset = 0, limit = 20): Promise<QueueJobsPage> {
+    return guarded(this.ctx, () => queueJobsPage(this.ctx, name, offset, limit));
+  }
+
+  /** A page of the jobs matching class and/or argument text (chunked read from the head until the page is full). */
+  searchQueue(name: string, match: JobMatch, offset = 0, limit = 20): Promise<QueueSearch> {
+    return guarded(this.ctx, () => searchQueue(this.ctx, name, match, offset, limit));
+  }
+
+  /** How many jobs of the queue match (chunked full read; LLEN when the match selects everything). */
+  countQueueMatches(name: string, match: JobMatch): Promise<{ matched: number; size: number }> {
+    return guarded(this.ctx, () => countQueueMatches(this.ctx, name, match));
+  }
+
+  /** Removes the jobs that match, in chunks, compare-and-remove; returns how many went. */
+  removeQueueMatches(name: string, match: JobMatch): Promise<number> {
+    return guarded(this.ctx, () => removeQueueMatches(this.ctx, name, match));
+  }
+
   /** Registered workers: what each is doing, since when, last heartbeat, counters. */
   workers(): Promise<WorkerSummary[]> {
     return guarded(this.ctx, () => workerSummaries(this.ctx));
+  }
+
+  /** One registered worker; undefined when it is not (or no longer) registered. */
+  worker(id: string): Promise<WorkerSummary | undefined> {
+    return guarded(this.ctx, () => workerSummary(this.ctx, id));
+  }
+
+  /** `stat:processed` and `stat:failed`. */
+  counters(): Promise<{ processed: number; failed: number }> {
+    return guarded(this.ctx, () => readCounters(this.ctx));
+  }
+
+  /** Redis INFO by section. */
+  redisInfo(): Promise<RedisInfoSection[]> {
+    return guarded(this.ctx, () => redisInfo(this.ctx));
+  }
+
+  /** A page of the namespace's keys by SCAN cursor ('0' to start), with type and size. */
+  scanKeys(cursor = '0', pageSize = 50): Promise<KeyPage> {
+    return guarded(this.ctx, () => scanKeys(this.ctx, cursor, pageSize));
+  }
+
+  /** A slice of one key's contents (name without the namespace); undefined when it does not exist. */
+  readKey(name: string, start = '0', count = 20): Promise<KeyContents | undefined> {
+    return guarded(this.ctx, () => readKey(this.ctx, name, start, count));
+  }
+
+  /**
+   * Writes this period's stats sample (counters, pending, longest wait, error-group growth) unless another process
+   * already did; see stats.ts. Returns the sample written, or undefined.
+   */
+  sampleStats(): Promise<StatsSample | undefined> {
+    return guarded(this.ctx, async () => {
+      const [queues, groups] = await Promise.all([
+        queueSummaries(this.ctx),
+        this.failures.groups({ limit: SAMPLED_GROUPS }),
+      ]);
+      const latencies = queues.flatMap((q) => (q.latencyMs === undefined ? [] : [q.latencyMs]));
+      return writeSample(this.ctx, {
+        pending: queues.reduce((sum, q) => sum + q.size, 0),
+        maxLatencyMs: latencies.length > 0 ? Math.max(...latencies) : undefined,
+        groupCounts: groups.map((g) => ({ id: g.id, count: g.count })),
+      });
+    });
+  }
+
+  /** Stats samples from `sinceMs` (epoch ms) on, oldest first. */
+  samples(sinceMs: number): Promise<StatsSample[]> {
+    return guarded(this.ctx, () => readSamples(this.ctx, sinceMs));
   }
 
   info() {

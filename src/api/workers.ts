@@ -26,13 +26,26 @@ export interface WorkerSummary {
   heartbeatAt: Date | undefined;
   /** Heartbeat older than `deadWorkerAfterMs` by the Redis clock: a dead worker the reaper (or Ruby's pruning) will remove. */
   stale: boolean;
+  /** How old the last heartbeat is, by the Redis clock (undefined without one: Ruby < 1.26, node-resque). */
+  heartbeatAgeMs: number | undefined;
+  /** How long the current job has been running, by the Redis clock. */
+  runningForMs: number | undefined;
   processed: number;
   failed: number;
 }
 
 /** Every worker in the `workers` set, sorted by id: two round trips whatever the number of workers (MGET/HMGET). */
 export async function workerSummaries(ctx: AdminContext): Promise<WorkerSummary[]> {
-  const ids = (await ctx.redis.smembers(ctx.keys.workers)).sort();
+  return describeWorkers(ctx, (await ctx.redis.smembers(ctx.keys.workers)).sort());
+}
+
+/** One registered worker, or undefined when `id` is not in the `workers` set. */
+export async function workerSummary(ctx: AdminContext, id: string): Promise<WorkerSummary | undefined> {
+  if ((await ctx.redis.sismember(ctx.keys.workers, id)) !== 1) return undefined;
+  return (await describeWorkers(ctx, [id]))[0];
+}
+
+async function describeWorkers(ctx: AdminContext, ids: string[]): Promise<WorkerSummary[]> {
   if (ids.length === 0) return [];
   const { keys } = ctx;
   const [time, statuses, started, heartbeats, processed, failed] = pipelineValues(
@@ -51,6 +64,7 @@ export async function workerSummaries(ctx: AdminContext): Promise<WorkerSummary[
     const parts = parseWorkerId(id);
     const job = jobOf(statuses![i]);
     const heartbeatAt = parseResqueTime(heartbeats![i]);
+    const age = (date: Date | undefined) => (date ? Math.max(0, now - date.getTime()) : undefined);
     return {
       id,
       host: parts?.host ?? id,
@@ -61,6 +75,8 @@ export async function workerSummaries(ctx: AdminContext): Promise<WorkerSummary[
       startedAt: parseResqueTime(started![i]),
       heartbeatAt,
       stale: heartbeatAt !== undefined && now - heartbeatAt.getTime() > ctx.config.deadWorkerAfterMs,
+      heartbeatAgeMs: age(heartbeatAt),
+      runningForMs: age(job?.runAt),
       processed: Number(processed![i] ?? 0),
       failed: Number(failed![i] ?? 0),
     };

@@ -22,6 +22,10 @@ export interface FailureFilter {
   group?: string;
   /** true: only failures retried before; false: only those never retried. */
   retried?: boolean;
+  /** Failures whose job arguments (as JSON text) contain this text, ignoring case. */
+  argsText?: string;
+  /** Failures whose exception or error message contains this text, ignoring case. */
+  errorText?: string;
 }
 
 /** One list to visit and the test its records must pass (undefined: every record). */
@@ -64,11 +68,18 @@ export async function scopesFor(ctx: StoreContext, filter: FailureFilter = {}): 
 
 function matcher(filter: FailureFilter, list: string): ListScope['match'] {
   const tests: Array<(failure: Failure) => boolean> = [];
-  const { queue, className, group, retried } = filter;
+  const { queue, className, group, retried, argsText, errorText } = filter;
   if (queue !== undefined && list !== `${queue}_failed`) tests.push((f) => f.queue === queue);
   if (className !== undefined) tests.push((f) => f.className === className);
   if (group !== undefined) tests.push((f) => f.groupId === group);
   if (retried !== undefined) tests.push((f) => (f.record.retried_at !== undefined) === retried);
+  if (argsText) tests.push(containsText(argsText, (f) => (f.args ? JSON.stringify(f.args) : '')));
+  if (errorText) tests.push(containsText(errorText, (f) => `${f.record.exception}\n${f.record.error}`));
   if (tests.length === 0) return undefined;
   return (failure) => tests.every((test) => test(failure));
+}
+
+function containsText(text: string, of: (failure: Failure) => string): (failure: Failure) => boolean {
+  const needle = text.toLowerCase();
+  return (failure) => of(failure).toLowerCase().includes(needle);
 }

@@ -76,6 +76,13 @@ export class Keys {
   inflight(slotId: string): string {
     return `${this.prefix}ts:inflight:${slotId}`;
   }
+  /**
+   * What a dashboard shows about one worker (HASH): field `worker` = JSON counters, memory, restarts; one field
+   * `child:<n>` per child of a supervised worker. Rewritten with each heartbeat, expires with it; see worker-stats.ts.
+   */
+  workerStats(workerId: string): string {
+    return `${this.prefix}ts:worker-stats:${workerId}`;
+  }
   /** Error groups by recency: ZSET member = group id, score = last seen (epoch ms). Bounded; oldest evicted. */
   get failureGroups(): string {
     return `${this.prefix}ts:failure-groups`;
@@ -83,6 +90,22 @@ export class Keys {
   /** Error groups' details: HASH group id → JSON (count, first/last seen, first release, queues, classes). */
   get failureGroupDetails(): string {
     return `${this.prefix}ts:failure-group-details`;
+  }
+  /**
+   * The dashboard's time series: ZSET, score = sample time (epoch ms, a multiple of the sample period), member = JSON
+   * `{"t","p","f","pend","lat","g"}` (stat:processed, stat:failed, pending jobs, oldest wait, error-group growth).
+   * Capped by rank; written at most once per period whichever dashboard samples first.
+   */
+  get statsSamples(): string {
+    return `${this.prefix}ts:stats:samples`;
+  }
+  /** One sample period's claim (STRING, `SET NX PX`): the first dashboard to take it writes that period's sample. */
+  statsSampleClaim(periodStartMs: number): string {
+    return `${this.prefix}ts:stats:claim:${periodStartMs}`;
+  }
+  /** Error-group counts at the previous sample (HASH group id → count), so samples store growth only. */
+  get statsGroupCounts(): string {
+    return `${this.prefix}ts:stats:group-counts`;
   }
   /** Pub/Sub channel on which enqueues announce the queue name, waking idle workers. */
   get wakeChannel(): string {

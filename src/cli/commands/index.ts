@@ -6,12 +6,14 @@ import { failedCommand } from './failed.js';
 import { infoCommand } from './info.js';
 import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
+import { webCommand } from './web.js';
 import { workCommand } from './work.js';
 import { workersCommand } from './workers.js';
 
 /** Every `resque` command, in the order `resque --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   workCommand,
+  webCommand,
   infoCommand,
   demoCommand,
   queuesCommand,

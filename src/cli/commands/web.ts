@@ -1,0 +1,118 @@
+import { describeTarget } from '../../redis/connection.js';
+import type { DashboardAuth } from '../../web/options.js';
+import { startDashboardServer } from '../../web/server.js';
+import { type Command, type CommandIO, EXIT, UsageError } from '../command.js';
+import { stringOption } from './support.js';
+
+export const WEB_OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string', short: 'o' },
+  prefix: { type: 'string', short: 'a' },
+  'read-only': { type: 'boolean' },
+  token: { type: 'string' },
+  basic: { type: 'string' },
+  seconds: { type: 'string' },
+} as const;
+
+/**
+ * `resque web`: the dashboard on its own server, port 5678 and 127.0.0.1 unless told otherwise, until Ctrl-C (or
+ * `--seconds n`). Auth: `--token T` (or RESQUE_WEB_TOKEN), `--basic user:password` (or RESQUE_WEB_BASIC).
+ */
+export const webCommand: Command = {
+  name: 'web',
+  summary: 'Serve the dashboard (resque-web and more) on http://127.0.0.1:5678/ until Ctrl-C.',
+  usage:
+    '[--port 5678] [--host 127.0.0.1] [--prefix /path] [--read-only] [--token T | --basic user:pass] ' +
+    '[--seconds n] [--redis URL] [--namespace NS]',
+  exitWhenDone: true,
+  options: {
+    redis: { type: 'string', short: 'r' },
+    namespace: { type: 'string', short: 'N' },
+    ...WEB_OPTIONS,
+  },
+  async run({ values }, io) {
+    const settings = webSettings(values, io.env);
+    const served = await startDashboardServer({
+      ...settings,
+      redis: stringOption(values, 'redis'),
+      namespace: stringOption(values, 'namespace'),
+    });
+    const { config } = served.dashboard.admin;
+    io.stdout.write(
+      `resque web: dashboard at ${served.url} (Redis ${describeTarget(config.redis)}, namespace "${config.namespace}"` +
+        `${settings.readOnly ? ', read-only' : ''})\n`,
+    );
+    warnIfExposed(settings, io);
+    await untilStopped(settings.seconds);
+    await served.close();
+    return EXIT.ok;
+  },
+};
+
+export interface WebSettings {
+  port: number;
+  host: string;
+  prefix: string | undefined;
+  readOnly: boolean;
+  auth: DashboardAuth | undefined;
+  seconds: number | undefined;
+}
+
+export function webSettings(values: Record<string, unknown>, env: NodeJS.ProcessEnv): WebSettings {
+  const port = Number(stringOption(values, 'port') ?? env['RESQUE_WEB_PORT'] ?? 5678);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be a port number, got ${String(values['port'])}`);
+  }
+  const secondsText = stringOption(values, 'seconds');
+  const seconds = secondsText === undefined ? undefined : Number(secondsText);
+  if (seconds !== undefined && (!Number.isFinite(seconds) || seconds <= 0)) {
+    throw new UsageError(`--seconds must be a positive number, got ${secondsText}`);
+  }
+  return {
+    port,
+    host: stringOption(values, 'host') ?? '127.0.0.1',
+    prefix: stringOption(values, 'prefix'),
+    readOnly: values['read-only'] === true,
+    auth: authOf(
+      stringOption(values, 'token') ?? env['RESQUE_WEB_TOKEN'],
+      stringOption(values, 'basic') ?? env['RESQUE_WEB_BASIC'],
+    ),
+    seconds,
+  };
+}
+
+function authOf(token: string | undefined, basic: string | undefined): DashboardAuth | undefined {
+  if (token && basic) throw new UsageError('give --token or --basic, not both');
+  if (token) return { token };
+  if (basic) {
+    const colon = basic.indexOf(':');
+    if (colon <= 0) throw new UsageError('--basic takes user:password');
+    return { basic: { username: basic.slice(0, colon), password: basic.slice(colon + 1) } };
+  }
+  return undefined;
+}
+
+function warnIfExposed(settings: WebSettings, io: CommandIO): void {
+  const loopback =
+    settings.host === 'localhost' || settings.host.startsWith('127.') || settings.host === '::1';
+  if (!loopback && !settings.auth) {
+    io.stderr.write(
+      `resque web: listening on ${settings.host} without authentication; anyone who can reach it can retry and remove jobs (use --token or --read-only)\n`,
+    );
+  }
+}
+
+/** Resolves on SIGINT/SIGTERM, or after `seconds`. */
+export function untilStopped(seconds: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    const timer = seconds === undefined ? undefined : setTimeout(done, seconds * 1000);
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}

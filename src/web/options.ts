@@ -1,0 +1,89 @@
+import type { IncomingMessage } from 'node:http';
+import type { Admin } from '../api/admin.js';
+import type { RedisTarget } from '../config/options.js';
+
+/** Who may use the dashboard: HTTP basic auth, or a token (an `Authorization: Bearer` header or a sign-in form). */
+export type DashboardAuth = { basic: { username: string; password: string } } | { token: string };
+
+/** Options of `createDashboard` and `resque web`. Durations are milliseconds. */
+export interface DashboardOptions {
+  /** Redis to read; ignored when `admin` is given. Default `REDIS_URL`, else redis://127.0.0.1:6379. */
+  redis?: RedisTarget;
+  /** Resque namespace; ignored when `admin` is given. Default `RESQUE_NAMESPACE`, else `resque`. */
+  namespace?: string;
+  /** An admin model you own (the dashboard does not close it). */
+  admin?: Admin;
+  /** Path the dashboard is mounted under, e.g. `/resque`. Default '' (the root). */
+  prefix?: string;
+  /** Show everything, change nothing: every POST is refused and no action buttons are shown. Default false. */
+  readOnly?: boolean;
+  /** Built-in authentication. Default none. */
+  auth?: DashboardAuth;
+  /**
+   * The host application's own check, run before anything else on every request (e.g. its session): resolve true
+   * to let the request in; false answers 403.
+   */
+  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /** Key for CSRF tokens and sign-in cookies. Default random per process (give one when several processes serve). */
+  secret?: string;
+  /** How often live pages refresh. Default 2000. */
+  pollIntervalMs?: number;
+  /** A job running longer than this flags its worker as stuck. Default 600000 (10 minutes). */
+  stuckJobMs?: number;
+  /** A heartbeat older than this flags its worker as stuck. Default 150000 (2.5 heartbeat periods). */
+  lateHeartbeatMs?: number;
+  /** How often this dashboard writes a stats sample for the charts; 0 turns its sampler off. Default 10000. */
+  sampleIntervalMs?: number;
+  /** Rows per page. Default 20, resque-web's. */
+  pageSize?: number;
+}
+
+export const DASHBOARD_DEFAULTS = {
+  prefix: '',
+  readOnly: false,
+  pollIntervalMs: 2000,
+  stuckJobMs: 600_000,
+  lateHeartbeatMs: 150_000,
+  sampleIntervalMs: 10_000,
+  pageSize: 20,
+} as const satisfies Partial<DashboardOptions>;
+
+export interface ResolvedDashboardOptions {
+  readonly prefix: string;
+  readonly readOnly: boolean;
+  readonly auth: DashboardAuth | undefined;
+  readonly authorize: DashboardOptions['authorize'];
+  readonly pollIntervalMs: number;
+  readonly stuckJobMs: number;
+  readonly lateHeartbeatMs: number;
+  readonly sampleIntervalMs: number;
+  readonly pageSize: number;
+}
+
+/** Merges defaults and checks values; the prefix is normalised to `''` or `/path` without a trailing slash. */
+export function resolveDashboardOptions(options: DashboardOptions): ResolvedDashboardOptions {
+  const prefix = (options.prefix ?? DASHBOARD_DEFAULTS.prefix).replace(/\/+$/, '');
+  if (prefix !== '' && !prefix.startsWith('/')) {
+    throw new TypeError(`prefix must start with "/", got ${JSON.stringify(options.prefix)}`);
+  }
+  const positive = (name: keyof typeof DASHBOARD_DEFAULTS, zeroOk = false): number => {
+    const value = (options[name] as number | undefined) ?? (DASHBOARD_DEFAULTS[name] as number);
+    if (!Number.isFinite(value) || value < 0 || (!zeroOk && value === 0)) {
+      throw new TypeError(`${name} must be a positive number, got ${String(value)}`);
+    }
+    return value;
+  };
+  const auth = options.auth;
+  if (auth && 'token' in auth && auth.token === '') throw new TypeError('auth.token must not be empty');
+  return Object.freeze({
+    prefix,
+    readOnly: options.readOnly ?? DASHBOARD_DEFAULTS.readOnly,
+    auth,
+    authorize: options.authorize,
+    pollIntervalMs: positive('pollIntervalMs'),
+    stuckJobMs: positive('stuckJobMs'),
+    lateHeartbeatMs: positive('lateHeartbeatMs'),
+    sampleIntervalMs: positive('sampleIntervalMs', true),
+    pageSize: Math.floor(positive('pageSize')),
+  });
+}

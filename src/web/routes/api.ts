@@ -1,0 +1,80 @@
+import type { App, Reply, Request } from '../context.js';
+import { NotFoundError } from '../errors.js';
+import { groupsData } from './errors.js';
+import { failedData } from './failed.js';
+import { failureFilter, jobMatch, workerRows } from './load.js';
+import { overviewData } from './overview.js';
+import { queueData } from './queues.js';
+import { keyData, resqueStatsData } from './stats.js';
+
+/** The JSON API behind the pages (docs/dashboard.md): the same reads, as data. */
+const json = (body: unknown): Reply => ({ kind: 'json', body });
+
+export const API_INDEX = {
+  'GET /api/overview': 'counters, queues, failure lists, workers with health, throughput of the last hour',
+  'GET /api/queues': 'queues with size and latency',
+  'GET /api/queues/:name?start&limit&class&args': 'a page of a queue (or of the jobs matching class/args)',
+  'GET /api/queues/:name/count?class&args': 'how many jobs match',
+  'POST /api/queues/:name/remove': 'remove the queue',
+  'POST /api/queues/:name/remove-matching {class,args,expected?}': 'remove matching jobs',
+  'GET /api/workers': 'workers with health',
+  'GET /api/workers/:id': 'one worker',
+  'GET /api/failed?start&limit&order&queue&class&args&error&group&retried&list': 'a page of failures',
+  'GET /api/failed/count?…filter': 'how many failures match',
+  'GET /api/failed/:id': 'one failure',
+  'POST /api/failed/:id/retry {remove?}': 'retry one failure',
+  'POST /api/failed/:id/remove': 'remove one failure',
+  'POST /api/failed/bulk/retry {…filter, expected?}': 'retry matching failures',
+  'POST /api/failed/bulk/clear {…filter, expected?}': 'remove matching failures',
+  'GET /api/errors?order=recent|count': 'error groups with trends',
+  'GET /api/stats?window=1h|6h|24h': 'Resque info, counters, queue latency, time series',
+  'GET /api/redis': 'Redis INFO by section',
+  'GET /api/keys?cursor': 'a page of keys (SCAN)',
+  'GET /api/keys/:key?start': 'a slice of a key',
+  'GET /api/csrf': 'the CSRF token for POSTs (header X-CSRF-Token) in this session',
+};
+
+export const api = {
+  index: async (): Promise<Reply> => json({ endpoints: API_INDEX }),
+  csrf: async (_app: App, request: Request): Promise<Reply> => json({ token: request.view.csrf }),
+  overview: async (app: App): Promise<Reply> => {
+    const data = await overviewData(app);
+    return json({ ...data, workers: data.workers.map((w) => ({ ...w.worker, ...w.condition })) });
+  },
+  queues: async (app: App): Promise<Reply> => json({ queues: await app.admin.queues() }),
+  queue: async (app: App, request: Request): Promise<Reply> => json(await queueData(app, request)),
+  queueCount: async (app: App, request: Request): Promise<Reply> =>
+    json(await app.admin.countQueueMatches(request.params['name']!, jobMatch(request.query))),
+  workers: async (app: App): Promise<Reply> =>
+    json({ workers: (await workerRows(app)).map((w) => ({ ...w.worker, ...w.condition })) }),
+  worker: async (app: App, request: Request): Promise<Reply> => {
+    const row = (await workerRows(app)).find((r) => r.worker.id === request.params['id']);
+    if (!row) throw new NotFoundError(`No worker ${JSON.stringify(request.params['id'])}`);
+    return json({ ...row.worker, ...row.condition });
+  },
+  failed: async (app: App, request: Request): Promise<Reply> => {
+    const data = await failedData(app, request);
+    return json({ ...data.page, filter: data.filter, lists: data.lists });
+  },
+  failedCount: async (app: App, request: Request): Promise<Reply> => {
+    const filter = failureFilter(request.query);
+    return json({ filter, count: await app.admin.failures.count(filter) });
+  },
+  failure: async (app: App, request: Request): Promise<Reply> =>
+    json(await app.admin.failures.get(request.params['id']!)),
+  errors: async (app: App, request: Request): Promise<Reply> => {
+    const data = await groupsData(app, request);
+    return json({
+      order: data.order,
+      trendBucketMs: data.trendBucketMs,
+      groups: data.groups.map((g) => ({ ...g, trend: data.trends.get(g.id) ?? [] })),
+    });
+  },
+  stats: async (app: App, request: Request): Promise<Reply> => json(await resqueStatsData(app, request)),
+  redis: async (app: App): Promise<Reply> => json({ sections: await app.admin.redisInfo() }),
+  keys: async (app: App, request: Request): Promise<Reply> => {
+    const cursor = /^\d+$/.test(request.query.get('cursor') ?? '') ? request.query.get('cursor')! : '0';
+    return json(await app.admin.scanKeys(cursor));
+  },
+  key: async (app: App, request: Request): Promise<Reply> => json(await keyData(app, request)),
+};

@@ -1,0 +1,68 @@
+import type { Reply } from '../context.js';
+import { Router } from '../router.js';
+import { api } from './api.js';
+import { errors } from './errors.js';
+import { bulk, confirmBulk, failed, failure, removeOne, retryOne } from './failed.js';
+import { overview, statsText, working, workingOne } from './overview.js';
+import {
+  confirmRemoveMatching,
+  confirmRemoveQueue,
+  queue,
+  queues,
+  removeMatching,
+  removeQueue,
+} from './queues.js';
+import { key, keys, redisStats, resqueStats } from './stats.js';
+import { workerOrHost, workers } from './workers.js';
+
+const redirect = (to: string) => async (): Promise<Reply> => ({ kind: 'redirect', to });
+
+/** Every page and action: resque-web's paths where it has one, every mutation a POST. */
+export const routes = new Router()
+  .get('/', redirect('/overview'))
+  .get('/overview', overview)
+  .get('/working', working)
+  .get('/working/:id', workingOne)
+  .get('/queues', queues)
+  .get('/queues/:name', queue)
+  .get('/queues/:name/remove', confirmRemoveQueue)
+  .post('/queues/:name/remove', removeQueue)
+  .get('/queues/:name/remove-matching', confirmRemoveMatching)
+  .post('/queues/:name/remove-matching', removeMatching)
+  .get('/workers', workers)
+  .get('/workers/:name', workerOrHost)
+  .get('/failed', failed)
+  .get('/failed/bulk/:action', confirmBulk)
+  .post('/failed/bulk/:action', bulk)
+  .post('/failed/retry', retryOne)
+  .post('/failed/remove', removeOne)
+  .get('/failed/:list', failed)
+  .get('/failure/:id', failure)
+  .get('/errors', errors)
+  .get('/stats', redirect('/stats/resque'))
+  .get('/stats/resque', resqueStats)
+  .get('/stats/redis', redisStats)
+  .get('/stats/keys', keys)
+  .get('/stats/keys/:key', key)
+  .get('/stats.txt', statsText)
+  .get('/api', api.index)
+  .get('/api/csrf', api.csrf)
+  .get('/api/overview', api.overview)
+  .get('/api/queues', api.queues)
+  .get('/api/queues/:name', api.queue)
+  .get('/api/queues/:name/count', api.queueCount)
+  .post('/api/queues/:name/remove', removeQueue)
+  .post('/api/queues/:name/remove-matching', removeMatching)
+  .get('/api/workers', api.workers)
+  .get('/api/workers/:id', api.worker)
+  .get('/api/failed', api.failed)
+  .get('/api/failed/count', api.failedCount)
+  .get('/api/failed/:id', api.failure)
+  .post('/api/failed/bulk/:action', bulk)
+  .post('/api/failed/:id/retry', retryOne)
+  .post('/api/failed/:id/remove', removeOne)
+  .get('/api/errors', api.errors)
+  .get('/api/stats', api.stats)
+  .get('/api/redis', api.redis)
+  .get('/api/keys', api.keys)
+  .get('/api/keys/:key', api.key);

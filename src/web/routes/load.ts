@@ -1,0 +1,75 @@
+import { workerCondition } from '../../api/health.js';
+import { bucketSamples, type SeriesBucket } from '../../api/stats.js';
+import type { FailureFilter } from '../../failure/scope.js';
+import type { App } from '../context.js';
+import { BadRequestError } from '../errors.js';
+import type { WorkerRow } from '../views/workers.js';
+
+/** Workers with their health flags. */
+export async function workerRows(app: App): Promise<WorkerRow[]> {
+  const { stuckJobMs, lateHeartbeatMs } = app.options;
+  return (await app.admin.workers()).map((worker) => ({
+    worker,
+    condition: workerCondition(worker, { stuckJobMs, lateHeartbeatMs }),
+  }));
+}
+
+/** The chart buckets of the last `windowMs`, `bucketMs` each. */
+export async function series(app: App, windowMs: number, bucketMs: number): Promise<SeriesBucket[]> {
+  const end = Math.ceil(Date.now() / bucketMs) * bucketMs;
+  const samples = await app.admin.samples(end - windowMs - bucketMs);
+  return bucketSamples(samples, end, bucketMs, Math.round(windowMs / bucketMs));
+}
+
+/** `start` (resque-web's name) or `offset`, and `limit` (at most 500). */
+export function paging(query: URLSearchParams, pageSize: number): { offset: number; limit: number } {
+  const offset = integer(query.get('start') ?? query.get('offset'), 0, 'start');
+  const limit = Math.min(500, integer(query.get('limit'), pageSize, 'limit'));
+  if (limit < 1) throw new BadRequestError('limit must be at least 1');
+  return { offset, limit };
+}
+
+function integer(text: string | null, fallback: number, name: string): number {
+  if (text === null || text === '') return fallback;
+  if (!/^\d{1,12}$/.test(text))
+    throw new BadRequestError(`${name} must be a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** A failure filter from query or form fields: queue, class, args, error, group, retried (yes/no), list. */
+export function failureFilter(fields: URLSearchParams, list?: string): FailureFilter {
+  const text = (name: string) => {
+    const value = fields.get(name)?.trim();
+    return value ? value : undefined;
+  };
+  const retried = text('retried');
+  if (retried !== undefined && retried !== 'yes' && retried !== 'no') {
+    throw new BadRequestError(`retried must be "yes" or "no", got ${JSON.stringify(retried)}`);
+  }
+  const filter: FailureFilter = {
+    list: list ?? text('list'),
+    queue: text('queue'),
+    className: text('class'),
+    argsText: text('args'),
+    errorText: text('error'),
+    group: text('group'),
+    retried: retried === undefined ? undefined : retried === 'yes',
+  };
+  for (const key of Object.keys(filter) as Array<keyof FailureFilter>) {
+    if (filter[key] === undefined) delete filter[key];
+  }
+  return filter;
+}
+
+/** A queue search from query or form fields: class, args. */
+export function jobMatch(fields: URLSearchParams): { className?: string; argsText?: string } {
+  const className = fields.get('class')?.trim() || undefined;
+  const argsText = fields.get('args')?.trim() || undefined;
+  return { ...(className ? { className } : {}), ...(argsText ? { argsText } : {}) };
+}
+
+/** The count the confirmation page showed; the action refuses to run when the count has grown since. */
+export function expected(form: URLSearchParams): number | undefined {
+  const text = form.get('expected');
+  return text && /^\d+$/.test(text) ? Number(text) : undefined;
+}

@@ -1,0 +1,98 @@
+import type { App, Reply, Request } from '../context.js';
+import { seg } from '../context.js';
+import { BadRequestError } from '../errors.js';
+import { count } from '../views/format.js';
+import { confirmRemovePage, queuePage, queuesPage } from '../views/queues.js';
+import { expected, jobMatch, paging } from './load.js';
+
+export async function queues(app: App, request: Request): Promise<Reply> {
+  const [list, failureLists] = await Promise.all([app.admin.queues(), app.admin.failures.lists()]);
+  return {
+    kind: 'page',
+    title: 'Queues',
+    tab: 'queues',
+    live: true,
+    body: queuesPage(request.view, list, failureLists),
+  };
+}
+
+export async function queueData(app: App, request: Request) {
+  const name = request.params['name']!;
+  const { offset, limit } = paging(request.query, app.options.pageSize);
+  const match = jobMatch(request.query);
+  const searching = Boolean(match.className || match.argsText);
+  const page = searching
+    ? await app.admin.searchQueue(name, match, offset, limit)
+    : await app.admin.queueJobs(name, offset, limit);
+  const summary = (await app.admin.queues()).find((q) => q.name === name);
+  return { summary, page, match };
+}
+
+export async function queue(app: App, request: Request): Promise<Reply> {
+  const data = await queueData(app, request);
+  const searching = Boolean(data.match.className || data.match.argsText);
+  return {
+    kind: 'page',
+    title: `Queue ${data.page.queue}`,
+    tab: 'queues',
+    live: !searching,
+    body: queuePage(request.view, data),
+  };
+}
+
+/** GET: the confirmation page with the count. */
+export async function confirmRemoveQueue(app: App, request: Request): Promise<Reply> {
+  const name = request.params['name']!;
+  const counted = await app.admin.countQueueMatches(name, {});
+  return {
+    kind: 'page',
+    title: `Remove ${name}?`,
+    tab: 'queues',
+    body: confirmRemovePage(request.view, name, undefined, counted),
+  };
+}
+
+export async function removeQueue(app: App, request: Request): Promise<Reply> {
+  const name = request.params['name']!;
+  const removed = await app.admin.removeQueue(name);
+  if (request.api) return { kind: 'json', body: { queue: name, removed } };
+  return { kind: 'redirect', to: '/queues', notice: `Removed queue ${name} and its ${count(removed)} jobs.` };
+}
+
+export async function confirmRemoveMatching(app: App, request: Request): Promise<Reply> {
+  const name = request.params['name']!;
+  const match = jobMatch(request.query);
+  if (!match.className && !match.argsText)
+    throw new BadRequestError('Give a class or argument text to match');
+  const counted = await app.admin.countQueueMatches(name, match);
+  return {
+    kind: 'page',
+    title: `Remove jobs from ${name}?`,
+    tab: 'queues',
+    body: confirmRemovePage(request.view, name, match, counted),
+  };
+}
+
+/** Removes the matching jobs. A count sent from the confirmation page caps how many may go. */
+export async function removeMatching(app: App, request: Request): Promise<Reply> {
+  const name = request.params['name']!;
+  const match = jobMatch(request.form);
+  if (!match.className && !match.argsText)
+    throw new BadRequestError('Give a class or argument text to match');
+  const limit = expected(request.form);
+  if (limit !== undefined) {
+    const { matched } = await app.admin.countQueueMatches(name, match);
+    if (matched > limit) {
+      throw new BadRequestError(
+        `${count(matched)} jobs match now, more than the ${count(limit)} confirmed: nothing was removed; confirm again`,
+      );
+    }
+  }
+  const removed = await app.admin.removeQueueMatches(name, match);
+  if (request.api) return { kind: 'json', body: { queue: name, removed } };
+  return {
+    kind: 'redirect',
+    to: `/queues/${seg(name)}`,
+    notice: `Removed ${count(removed)} jobs from ${name}.`,
+  };
+}

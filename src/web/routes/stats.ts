@@ -1,0 +1,50 @@
+import type { App, Reply, Request } from '../context.js';
+import { NotFoundError } from '../errors.js';
+import { keyPage, keysPage, redisStatsPage, resqueStatsPage, WINDOWS } from '../views/stats.js';
+import { series } from './load.js';
+
+export async function resqueStatsData(app: App, request: Request) {
+  const window = WINDOWS.find(([name]) => name === request.query.get('window')) ?? WINDOWS[0]!;
+  const [info, counters, queues, buckets] = await Promise.all([
+    app.admin.info(),
+    app.admin.counters(),
+    app.admin.queues(),
+    series(app, window[1], window[2]),
+  ]);
+  return { info, counters, queues, series: buckets, window: window[0], bucketMs: window[2] };
+}
+
+export async function resqueStats(app: App, request: Request): Promise<Reply> {
+  const data = await resqueStatsData(app, request);
+  return {
+    kind: 'page',
+    title: 'Stats',
+    tab: 'stats',
+    live: true,
+    body: resqueStatsPage(request.view, data),
+  };
+}
+
+export async function redisStats(app: App, request: Request): Promise<Reply> {
+  const sections = await app.admin.redisInfo();
+  return { kind: 'page', title: 'Redis', tab: 'stats', body: redisStatsPage(request.view, sections) };
+}
+
+export async function keys(app: App, request: Request): Promise<Reply> {
+  const cursor = /^\d+$/.test(request.query.get('cursor') ?? '') ? request.query.get('cursor')! : '0';
+  const page = await app.admin.scanKeys(cursor);
+  return { kind: 'page', title: 'Keys', tab: 'stats', body: keysPage(request.view, page, cursor) };
+}
+
+export async function keyData(app: App, request: Request) {
+  const name = request.params['key']!;
+  const start = /^\d+$/.test(request.query.get('start') ?? '') ? request.query.get('start')! : '0';
+  const contents = await app.admin.readKey(name, start);
+  if (!contents) throw new NotFoundError(`No key ${JSON.stringify(name)} in the namespace`);
+  return contents;
+}
+
+export async function key(app: App, request: Request): Promise<Reply> {
+  const contents = await keyData(app, request);
+  return { kind: 'page', title: `Key ${contents.name}`, tab: 'stats', body: keyPage(request.view, contents) };
+}

@@ -1,0 +1,73 @@
+import type { QueueSummary } from '../../api/queues.js';
+import type { SeriesBucket } from '../../api/stats.js';
+import { seg, type View } from '../context.js';
+import { type Html, html } from '../html.js';
+import { failureRateChart, throughputChart } from './charts.js';
+import { count, duration } from './format.js';
+import { type WorkerRow, workingTable } from './workers.js';
+
+export interface OverviewData {
+  processed: number;
+  failedStat: number;
+  queues: QueueSummary[];
+  failureLists: Array<{ list: string; count: number }>;
+  workers: WorkerRow[];
+  series: SeriesBucket[];
+  bucketMs: number;
+}
+
+function card(label: string, value: string, href: string | undefined, tone?: string): Html {
+  const inner = html`<span class="value">${value}</span><span class="label">${label}</span>`;
+  return href
+    ? html`<a class="card ${tone}" href="${href}">${inner}</a>`
+    : html`<div class="card ${tone}">${inner}</div>`;
+}
+
+export function overviewPage(view: View, data: OverviewData): Html {
+  const pending = data.queues.reduce((sum, q) => sum + q.size, 0);
+  const failed = data.failureLists.reduce((sum, l) => sum + l.count, 0);
+  const working = data.workers.filter((w) => w.worker.job).length;
+  const flagged = data.workers.filter((w) => w.condition.health === 'stuck' || w.condition.health === 'dead');
+  return html`<main>
+<section class="cards">
+${card('pending', count(pending), view.url('/queues'))}
+${card('processed', count(data.processed), view.url('/stats'))}
+${card('failed', count(failed), view.url('/failed'), failed > 0 ? 'bad' : undefined)}
+${card('queues', count(data.queues.length), view.url('/queues'))}
+${card('working', `${count(working)} / ${count(data.workers.length)}`, view.url('/working'))}
+${card('stuck or dead', count(flagged.length), view.url('/workers'), flagged.length > 0 ? 'warn' : undefined)}
+</section>
+<section class="charts">${throughputChart(data.series, data.bucketMs)}${failureRateChart(data.series, data.bucketMs)}</section>
+<div class="columns">
+<section><h2>Queues</h2>${queuesTable(view, data.queues, data.failureLists)}</section>
+<section><h2>Working <span class="muted">${count(working)} of ${count(data.workers.length)} workers</span></h2>${workingTable(view, data.workers)}</section>
+</div>
+</main>`;
+}
+
+/** Queues with size and the wait of their next job, then the failure lists (resque-web's `failed` row). */
+export function queuesTable(
+  view: View,
+  queues: readonly QueueSummary[],
+  failureLists: ReadonlyArray<{ list: string; count: number }>,
+): Html {
+  const maxLatency = Math.max(1, ...queues.map((q) => q.latencyMs ?? 0));
+  return html`<table class="grid queues">
+<thead><tr><th>Queue</th><th class="num">Jobs</th><th>Oldest waiting</th></tr></thead>
+<tbody>${queues.length === 0 ? html`<tr><td colspan="3" class="empty">No queues.</td></tr>` : ''}${queues.map(
+    (q) => html`<tr>
+<td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a></td>
+<td class="num">${count(q.size)}</td>
+<td>${
+      q.latencyMs === undefined
+        ? html`<span class="muted">${q.size > 0 ? 'unknown' : '–'}</span>`
+        : html`<meter min="0" max="${maxLatency}" value="${q.latencyMs}"></meter> ${duration(q.latencyMs)}`
+    }</td>
+</tr>`,
+  )}${failureLists.map(
+    (l) => html`<tr class="failed-row">
+<td><a href="${view.url(l.list === 'failed' ? '/failed' : `/failed/${seg(l.list)}`)}">${l.list}</a></td>
+<td class="num ${l.count > 0 ? 'bad-text' : undefined}">${count(l.count)}</td><td></td>
+</tr>`,
+  )}</tbody></table>`;
+}
