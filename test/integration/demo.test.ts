@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChargeCard, demoJobs, ExportReport, ResizeImage, SendWelcomeEmail } from '../../src/demo/jobs.js';
 import { demoMix } from '../../src/demo/seed.js';
-import { Resque } from '../../src/index.js';
+import { Admin, Resque } from '../../src/index.js';
 import { performJob } from '../../src/jobs/perform.js';
 import type { AnyJob } from '../../src/jobs/registry.js';
 import { inlineResque } from '../../src/testing/index.js';
-import { runCli } from '../harness/cli.js';
-import { sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { CLI_MAIN, finished, runCli, spawnTs } from '../harness/cli.js';
+import { sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 
 describe('resque demo', () => {
   const namespace = uniqueNamespace('demo');
@@ -22,6 +22,7 @@ describe('resque demo', () => {
       namespace,
       '--jobs',
       '10',
+      '--seed-only',
       '--json',
     ]);
     expect(result.stderr).toBe('');
@@ -47,6 +48,7 @@ describe('resque demo', () => {
       namespace,
       '--jobs',
       '8',
+      '--seed-only',
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/enqueued 8 demo jobs/);
@@ -67,6 +69,52 @@ describe('resque demo', () => {
     ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--jobs must be a positive integer/);
+  });
+});
+
+describe('resque demo with workers and the dashboard', () => {
+  const namespace = uniqueNamespace('demo-live');
+
+  it('runs workers on the demo jobs, serves the dashboard at the printed URL and stops after --seconds', async () => {
+    const child = spawnTs(CLI_MAIN, [
+      'demo',
+      '--redis',
+      sharedRedisUrl(),
+      '--namespace',
+      namespace,
+      '--jobs',
+      '40',
+      '--port',
+      '0',
+      '--seconds',
+      '6',
+      '--json',
+    ]);
+    const done = finished(child);
+    const first = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.once('exit', () => reject(new Error('demo exited before printing its URL')));
+    });
+    const started = JSON.parse(first) as { url: string; namespace: string; workers: string[] };
+    expect(started.namespace).toBe(namespace);
+    expect(started.workers).toHaveLength(3);
+    const page = await fetch(`${started.url}overview`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Throughput');
+    const admin = new Admin({ redis: sharedRedisUrl(), namespace });
+    try {
+      await waitFor(async () => (await admin.counters()).processed > 0, 15_000, 'demo jobs processed');
+      await waitFor(async () => (await admin.failures.count()) > 0, 15_000, 'a demo failure');
+    } finally {
+      await admin.close();
+    }
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect((await fetch(`${started.url}overview`).catch(() => undefined))?.status).toBeUndefined();
   });
 });
 

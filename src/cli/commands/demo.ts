@@ -1,14 +1,20 @@
 import type { ResqueInfo } from '../../client/info.js';
 import { Resque } from '../../client/resque.js';
 import { DEMO_QUEUES, demoJobs } from '../../demo/jobs.js';
+import { startDemoWorkers, stopDemoWorkers, trickle } from '../../demo/pool.js';
 import { seedDemo } from '../../demo/seed.js';
 import { describeTarget } from '../../redis/connection.js';
+import { type DashboardServer, startDashboardServer } from '../../web/server.js';
 import { CONNECTION_OPTIONS, type Command, type CommandIO, EXIT, UsageError } from '../command.js';
 import { printTable } from '../output.js';
+import { stringOption } from './support.js';
+import { untilStopped, WEB_OPTIONS, webSettings } from './web.js';
 
 /** The demo keeps to its own namespace unless told otherwise, so it never mixes with an application's queues. */
 export const DEMO_NAMESPACE = 'resque-demo';
-const DEFAULT_JOBS = 20;
+const DEFAULT_JOBS = 200;
+const DEMO_WORKERS = 3;
+const DEMO_CONCURRENCY = 4;
 
 interface DemoReport {
   redis: string;
@@ -20,36 +26,110 @@ interface DemoReport {
 }
 
 /**
- * `resque demo`: enqueues a mix of demo jobs (src/demo/jobs.ts) and shows what Resque sees. Each step is its own
- * function so later steps (a worker pool, the dashboard) slot in between seeding and reporting.
+ * `resque demo`: enqueues a mix of demo jobs (src/demo/jobs.ts: quick, slow, failing), starts a pool of workers
+ * on them and the dashboard, prints its URL and keeps work coming until Ctrl-C (or `--seconds n`). With
+ * `--seed-only` it just enqueues and reports the queues.
  */
 export const demoCommand: Command = {
   name: 'demo',
   summary:
-    'Enqueue demo jobs (quick, slow, failing) on a private or configured Redis and inspect the queues.',
-  usage: '[--jobs n] [--redis URL] [--namespace NS] [--json]',
-  options: { ...CONNECTION_OPTIONS, jobs: { type: 'string' } },
+    'Run demo jobs (quick, slow, failing) on workers with the dashboard, on a private or configured Redis, until Ctrl-C.',
+  usage:
+    '[--jobs n] [--seconds n] [--port 5678] [--host 127.0.0.1] [--seed-only] [--redis URL] [--namespace NS] [--json]',
+  exitWhenDone: true,
+  options: {
+    ...CONNECTION_OPTIONS,
+    ...WEB_OPTIONS,
+    jobs: { type: 'string' },
+    'seed-only': { type: 'boolean' },
+  },
   async run({ values }, io) {
-    const total = jobCount(values['jobs']);
-    const resque = new Resque({
-      redis: values['redis'] as string | undefined,
-      namespace: (values['namespace'] as string | undefined) ?? io.env['RESQUE_NAMESPACE'] ?? DEMO_NAMESPACE,
-      jobs: demoJobs,
-    });
+    const total = jobCount(values['jobs'], values['seed-only'] === true ? 20 : DEFAULT_JOBS);
+    const namespace = stringOption(values, 'namespace') ?? io.env['RESQUE_NAMESPACE'] ?? DEMO_NAMESPACE;
+    const redis = stringOption(values, 'redis');
+    const resque = new Resque({ redis, namespace, jobs: demoJobs });
     try {
       const enqueued = await seedDemo(resque, total);
-      const report = await inspect(resque, enqueued);
-      if (values['json']) io.stdout.write(`${JSON.stringify(report)}\n`);
-      else printReport(report, io);
-      return EXIT.ok;
+      if (values['seed-only'] === true) {
+        const report = await inspect(resque, enqueued);
+        if (values['json']) io.stdout.write(`${JSON.stringify(report)}\n`);
+        else printReport(report, io);
+        return EXIT.ok;
+      }
+      return await runLive(resque, values, io, enqueued);
     } finally {
       await resque.close();
     }
   },
 };
 
-function jobCount(value: unknown): number {
-  if (value === undefined) return DEFAULT_JOBS;
+async function runLive(
+  resque: Resque,
+  values: Record<string, unknown>,
+  io: CommandIO,
+  enqueued: number,
+): Promise<number> {
+  const settings = webSettings(values, io.env);
+  const { namespace, redis } = resque.config;
+  const workers = await startDemoWorkers(redis, namespace, DEMO_WORKERS, DEMO_CONCURRENCY);
+  const stopTrickle = trickle(resque);
+  let served: DashboardServer | undefined;
+  try {
+    served = await serve(settings, redis, namespace, io);
+    const line = {
+      url: served.url,
+      redis: describeTarget(redis),
+      namespace,
+      enqueued,
+      workers: workers.map((w) => w.id),
+    };
+    if (values['json']) io.stdout.write(`${JSON.stringify(line)}\n`);
+    else {
+      io.stdout.write(
+        `Enqueued ${enqueued} demo jobs on Redis ${line.redis}, namespace "${namespace}"; ` +
+          `${DEMO_WORKERS} workers (concurrency ${DEMO_CONCURRENCY}) are running them, and more arrive every second.\n\n` +
+          `  Dashboard: ${served.url}\n\n` +
+          `${settings.seconds ? `Stopping after ${settings.seconds} s.` : 'Press Ctrl-C to stop.'}\n`,
+      );
+    }
+    await untilStopped(settings.seconds);
+  } finally {
+    stopTrickle();
+    await served?.close();
+    await stopDemoWorkers(workers);
+  }
+  if (!values['json']) io.stdout.write('Demo stopped.\n');
+  return EXIT.ok;
+}
+
+/** The dashboard on the asked port, or on a free one when that is taken (another demo, a resque-web). */
+async function serve(
+  settings: ReturnType<typeof webSettings>,
+  redis: Resque['config']['redis'],
+  namespace: string,
+  io: CommandIO,
+): Promise<DashboardServer> {
+  const options = {
+    redis,
+    namespace,
+    host: settings.host,
+    prefix: settings.prefix,
+    readOnly: settings.readOnly,
+    auth: settings.auth,
+    stuckJobMs: 20_000,
+    sampleIntervalMs: 5_000,
+  };
+  try {
+    return await startDashboardServer({ ...options, port: settings.port });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    io.stderr.write(`resque demo: port ${settings.port} is taken; using a free port instead\n`);
+    return startDashboardServer({ ...options, port: 0 });
+  }
+}
+
+function jobCount(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
   const count = Number(value);
   if (!Number.isInteger(count) || count < 1)
     throw new UsageError(`--jobs must be a positive integer, got ${String(value)}`);
