@@ -68,6 +68,12 @@ export async function startSentinelCluster(masterName = 'resque-primary'): Promi
     return -1;
   };
   const deadline = Date.now() + 15_000;
+  const replicaClient = new Redis({ port: replica.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  while (!(await replicaClient.info('replication')).includes('master_link_status:up')) {
+    if (Date.now() > deadline) throw new Error('the replica did not finish its initial sync');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  replicaClient.disconnect();
   while ((await ask()) !== primary.port) {
     if (Date.now() > deadline) throw new Error('sentinels did not come up');
     await new Promise((r) => setTimeout(r, 100));
