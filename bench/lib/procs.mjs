@@ -5,8 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 const CHILD = new URL('./child.mjs', import.meta.url).pathname;
 
 /** Forks bench/lib/child.mjs in `role` for library `lib`; `next(type)` resolves with the next message of that type. */
-export function spawnChild(role, lib, url, options) {
+export function spawnChild(role, lib, url, options, execArgv = []) {
   const child = fork(CHILD, [role, lib, url, JSON.stringify(options)], {
+    execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const inbox = [];

@@ -8,7 +8,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs a producer child to completion; returns its rate and Redis's work over the measured part. */
 async function produce(ctx, lib, options) {
-  const child = spawnChild('producer', lib, ctx.server.url, options);
+  const child = spawnChild('producer', lib, ctx.server.url, options, ctx.producerExecArgv);
   await child.next('ready');
   const before = await redisWork(ctx.server.admin);
   child.send({ type: 'go' });
@@ -21,7 +21,7 @@ async function produce(ctx, lib, options) {
 /** Starts a worker child that stops counting after `expect` finished jobs; `during` runs once it is ready. */
 async function work(ctx, lib, options, during = async () => {}) {
   const before = await redisWork(ctx.server.admin);
-  const child = spawnChild('worker', lib, ctx.server.url, options);
+  const child = spawnChild('worker', lib, ctx.server.url, options, ctx.workerExecArgv);
   try {
     await child.next('ready');
     await during();
@@ -29,7 +29,7 @@ async function work(ctx, lib, options, during = async () => {}) {
     const after = await redisWork(ctx.server.admin);
     const rssMb = treePeakRssMb(child.pid);
     child.send({ type: 'stop' });
-    await Promise.race([child.next('stopped'), sleep(10_000)]);
+    await Promise.race([child.exited, sleep(10_000)]);
     return { done, rssMb, work: workPerJob(before, after, done.jobs + 1) };
   } finally {
     child.kill();

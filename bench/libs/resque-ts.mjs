@@ -1,5 +1,5 @@
-// resque-ts under benchmark: the client's enqueue/enqueueBulk, and the Worker in this process (isolation "none")
-// or, once `resque work` supervises children, with the jobs running in a child process.
+// resque-ts under benchmark: the client's enqueue/enqueueBulk, and the Worker with its jobs in this process
+// (isolation "none") or in one supervised child process (isolation "process", count 1, as `resque work` runs them).
 import { existsSync, readFileSync } from 'node:fs';
 import { Resque } from '../../dist/index.js';
 import { Worker } from '../../dist/worker/worker.js';
@@ -20,10 +20,10 @@ export async function producer(url) {
   };
 }
 
-/** Whether this build's Worker can run jobs in supervised child processes. */
+/** Whether this build's Worker runs jobs in supervised child processes. */
 export function supportsChildIsolation() {
-  const options = new URL('../../dist/config/options.d.ts', import.meta.url);
-  return existsSync(options) && /\bisolation\??:/.test(readFileSync(options, 'utf8'));
+  const worker = new URL('../../dist/worker/worker.js', import.meta.url);
+  return existsSync(worker) && readFileSync(worker, 'utf8').includes('supervisor/');
 }
 
 /**
@@ -37,11 +37,13 @@ export async function startWorker(url, { concurrency, isolation, onFinish }) {
     namespace: NAMESPACE,
     queues: [QUEUE],
     concurrency,
+    isolation: 'none',
     jobs: [Noop],
     setProcessTitle: false,
     logLevel: 'silent',
   };
-  if (isolation === 'child') Object.assign(options, { isolation: 'child', require: [JOBS_MODULE] });
+  if (isolation === 'child')
+    Object.assign(options, { isolation: 'process', count: 1, require: [JOBS_MODULE] });
   const worker = new Worker(options);
   worker.on('job:finish', onFinish);
   worker.on('error', () => {});

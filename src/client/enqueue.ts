@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
@@ -6,7 +5,9 @@ import { performJob } from '../jobs/perform.js';
 import { assertJsonSafe, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
+import { pipelineScript, runScript } from '../redis/scripts.js';
 import type { ClientContext } from './context.js';
+import { newJobId } from './job-id.js';
 
 export interface Enqueued {
   queue: string;
@@ -42,7 +43,7 @@ function definitionOf(ctx: ClientContext, job: JobRef<JsonValue[]>): JobDefiniti
 
 function newMetadata(ctx: ClientContext): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  return { id: randomBytes(12).toString('hex'), enqueuedAt: Date.now() / 1000 };
+  return { id: newJobId(), enqueuedAt: Date.now() / 1000 };
 }
 
 /** Checks everything before any hook runs or anything reaches Redis. */
@@ -79,13 +80,7 @@ export async function enqueueOne(
   if (ctx.config.inline) {
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
   } else {
-    const payload = encodePayload(target.className, args, meta);
-    const pipeline = ctx.redis
-      .pipeline()
-      .sadd(ctx.keys.queues, target.queue)
-      .rpush(ctx.keys.queue(target.queue), payload)
-      .publish(ctx.keys.wakeChannel, target.queue);
-    await execDurably(ctx, pipeline);
+    await push(ctx, target.queue, encodePayload(target.className, args, meta));
   }
   await runAfterEnqueue(definition, args);
   return { queue: target.queue, id: meta?.id };
@@ -157,6 +152,15 @@ async function performInline(
     },
     decodedArgs,
   );
+}
+
+/** SADD + RPUSH + PUBLISH in one script call (enqueue.lua); with `waitForReplicas`, WAIT in the same round trip. */
+async function push(ctx: ClientContext, queue: string, payload: string): Promise<void> {
+  const keys = [ctx.keys.queues, ctx.keys.queue(queue)];
+  const args = [queue, payload, ctx.keys.wakeChannel];
+  if (ctx.config.waitForReplicas > 0)
+    await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), 'enqueue', keys, args));
+  else await runScript(ctx.redis, 'enqueue', keys, args);
 }
 
 /** Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. */

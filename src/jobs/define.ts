@@ -90,15 +90,30 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   }) as unknown as JobDefinition<PerformArgs<P>>;
 }
 
+type HookFunction = (...args: unknown[]) => Awaitable<Result>;
+
+const NO_HOOKS: readonly HookFunction[] = Object.freeze([]);
+/** Hook lists per definition and prefix: definitions are frozen, so each list is worked out once (hot path). */
+const hookCache = new WeakMap<JobDefinition, Map<HookPrefix, readonly HookFunction[]>>();
+
 /** Hook functions of one kind, in Ruby's order (names sorted as plain strings). */
-export function hooksFor(
-  definition: JobDefinition | undefined,
-  prefix: HookPrefix,
-): Array<(...args: unknown[]) => Awaitable<Result>> {
-  if (!definition) return [];
-  return Object.keys(definition.hooks)
-    .filter((name) => name.startsWith(prefix))
-    .sort()
-    .map((name) => (definition.hooks as Record<string, (...args: unknown[]) => Awaitable<Result>>)[name]!)
-    .filter((hook) => typeof hook === 'function');
+export function hooksFor(definition: JobDefinition | undefined, prefix: HookPrefix): readonly HookFunction[] {
+  if (!definition) return NO_HOOKS;
+  let byPrefix = hookCache.get(definition);
+  if (!byPrefix) {
+    byPrefix = new Map();
+    hookCache.set(definition, byPrefix);
+  }
+  let hooks = byPrefix.get(prefix);
+  if (!hooks) {
+    hooks = Object.freeze(
+      Object.keys(definition.hooks)
+        .filter((name) => name.startsWith(prefix))
+        .sort()
+        .map((name) => (definition.hooks as Record<string, HookFunction>)[name]!)
+        .filter((hook) => typeof hook === 'function'),
+    );
+    byPrefix.set(prefix, hooks);
+  }
+  return hooks;
 }

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** The `.lua` files in ./lua, by name. Versioned names let two releases share a Redis without clobbering. */
-export type ScriptName = 'reserve' | 'return_job' | 'remove_at' | 'failure_retry' | 'failure_group';
+export type ScriptName =
+  | 'enqueue'
+  | 'reserve'
+  | 'return_job'
+  | 'remove_at'
+  | 'failure_retry'
+  | 'failure_group';
 
 interface LoadedScript {
   source: string;
