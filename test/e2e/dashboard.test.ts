@@ -1,0 +1,289 @@
+// The dashboard in real headless Chromium against a real Redis with real workers: every page and action by
+// clicking, live updates arriving without reloads (and coming back after the connection drops), hostile job
+// arguments shown as text and never run. With UPDATE_SCREENSHOTS=1 it also saves each page, light and dark, to
+// docs/screenshots/.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChargeCard, demoJobs, ExportReport, ResizeImage, SendWelcomeEmail } from '../../src/demo/jobs.js';
+import { Resque } from '../../src/index.js';
+import { Keys } from '../../src/protocol/keys.js';
+import { type DashboardServer, startDashboardServer } from '../../src/web/index.js';
+import { createLogger } from '../../src/worker/logger.js';
+import { Worker } from '../../src/worker/worker.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { before, registerWorker } from '../web/client.js';
+import { HOSTILE } from '../web/fixture.js';
+import { launchChromium } from './browser.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const url = sharedRedisUrl();
+const namespace = uniqueNamespace('e2e-web');
+const keys = new Keys(namespace);
+const redis = rawRedis();
+const resque = new Resque({ redis: url, namespace, jobs: demoJobs });
+let workers: Worker[] = [];
+let served: DashboardServer;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  await resque.enqueueBulk(
+    SendWelcomeEmail,
+    Array.from({ length: 30 }, (_, i) => [i, `user${i}@example.com`]),
+  );
+  await resque.enqueueBulk(ChargeCard, [
+    [1, 700],
+    [2, 1400],
+    [3, 999],
+  ]);
+  await resque.enqueueBulk(ExportReport, [['q1'], ['q2']]);
+  await resque.enqueueTo('mail', 'Evil', ...HOSTILE);
+  workers = [1, 2].map(
+    (n) =>
+      new Worker({
+        redis: url,
+        namespace,
+        hostname: `e2e-${n}`,
+        jobs: demoJobs,
+        queues: ['mail', 'billing', 'reports', 'images'],
+        concurrency: 2,
+        intervalMs: 200,
+        setProcessTitle: false,
+        logger: createLogger('silent'),
+      }),
+  );
+  for (const worker of workers) await worker.start();
+  await waitFor(async () => (await redis.llen(keys.failed)) >= 5, 20_000, 'the demo failures');
+  // A queue the workers do not take, with a hostile job and a slow one; a stuck and a dead worker (Ruby-style).
+  await resque.enqueueTo('parked', 'Evil', ...HOSTILE);
+  await resque.enqueueBulk(ResizeImage, [['a.png', 64, 10]], { queue: 'parked' });
+  await resque.enqueueBulk(
+    SendWelcomeEmail,
+    Array.from({ length: 25 }, (_, i) => [100 + i, 'bulk@example.com']),
+    {
+      queue: 'parked',
+    },
+  );
+  await registerWorker(redis, namespace, 'legacy-host:77:parked', {
+    heartbeat: before(0),
+    job: { queue: 'parked', runAt: before(3_600_000), payload: '{"class":"Stuck","args":[1]}' },
+  });
+  await registerWorker(redis, namespace, 'legacy-host:78:parked', { heartbeat: before(900_000) });
+  served = await startDashboardServer({
+    redis: url,
+    namespace,
+    port: 0,
+    pollIntervalMs: 400,
+    sampleIntervalMs: 1000,
+  });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.dispose();
+  await served?.close();
+  await Promise.all(workers.map((w) => w.stop('term')));
+  await resque.close();
+  redis.disconnect();
+});
+
+const go = async (path: string) => {
+  const response = await page.goto(`${served.url.replace(/\/$/, '')}${path}`);
+  expect(response?.status(), path).toBe(200);
+};
+const notice = () => page.locator('.notice').textContent();
+
+describe('pages, by clicking', () => {
+  it('overview shows the counts, charts and who is working, then every tab opens', async () => {
+    await go('/overview');
+    expect(await page.locator('.card', { hasText: 'failed' }).locator('.value').textContent()).toBe(
+      String(await redis.llen(keys.failed)),
+    );
+    await expect.poll(() => page.locator('figure.chart').count()).toBe(2);
+    for (const [tab, heading] of [
+      ['Working', /workers working/],
+      ['Failed', /Failed jobs/],
+      ['Errors', /groups/],
+      ['Queues', /Queues/],
+      ['Workers', /Workers/],
+      ['Stats', /Resque/],
+    ] as const) {
+      await page.click(`nav.tabs >> text=${tab}`);
+      await expect.poll(() => page.locator('main').textContent()).toMatch(heading);
+      expect(await page.locator('nav.tabs a.active').textContent()).toBe(tab);
+    }
+  });
+
+  it('workers: stuck and dead are flagged, hosts have their own tab, a worker has its detail page', async () => {
+    await go('/workers');
+    expect(await page.locator('tr.health-dead').count()).toBe(1);
+    expect(await page.locator('tr.health-stuck').count()).toBe(1);
+    await page.click('nav.subtabs >> text=legacy-host');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('legacy-host');
+    await page.click('a:has-text("legacy-host:77")');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('legacy-host:77:parked');
+    expect(await page.locator('.warn').textContent()).toMatch(/job running for/);
+  });
+
+  it('stats: Resque, Redis INFO, the keys browser and one key', async () => {
+    await go('/stats');
+    expect(await page.locator('figure.chart').count()).toBe(3);
+    await page.click('nav.subtabs >> text=Redis');
+    await expect.poll(() => page.locator('main').textContent()).toContain('redis_version');
+    await page.click('nav.subtabs >> text=Keys');
+    await page.click('a:text-is("queue:parked")');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('queue:parked');
+    expect(await page.locator('td pre.cell').first().textContent()).toContain('Evil');
+  });
+});
+
+describe('actions, by clicking', () => {
+  it('a queue: page through it, search, remove the matches after a count, then remove it', async () => {
+    await go('/queues');
+    await page.click('a:text-is("parked")');
+    await expect.poll(() => page.locator('.pager').textContent()).toContain('1–20 of 27');
+    await page.click('.pager >> text=next ›');
+    await expect.poll(() => page.locator('.pager').textContent()).toContain('21–27 of 27');
+    await page.fill('input[name=args]', 'bulk@');
+    await page.click('form.filters button');
+    await page.click('text=Remove matching jobs…');
+    await expect.poll(() => page.locator('main').textContent()).toContain('25 of 27 jobs');
+    await page.click('button:has-text("Remove 25 jobs")');
+    await expect.poll(notice).toContain('Removed 25 jobs from parked.');
+    expect(await redis.llen(keys.queue('parked'))).toBe(2);
+    await page.click('text=Remove queue…');
+    await page.click('button:has-text("Remove queue")');
+    await expect.poll(notice).toContain('Removed queue parked');
+    expect(await redis.sismember(keys.queues, 'parked')).toBe(0);
+  });
+
+  it('failures: filter, retry one, remove one, then the bulk actions after their counts', async () => {
+    await go('/failed');
+    await page.fill('input[name=class]', 'Demo::ChargeCard');
+    await page.click('form.filters button');
+    await expect.poll(() => page.locator('article.failure').count()).toBe(2);
+    const queued = await redis.llen(keys.queue('billing'));
+    await page.locator('article.failure button:has-text("Retry")').first().click();
+    await expect.poll(notice).toContain('Retried a Demo::ChargeCard on billing.');
+    expect(await redis.llen(keys.queue('billing'))).toBeGreaterThanOrEqual(queued);
+    const before = await redis.llen(keys.failed);
+    await page.locator('article.failure button:has-text("Remove")').first().click();
+    await expect.poll(notice).toContain('Removed a failed');
+    expect(await redis.llen(keys.failed)).toBeLessThan(before + 1);
+    await go('/failed');
+    await page.click('text=Clear retried…');
+    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Remove \d+ failed jobs?\?/);
+    await page.click('main.confirm button');
+    await expect.poll(notice).toMatch(/Removed \d+ failed jobs/);
+    await page.click('text=Retry all…');
+    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Retry \d+ failed jobs?\?/);
+    await page.click('main.confirm button');
+    await expect.poll(notice).toMatch(/Retried \d+ failed jobs/);
+  });
+
+  it('errors: a group links to its failures and clears them after a count', async () => {
+    await waitFor(async () => (await redis.llen(keys.failed)) > 0, 20_000, 'failures again');
+    await go('/errors');
+    const row = page.locator('table.groups tbody tr', { hasText: 'ExportReport' });
+    await row.locator('td a').first().click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('Error group');
+    await go('/errors');
+    await page.locator('table.groups tbody tr', { hasText: 'ExportReport' }).locator('text=Clear…').click();
+    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Remove \d+ failed jobs?\?/);
+    await page.click('main.confirm button');
+    await expect.poll(notice).toMatch(/Removed \d+ failed jobs/);
+  });
+});
+
+describe('live updates', () => {
+  it('new work appears without a reload, and polling comes back after the connection drops', async () => {
+    await go('/overview');
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+    });
+    await resque.enqueueTo('fresh-queue', 'Later', 1);
+    await expect
+      .poll(() => page.locator('#live').textContent(), { timeout: 10_000 })
+      .toContain('fresh-queue');
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    await browser.setOffline(true);
+    await expect
+      .poll(() => page.locator('#live-status').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('offline');
+    await resque.enqueueTo('after-outage', 'Later', 2);
+    await browser.setOffline(false);
+    await expect
+      .poll(() => page.locator('#live-status').getAttribute('data-state'), { timeout: 15_000 })
+      .toBe('live');
+    await expect
+      .poll(() => page.locator('#live').textContent(), { timeout: 10_000 })
+      .toContain('after-outage');
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+  });
+});
+
+describe('hostile job arguments', () => {
+  it('are shown as text on queue, failure and key pages, and never run', async () => {
+    await resque.enqueueTo('hostile', 'Evil', ...HOSTILE);
+    const failures = await fetch(`${served.url}api/failed?class=Evil`).then(
+      (r) => r.json() as Promise<{ failures: Array<{ id: string }> }>,
+    );
+    const paths = ['/queues/hostile', '/failed?class=Evil', '/stats/keys/queue%3Ahostile'];
+    if (failures.failures[0]) paths.push(`/failure/${encodeURIComponent(failures.failures[0].id)}`);
+    for (const path of paths) {
+      await go(path);
+      await page.waitForTimeout(50);
+      expect(await page.locator('main').textContent(), path).toContain(HOSTILE[0]);
+      const state = await page.evaluate(() => ({
+        pwned: (window as unknown as { __pwned?: number }).__pwned,
+        handlers: document.querySelectorAll('[onerror],[onload],[onclick]').length,
+        scripts: [...document.scripts].map((s) => s.src),
+        jsLinks: document.querySelectorAll('a[href^="javascript:"]').length,
+      }));
+      expect(state.pwned, path).toBeUndefined();
+      expect(state.handlers, path).toBe(0);
+      expect(state.jsLinks, path).toBe(0);
+      expect(
+        state.scripts.every((src) => src.includes('/assets/app.js')),
+        path,
+      ).toBe(true);
+    }
+    expect(dialogs.filter((d) => /^[123]$/.test(d))).toEqual([]);
+  });
+});
+
+describe.runIf(process.env['UPDATE_SCREENSHOTS'] === '1')('screenshots', () => {
+  it('saves every page, light and dark, to docs/screenshots', async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await resque.enqueueBulk(
+      ResizeImage,
+      Array.from({ length: 12 }, (_, i) => [`big-${i}.png`, 64, 3000]),
+    );
+    const shots: Array<[string, string]> = [
+      ['overview', '/overview'],
+      ['working', '/working'],
+      ['failed', '/failed'],
+      ['errors', '/errors'],
+      ['queues', '/queues'],
+      ['queue', '/queues/mail'],
+      ['workers', '/workers'],
+      ['stats', '/stats/resque'],
+      ['keys', '/stats/keys'],
+    ];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [name, path] of shots) {
+        await go(path);
+        await page.screenshot({ path: `${SCREENSHOTS}${name}-${scheme}.png` });
+      }
+    }
+  });
+});
