@@ -12,18 +12,22 @@
 -- In-flight value = token .. "\n" .. queue .. "\n" .. raw item (the item's exact bytes, even when not JSON). A finish only applies when the token still matches, so a command resent
 -- after a lost reply never counts twice nor clears a newer job; a slot that already holds a job (a reservation
 -- whose reply was lost) hands that job back instead of taking another.
+-- A slot finished and refilled in the same call is overwritten (SET) rather than deleted and set again; one that
+-- is not refilled is deleted at the end. Either way the keys end as if each step had run on its own.
 -- Returns  { paused (0/1), then per reserved slot: slot id, token, queue, raw item }
 local prefix, runAt = ARGV[1], ARGV[2]
 local at = 3
 local acks = tonumber(ARGV[at])
 local processed = 0
+-- Slots whose job this call finished, in order: known empty, their keys still to delete unless refilled.
+local finished, finishedOrder = {}, {}
 for i = 1, acks do
   local slot, token, failed = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   at = at + 3
-  local inflightKey = prefix .. 'ts:inflight:' .. slot
-  local current = redis.call('GET', inflightKey)
-  if current and string.sub(current, 1, 16) == token then
-    redis.call('DEL', inflightKey, prefix .. 'worker:' .. slot)
+  local current = redis.call('GET', prefix .. 'ts:inflight:' .. slot)
+  if current and not finished[slot] and string.sub(current, 1, 16) == token then
+    finished[slot] = true
+    table.insert(finishedOrder, slot)
     redis.call('INCR', prefix .. 'stat:processed:' .. slot)
     if failed == '1' then
       redis.call('INCR', prefix .. 'stat:failed')
@@ -54,7 +58,10 @@ local empty = {}
 for s = 1, slotCount do
   local slot, token = ARGV[slotsAt + s * 2 - 1], ARGV[slotsAt + s * 2]
   local inflightKey = prefix .. 'ts:inflight:' .. slot
-  local held = redis.call('GET', inflightKey)
+  local held = false
+  if not finished[slot] then
+    held = redis.call('GET', inflightKey)
+  end
   if held then
     local queueEnd = string.find(held, '\n', 18, true)
     table.insert(result, slot)
@@ -74,6 +81,7 @@ for s = 1, slotCount do
           local status = '{"queue":' .. ARGV[queuesAt + q * 2] .. ',"run_at":"' .. runAt .. '","payload":' .. shown .. '}'
           redis.call('SET', inflightKey, token .. '\n' .. name .. '\n' .. item)
           redis.call('SET', prefix .. 'worker:' .. slot, status)
+          finished[slot] = nil
           table.insert(result, slot)
           table.insert(result, token)
           table.insert(result, name)
@@ -83,6 +91,11 @@ for s = 1, slotCount do
         empty[name] = true
       end
     end
+  end
+end
+for _, slot in ipairs(finishedOrder) do
+  if finished[slot] then
+    redis.call('DEL', prefix .. 'ts:inflight:' .. slot, prefix .. 'worker:' .. slot)
   end
 end
 return result
