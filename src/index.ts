@@ -10,6 +10,7 @@ export { type ClientOptions, Resque } from './client/resque.js';
 export {
   DEFAULTS,
   type FailureBackendName,
+  type Isolation,
   type LogLevel,
   type OnTermTimeout,
   type RedisTarget,
@@ -27,6 +28,7 @@ export {
   InvalidQueueNameError,
   JobTimeoutError,
   MalformedPayloadError,
+  MemoryLimitError,
   NoQueueError,
   NotReplicatedError,
   QueueNotFoundError,
@@ -61,6 +63,13 @@ export { Keys } from './protocol/keys.js';
 export type { JobPayload } from './protocol/payload.js';
 export type { WorkerStatus } from './protocol/worker-status.js';
 export { redisOptionsFromUrl } from './redis/connection.js';
+export type {
+  ChildStats,
+  ExecutorStats,
+  RestartReason,
+  RestartRecord,
+  WorkerStats,
+} from './registry/worker-stats.js';
 export { VERSION } from './version.js';
 export type { ExecutionResult, Executor, JobFailure, ReservedJob } from './worker/executor.js';
 export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';

@@ -2,6 +2,7 @@ import type { JsonValue } from '../protocol/json.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { parseWorkerId } from '../protocol/worker-id.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
+import { parseWorkerStats, type WorkerStats } from '../registry/worker-stats.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
 
 /** The job a worker is running, from `worker:<id>`. */
@@ -95,4 +96,23 @@ function jobOf(raw: string | null | undefined): WorkerJob | undefined {
     args: Array.isArray(object?.['args']) ? object['args'] : undefined,
     runAt: parseResqueTime(status.run_at),
   };
+}
+
+/**
+ * What resque-ts workers report about themselves (`ts:worker-stats:<id>`, rewritten with each heartbeat): counters
+ * since start, memory, and for a supervised worker each child (pid, state, jobs done and failed, memory) and the
+ * restarts with their reasons. One pipeline of HGETALLs over the given worker ids, or over the registered ones (a
+ * worker's first slot id is its id); workers without stats (Ruby's, stopped ones) are left out.
+ */
+export async function workerStats(ctx: AdminContext, ids?: readonly string[]): Promise<WorkerStats[]> {
+  const candidates =
+    ids ??
+    (await ctx.redis.smembers(ctx.keys.workers))
+      .filter((id) => /^\d+$/.test(parseWorkerId(id)?.pid ?? ''))
+      .sort();
+  if (candidates.length === 0) return [];
+  const pipeline = ctx.redis.pipeline();
+  for (const id of candidates) pipeline.hgetall(ctx.keys.workerStats(id));
+  const hashes = pipelineValues(await pipeline.exec()) as Array<Record<string, string>>;
+  return hashes.flatMap((hash) => parseWorkerStats(hash) ?? []);
 }

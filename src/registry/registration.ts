@@ -45,7 +45,7 @@ export class Registration {
   }
 }
 
-/** The six deletes of Ruby's unregister_worker, for any worker ids. */
+/** The six deletes of Ruby's unregister_worker, for any worker ids, plus our stats hash. */
 export async function unregisterWorkers(redis: Redis, keys: Keys, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const pipeline = redis
@@ -53,7 +53,13 @@ export async function unregisterWorkers(redis: Redis, keys: Keys, ids: readonly 
     .srem(keys.workers, ...ids)
     .hdel(keys.heartbeats, ...ids);
   for (const id of ids) {
-    pipeline.del(keys.worker(id), keys.workerStarted(id), keys.processedBy(id), keys.failedBy(id));
+    pipeline.del(
+      keys.worker(id),
+      keys.workerStarted(id),
+      keys.processedBy(id),
+      keys.failedBy(id),
+      keys.workerStats(id),
+    );
   }
   await pipeline.exec();
 }

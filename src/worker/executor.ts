@@ -5,6 +5,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import { backtraceOf } from '../protocol/failure-record.js';
 import type { JsonValue } from '../protocol/json.js';
 import { decodePayload, type JobPayload } from '../protocol/payload.js';
+import type { ExecutorStats } from '../registry/worker-stats.js';
 
 /** A job a worker slot holds: what the reservation script returned. */
 export interface ReservedJob {
@@ -32,15 +33,34 @@ export interface JobFailure {
 export type ExecutionResult =
   | { kind: 'performed'; className: string }
   | { kind: 'skipped'; className: string }
-  | { kind: 'failed'; className: string; failure: JobFailure; cause: Error };
+  | { kind: 'failed'; className: string; failure: JobFailure; cause: Error }
+  /**
+   * The job did not run to an end through no fault of its own (its child died while running another job): it goes
+   * back to the head of its queue. `countReturn` marks it `"returns":n`, as the reaper does, when it may be the
+   * culprit, so a job that keeps killing its children is quarantined after `maxReturns`.
+   */
+  | { kind: 'returned'; className: string; reason: string; countReturn: boolean };
 
 /**
- * Runs reserved jobs. The in-process executor below runs them in the worker's own process; a supervised executor
- * runs them in child processes behind the same interface.
+ * Runs reserved jobs. The in-process executor below runs them in the worker's own process; the supervised executor
+ * (./supervisor/) runs them in child processes behind the same interface.
  */
 export interface Executor {
+  /** Jobs it runs at once, which is the worker's number of slots. Default: the worker's `concurrency`. */
+  readonly slots?: number;
+  /** Gets ready before the worker registers (the supervised executor starts its children); throws if it cannot. */
+  start?(): Promise<void>;
   run(job: ReservedJob, workerId: string, signal: AbortSignal): Promise<ExecutionResult>;
+  /**
+   * The TERM grace period is over: stop whatever still runs and settle its results, before the worker gives back
+   * what is left (the supervised executor kills the children that still hold jobs).
+   */
+  halt?(): Promise<void>;
   close(): Promise<void>;
+  /** The worker's process title while jobs run; default `Processing <queue> since <epoch>`. */
+  busyTitle?(): string | undefined;
+  /** What the worker's stats hash shows about where jobs run (children, restarts). */
+  stats?(): ExecutorStats;
 }
 
 const INTERNAL_DIR = fileURLToPath(new URL('../', import.meta.url));

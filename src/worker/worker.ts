@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import { memoryUsage } from 'node:process';
 import type { Redis } from 'ioredis';
 import type { ResqueOptions } from '../config/options.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
@@ -13,7 +14,10 @@ import { openRedis } from '../redis/connection.js';
 import { failInflight, returnToQueue } from '../registry/give-back.js';
 import { reapDeadWorkers } from '../registry/reaper.js';
 import { Registration } from '../registry/registration.js';
-import { type ExecutionResult, type Executor, InProcessExecutor, type ReservedJob } from './executor.js';
+import { type WorkerStats, writeWorkerStats } from '../registry/worker-stats.js';
+import { VERSION } from '../version.js';
+import type { ExecutionResult, Executor, ReservedJob } from './executor.js';
+import { chooseExecutor } from './executors.js';
 import { runWorkerHooks, type WorkerHookName, type WorkerHooks } from './hooks.js';
 import { createLogger, type Logger } from './logger.js';
 import { setProcline } from './proctitle.js';
@@ -26,8 +30,13 @@ export interface WorkerOptions extends ResqueOptions {
   jobs: Iterable<AnyJob> | JobRegistry;
   /** Resque's worker hooks. */
   hooks?: WorkerHooks;
-  /** Where jobs run; defaults to this process. */
+  /** Where jobs run; by default supervised children when `require` names job modules, else this process. */
   executor?: Executor;
+  /**
+   * Modules defining the jobs (the same ones `jobs` came from): with `isolation: 'process'` (the default) each
+   * child of a supervised worker loads them once and runs the jobs. Without them jobs run in this process.
+   */
+  require?: readonly string[];
   logger?: Logger;
   /** Set process titles (`resque-<version>: …`). Default true. */
   setProcessTitle?: boolean;
@@ -41,7 +50,10 @@ interface Running {
   readonly startedAt: number;
   /** Aborted by a shutdown: an error it ends with means "interrupted", not "broken". */
   interrupted: boolean;
-  /** Given back at the end of the TERM grace period: whatever it does later is ignored. */
+  /**
+   * Its end is being recorded (complete), or it was given back at the end of the TERM grace period: whatever
+   * else happens to it later is ignored.
+   */
   abandoned: boolean;
 }
 
@@ -92,10 +104,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private wasWorking = false;
   private queueCache: { queues: string[]; at: number } | undefined;
   private retryDelayMs = 0;
+  private readonly startedAt = Date.now();
+  private readonly tally = { processed: 0, failed: 0, returned: 0 };
 
   constructor(options: WorkerOptions) {
     super();
-    const { jobs, hooks, executor, logger, setProcessTitle, ...rest } = options;
+    const { jobs, hooks, executor, logger, setProcessTitle, require: modules, ...rest } = options;
     this.config = resolveConfig(rest);
     this.keys = new Keys(this.config.namespace);
     this.jobs = jobs instanceof JobRegistry ? jobs : new JobRegistry(jobs);
@@ -105,13 +119,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.setTitle = setProcessTitle ?? true;
     this.id = formatWorkerId(this.config.hostname, process.pid, this.config.queues);
     const [host, pid, queues] = [this.config.hostname, process.pid, this.id.split(':').slice(2).join(':')];
-    this.slotIds = Array.from({ length: this.config.concurrency }, (_, i) =>
+    this.executor =
+      executor ??
+      chooseExecutor({
+        config: this.config,
+        jobs: this.jobs,
+        logger: this.logger,
+        require: modules,
+        setProcessTitle: this.setTitle,
+      });
+    this.slotIds = Array.from({ length: this.executor.slots ?? this.config.concurrency }, (_, i) =>
       i === 0 ? this.id : `${host}:${pid}-${i}:${queues}`,
     );
     this.redis = openRedis(this.config, 'worker');
     this.watchConnection();
     this.store = { redis: this.redis, keys: this.keys, config: this.config };
-    this.executor = executor ?? new InProcessExecutor(this.jobs);
     this.registration = new Registration(this.redis, this.keys, this.slotIds);
     this.reserver = new Reserver(this.redis, this.keys);
     this.wake = new WakeListener(this.config, this.keys, this.logger, (queue) => this.onWake(queue));
@@ -130,12 +152,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await this.registration.heartbeat();
     await this.reap();
     await this.runHooks('before_first_fork');
+    await this.startExecutor();
     await this.registration.register();
     await this.wake.start();
     this.redis.on('ready', () => void this.reregister());
-    this.every(this.config.heartbeatIntervalMs, () => this.registration.heartbeat());
+    this.every(this.config.heartbeatIntervalMs, () => this.beat());
     this.every(this.config.reaperIntervalMs, () => this.reap());
     this.logger.info(`Starting worker ${this.id}`);
+    await this.writeStats();
     await this.pump();
   }
 
@@ -159,7 +183,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await this.settle(this.config.preShutdownTimeoutMs);
       this.abortRunning(new TermException('SIGTERM'));
       await this.settle(this.config.termTimeoutMs);
+      await this.executor.halt?.();
       await this.giveBackRunning();
+      await this.settle(Number.POSITIVE_INFINITY);
     } else {
       await this.settle(Number.POSITIVE_INFINITY);
     }
@@ -198,6 +224,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   get busySlots(): number {
     return this.running.size;
+  }
+
+  /** What the stats hash (`<ns>:ts:worker-stats:<id>`) holds: counters since start, memory, children, restarts. */
+  stats(): WorkerStats {
+    const where = this.executor.stats?.() ?? {
+      children: [],
+      restarts: 0,
+      restartReasons: {},
+      recentRestarts: [],
+    };
+    const supervised = this.executor.slots !== undefined;
+    return {
+      id: this.id,
+      pid: process.pid,
+      isolation: supervised ? 'process' : 'none',
+      slots: this.slotIds.length,
+      count: supervised ? this.config.count : 0,
+      concurrency: this.config.concurrency,
+      spare: supervised ? this.config.spare : 0,
+      version: VERSION,
+      startedAt: this.startedAt,
+      updatedAt: Date.now(),
+      ...this.tally,
+      rssBytes: memoryUsage.rss(),
+      ...where,
+    };
   }
 
   private async pump(): Promise<void> {
@@ -257,14 +309,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
       .catch((error: unknown) =>
         this.logger.error(`Finishing job on ${job.slotId} failed: ${String(error)}`),
       );
+    const title = this.executor.busyTitle?.();
+    if (title) this.procline(title);
   }
 
   private async complete(run: Running, result: ExecutionResult): Promise<void> {
     if (run.abandoned) return;
+    run.abandoned = true;
     const { job } = run;
-    if (result.kind === 'failed' && run.interrupted && this.config.onTermTimeout === 'requeue') {
+    if (result.kind === 'returned') {
+      this.logger.info(`${result.className} on ${job.queue} goes back to its queue: ${result.reason}`);
+      await this.giveBack(run, result.countReturn);
+    } else if (result.kind === 'failed' && run.interrupted && this.config.onTermTimeout === 'requeue') {
       await this.giveBack(run);
     } else {
+      this.tally.processed++;
+      if (result.kind === 'failed') this.tally.failed++;
       if (result.kind === 'failed') {
         this.logger.info(
           `${result.className} on ${job.queue} failed: ${result.failure.exception}: ${result.failure.error}`,
@@ -282,13 +342,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.schedulePump();
   }
 
-  /** Returns a running job to the head of its queue (or fails it, per onTermTimeout) and frees its slot. */
-  private async giveBack(run: Running): Promise<void> {
+  /**
+   * Returns a running job to the head of its queue and frees its slot. Without `countReturn` this is the end of a
+   * TERM grace period, and `onTermTimeout: 'fail'` fails the job instead; with it (a supervised child died while
+   * holding it), the return is counted as the reaper counts it.
+   */
+  private async giveBack(run: Running, countReturn?: boolean): Promise<void> {
     const { job } = run;
     run.abandoned = true;
     this.running.delete(job.slotId);
+    this.tally.returned++;
     const inflight = { token: job.token, queue: job.queue, raw: job.raw };
-    if (this.config.onTermTimeout === 'fail') {
+    if (countReturn !== undefined) {
+      await retryForever(() => returnToQueue(this.store, job.slotId, inflight, countReturn), this.logger);
+    } else if (this.config.onTermTimeout === 'fail') {
       await failInflight(this.store, job.slotId, inflight, {
         rawPayload: job.raw.startsWith('{') ? job.raw : undefined,
         payload: null,
@@ -304,7 +371,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async giveBackRunning(): Promise<void> {
-    const left = [...this.running.values()];
+    const left = [...this.running.values()].filter((run) => !run.abandoned);
     for (const run of left) await this.giveBack(run);
     if (left.length > 0)
       this.logger.warn(`Gave back ${left.length} unfinished job(s) (${this.config.onTermTimeout})`);
@@ -372,6 +439,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
         at: Date.now(),
       };
     return this.queueCache!.queues;
+  }
+
+  /** Starts the executor (a supervised one forks its children); on failure nothing stays registered. */
+  private async startExecutor(): Promise<void> {
+    try {
+      await this.executor.start?.();
+    } catch (error) {
+      this.state = 'stopped';
+      await this.registration.clearHeartbeats().catch(() => {});
+      await this.close();
+      this.resolveFinished();
+      throw error;
+    }
+  }
+
+  private async beat(): Promise<void> {
+    await this.registration.heartbeat();
+    await this.writeStats();
+  }
+
+  private async writeStats(): Promise<void> {
+    try {
+      await writeWorkerStats(this.redis, this.keys, this.stats(), this.config.deadWorkerAfterMs);
+    } catch (error) {
+      this.logger.debug(`Writing worker stats failed: ${(error as Error).message}`);
+    }
   }
 
   private async reap(): Promise<void> {

@@ -27,6 +27,8 @@ function start(url: string, namespace: string, env: Record<string, string> = {})
     RESQUE_NAMESPACE: namespace,
     QUEUES: 'q',
     INTERVAL: '0.2',
+    // One process with CONCURRENCY slots; supervised children are tested in supervisor-*.test.ts.
+    RESQUE_ISOLATION: 'none',
     ...env,
   });
   spawned.push(worker);

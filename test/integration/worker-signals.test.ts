@@ -16,7 +16,15 @@ afterEach(() => {
 
 function start(namespace: string, env: Record<string, string> = {}, args: string[] = []): WorkerProcess {
   const worker = spawnWorker(
-    { REDIS_URL: sharedRedisUrl(), RESQUE_NAMESPACE: namespace, QUEUES: 'q', INTERVAL: '0.2', ...env },
+    // Jobs in the worker's own process; test/integration/supervisor-signals.test.ts runs the same with children.
+    {
+      REDIS_URL: sharedRedisUrl(),
+      RESQUE_NAMESPACE: namespace,
+      QUEUES: 'q',
+      INTERVAL: '0.2',
+      RESQUE_ISOLATION: 'none',
+      ...env,
+    },
     args,
   );
   spawned.push(worker);

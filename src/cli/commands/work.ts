@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { ResqueOptions } from '../../config/options.js';
+import type { Isolation, ResqueOptions } from '../../config/options.js';
 import { splitList } from '../../config/resolve.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { createLogger } from '../../worker/logger.js';
@@ -9,11 +9,14 @@ import { type Command, EXIT, UsageError } from '../command.js';
 
 export const workCommand: Command = {
   name: 'work',
-  summary: 'Run a worker: load the application jobs once, then work queues in priority order.',
+  summary:
+    'Run a worker: a supervisor and child processes that load the application jobs once and work queues in priority order.',
   exitWhenDone: true,
   usage:
-    '--require <module> [--require …] [--queues q1,q2|*] [--concurrency n] [--interval seconds] [--count n] ' +
-    '[--pidfile path] [--verbose|--vverbose] [--redis URL] [--namespace NS]',
+    '--require <module> [--require …] [--queues q1,q2|*] [--count children] [--concurrency jobs-per-child] ' +
+    '[--isolation process|none] [--spare n] [--job-timeout seconds] [--memory-soft-limit MB] ' +
+    '[--memory-hard-limit MB] [--max-jobs-per-child n] [--interval seconds] [--pidfile path] ' +
+    '[--verbose|--vverbose] [--redis URL] [--namespace NS]',
   options: {
     require: { type: 'string', multiple: true },
     config: { type: 'string' },
@@ -21,6 +24,12 @@ export const workCommand: Command = {
     concurrency: { type: 'string', short: 'c' },
     interval: { type: 'string', short: 'i' },
     count: { type: 'string' },
+    isolation: { type: 'string' },
+    spare: { type: 'string' },
+    'job-timeout': { type: 'string' },
+    'memory-soft-limit': { type: 'string' },
+    'memory-hard-limit': { type: 'string' },
+    'max-jobs-per-child': { type: 'string' },
     pidfile: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
     vverbose: { type: 'boolean' },
@@ -28,10 +37,14 @@ export const workCommand: Command = {
     namespace: { type: 'string', short: 'N' },
   },
   async run({ values }, io) {
-    const count = Number(values['count'] ?? io.env['COUNT'] ?? 1);
-    if (!Number.isInteger(count) || count < 1)
-      throw new UsageError(`--count must be a positive integer, got ${String(values['count'])}`);
-    if (count > 1) return runMany(count, io.env);
+    const isolation = (values['isolation'] ?? io.env['RESQUE_ISOLATION'] ?? 'process') as Isolation;
+    if (isolation !== 'process' && isolation !== 'none')
+      throw new UsageError(`--isolation must be "process" or "none", got ${JSON.stringify(isolation)}`);
+    const count = values['count'] ?? io.env['COUNT'];
+    if (count !== undefined && !/^\d+$/.test(String(count)))
+      throw new UsageError(`--count must be an integer >= 0, got ${JSON.stringify(count)}`);
+    // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
+    if (isolation === 'none' && Number(count ?? 1) > 1) return runMany(Number(count), io.env);
     const modules = [
       ...((values['require'] as string[] | undefined) ?? []),
       ...(values['config'] ? [values['config'] as string] : []),
@@ -44,7 +57,7 @@ export const workCommand: Command = {
     const logger = createLogger(
       options.logLevel ?? (io.env['VVERBOSE'] ? 'debug' : io.env['VERBOSE'] ? 'info' : 'warn'),
     );
-    const worker = new Worker({ ...options, jobs: app.jobs, hooks: app.hooks, logger });
+    const worker = new Worker({ ...options, jobs: app.jobs, hooks: app.hooks, logger, require: modules });
     installSignalHandlers(worker, { gracefulTerm: worker.config.gracefulTerm, logger });
     await worker.start();
     await worker.finished;
@@ -56,6 +69,17 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   const options: ResqueOptions = {};
   if (values['queues'] !== undefined) options.queues = splitList(values['queues'] as string);
   if (values['concurrency'] !== undefined) options.concurrency = Number(values['concurrency']);
+  if (values['isolation'] !== undefined) options.isolation = values['isolation'] as Isolation;
+  if (values['count'] !== undefined) options.count = Number(values['count']);
+  if (values['spare'] !== undefined) options.spare = Number(values['spare']);
+  if (values['job-timeout'] !== undefined)
+    options.jobTimeoutMs = Math.round(Number(values['job-timeout']) * 1000);
+  if (values['memory-soft-limit'] !== undefined)
+    options.memorySoftLimitMb = Number(values['memory-soft-limit']);
+  if (values['memory-hard-limit'] !== undefined)
+    options.memoryHardLimitMb = Number(values['memory-hard-limit']);
+  if (values['max-jobs-per-child'] !== undefined)
+    options.maxJobsPerChild = Number(values['max-jobs-per-child']);
   if (values['interval'] !== undefined) options.intervalMs = Math.round(Number(values['interval']) * 1000);
   if (values['pidfile'] !== undefined) options.pidFile = values['pidfile'] as string;
   if (values['redis'] !== undefined) options.redis = values['redis'] as string;
@@ -65,7 +89,7 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   return options;
 }
 
-/** COUNT=n: n worker processes, as `rake resque:workers` starts them; signals are passed on to each. */
+/** `--isolation none` with COUNT=n: n worker processes, as `rake resque:workers` starts them; signals are passed on to each. */
 async function runMany(count: number, env: NodeJS.ProcessEnv): Promise<number> {
   const args = process.argv
     .slice(1)

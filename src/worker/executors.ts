@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import type { ResolvedConfig } from '../config/resolve.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import { type Executor, InProcessExecutor } from './executor.js';
+import type { Logger } from './logger.js';
+import { SupervisedExecutor } from './supervisor/supervised-executor.js';
+
+export interface ExecutorChoice {
+  config: ResolvedConfig;
+  jobs: JobRegistry;
+  logger: Logger;
+  /** Job modules the children load; without them jobs run in the worker's own process. */
+  require: readonly string[] | undefined;
+  setProcessTitle: boolean;
+}
+
+/**
+ * `isolation: 'process'` with job modules to load: supervised children (./supervisor/). Otherwise, or with
+ * `isolation: 'none'`: the worker's own process, the fastest path.
+ */
+export function chooseExecutor(choice: ExecutorChoice): Executor {
+  const modules = choice.require ?? [];
+  if (choice.config.isolation !== 'process' || modules.length === 0)
+    return new InProcessExecutor(choice.jobs);
+  return new SupervisedExecutor({
+    modules: modules.map((path) => resolve(path)),
+    config: choice.config,
+    jobs: choice.jobs,
+    logger: choice.logger,
+    setProcessTitle: choice.setProcessTitle,
+  });
+}

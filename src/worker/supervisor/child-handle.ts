@@ -1,0 +1,133 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import type { ExecutionResult, ReservedJob } from '../executor.js';
+import { type FromChild, isFromChild, type ToChild, type WireError } from './messages.js';
+
+/** starting → ready (active) or spare → draining (recycled: finishes its jobs, then exits) or killed → gone. */
+export type ChildState = 'starting' | 'ready' | 'spare' | 'draining' | 'killed';
+
+/** Why the supervisor killed a child: decides what becomes of the jobs it held. */
+export type KillCause =
+  | { kind: 'timeout'; slotIds: Set<string> }
+  | { kind: 'memory-hard'; rssBytes: number }
+  | { kind: 'usr1' }
+  /** The TERM grace period of a shutdown ran out. */
+  | { kind: 'term' }
+  /** The executor closed with the child still there. */
+  | { kind: 'stop' };
+
+/** What a child said just before it died. */
+export type LastWords =
+  | { kind: 'exit'; slotId: string | undefined; code: number }
+  | { kind: 'crash'; slotId: string | undefined; error: WireError };
+
+/** A job the supervisor handed to a child (or holds until a child is free). */
+export interface Assignment {
+  readonly job: ReservedJob;
+  readonly className: string;
+  readonly timeoutMs: number;
+  startedAt: number;
+  child: ChildHandle | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** Epoch ms when its time limit passed and its AbortSignal was fired. */
+  timedOutAt: number | undefined;
+  settled: boolean;
+  readonly resolve: (result: ExecutionResult) => void;
+}
+
+export interface ChildEvents {
+  onReady(child: ChildHandle): void;
+  onMessage(child: ChildHandle, message: FromChild): void;
+  onClose(child: ChildHandle, code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export interface ForkSettings {
+  entry: string;
+  execArgv: readonly string[] | undefined;
+  init: Extract<ToChild, { type: 'init' }>;
+}
+
+/** The supervisor's view of one child process: its state, the jobs it holds, its counters and how it ended. */
+export class ChildHandle {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  readonly startedAt = Date.now();
+  /** Position among the worker's children; null for a spare, a draining or a killed child. */
+  index: number | null;
+  state: ChildState = 'starting';
+  readonly jobs = new Map<string, Assignment>();
+  /** Jobs given, finished, failed since it started. */
+  given = 0;
+  done = 0;
+  failed = 0;
+  rssBytes: number | null = null;
+  killCause: KillCause | undefined;
+  lastWords: LastWords | undefined;
+  /** TERM was sent during a shutdown: it leaves once its jobs end, or is killed when the grace period is over. */
+  termSent = false;
+  /** Rejected if it dies or fails to load the job modules before it is ready. */
+  readonly ready: Promise<void>;
+  readonly closed: Promise<void>;
+
+  constructor(settings: ForkSettings, index: number | null, events: ChildEvents) {
+    this.index = index;
+    this.process = fork(settings.entry, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(settings.execArgv ? { execArgv: [...settings.execArgv] } : {}),
+    });
+    this.pid = this.process.pid ?? -1;
+    let readyResolve!: () => void;
+    let readyReject!: (error: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      readyResolve = resolve;
+      readyReject = reject;
+    });
+    this.ready.catch(() => {});
+    this.process.on('message', (message: unknown) => {
+      if (!isFromChild(message)) return;
+      if (message.type === 'ready') {
+        readyResolve();
+        events.onReady(this);
+      } else if (message.type === 'init-failed') {
+        readyReject(new Error(`${message.error.name}: ${message.error.message}`));
+      } else {
+        events.onMessage(this, message);
+      }
+    });
+    this.process.on('error', () => {});
+    this.closed = new Promise((resolve) => {
+      this.process.on('close', (code, signal) => {
+        readyReject(new Error(`child ${this.pid} ${describeExit(code, signal)} before it was ready`));
+        events.onClose(this, code, signal);
+        resolve();
+      });
+    });
+    this.send(settings.init);
+  }
+
+  get alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Takes jobs: an active child that is ready and not full. */
+  accepts(concurrency: number): boolean {
+    return this.state === 'ready' && this.jobs.size < concurrency && this.killCause === undefined;
+  }
+
+  send(message: ToChild): void {
+    if (!this.process.connected) return;
+    try {
+      this.process.send(message);
+    } catch {
+      // The child is going away; its close event settles its jobs.
+    }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) this.process.kill(signal);
+  }
+}
+
+/** `exited with code 3` / `received signal SIGKILL`. */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `received signal ${signal}` : `exited with code ${code ?? 'unknown'}`;
+}

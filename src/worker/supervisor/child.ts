@@ -1,0 +1,178 @@
+// Entry module of a supervised worker's child process, forked by child-handle.ts. It loads the application's job
+// modules once, then runs the jobs the supervisor hands it over IPC and reports each outcome. It takes no Redis
+// decisions of its own: reservation, failure records and stats stay with the supervisor. It leaves when told to
+// (drain, TERM), and at once when the supervisor goes away (IPC disconnect), so an orphan never runs a job that the
+// reaper is about to give to another worker.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync } from 'node:fs';
+import { JobTimeoutError, TermException } from '../../errors/index.js';
+import { JobRegistry } from '../../jobs/registry.js';
+import { peekClassName } from '../../protocol/payload.js';
+import { epochSeconds } from '../../protocol/time.js';
+import { type ExecutionResult, InProcessExecutor } from '../executor.js';
+import { loadAppModules } from '../load-jobs.js';
+import { setProcline } from '../proctitle.js';
+import { type FromChild, isToChild, type ToChild, toWireError, type WireResult } from './messages.js';
+
+interface Running {
+  readonly token: string;
+  readonly queue: string;
+  readonly className: string;
+  readonly since: number;
+  readonly controller: AbortController;
+}
+
+type Init = Extract<ToChild, { type: 'init' }>;
+
+const RSS_REPORT_MS = 500;
+const jobScope = new AsyncLocalStorage<string>();
+const running = new Map<string, Running>();
+const realExit: (code?: number) => never = process.exit.bind(process);
+const reportRss = !existsSync('/proc/self/status');
+let executor: InProcessExecutor | undefined;
+let settings: Init | undefined;
+let spare = false;
+let draining = false;
+let exiting = false;
+let lastRssAt = 0;
+
+function send(message: FromChild, then?: () => void): void {
+  if (!process.connected || !process.send) {
+    realExit(running.size > 0 ? 1 : 0);
+  }
+  process.send(message, undefined, undefined, () => then?.());
+}
+
+function title(): void {
+  if (!settings || settings.proclinePrefix === null) return;
+  const oldest = [...running.values()].sort((a, b) => a.since - b.since)[0];
+  const text = oldest
+    ? `Processing ${oldest.queue} since ${epochSeconds(new Date(oldest.since))} [${oldest.className}]`
+    : `Waiting for ${settings.queues}${spare ? ' (spare)' : ''}`;
+  setProcline(text, settings.proclinePrefix);
+}
+
+async function init(message: Init): Promise<void> {
+  settings = message;
+  try {
+    const app = await loadAppModules(message.modules);
+    executor = new InProcessExecutor(new JobRegistry(app.jobs));
+    title();
+    send({ type: 'ready', pid: process.pid, jobClasses: app.jobs.length });
+  } catch (error) {
+    send({ type: 'init-failed', error: toWireError(error) }, () => realExit(1));
+  }
+}
+
+function run(message: Extract<ToChild, { type: 'run' }>): void {
+  const { slotId, token, queue, raw } = message;
+  const controller = new AbortController();
+  running.set(slotId, {
+    token,
+    queue,
+    className: peekClassName(raw) ?? 'No Name',
+    since: Date.now(),
+    controller,
+  });
+  title();
+  const job = { slotId, token, queue, raw };
+  void jobScope
+    .run(slotId, () => (executor as InProcessExecutor).run(job, slotId, controller.signal))
+    .then((result) => finish(slotId, token, result));
+}
+
+function finish(slotId: string, token: string, result: ExecutionResult): void {
+  if (running.get(slotId)?.token === token) running.delete(slotId);
+  const message: FromChild = { type: 'result', slotId, token, result: toWireResult(result) };
+  if (reportRss && Date.now() - lastRssAt >= RSS_REPORT_MS) {
+    lastRssAt = Date.now();
+    message.rssBytes = process.memoryUsage.rss();
+  }
+  send(message, leaveIfDone);
+  title();
+}
+
+function toWireResult(result: ExecutionResult): WireResult {
+  if (result.kind === 'failed') {
+    return {
+      kind: 'failed',
+      className: result.className,
+      failure: result.failure,
+      cause: toWireError(result.cause),
+    };
+  }
+  if (result.kind === 'returned') return { kind: 'skipped', className: result.className };
+  return { kind: result.kind, className: result.className };
+}
+
+function leaveIfDone(): void {
+  if (draining && running.size === 0) realExit(0);
+}
+
+function drain(): void {
+  draining = true;
+  leaveIfDone();
+}
+
+function onMessage(message: unknown): void {
+  if (!isToChild(message)) return;
+  switch (message.type) {
+    case 'init':
+      void init(message);
+      return;
+    case 'run':
+      run(message);
+      return;
+    case 'timeout': {
+      const job = running.get(message.slotId);
+      if (job?.token === message.token) job.controller.abort(new JobTimeoutError(message.timeoutMs));
+      return;
+    }
+    case 'drain':
+      drain();
+      return;
+    case 'role':
+      spare = message.spare;
+      title();
+      return;
+  }
+}
+
+/** A job that calls process.exit: tell the supervisor which job it was, then exit as asked. */
+function exitFromJob(code?: number | string | null): never {
+  const numeric = Number(code ?? process.exitCode ?? 0);
+  const exitCode = Number.isInteger(numeric) ? numeric : 1;
+  if (!exiting && process.connected && process.send) {
+    exiting = true;
+    process.send({ type: 'exiting', slotId: jobScope.getStore(), code: exitCode } satisfies FromChild);
+  }
+  return realExit(exitCode);
+}
+
+process.exit = exitFromJob as typeof process.exit;
+process.on('message', onMessage);
+process.on('disconnect', () => realExit(running.size > 0 ? 1 : 0));
+process.on('uncaughtException', (error) => {
+  if (!exiting && process.connected && process.send) {
+    exiting = true;
+    process.send({
+      type: 'crash',
+      slotId: jobScope.getStore(),
+      error: toWireError(error),
+    } satisfies FromChild);
+  }
+  realExit(1);
+});
+// TERM (from the supervisor, or from a platform that signals every process): abort every job, leave when they end.
+process.on('SIGTERM', () => {
+  for (const job of running.values()) job.controller.abort(new TermException('SIGTERM'));
+  drain();
+});
+// Signals a terminal sends to the whole process group are the supervisor's to act on.
+for (const signal of ['SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) process.on(signal, () => {});
+if (!process.send) {
+  process.stderr.write(
+    'resque-ts: this module is the entry of a supervised worker child; it needs an IPC channel\n',
+  );
+  realExit(2);
+}

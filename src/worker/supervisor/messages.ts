@@ -1,0 +1,68 @@
+// The IPC contract between a supervised worker and its children: one discriminated union each way, shared by
+// both sides (child.ts sends FromChild and receives ToChild; child-handle.ts the reverse).
+import type { LogLevel } from '../../config/options.js';
+import type { JobFailure } from '../executor.js';
+
+/** An Error as it crosses the process boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+}
+
+/** A job's outcome as the child reports it. */
+export type WireResult =
+  | { kind: 'performed' | 'skipped'; className: string }
+  | { kind: 'failed'; className: string; failure: JobFailure; cause: WireError };
+
+/** Supervisor → child. */
+export type ToChild =
+  /** First message: load these modules (absolute paths), then answer `ready` or `init-failed`. */
+  | {
+      type: 'init';
+      modules: string[];
+      logLevel: LogLevel;
+      /** Process-title prefix, or null to leave titles alone. */
+      proclinePrefix: string | null;
+      /** Queue list shown in the idle title (`Waiting for <queues>`). */
+      queues: string;
+    }
+  /** Run a reserved job; answer `result`. */
+  | { type: 'run'; slotId: string; token: string; queue: string; raw: string }
+  /** The job ran past its time limit: fire its AbortSignal with a JobTimeoutError. */
+  | { type: 'timeout'; slotId: string; token: string; timeoutMs: number }
+  /** Take no more jobs (none will come), finish the running ones, then exit 0. */
+  | { type: 'drain'; reason: string }
+  /** Spare promoted or not: changes only the idle title. */
+  | { type: 'role'; spare: boolean };
+
+/** Child → supervisor. */
+export type FromChild =
+  | { type: 'ready'; pid: number; jobClasses: number }
+  | { type: 'init-failed'; error: WireError }
+  /** `rssBytes` rides along at most every half second where the supervisor cannot read /proc. */
+  | { type: 'result'; slotId: string; token: string; result: WireResult; rssBytes?: number }
+  /** A job called process.exit(code): the child is about to exit; `slotId` names the job when known. */
+  | { type: 'exiting'; slotId: string | undefined; code: number }
+  /** An uncaught exception or unhandled rejection: the child is about to exit 1; `slotId` as above. */
+  | { type: 'crash'; slotId: string | undefined; error: WireError };
+
+export function toWireError(error: unknown): WireError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name || 'Error', message: e.message, stack: e.stack };
+}
+
+export function fromWireError(wire: WireError): Error {
+  const error = new Error(wire.message);
+  error.name = wire.name;
+  error.stack = wire.stack ?? `${wire.name}: ${wire.message}`;
+  return error;
+}
+
+export function isFromChild(message: unknown): message is FromChild {
+  return typeof message === 'object' && message !== null && typeof (message as FromChild).type === 'string';
+}
+
+export function isToChild(message: unknown): message is ToChild {
+  return typeof message === 'object' && message !== null && typeof (message as ToChild).type === 'string';
+}
