@@ -7,6 +7,9 @@ import { nowMicros, probe } from './probe.mjs';
 const [role, libName, url, json] = process.argv.slice(2);
 const options = JSON.parse(json);
 const lib = await import(`../libs/${libName}.mjs`);
+// BullMQ's sandbox pipes each child's output into ours: 50 children are 50 pipes, not a listener leak.
+process.stdout.setMaxListeners(0);
+process.stderr.setMaxListeners(0);
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextMessage = (type) =>
@@ -29,6 +32,7 @@ async function runWorker() {
     signalDone = resolve;
   });
   probe.onPerform = (args) => {
+    if (options.isolation === 'child') throw new Error('a job ran in the worker process under child isolation');
     if (typeof args[1] === 'number') latencies.push((nowMicros() - args[1]) / 1000);
   };
   const onFinish = () => {

@@ -23,7 +23,7 @@ export async function producer(url) {
 /** Whether this build's Worker runs jobs in supervised child processes. */
 export function supportsChildIsolation() {
   const worker = new URL('../../dist/worker/worker.js', import.meta.url);
-  return existsSync(worker) && readFileSync(worker, 'utf8').includes('supervisor/');
+  return existsSync(worker) && /supervisor\/|chooseExecutor/.test(readFileSync(worker, 'utf8'));
 }
 
 /**

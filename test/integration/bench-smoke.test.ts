@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+// The benchmark harness end to end with tiny counts (it runs from dist/: `npm run build` first). Speed is judged
+// only by `npm run bench`; this checks that every library's adapter still runs and that the report is complete.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
+describe('bench/run.mjs --smoke', () => {
+  it('measures enqueue, drain and pickup latency for resque-ts, BullMQ and node-resque', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-smoke-'));
+    try {
+      const json = join(dir, 'result.json');
+      const args = ['bench/run.mjs', '--smoke', '--only', 'enqueue,drain50,latency', '--json', json];
+      const { stdout } = await run(process.execPath, args, { cwd: ROOT, timeout: 110_000 });
+      expect(stdout).toContain('| Drain, concurrency 50, in-process (jobs/s) |');
+      const { figures } = JSON.parse(readFileSync(json, 'utf8'));
+      for (const lib of ['resque-ts', 'BullMQ', 'node-resque']) {
+        for (const key of ['enqueueOne', 'drain50', 'p50', 'rss50', 'cmdDrain50']) {
+          expect(figures[lib][key], `${lib} ${key}`).toBeGreaterThan(0);
+        }
+      }
+      expect(figures['resque-ts'].enqueueBulk).toBeGreaterThan(0);
+      expect(figures['node-resque'].enqueueBulk).toBe('no bulk API');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
