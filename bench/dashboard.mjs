@@ -102,7 +102,10 @@ async function fillQueues(redis) {
   for (let q = 0; q < 20; q++) {
     pipeline.sadd(keys.queues, `queue-${q}`);
     for (let k = 0; k < 50; k++) {
-      pipeline.rpush(keys.queue(`queue-${q}`), `{"class":"Small","args":[${k}],"id":"s${q}-${k}","enqueued_at":${now() - k}}`);
+      pipeline.rpush(
+        keys.queue(`queue-${q}`),
+        `{"class":"Small","args":[${k}],"id":"s${q}-${k}","enqueued_at":${now() - k}}`,
+      );
     }
   }
   await pipeline.exec();
@@ -123,7 +126,10 @@ async function fillFailures(redis) {
         payload: JSON.parse(rawPayload),
         exception: kind === 7 ? 'RareError' : `Error${kind % 5}`,
         error: `could not process order ${k}: upstream ${kind % 3 === 0 ? 'timed out' : 'refused'} after ${k % 997} ms`,
-        backtrace: [`perform (/app/jobs/job${kind % 10}.js:${10 + (kind % 5)}:5)`, 'run (node:internal/x:1:1)'],
+        backtrace: [
+          `perform (/app/jobs/job${kind % 10}.js:${10 + (kind % 5)}:5)`,
+          'run (node:internal/x:1:1)',
+        ],
         worker: `bench-host-${k % 20}:${1000 + (k % 200)}:default`,
         queue: `queue-${k % 20}`,
         failedAt: new Date(Date.now() - (FAILURES - k) * 1000),
@@ -257,7 +263,10 @@ async function main() {
   }
   const slow = await redis.slowlog('GET', 128);
   const longest = slow.reduce((max, entry) => Math.max(max, Number(entry[2])), 0);
-  const longestCommand = slow.find((entry) => Number(entry[2]) === longest)?.[3]?.slice(0, 4).join(' ');
+  const longestCommand = slow
+    .find((entry) => Number(entry[2]) === longest)?.[3]
+    ?.slice(0, 4)
+    .join(' ');
 
   await new Promise((r) => http.close(r));
   await dashboard.close();

@@ -142,7 +142,9 @@ try {
     ['process', { count: 1, concurrency: 1 }],
   ]) {
     latency[mode] = await pickup(server.url, mode, options);
-    console.log(`pickup ${mode}: p50 ${latency[mode].p50.toFixed(2)} ms, p99 ${latency[mode].p99.toFixed(2)} ms`);
+    console.log(
+      `pickup ${mode}: p50 ${latency[mode].p50.toFixed(2)} ms, p99 ${latency[mode].p99.toFixed(2)} ms`,
+    );
   }
   const replace = {};
   for (const spare of [0, 1]) {
@@ -174,7 +176,9 @@ function render(rows, latency, replace, redisVersion) {
     '| --- | --- | ---: | ---: | --- |',
   ];
   for (const row of rows) {
-    const reference = base(row.shape.includes('50') || row.shape.includes('25') ? 'concurrency 50' : 'concurrency 1');
+    const reference = base(
+      row.shape.includes('50') || row.shape.includes('25') ? 'concurrency 50' : 'concurrency 1',
+    );
     lines.push(
       `| ${row.mode} | ${row.shape} | ${fmt(row.jobsPerSecond)} | ${(row.jobsPerSecond / reference).toFixed(2)} | ` +
         `${row.runs.map(fmt).join(', ')} |`,

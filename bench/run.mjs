@@ -132,9 +132,11 @@ async function measure(ctx) {
   if (only.has('backlog')) {
     for (const lib of libs) {
       log(`backlog of ${sizes.backlog.toLocaleString('en-US')}: ${lib.name}`);
-      for (const { enqueue, drain } of await backlogRuns(ctx, lib.id, sizes.backlogRuns)) {
-        record(lib, 'backlogEnqueue', enqueue);
-        record(lib, 'backlogDrain', drain);
+      for (const { empty, backlog } of await backlogRuns(ctx, lib.id, sizes.backlogRuns)) {
+        record(lib, 'backlogEnqueue', backlog.enqueue);
+        record(lib, 'backlogDrain', backlog.drain);
+        record(lib, 'backlogEnqueueRatio', backlog.enqueue / empty.enqueue);
+        record(lib, 'backlogDrainRatio', backlog.drain / empty.drain);
       }
     }
   }
@@ -146,8 +148,6 @@ function figures() {
     const own = Object.fromEntries(
       Object.entries(samples[lib.name]).map(([key, list]) => [key, median(list)]),
     );
-    if (own.backlogEnqueue && own.enqueueOne) own.backlogEnqueueRatio = own.backlogEnqueue / own.enqueueOne;
-    if (own.backlogDrain && own.drain50) own.backlogDrainRatio = own.backlogDrain / own.drain50;
     result[lib.name] = { ...notes[lib.name], ...own };
   }
   return result;

@@ -32,7 +32,8 @@ async function runWorker() {
     signalDone = resolve;
   });
   probe.onPerform = (args) => {
-    if (options.isolation === 'child') throw new Error('a job ran in the worker process under child isolation');
+    if (options.isolation === 'child')
+      throw new Error('a job ran in the worker process under child isolation');
     if (typeof args[1] === 'number') latencies.push((nowMicros() - args[1]) / 1000);
   };
   const onFinish = () => {
@@ -40,7 +41,7 @@ async function runWorker() {
     if (finished === 1) firstAt = performance.now();
     if (finished === expect) signalDone(performance.now() - firstAt);
   };
-  const worker = await lib.startWorker(url, { ...options, onFinish });
+  const worker = await lib.startWorker(url, { queue: 'bench', ...options, onFinish });
   await send({ type: 'ready' });
   const ms = await done;
   await send({ type: 'done', ms, jobs: expect - 1, latencies, maxRssKb: process.resourceUsage().maxRSS });
@@ -52,7 +53,7 @@ async function runWorker() {
 /** mode "one": `count` enqueues, each awaited; "bulk": `count` jobs in calls of `chunk`; "paced": one every `gapMs`. */
 async function runProducer() {
   const { mode, count, chunk = 1000, gapMs = 2, warmup = 0 } = options;
-  const client = await lib.producer(url);
+  const client = await lib.producer(url, options.queue ?? 'bench');
   for (let i = 0; i < warmup; i++) await client.enqueue([i]);
   await send({ type: 'ready' });
   await nextMessage('go');

@@ -73,19 +73,33 @@ export async function latencyRun(ctx, lib) {
 }
 
 /**
- * With a backlog of `backlog` jobs on the queue: enqueue one at a time onto its tail, then drain `jobs` from its
- * head at concurrency 50. The backlog is filled once per library, with enough extra that it never drops below
- * `backlog` during the runs.
+ * A queue with a backlog of `backlog` jobs against an empty one, side by side on the same Redis: per run, on each
+ * queue, `jobs` enqueues one at a time (onto the backlog's tail), then a drain of as many jobs at concurrency 50
+ * (from the backlog's head). The backlog is filled once per library, with enough extra that it never drops below
+ * `backlog` during the runs; the empty queue is drained back to empty by each run. Runs alternate which goes first.
  */
 export async function backlogRuns(ctx, lib, runs) {
   await ctx.server.admin.flushall();
   const { backlog, jobs, chunk } = ctx.sizes;
-  await produce(ctx, lib, { mode: 'fill', count: backlog + runs * jobs, chunk: 10_000 });
+  const warmup = 200;
+  await produce(ctx, lib, {
+    mode: 'fill',
+    queue: 'backlog',
+    count: backlog + runs * (jobs + warmup),
+    chunk: 10_000,
+  });
   const results = [];
   for (let run = 0; run < runs; run++) {
-    const enqueue = await produce(ctx, lib, { mode: 'one', count: jobs, chunk, warmup: 200 });
-    const { done } = await work(ctx, lib, { expect: jobs, concurrency: 50 });
-    results.push({ enqueue: enqueue.rate, drain: (done.jobs / done.ms) * 1000 });
+    const result = {};
+    for (const queue of run % 2 === 0 ? ['bench', 'backlog'] : ['backlog', 'bench']) {
+      const enqueue = await produce(ctx, lib, { mode: 'one', queue, count: jobs, chunk, warmup });
+      const { done } = await work(ctx, lib, { queue, expect: jobs + warmup, concurrency: 50 });
+      result[queue === 'bench' ? 'empty' : 'backlog'] = {
+        enqueue: enqueue.rate,
+        drain: (done.jobs / done.ms) * 1000,
+      };
+    }
+    results.push(result);
   }
   await ctx.server.admin.flushall();
   return results;

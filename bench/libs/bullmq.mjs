@@ -5,7 +5,6 @@ import { Queue, Worker } from 'bullmq';
 import noop from '../jobs/bullmq.mjs';
 
 export const name = 'BullMQ';
-const QUEUE = 'bench';
 const PROCESSOR = new URL('../jobs/bullmq.mjs', import.meta.url).pathname;
 
 function connection(url) {
@@ -13,8 +12,8 @@ function connection(url) {
   return { host: hostname, port: Number(port), maxRetriesPerRequest: null };
 }
 
-export async function producer(url) {
-  const queue = new Queue(QUEUE, { connection: connection(url) });
+export async function producer(url, queueName) {
+  const queue = new Queue(queueName, { connection: connection(url) });
   await queue.waitUntilReady();
   return {
     enqueue: (args) => queue.add('Noop', { args }),
@@ -27,9 +26,9 @@ export function supportsChildIsolation() {
   return true;
 }
 
-export async function startWorker(url, { concurrency, isolation, onFinish }) {
+export async function startWorker(url, { queue: queueName, concurrency, isolation, onFinish }) {
   const processor = isolation === 'child' ? PROCESSOR : noop;
-  const worker = new Worker(QUEUE, processor, {
+  const worker = new Worker(queueName, processor, {
     connection: connection(url),
     concurrency,
     autorun: false,

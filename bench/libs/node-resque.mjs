@@ -8,7 +8,6 @@ import { Queue, Worker } from 'node-resque';
 import { probe } from '../lib/probe.mjs';
 
 export const name = 'node-resque';
-const QUEUE = 'bench';
 const NAMESPACE = 'bench-nr';
 const jobs = { Noop: { perform: async (...args) => probe.onPerform(args) } };
 
@@ -17,11 +16,11 @@ function connection(url) {
   return { pkg: 'ioredis', host, port: Number(port), namespace: NAMESPACE };
 }
 
-export async function producer(url) {
+export async function producer(url, queueName) {
   const queue = new Queue({ connection: connection(url) }, jobs);
   await queue.connect();
   return {
-    enqueue: (args) => queue.enqueue(QUEUE, 'Noop', args),
+    enqueue: (args) => queue.enqueue(queueName, 'Noop', args),
     enqueueBulk: undefined,
     close: () => queue.end(),
   };
@@ -31,14 +30,14 @@ export function supportsChildIsolation() {
   return false;
 }
 
-export async function startWorker(url, { concurrency, pollMs = 5000, onFinish }) {
+export async function startWorker(url, { queue: queueName, concurrency, pollMs = 5000, onFinish }) {
   const workers = Array.from(
     { length: concurrency },
     (_, i) =>
       new Worker(
         {
           connection: connection(url),
-          queues: [QUEUE],
+          queues: [queueName],
           timeout: pollMs,
           name: `${hostname()}:${process.pid}+${i}`,
         },

@@ -7,15 +7,14 @@ import { Noop } from '../jobs/resque-ts.mjs';
 
 export const name = 'resque-ts';
 const NAMESPACE = 'bench';
-const QUEUE = 'bench';
 const JOBS_MODULE = new URL('../jobs/resque-ts.mjs', import.meta.url).pathname;
 
-export async function producer(url) {
+export async function producer(url, queueName) {
   const resque = new Resque({ redis: url, namespace: NAMESPACE });
   await resque.redis.ping();
   return {
-    enqueue: (args) => resque.enqueueTo(QUEUE, Noop, ...args),
-    enqueueBulk: (argsList) => resque.enqueueBulk(Noop, argsList, { queue: QUEUE }),
+    enqueue: (args) => resque.enqueueTo(queueName, Noop, ...args),
+    enqueueBulk: (argsList) => resque.enqueueBulk(Noop, argsList, { queue: queueName }),
     close: () => resque.close(),
   };
 }
@@ -30,12 +29,12 @@ export function supportsChildIsolation() {
  * Starts a worker; `onFinish` is called per finished job (the in-process job also calls the probe at its start).
  * `isolation: 'child'` runs the jobs in supervised children, loaded from the job module as `resque work` does.
  */
-export async function startWorker(url, { concurrency, isolation, onFinish }) {
+export async function startWorker(url, { queue: queueName, concurrency, isolation, onFinish }) {
   if (isolation === 'child' && !supportsChildIsolation()) throw new Error('pending: no child isolation yet');
   const options = {
     redis: url,
     namespace: NAMESPACE,
-    queues: [QUEUE],
+    queues: [queueName],
     concurrency,
     isolation: 'none',
     jobs: [Noop],
