@@ -1,6 +1,7 @@
 import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
+import type { WorkerStats } from '../registry/worker-stats.js';
 import { type AdminContext, guarded } from './context.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
 import {
@@ -16,7 +17,7 @@ import {
 import { clearQueue, type QueueSummary, queueExists, queueSummaries } from './queues.js';
 import { type RedisInfoSection, redisInfo } from './redis-info.js';
 import { readCounters, readSamples, type StatsSample, writeSample } from './stats.js';
-import { type WorkerSummary, workerSummaries, workerSummary } from './workers.js';
+import { type WorkerSummary, workerStats, workerSummaries, workerSummary } from './workers.js';
 
 /** Error groups whose growth each stats sample records. */
 const SAMPLED_GROUPS = 100;
@@ -88,6 +89,11 @@ export class Admin {
   /** One registered worker; undefined when it is not (or no longer) registered. */
   worker(id: string): Promise<WorkerSummary | undefined> {
     return guarded(this.ctx, () => workerSummary(this.ctx, id));
+  }
+
+  /** What a resque-ts worker reports about its process and children (undefined for Ruby's and stopped ones). */
+  workerProcess(id: string): Promise<WorkerStats | undefined> {
+    return guarded(this.ctx, async () => (await workerStats(this.ctx, [id]))[0]);
   }
 
   /** `stat:processed` and `stat:failed`. */

@@ -131,6 +131,9 @@ describe('pages, by clicking', () => {
     await page.click('a:has-text("legacy-host:77")');
     await expect.poll(() => page.locator('h1').textContent()).toContain('legacy-host:77:parked');
     expect(await page.locator('.warn').textContent()).toMatch(/job running for/);
+    expect(await page.locator('main').textContent()).not.toContain('Isolation');
+    await go(`/workers/${encodeURIComponent(workers[0]!.id)}`);
+    await expect.poll(() => page.locator('main').textContent()).toMatch(/Isolation\s*none/);
   });
 
   it('stats: Resque, Redis INFO, the keys browser and one key', async () => {

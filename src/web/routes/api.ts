@@ -50,7 +50,7 @@ export const api = {
   worker: async (app: App, request: Request): Promise<Reply> => {
     const row = (await workerRows(app)).find((r) => r.worker.id === request.params['id']);
     if (!row) throw new NotFoundError(`No worker ${JSON.stringify(request.params['id'])}`);
-    return json({ ...row.worker, ...row.condition });
+    return json({ ...row.worker, ...row.condition, process: await app.admin.workerProcess(row.worker.id) });
   },
   failed: async (app: App, request: Request): Promise<Reply> => {
     const data = await failedData(app, request);

@@ -28,12 +28,13 @@ export async function workerOrHost(app: App, request: Request): Promise<Reply> {
   if (name.includes(':')) {
     const row = rows.find((r) => r.worker.id === name);
     if (!row) throw new NotFoundError(`No worker ${JSON.stringify(name)}`);
+    const stats = await app.admin.workerProcess(name);
     return {
       kind: 'page',
       title: `Worker ${name}`,
       tab: 'workers',
       live: true,
-      body: workerPage(request.view, row),
+      body: workerPage(request.view, row, stats),
     };
   }
   const hosts = hostsOf(rows);

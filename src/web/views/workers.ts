@@ -1,8 +1,10 @@
 import type { WorkerCondition } from '../../api/health.js';
 import type { WorkerSummary } from '../../api/workers.js';
+import type { WorkerStats } from '../../registry/worker-stats.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { ago, argsText, count, duration } from './format.js';
+import { processSection } from './process.js';
 
 export interface WorkerRow {
   worker: WorkerSummary;
@@ -101,8 +103,8 @@ ${workersTable(view, shown)}
 </main>`;
 }
 
-/** One worker: host, pid, started, heartbeat, queues, counters, current job. */
-export function workerPage(view: View, row: WorkerRow): Html {
+/** One worker: host, pid, started, heartbeat, queues, counters, current job, and what its process reports. */
+export function workerPage(view: View, row: WorkerRow, stats?: WorkerStats): Html {
   const { worker, condition } = row;
   const job = worker.job;
   return html`<main>
@@ -119,6 +121,7 @@ ${condition.reason && condition.health !== 'ok' ? html`<p class="warn">${conditi
 <tr><th>Processing</th><td>${doing(view, worker)}</td></tr>
 </table>
 ${job ? jobDetail(view, worker) : ''}
+${processSection(stats, view.now)}
 </main>`;
 }
 
