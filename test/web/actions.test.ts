@@ -185,3 +185,16 @@ describe('what actions refuse', () => {
     }
   });
 });
+
+describe('coming back', () => {
+  it('returns to the filtered list after acting on one failure, and never leaves the dashboard', async () => {
+    const failure = await firstFailure('&class=Export');
+    const answer = await web.client.post('/failed/retry', { id: failure.id, back: '/failed?class=Export' });
+    expect(answer.headers.get('location')).toBe('/failed?class=Export');
+    const other = await firstFailure('&class=Mailer');
+    const outside = await web.client.post('/failed/remove', { id: other.id, back: 'https://evil.example/' });
+    expect(outside.headers.get('location')).toBe('/failed');
+    const page = await web.client.get('/failed?class=Export');
+    expect(page.text).toContain('name="back" value="/failed?class=Export"');
+  });
+});

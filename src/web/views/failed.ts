@@ -54,13 +54,24 @@ function bulkLinks(view: View, filter: FailureFilter): Html {
 </div>`;
 }
 
-function failureActions(view: View, failure: Failure): Html {
-  return html`${actionForm(view, '/failed/retry', failure.retriedAt ? 'Retry again' : 'Retry', { fields: { id: failure.id } })}${actionForm(
+/** Retry and Remove for one failure; `back` is the list (with its filter) to return to afterwards. */
+function failureActions(view: View, failure: Failure, back?: string): Html {
+  const fields = { id: failure.id, back };
+  return html`${actionForm(view, '/failed/retry', failure.retriedAt ? 'Retry again' : 'Retry', { fields })}${actionForm(
     view,
     '/failed/remove',
     'Remove',
-    { fields: { id: failure.id }, danger: true },
+    { fields, danger: true },
   )}`;
+}
+
+/** The list path with its filter, as the place to come back to after acting on one failure. */
+function backTo(filter: FailureFilter): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filterQuery(filter)))
+    if (value !== undefined) query.set(key, value);
+  const search = query.toString();
+  return `${basePath(filter)}${search ? `?${search}` : ''}`;
 }
 
 function workerOf(failure: Failure): string {
@@ -89,7 +100,7 @@ function failureItem(view: View, failure: Failure, filter: FailureFilter): Html 
   ${failure.retriedAt ? html`<span class="badge">retried ${ago(failure.retriedAt, view.now)}</span>` : ''}
   <span class="spacer"></span>
   <a href="${view.url(`/failure/${seg(failure.id)}`)}" class="muted">details</a>
-  ${failureActions(view, failure)}
+  ${failureActions(view, failure, backTo(filter))}
 </header>
 <div class="args-line">${argsText(failure.args, 200)}</div>
 ${backtrace(failure)}

@@ -6,6 +6,9 @@ import { failureRateChart, throughputChart } from './charts.js';
 import { count, duration } from './format.js';
 import { type WorkerRow, workingTable } from './workers.js';
 
+/** Running jobs the Overview lists (longest running first); the Working tab has them all. */
+const OVERVIEW_WORKING = 15;
+
 export interface OverviewData {
   processed: number;
   failedStat: number;
@@ -40,7 +43,7 @@ ${card('stuck or dead', count(flagged.length), view.url('/workers'), flagged.len
 <section class="charts">${throughputChart(data.series, data.bucketMs)}${failureRateChart(data.series, data.bucketMs)}</section>
 <div class="columns">
 <section><h2>Queues</h2>${queuesTable(view, data.queues, data.failureLists)}</section>
-<section><h2>Working <span class="muted">${count(working)} of ${count(data.workers.length)} workers</span></h2>${workingTable(view, data.workers)}</section>
+<section><h2>Working <span class="muted">${count(working)} of ${count(data.workers.length)} workers</span></h2>${workingTable(view, data.workers, OVERVIEW_WORKING)}</section>
 </div>
 </main>`;
 }

@@ -52,12 +52,14 @@ export function workersTable(view: View, rows: readonly WorkerRow[]): Html {
   )}</tbody></table>`;
 }
 
-/** Running jobs, longest running first: worker, queue, class, arguments, since. */
-export function workingTable(view: View, rows: readonly WorkerRow[]): Html {
-  const working = rows
+/** Running jobs, longest running first: worker, queue, class, arguments, since (at most `limit`, then a link). */
+export function workingTable(view: View, rows: readonly WorkerRow[], limit = Number.POSITIVE_INFINITY): Html {
+  const all = rows
     .filter((r) => r.worker.job)
     .sort((a, b) => (b.worker.runningForMs ?? 0) - (a.worker.runningForMs ?? 0));
-  if (working.length === 0) return html`<p class="empty">Nothing is happening right now.</p>`;
+  if (all.length === 0) return html`<p class="empty">Nothing is happening right now.</p>`;
+  const working = all.slice(0, limit);
+  const more = all.length - working.length;
   return html`<table class="grid working">
 <thead><tr><th>State</th><th>Where</th><th>Queue</th><th>Class</th><th>Arguments</th><th>Started</th></tr></thead>
 <tbody>${working.map(({ worker, condition }) => {
@@ -70,7 +72,9 @@ export function workingTable(view: View, rows: readonly WorkerRow[]): Html {
 <td>${argsText(job.args)}</td>
 <td>${ago(job.runAt, view.now)}</td>
 </tr>`;
-  })}</tbody></table>`;
+  })}</tbody></table>${
+    more > 0 ? html`<p><a href="${view.url('/working')}">and ${count(more)} more running jobs…</a></p>` : ''
+  }`;
 }
 
 export function workingPage(view: View, rows: readonly WorkerRow[]): Html {
