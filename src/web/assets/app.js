@@ -16,7 +16,7 @@ let timer;
 function setState(state, text) {
   if (!status) return;
   status.dataset.state = state;
-  const label = status.querySelector('.label');
+  const label = status.querySelector('.live-label');
   if (label) label.textContent = text;
 }
 

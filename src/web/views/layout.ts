@@ -49,7 +49,7 @@ export function layout(view: View, input: LayoutInput): Html {
   <div class="live-status" id="live-status" ${input.live ? html`data-state="live"` : html`data-state="static"`}>
     ${
       input.live
-        ? html`<span class="dot"></span><span class="label">live</span><button type="button" id="live-toggle" class="link">pause</button>`
+        ? html`<span class="dot"></span><span class="live-label">live</span><button type="button" id="live-toggle" class="link">pause</button>`
         : ''
     }
   </div>
