@@ -309,7 +309,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       .catch((error: unknown) =>
         this.logger.error(`Finishing job on ${job.slotId} failed: ${String(error)}`),
       );
-    const title = this.executor.busyTitle?.();
+    const title = this.setTitle ? this.executor.busyTitle?.() : undefined;
     if (title) this.procline(title);
   }
 

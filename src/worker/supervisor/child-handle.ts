@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { ExecutionResult, ReservedJob } from '../executor.js';
-import { type FromChild, isFromChild, type ToChild, type WireError } from './messages.js';
+import { type FromChild, isFromChild, type RunOrder, type ToChild, type WireError } from './messages.js';
 
 /** starting → ready (active) or spare → draining (recycled: finishes its jobs, then exits) or killed → gone. */
 export type ChildState = 'starting' | 'ready' | 'spare' | 'draining' | 'killed';
@@ -23,7 +23,8 @@ export type LastWords =
 /** A job the supervisor handed to a child (or holds until a child is free). */
 export interface Assignment {
   readonly job: ReservedJob;
-  readonly className: string;
+  /** Read from the payload when first needed (classOf). */
+  className: string | undefined;
   readonly timeoutMs: number;
   startedAt: number;
   child: ChildHandle | undefined;
@@ -64,6 +65,8 @@ export class ChildHandle {
   lastWords: LastWords | undefined;
   /** TERM was sent during a shutdown: it leaves once its jobs end, or is killed when the grace period is over. */
   termSent = false;
+  /** Jobs handed over in this turn of the event loop, sent as one message. */
+  private readonly outbox: RunOrder[] = [];
   /** Rejected if it dies or fails to load the job modules before it is ready. */
   readonly ready: Promise<void>;
   readonly closed: Promise<void>;
@@ -113,7 +116,22 @@ export class ChildHandle {
     return this.state === 'ready' && this.jobs.size < concurrency && this.killCause === undefined;
   }
 
+  /** Queues a job for the child; the jobs given in one turn of the event loop go in one message. */
+  run(order: RunOrder): void {
+    if (this.outbox.push(order) === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Sends a message, after the jobs queued before it. */
   send(message: ToChild): void {
+    this.flush();
+    this.write(message);
+  }
+
+  private flush(): void {
+    if (this.outbox.length > 0) this.write({ type: 'run', jobs: this.outbox.splice(0) });
+  }
+
+  private write(message: ToChild): void {
     if (!this.process.connected) return;
     try {
       this.process.send(message);

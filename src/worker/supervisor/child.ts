@@ -12,7 +12,15 @@ import { epochSeconds } from '../../protocol/time.js';
 import { type ExecutionResult, InProcessExecutor } from '../executor.js';
 import { loadAppModules } from '../load-jobs.js';
 import { setProcline } from '../proctitle.js';
-import { type FromChild, isToChild, type ToChild, toWireError, type WireResult } from './messages.js';
+import {
+  type FromChild,
+  isToChild,
+  type JobResult,
+  type RunOrder,
+  type ToChild,
+  toWireError,
+  type WireResult,
+} from './messages.js';
 
 interface Running {
   readonly token: string;
@@ -26,7 +34,10 @@ type Init = Extract<ToChild, { type: 'init' }>;
 
 const RSS_REPORT_MS = 500;
 const jobScope = new AsyncLocalStorage<string>();
+/** Running jobs in the order they started (a Map keeps insertion order): the first is the oldest. */
 const running = new Map<string, Running>();
+/** Results of this turn of the event loop, sent together. */
+const outbox: JobResult[] = [];
 const realExit: (code?: number) => never = process.exit.bind(process);
 const reportRss = !existsSync('/proc/self/status');
 let executor: InProcessExecutor | undefined;
@@ -45,7 +56,7 @@ function send(message: FromChild, then?: () => void): void {
 
 function title(): void {
   if (!settings || settings.proclinePrefix === null) return;
-  const oldest = [...running.values()].sort((a, b) => a.since - b.since)[0];
+  const oldest = running.values().next().value;
   const text = oldest
     ? `Processing ${oldest.queue} since ${epochSeconds(new Date(oldest.since))} [${oldest.className}]`
     : `Waiting for ${settings.queues}${spare ? ' (spare)' : ''}`;
@@ -64,8 +75,8 @@ async function init(message: Init): Promise<void> {
   }
 }
 
-function run(message: Extract<ToChild, { type: 'run' }>): void {
-  const { slotId, token, queue, raw } = message;
+function run(order: RunOrder): void {
+  const { slotId, token, queue, raw } = order;
   const controller = new AbortController();
   running.set(slotId, {
     token,
@@ -74,22 +85,26 @@ function run(message: Extract<ToChild, { type: 'run' }>): void {
     since: Date.now(),
     controller,
   });
-  title();
-  const job = { slotId, token, queue, raw };
   void jobScope
-    .run(slotId, () => (executor as InProcessExecutor).run(job, slotId, controller.signal))
+    .run(slotId, () => (executor as InProcessExecutor).run(order, slotId, controller.signal))
     .then((result) => finish(slotId, token, result));
 }
 
 function finish(slotId: string, token: string, result: ExecutionResult): void {
   if (running.get(slotId)?.token === token) running.delete(slotId);
-  const message: FromChild = { type: 'result', slotId, token, result: toWireResult(result) };
+  if (outbox.push({ slotId, token, result: toWireResult(result) }) === 1) setImmediate(flush);
+  title();
+}
+
+/** Sends the waiting results in one message (also right before the child exits). */
+function flush(): void {
+  if (outbox.length === 0) return;
+  const message: FromChild = { type: 'results', results: outbox.splice(0) };
   if (reportRss && Date.now() - lastRssAt >= RSS_REPORT_MS) {
     lastRssAt = Date.now();
     message.rssBytes = process.memoryUsage.rss();
   }
   send(message, leaveIfDone);
-  title();
 }
 
 function toWireResult(result: ExecutionResult): WireResult {
@@ -106,7 +121,7 @@ function toWireResult(result: ExecutionResult): WireResult {
 }
 
 function leaveIfDone(): void {
-  if (draining && running.size === 0) realExit(0);
+  if (draining && running.size === 0 && outbox.length === 0) realExit(0);
 }
 
 function drain(): void {
@@ -121,7 +136,8 @@ function onMessage(message: unknown): void {
       void init(message);
       return;
     case 'run':
-      run(message);
+      for (const order of message.jobs) run(order);
+      title();
       return;
     case 'timeout': {
       const job = running.get(message.slotId);
@@ -144,6 +160,7 @@ function exitFromJob(code?: number | string | null): never {
   const exitCode = Number.isInteger(numeric) ? numeric : 1;
   if (!exiting && process.connected && process.send) {
     exiting = true;
+    flush();
     process.send({ type: 'exiting', slotId: jobScope.getStore(), code: exitCode } satisfies FromChild);
   }
   return realExit(exitCode);
@@ -155,6 +172,7 @@ process.on('disconnect', () => realExit(running.size > 0 ? 1 : 0));
 process.on('uncaughtException', (error) => {
   if (!exiting && process.connected && process.send) {
     exiting = true;
+    flush();
     process.send({
       type: 'crash',
       slotId: jobScope.getStore(),

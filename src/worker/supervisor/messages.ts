@@ -15,7 +15,25 @@ export type WireResult =
   | { kind: 'performed' | 'skipped'; className: string }
   | { kind: 'failed'; className: string; failure: JobFailure; cause: WireError };
 
-/** Supervisor → child. */
+/** A reserved job handed to a child. */
+export interface RunOrder {
+  slotId: string;
+  token: string;
+  queue: string;
+  raw: string;
+}
+
+/** A job's outcome, sent back with the reservation it answers. */
+export interface JobResult {
+  slotId: string;
+  token: string;
+  result: WireResult;
+}
+
+/**
+ * Supervisor → child. Jobs travel in batches both ways (all the jobs one reservation gave a child, all the results
+ * of one turn of the child's event loop): one write and one wake-up per batch instead of per job.
+ */
 export type ToChild =
   /** First message: load these modules (absolute paths), then answer `ready` or `init-failed`. */
   | {
@@ -27,8 +45,8 @@ export type ToChild =
       /** Queue list shown in the idle title (`Waiting for <queues>`). */
       queues: string;
     }
-  /** Run a reserved job; answer `result`. */
-  | { type: 'run'; slotId: string; token: string; queue: string; raw: string }
+  /** Run these reserved jobs; answer with their `results`. */
+  | { type: 'run'; jobs: RunOrder[] }
   /** The job ran past its time limit: fire its AbortSignal with a JobTimeoutError. */
   | { type: 'timeout'; slotId: string; token: string; timeoutMs: number }
   /** Take no more jobs (none will come), finish the running ones, then exit 0. */
@@ -41,8 +59,9 @@ export type FromChild =
   | { type: 'ready'; pid: number; jobClasses: number }
   | { type: 'init-failed'; error: WireError }
   /** `rssBytes` rides along at most every half second where the supervisor cannot read /proc. */
-  | { type: 'result'; slotId: string; token: string; result: WireResult; rssBytes?: number }
-  /** A job called process.exit(code): the child is about to exit; `slotId` names the job when known. */
+  | { type: 'results'; results: JobResult[]; rssBytes?: number }
+  /** A job called process.exit(code): the child is about to exit; `slotId` names the job when known. Results
+   * that were waiting to be sent go first. */
   | { type: 'exiting'; slotId: string | undefined; code: number }
   /** An uncaught exception or unhandled rejection: the child is about to exit 1; `slotId` as above. */
   | { type: 'crash'; slotId: string | undefined; error: WireError };

@@ -69,6 +69,7 @@ export class SupervisedExecutor implements Executor {
   private readonly pending: Assignment[] = [];
   private readonly restarts = new RestartLog();
   private readonly timeouts = new Map<string, number>();
+  private timeoutsPossible: boolean | undefined;
   private readonly fork: ForkSettings;
   private readonly events: ChildEvents;
   private started = false;
@@ -123,11 +124,10 @@ export class SupervisedExecutor implements Executor {
 
   run(job: ReservedJob, _workerId: string, signal: AbortSignal): Promise<ExecutionResult> {
     return new Promise((resolve) => {
-      const className = peekClassName(job.raw) ?? '(malformed payload)';
       const assignment: Assignment = {
         job,
-        className,
-        timeoutMs: this.timeoutFor(className),
+        className: undefined,
+        timeoutMs: this.anyTimeouts ? this.timeoutFor(classOf(job)) : 0,
         startedAt: Date.now(),
         child: undefined,
         timer: undefined,
@@ -196,6 +196,14 @@ export class SupervisedExecutor implements Executor {
     return { children, ...this.restarts.summary() };
   }
 
+  /** Whether any job can have a time limit; if none can, a job's class is not even looked at on the way in. */
+  private get anyTimeouts(): boolean {
+    this.timeoutsPossible ??=
+      this.config.jobTimeoutMs > 0 ||
+      this.options.jobs.names.some((name) => (this.options.jobs.resolve(name)?.timeoutMs ?? 0) > 0);
+    return this.timeoutsPossible;
+  }
+
   private timeoutFor(className: string): number {
     let ms = this.timeouts.get(className);
     if (ms === undefined) {
@@ -227,7 +235,7 @@ export class SupervisedExecutor implements Executor {
     a.startedAt = Date.now();
     child.jobs.set(slotId, a);
     child.given++;
-    child.send({ type: 'run', slotId, token, queue, raw });
+    child.run({ slotId, token, queue, raw });
     if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
     const max = this.config.maxJobsPerChild;
     if (max > 0 && child.given >= max) {
@@ -245,26 +253,24 @@ export class SupervisedExecutor implements Executor {
   }
 
   private onMessage(child: ChildHandle, message: FromChild): void {
-    if (message.type === 'result') this.onResult(child, message);
+    if (message.type === 'results') this.onResults(child, message);
     else if (message.type === 'exiting')
       child.lastWords = { kind: 'exit', slotId: message.slotId, code: message.code };
     else if (message.type === 'crash')
       child.lastWords = { kind: 'crash', slotId: message.slotId, error: message.error };
   }
 
-  private onResult(child: ChildHandle, message: Extract<FromChild, { type: 'result' }>): void {
+  private onResults(child: ChildHandle, message: Extract<FromChild, { type: 'results' }>): void {
     if (message.rssBytes !== undefined) child.rssBytes = message.rssBytes;
-    const a = child.jobs.get(message.slotId);
-    if (!a || a.job.token !== message.token) return;
-    child.jobs.delete(message.slotId);
-    let result = fromWireResult(message.result);
-    if (a.timedOutAt !== undefined && result.kind === 'failed') {
-      const error = `Job exceeded its timeout of ${a.timeoutMs} ms; it stopped after its abort signal fired`;
-      result = { ...result, failure: { ...result.failure, exception: 'JobTimeoutError', error } };
+    for (const { slotId, token, result } of message.results) {
+      const a = child.jobs.get(slotId);
+      if (!a || a.job.token !== token) continue;
+      child.jobs.delete(slotId);
+      const outcome = fromWireResult(result);
+      if (outcome.kind === 'failed') child.failed++;
+      else child.done++;
+      this.settle(a, a.timedOutAt !== undefined ? timedOut(a, outcome) : outcome);
     }
-    if (result.kind === 'failed') child.failed++;
-    else child.done++;
-    this.settle(a, result);
     if (message.rssBytes !== undefined) this.checkMemory(child);
     this.dispatch();
   }
@@ -276,12 +282,12 @@ export class SupervisedExecutor implements Executor {
     a.timedOutAt = Date.now();
     child.send({ type: 'timeout', slotId: a.job.slotId, token: a.job.token, timeoutMs: a.timeoutMs });
     this.logger.warn(
-      `${a.className} on ${a.job.queue} passed its timeout of ${a.timeoutMs} ms in child ${child.pid}: ` +
+      `${classOf(a)} on ${a.job.queue} passed its timeout of ${a.timeoutMs} ms in child ${child.pid}: ` +
         `abort signal sent; the child is killed if the job still runs in ${grace} ms`,
     );
     a.timer = setTimeout(() => {
       if (a.settled || child.jobs.get(a.job.slotId) !== a) return;
-      const detail = `${a.className} on ${a.job.queue} ran past its timeout of ${a.timeoutMs} ms and did not stop within ${grace} ms`;
+      const detail = `${classOf(a)} on ${a.job.queue} ran past its timeout of ${a.timeoutMs} ms and did not stop within ${grace} ms`;
       this.kill(child, { kind: 'timeout', slotIds: new Set([a.job.slotId]) }, 'timeout', detail);
     }, grace);
   }
@@ -291,7 +297,7 @@ export class SupervisedExecutor implements Executor {
     if (a.settled || !(reason instanceof TermException)) return;
     if (reason.signal === 'SIGUSR1') {
       if (a.child)
-        this.kill(a.child, { kind: 'usr1' }, 'usr1', `the worker was sent USR1 while it ran ${a.className}`);
+        this.kill(a.child, { kind: 'usr1' }, 'usr1', `the worker was sent USR1 while it ran ${classOf(a)}`);
       return;
     }
     if (reason.signal !== 'SIGTERM') return;
@@ -408,7 +414,7 @@ export class SupervisedExecutor implements Executor {
   private failedResult(a: Assignment, error: Error, exception: string): ExecutionResult {
     const payload = tryDecode(a.job.raw);
     const failure = { ...describeFailure(error, a.job.raw, payload), exception };
-    return { kind: 'failed', className: a.className, failure, cause: error };
+    return { kind: 'failed', className: classOf(a), failure, cause: error };
   }
 
   private settle(a: Assignment, result: ExecutionResult): void {
@@ -473,7 +479,21 @@ export class SupervisedExecutor implements Executor {
 }
 
 function returned(a: Assignment, reason: string, countReturn: boolean): ExecutionResult {
-  return { kind: 'returned', className: a.className, reason, countReturn };
+  return { kind: 'returned', className: classOf(a), reason, countReturn };
+}
+
+/** A timed-out job that stopped when its signal fired: failed as timed out, whatever it threw. */
+function timedOut(a: Assignment, result: ExecutionResult): ExecutionResult {
+  if (result.kind !== 'failed') return result;
+  const error = `Job exceeded its timeout of ${a.timeoutMs} ms; it stopped after its abort signal fired`;
+  return { ...result, failure: { ...result.failure, exception: 'JobTimeoutError', error } };
+}
+
+/** The job's class name, read from its payload the first time it is asked for. */
+function classOf(a: Assignment | ReservedJob): string {
+  if (!('job' in a)) return peekClassName(a.raw) ?? '(malformed payload)';
+  a.className ??= peekClassName(a.job.raw) ?? '(malformed payload)';
+  return a.className;
 }
 
 function fromWireResult(wire: WireResult): ExecutionResult {
