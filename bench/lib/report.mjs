@@ -89,18 +89,22 @@ export function verdict(row, figures) {
   const ours = figures[US]?.[row.key];
   const bull = figures.BullMQ ?? {};
   if (!row.target || typeof ours !== 'number') return '';
-  const checks = {
-    enqueueOne: () => ours >= bull.enqueueOne,
-    enqueueBulk: () => ours >= bull.enqueueBulk,
-    drain50: () => ours >= 1.5 * bull.drain50,
-    drain50child: () => ours >= 0.7 * bull.drain50,
-    p50: () => ours <= bull.p50,
-    p99: () => ours < 5,
-    backlogEnqueueRatio: () => ours >= 0.9,
-    backlogDrainRatio: () => ours >= 0.9,
+  // Each target: the BullMQ figure it compares with (null: an absolute bound) and the test.
+  const targets = {
+    enqueueOne: ['enqueueOne', (ref) => ours >= ref],
+    enqueueBulk: ['enqueueBulk', (ref) => ours >= ref],
+    drain50: ['drain50', (ref) => ours >= 1.5 * ref],
+    drain50child: ['drain50', (ref) => ours >= 0.7 * ref],
+    p50: ['p50', (ref) => ours <= ref],
+    p99: [null, () => ours < 5],
+    backlogEnqueueRatio: [null, () => ours >= 0.9],
+    backlogDrainRatio: [null, () => ours >= 0.9],
   };
-  const met = checks[row.key]?.();
-  return met === undefined ? '' : met ? 'met' : 'missed';
+  const target = targets[row.key];
+  if (!target) return '';
+  const [reference, test] = target;
+  if (reference && typeof bull[reference] !== 'number') return '';
+  return test(bull[reference]) ? 'met' : 'missed';
 }
 
 /** The markdown table for `figures[lib][rowKey]` (numbers, or a string saying why there is none). */
