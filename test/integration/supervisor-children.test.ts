@@ -192,6 +192,27 @@ describe('supervised children', () => {
     await resque.close();
   });
 
+  it('kill -9 of a child running two jobs: neither can be blamed, both go back counted and run again', async () => {
+    const namespace = uniqueNamespace('kill-two');
+    const resque = client(namespace);
+    const worker = startSupervised(namespace, { CONCURRENCY: '2' });
+    const [child] = await readyChildren(worker);
+    await resque.enqueueTo('q', 'Slow', 1, 1000);
+    await resque.enqueueTo('q', 'Slow', 2, 1000);
+    await awaitStarted(redis, namespace, 1);
+    await awaitStarted(redis, namespace, 2);
+    kill(child!, 'SIGKILL');
+    const pids = [await awaitPerformed(redis, namespace, 1), await awaitPerformed(redis, namespace, 2)];
+    expect(pids.every((pid) => pid !== child)).toBe(true);
+    expect(await redis.llen(`${namespace}:failed`)).toBe(0);
+    expect(worker.output()).toContain('which one caused it is unknown');
+    expect([
+      await redis.hlen(`${namespace}:test:ledger:1`),
+      await redis.hlen(`${namespace}:test:ledger:2`),
+    ]).toEqual([1, 1]);
+    await resque.close();
+  });
+
   it('kill -9 of a child fails its job with the signal; the spare takes over at once', async () => {
     const namespace = uniqueNamespace('kill-child');
     const resque = client(namespace);

@@ -113,7 +113,13 @@ export class ChildHandle {
 
   /** Takes jobs: an active child that is ready and not full. */
   accepts(concurrency: number): boolean {
-    return this.state === 'ready' && this.jobs.size < concurrency && this.killCause === undefined;
+    return (
+      this.state === 'ready' &&
+      this.jobs.size < concurrency &&
+      this.killCause === undefined &&
+      this.process.connected &&
+      this.alive
+    );
   }
 
   /** Queues a job for the child; the jobs given in one turn of the event loop go in one message. */
