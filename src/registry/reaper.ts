@@ -43,15 +43,25 @@ export async function reapDeadWorkers(ctx: ReaperContext, selfId: string): Promi
   const lockSeconds = Math.max(1, Math.round(ctx.config.heartbeatIntervalMs / 1000));
   const locked = await ctx.redis.set(ctx.keys.pruningLock, selfId, 'EX', lockSeconds, 'NX');
   if (locked !== 'OK') return report;
-  report.ran = true;
   const now = (await redisTime(ctx.redis)).getTime();
   const beats = await ctx.redis.hgetall(ctx.keys.heartbeats);
+  if (!heartbeatIsFresh(beats[selfId], now, ctx.config.heartbeatIntervalMs)) return report;
+  report.ran = true;
   for (const [id, value] of Object.entries(beats)) {
     const beat = parseResqueTime(value);
     if (beat && now - beat.getTime() <= ctx.config.deadWorkerAfterMs) continue;
     await reapOne(ctx, id, report);
   }
   return report;
+}
+
+/**
+ * A reaper whose own heartbeat is late was cut off from Redis too (an outage, a frozen server, a stalled event loop):
+ * everyone's heartbeats look old to it, live workers' included, so it judges no one until its own beat is current.
+ */
+function heartbeatIsFresh(value: string | undefined, now: number, heartbeatIntervalMs: number): boolean {
+  const beat = parseResqueTime(value);
+  return beat !== undefined && now - beat.getTime() <= 2 * heartbeatIntervalMs + 1000;
 }
 
 async function reapOne(ctx: ReaperContext, id: string, report: ReapReport): Promise<void> {

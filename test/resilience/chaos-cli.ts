@@ -37,6 +37,7 @@ const summary = {
   workerStarts: report.workerStarts,
   leftBehind: report.leftBehind,
   staleRegistrations: report.staleRegistrations.length,
+  staleIds: report.staleRegistrations.slice(0, 10),
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 if (report.lost.length > 0) process.stdout.write(`LOST: ${report.lost.slice(0, 50).join(', ')}\n`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { Resque } from '../../src/index.js';
 import { parseInflight } from '../../src/registry/inflight.js';
@@ -32,10 +33,12 @@ const QUEUES = ['chaos_high', 'chaos_default', 'chaos_low'];
 const NS = 'chaos';
 const FAST = {
   RESQUE_HEARTBEAT_INTERVAL: '0.5',
-  RESQUE_PRUNE_INTERVAL: '3',
+  RESQUE_PRUNE_INTERVAL: '8',
   RESQUE_REAPER_INTERVAL: '1',
   RESQUE_TERM_TIMEOUT: '1',
   RESQUE_MAX_RETURNS: '20',
+  RESQUE_JOB_TIMEOUT: '2',
+  RESQUE_JOB_TIMEOUT_GRACE: '0.5',
   INTERVAL: '0.5',
 };
 
@@ -54,6 +57,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const resque = new Resque({ redis: server.url, namespace: NS, commandRetries: 1000 });
   const jobs = new Set<number>();
   const atRisk = new Set<number>();
+  const killedPids = new Set<string>();
   const faults: Record<string, number> = {};
   const workers = new Set<WorkerProcess>();
   const allPids = new Set<number>();
@@ -118,7 +122,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           else if (roll < 0.8) await resque.enqueueTo(queue, 'Slow', n, 50 + Math.floor(random() * 250));
           else if (roll < 0.88)
             await resque.enqueueTo(queue, 'Abortable', n, 50 + Math.floor(random() * 400));
-          else if (roll < 0.96) await resque.enqueueTo(queue, 'Fail', n);
+          else if (roll < 0.955) await resque.enqueueTo(queue, 'Fail', n);
+          else if (roll < 0.96) await resque.enqueueTo(queue, 'Hang', n);
           else await resque.enqueueTo(queue, 'Record', n, 'x'.repeat(200_000));
           jobs.add(n);
         }
@@ -213,6 +218,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const victim = pick([...workers]);
     if (!victim) return;
     markAtRisk(await inflightOf(victim.pid));
+    if (signal !== 'SIGQUIT') for (const child of childPids(victim.pid)) killedPids.add(String(child));
     victim.signal(signal);
   }
 
@@ -228,8 +234,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const deadline = Date.now() + options.durationMs;
   while (Date.now() < deadline) {
     await sleep(options.faultEveryMs * (0.5 + random()));
+    for (const worker of workers) for (const child of childPids(worker.pid)) allPids.add(child);
     const [name, fault] = pick(faultsList);
-    options.log(`fault: ${name}`);
+    options.log(`fault: ${name} (workers ${[...workers].map((w) => `${w.pid}[${childPids(w.pid).join(',')}]`).join(' ')})`);
     count(name);
     try {
       await fault();
@@ -253,6 +260,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await sleep(250);
   }
 
+  // Dead workers are unregistered by a live worker's reaper once their heartbeat expires: give it the time.
+  const ours = (id: string) =>
+    [...allPids].some((pid) => id.includes(`:${pid}:`) || id.includes(`:${pid}-`) || id.includes(`:${pid}.`));
+  const live = () => [...workers].map((w) => w.pid);
+  const cleaned = Date.now() + 30_000;
+  while (Date.now() < cleaned) {
+    const ids = [
+      ...(await redis.smembers(`${NS}:workers`)),
+      ...Object.keys(await redis.hgetall(`${NS}:workers:heartbeat`)),
+    ];
+    const stale = ids.filter(
+      (id) => ours(id) && !live().some((pid) => id.includes(`:${pid}:`) || id.includes(`:${pid}-`)),
+    );
+    if (stale.length === 0) break;
+    await sleep(250);
+  }
   keepWorkers = false;
   for (const worker of workers) worker.signal('SIGQUIT');
   await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(15_000)]);
@@ -261,10 +284,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const registered = await redis.smembers(`${NS}:workers`);
   const beats = Object.keys(await redis.hgetall(`${NS}:workers:heartbeat`));
-  const ours = (id: string) => [...allPids].some((pid) => id.includes(`:${pid}:`) || id.includes(`:${pid}-`));
   const staleRegistrations = [...new Set([...registered, ...beats])].filter(ours);
 
-  const ledger = await checkLedger(redis, NS, jobs, atRisk);
+  for (const pid of Object.values(await redis.hgetall(`${NS}:test:hung`))) killedPids.add(pid);
+  const ledger = await checkLedger(redis, NS, jobs, atRisk, killedPids);
   redis.disconnect();
   await resque.close();
   await server.stop();
@@ -285,6 +308,17 @@ function firstArg(raw: string): number | undefined {
     return typeof value.args?.[0] === 'number' ? value.args[0] : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
   }
 }
 

@@ -10,6 +10,8 @@ export interface LedgerReport {
   duplicated: number[];
   /** Duplicates that were not in flight during a kill, signal or outage: must be 0. */
   unexplainedDuplicates: number[];
+  /** Pids that ran each duplicated job. */
+  executions: Record<number, string[]>;
   /** Failure records by exception name (job failures, malformed items, reaped jobs …). */
   failedByReason: Record<string, number>;
 }
@@ -23,6 +25,7 @@ export async function checkLedger(
   namespace: string,
   jobs: ReadonlySet<number>,
   atRisk: ReadonlySet<number>,
+  killedPids: ReadonlySet<string> = new Set(),
 ): Promise<LedgerReport> {
   const ids = [...jobs].sort((a, b) => a - b);
   const counts = new Map<number, number>();
@@ -53,12 +56,23 @@ export async function checkLedger(
   }
   const lost = ids.filter((id) => (counts.get(id) ?? 0) === 0 && !failedIds.has(id));
   const duplicated = ids.filter((id) => (counts.get(id) ?? 0) > 1);
+  const unexplainedDuplicates: number[] = [];
+  const executions: Record<number, string[]> = {};
+  for (const id of duplicated) {
+    executions[id] = Object.values(await redis.hgetall(`${namespace}:test:ledger:${id}`));
+    if (atRisk.has(id)) continue;
+    // Each execution records the pid that ran it: a run on a process we killed (or a child killed for a timeout)
+    // may have finished its work without being acknowledged.
+    const pids = Object.values(await redis.hgetall(`${namespace}:test:ledger:${id}`));
+    if (!pids.some((pid) => killedPids.has(pid))) unexplainedDuplicates.push(id);
+  }
   return {
     jobs: ids.length,
     performed: ids.filter((id) => (counts.get(id) ?? 0) > 0).length,
     lost,
     duplicated,
-    unexplainedDuplicates: duplicated.filter((id) => !atRisk.has(id)),
+    unexplainedDuplicates,
+    executions,
     failedByReason,
   };
 }
