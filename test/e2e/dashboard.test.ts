@@ -262,13 +262,65 @@ describe('hostile job arguments', () => {
   });
 });
 
+/**
+ * An hour of stats samples before now, as a dashboard running all along would have written them (a busy hour with a
+ * failure spike), so the screenshots' charts have a history.
+ */
+async function seedHistory(): Promise<void> {
+  const period = 10_000;
+  const end = Math.floor(Date.now() / period) * period - period;
+  const { groups } = (await fetch(`${served.url}api/errors`).then((r) => r.json())) as {
+    groups: Array<{ id: string }>;
+  };
+  const [current, currentFailed] = await redis.mget(keys.processed, keys.failedCount);
+  let processed = 0;
+  let failed = 0;
+  const pipeline = redis.pipeline().del(keys.statsSamples);
+  for (let i = 360; i > 0; i--) {
+    const at = end - i * period;
+    const wave = Math.round(40 + 25 * Math.sin(i / 25) + ((i * 7919) % 13));
+    const spike = i > 120 && i < 150 ? Math.round(wave * 0.3) : (i * 31) % 3 === 0 ? 1 : 0;
+    processed += wave;
+    failed += spike;
+    if (i === 1) {
+      processed += Number(current ?? 0);
+      failed += Number(currentFailed ?? 0);
+    }
+    const g = spike > 0 && groups[0] ? { [groups[0].id]: spike } : {};
+    const sample = {
+      t: at,
+      p: processed,
+      f: failed,
+      pend: 20 + ((i * 17) % 40),
+      lat: 2000 + ((i * 977) % 9000),
+      g,
+    };
+    pipeline.zadd(keys.statsSamples, at, JSON.stringify(sample));
+  }
+  // The counters go on from the history's last sample, so the next real sample adds only what really happens.
+  pipeline.set(keys.processed, processed).set(keys.failedCount, failed);
+  await pipeline.exec();
+}
+
 describe.runIf(process.env['UPDATE_SCREENSHOTS'] === '1')('screenshots', () => {
   it('saves every page, light and dark, to docs/screenshots', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
+    await seedHistory();
     await resque.enqueueBulk(
       ResizeImage,
       Array.from({ length: 12 }, (_, i) => [`big-${i}.png`, 64, 3000]),
     );
+    await resque.enqueueBulk(
+      SendWelcomeEmail,
+      Array.from({ length: 140 }, (_, i) => [i, `late${i}@example.com`]),
+      {
+        queue: 'newsletters',
+      },
+    );
+    await resque.enqueueBulk(ChargeCard, [
+      [7, 7000],
+      [8, 1400],
+    ]);
     const shots: Array<[string, string]> = [
       ['overview', '/overview'],
       ['working', '/working'],
