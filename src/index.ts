@@ -1,7 +1,12 @@
 // The public API of resque-ts. Everything a user may import is listed here by name.
 
 export { Admin } from './api/admin.js';
+export type { HealthThresholds, WorkerCondition, WorkerHealth } from './api/health.js';
+export type { KeyContents, KeyEntry, KeyPage } from './api/keyspace.js';
+export type { JobMatch, QueueJobsPage, QueueSearch } from './api/queue-jobs.js';
 export type { QueueSummary } from './api/queues.js';
+export type { RedisInfoSection } from './api/redis-info.js';
+export type { StatsSample } from './api/stats.js';
 export type { WorkerJob, WorkerSummary } from './api/workers.js';
 export type { Enqueued, JobRef } from './client/enqueue.js';
 export type { ResqueInfo } from './client/info.js';
