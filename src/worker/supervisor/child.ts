@@ -85,9 +85,11 @@ function run(order: RunOrder): void {
     since: Date.now(),
     controller,
   });
-  void jobScope
-    .run(slotId, () => (executor as InProcessExecutor).run(order, slotId, controller.signal))
-    .then((result) => finish(slotId, token, result));
+  const perform = () => (executor as InProcessExecutor).run(order, slotId, controller.signal);
+  // The scope costs every promise of the job a hook; with one job at a time there is nobody else to blame.
+  void (settings?.concurrency === 1 ? perform() : jobScope.run(slotId, perform)).then((result) =>
+    finish(slotId, token, result),
+  );
 }
 
 function finish(slotId: string, token: string, result: ExecutionResult): void {
@@ -154,6 +156,11 @@ function onMessage(message: unknown): void {
   }
 }
 
+/** The job whose code is running: from the job's scope, or the only job when the child runs one at a time. */
+function currentJob(): string | undefined {
+  return jobScope.getStore() ?? (running.size === 1 ? running.keys().next().value : undefined);
+}
+
 /** A job that calls process.exit: tell the supervisor which job it was, then exit as asked. */
 function exitFromJob(code?: number | string | null): never {
   const numeric = Number(code ?? process.exitCode ?? 0);
@@ -161,7 +168,7 @@ function exitFromJob(code?: number | string | null): never {
   if (!exiting && process.connected && process.send) {
     exiting = true;
     flush();
-    process.send({ type: 'exiting', slotId: jobScope.getStore(), code: exitCode } satisfies FromChild);
+    process.send({ type: 'exiting', slotId: currentJob(), code: exitCode } satisfies FromChild);
   }
   return realExit(exitCode);
 }
@@ -175,7 +182,7 @@ process.on('uncaughtException', (error) => {
     flush();
     process.send({
       type: 'crash',
-      slotId: jobScope.getStore(),
+      slotId: currentJob(),
       error: toWireError(error),
     } satisfies FromChild);
   }

@@ -44,6 +44,8 @@ export type ToChild =
       proclinePrefix: string | null;
       /** Queue list shown in the idle title (`Waiting for <queues>`). */
       queues: string;
+      /** Jobs it runs at once: with more than one it tracks which job's code runs, to blame the right one. */
+      concurrency: number;
     }
   /** Run these reserved jobs; answer with their `results`. */
   | { type: 'run'; jobs: RunOrder[] }

@@ -93,6 +93,7 @@ export class SupervisedExecutor implements Executor {
         logLevel: this.config.logLevel,
         proclinePrefix: options.setProcessTitle ? this.config.proclinePrefix : null,
         queues: this.config.queues.filter((q) => !q.startsWith('!')).join(',') || '*',
+        concurrency: this.config.concurrency,
       },
     };
     this.events = {
