@@ -102,6 +102,20 @@ describe('queues', () => {
     expect(api.page.jobs).toHaveLength(3);
   });
 
+  it("shows ActiveJob's wrapped job class, as resque-web does", async () => {
+    await redis.rpush(
+      keys.queue('rails'),
+      '{"class":"ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper","args":[{"job_class":"SendInvoiceJob","arguments":[5]}]}',
+    );
+    await redis.sadd(keys.queues, 'rails');
+    const text = await page('/queues/rails');
+    expect(text).toContain(
+      '<code title="ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper">SendInvoiceJob</code>',
+    );
+    await redis.srem(keys.queues, 'rails');
+    await redis.del(keys.queue('rails'));
+  });
+
   it('searches a queue by class and by argument text', async () => {
     const byClass = await page('/queues/mail?class=Cleanup');
     expect(byClass).toContain('[&quot;tmp&quot;]');

@@ -4,7 +4,7 @@ import type { FailureFilter } from '../../failure/scope.js';
 import { parseWorkerId } from '../../protocol/worker-id.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { ago, argsText, count, prettyJson } from './format.js';
+import { ago, argsText, count, jobClass, prettyJson } from './format.js';
 import { actionForm, pager } from './layout.js';
 
 /** The filter as query parameters (the names the failure pages and the API take). */
@@ -89,7 +89,7 @@ function backtrace(failure: Failure): Html {
 function failureItem(view: View, failure: Failure, filter: FailureFilter): Html {
   const { record } = failure;
   const classLink = failure.className
-    ? html`<a href="${view.url(basePath(filter), { ...filterQuery(filter), class: failure.className })}"><code>${failure.className}</code></a>`
+    ? html`<a href="${view.url(basePath(filter), { ...filterQuery(filter), class: failure.className })}">${jobClass(failure.className, failure.args)}</a>`
     : html`<span class="muted">(unknown)</span>`;
   return html`<article class="failure${failure.retriedAt ? ' retried' : ''}">
 <header>
@@ -146,7 +146,7 @@ export function failurePage(view: View, failure: Failure): Html {
 <h1>Failure <code>${failure.id}</code></h1>
 <div class="actions">${failureActions(view, failure)}</div>
 <table class="kv">
-<tr><th>Class</th><td><code>${failure.className ?? '(unknown)'}</code></td></tr>
+<tr><th>Class</th><td>${jobClass(failure.className, failure.args)}</td></tr>
 <tr><th>Queue</th><td><a href="${view.url(`/queues/${seg(failure.queue)}`)}">${failure.queue}</a></td></tr>
 <tr><th>Worker</th><td class="mono">${record.worker}</td></tr>
 <tr><th>Failed at</th><td>${ago(failure.failedAt, view.now)} <span class="muted">${record.failed_at}</span></td></tr>

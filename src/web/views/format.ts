@@ -54,3 +54,21 @@ export function truncate(text: string, max: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${count(n)} ${n === 1 ? one : many}`;
 }
+
+/** ActiveJob's Resque adapter wraps every job in one class; resque-web shows the job class inside, and so do we. */
+const ACTIVE_JOB_WRAPPER = 'ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper';
+
+/** A job's class as people know it: the wrapped ActiveJob class (with the wrapper in the title), else the class. */
+export function jobClass(className: string | undefined, args: readonly JsonValue[] | undefined): Html {
+  const first = args?.[0];
+  if (
+    className === ACTIVE_JOB_WRAPPER &&
+    first &&
+    typeof first === 'object' &&
+    !Array.isArray(first) &&
+    typeof first['job_class'] === 'string'
+  ) {
+    return html`<code title="${className}">${first['job_class']}</code>`;
+  }
+  return html`<code>${className ?? '(unknown)'}</code>`;
+}

@@ -3,7 +3,7 @@ import type { WorkerSummary } from '../../api/workers.js';
 import type { WorkerStats } from '../../registry/worker-stats.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { ago, argsText, count, duration } from './format.js';
+import { ago, argsText, count, duration, jobClass } from './format.js';
 import { processSection } from './process.js';
 
 export interface WorkerRow {
@@ -29,7 +29,7 @@ function queueLinks(view: View, queues: readonly string[]): Html {
 function doing(view: View, worker: WorkerSummary): Html {
   const job = worker.job;
   if (!job) return html`<span class="muted">Waiting for a job…</span>`;
-  return html`<a href="${view.url(`/working/${seg(worker.id)}`)}"><code>${job.className ?? '(unknown)'}</code></a>
+  return html`<a href="${view.url(`/working/${seg(worker.id)}`)}">${jobClass(job.className, job.args)}</a>
     ${argsText(job.args, 60)} <span class="muted">on</span> ${job.queue} <span class="muted">for ${duration(worker.runningForMs)}</span>`;
 }
 
@@ -68,7 +68,7 @@ export function workingTable(view: View, rows: readonly WorkerRow[], limit = Num
 <td>${healthBadge(condition, worker.state)}</td>
 <td>${workerLink(view, worker)}</td>
 <td><a href="${view.url(`/queues/${seg(job.queue)}`)}">${job.queue}</a></td>
-<td><a href="${view.url(`/working/${seg(worker.id)}`)}"><code>${job.className ?? '(unknown)'}</code></a></td>
+<td><a href="${view.url(`/working/${seg(worker.id)}`)}">${jobClass(job.className, job.args)}</a></td>
 <td>${argsText(job.args)}</td>
 <td>${ago(job.runAt, view.now)}</td>
 </tr>`;
@@ -137,7 +137,7 @@ export function jobDetail(view: View, worker: WorkerSummary): Html {
 <tr><th>Where</th><td>${workerLink(view, worker)}</td></tr>
 <tr><th>Queue</th><td><a href="${view.url(`/queues/${seg(job.queue)}`)}">${job.queue}</a></td></tr>
 <tr><th>Started</th><td>${ago(job.runAt, view.now)} <span class="muted">(running for ${duration(worker.runningForMs)})</span></td></tr>
-<tr><th>Class</th><td><code>${job.className ?? '(unknown)'}</code></td></tr>
+<tr><th>Class</th><td>${jobClass(job.className, job.args)}</td></tr>
 <tr><th>Arguments</th><td><pre class="json">${JSON.stringify(job.args ?? null, null, 2)}</pre></td></tr>
 </table></section>`;
 }
