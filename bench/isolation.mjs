@@ -3,7 +3,7 @@
 // a free port; the worker runs in this process (its children, if any, are forked from it as `resque work` does).
 // Usage: npm run build && node bench/isolation.mjs [--jobs 20000] [--runs 3] [--write]
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Resque } from '../dist/index.js';
 import { Worker } from '../dist/worker/worker.js';
@@ -168,7 +168,10 @@ function render(rows, latency, replace, redisVersion) {
       `${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}, Redis ` +
       `${redisVersion} on the same machine (its own redis-server on a free port). The worker runs in the bench process; ` +
       `with \`isolation: 'process'\` it forks warm children that load \`bench/jobs/isolation.mjs\` once, as ` +
-      '`resque work` does. Jobs are no-ops, so the figures are the cost of the machinery around a job.',
+      '`resque work` does. Jobs are no-ops, so the figures are the cost of the machinery around a job. ' +
+      `Load average when the run ended: ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(', ')} (other work shared the machine).`,
     '',
     `## Throughput: ${fmt(JOBS)} queued no-op jobs, median of ${RUNS} runs`,
     '',

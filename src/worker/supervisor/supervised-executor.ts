@@ -6,20 +6,14 @@ import { runFailureHooks } from '../../jobs/perform.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import { decodePayload, type JobPayload, peekClassName } from '../../protocol/payload.js';
 import { epochSeconds } from '../../protocol/time.js';
-import type { ExecutorStats, RestartReason } from '../../registry/worker-stats.js';
+import type { ExecutorStats } from '../../registry/worker-stats.js';
 import { describeFailure, type ExecutionResult, type Executor, type ReservedJob } from '../executor.js';
 import type { Logger } from '../logger.js';
-import {
-  type Assignment,
-  type ChildEvents,
-  ChildHandle,
-  type ForkSettings,
-  type KillCause,
-} from './child-handle.js';
+import type { Assignment, ChildHandle, ForkSettings } from './child-handle.js';
+import { ChildPool } from './child-pool.js';
 import { MB, megabytes, residentBytes } from './memory.js';
 import { type FromChild, fromWireError, type WireResult } from './messages.js';
-import { RestartLog } from './restart-log.js';
-import { judge, signalText, type Verdict } from './verdicts.js';
+import { judge, type Verdict } from './verdicts.js';
 
 export type SupervisorConfig = Pick<
   ResolvedConfig,
@@ -52,74 +46,63 @@ export interface SupervisorOptions {
 }
 
 const MEMORY_SAMPLE_MS = 500;
-const MAX_SPAWN_BACKOFF_MS = 10_000;
 
 /**
  * Runs jobs in warm child processes (child.ts) behind the Executor seam; the worker keeps every piece of Redis
- * bookkeeping. It keeps `count` children busy with up to `concurrency` jobs each, plus `spare` ready ones, and
- * replaces a child that dies, times out, passes a memory limit or has run `maxJobsPerChild` jobs. Each death becomes
- * a verdict per job it held (verdicts.ts): the job that caused it fails with the reason, the others go back to their
- * queues. TERM and USR1 reach it as the reasons of the jobs' AbortSignals (TermException with the signal's name).
+ * bookkeeping. The pool (child-pool.ts) keeps `count` children taking up to `concurrency` jobs each, plus `spare`
+ * ready ones; this class hands each job to the least busy child, enforces the limits (time, memory, jobs per child),
+ * and turns each death into a verdict per job the child held (verdicts.ts): the job that caused it fails with the
+ * reason, the others go back to their queues. TERM and USR1 reach it as the reasons of the jobs' AbortSignals
+ * (TermException with the signal's name); other abort reasons have no meaning across processes and are ignored.
  */
 export class SupervisedExecutor implements Executor {
   readonly slots: number;
   private readonly config: SupervisorConfig;
   private readonly logger: Logger;
-  private readonly children = new Set<ChildHandle>();
+  private readonly pool: ChildPool;
   private readonly pending: Assignment[] = [];
-  private readonly restarts = new RestartLog();
   private readonly timeouts = new Map<string, number>();
   private timeoutsPossible: boolean | undefined;
-  private readonly fork: ForkSettings;
-  private readonly events: ChildEvents;
-  private started = false;
-  /** TERM forwarded or closing: children that leave are not replaced. */
-  private stopping = false;
   private memoryTimer: NodeJS.Timeout | undefined;
-  private respawnTimer: NodeJS.Timeout | undefined;
-  private spawnBackoffMs = 0;
-  private nextSpawnAt = 0;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.config = options.config;
+    const config = options.config;
+    this.config = config;
     this.logger = options.logger;
-    this.slots = this.config.count * this.config.concurrency;
-    this.fork = {
+    this.slots = config.count * config.concurrency;
+    const fork: ForkSettings = {
       entry: options.childEntry ?? defaultEntry(),
       execArgv: options.execArgv,
       init: {
         type: 'init',
         modules: [...options.modules],
-        logLevel: this.config.logLevel,
-        proclinePrefix: options.setProcessTitle ? this.config.proclinePrefix : null,
-        queues: this.config.queues.filter((q) => !q.startsWith('!')).join(',') || '*',
-        concurrency: this.config.concurrency,
+        logLevel: config.logLevel,
+        proclinePrefix: options.setProcessTitle ? config.proclinePrefix : null,
+        queues: config.queues.filter((q) => !q.startsWith('!')).join(',') || '*',
+        concurrency: config.concurrency,
       },
     };
-    this.events = {
-      onReady: (child) => this.onReady(child),
-      onMessage: (child, message) => this.onMessage(child, message),
-      onClose: (child, code, signal) => this.onClose(child, code, signal),
-    };
+    this.pool = new ChildPool(
+      { fork, count: config.count, concurrency: config.concurrency, spare: config.spare },
+      this.logger,
+      {
+        capacity: () => this.dispatch(),
+        results: (child, message) => this.onResults(child, message),
+        died: (child, held, code, signal) => this.onDeath(child, held, code, signal),
+      },
+    );
   }
 
   /** Starts the children and waits until each has loaded the job modules; throws if one cannot. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.config.count; i++) this.spawn(i);
-    for (let i = 0; i < this.config.spare; i++) this.spawn(null);
-    try {
-      await Promise.all([...this.children].map((child) => child.ready));
-    } catch (error) {
-      await this.close();
-      throw new Error(`A worker child process could not start: ${(error as Error).message}`);
-    }
-    this.started = true;
+    await this.pool.start();
     if (this.config.memorySoftLimitMb > 0 || this.config.memoryHardLimitMb > 0) {
       this.memoryTimer = setInterval(() => this.sampleMemory(), MEMORY_SAMPLE_MS);
       this.memoryTimer.unref();
     }
+    const pids = [...this.pool.children].map((child) => child.pid);
     this.logger.info(
-      `Started ${this.config.count} child process(es) (${[...this.children].map((c) => c.pid).join(', ')})`,
+      `Started ${this.config.count} child process(es) and ${this.config.spare} spare(s): ${pids.join(', ')}`,
     );
   }
 
@@ -144,57 +127,28 @@ export class SupervisedExecutor implements Executor {
 
   /** The worker's TERM grace period is over: KILL the children still holding jobs; their jobs settle as they close. */
   async halt(): Promise<void> {
-    const busy = [...this.children].filter((child) => child.jobs.size > 0);
-    for (const child of busy) this.kill(child, { kind: 'term' });
+    const busy = [...this.pool.children].filter((child) => child.jobs.size > 0);
+    for (const child of busy) this.pool.kill(child, { kind: 'term' });
     await Promise.all(busy.map((child) => child.closed));
   }
 
   /** Lets idle children leave, kills those still holding jobs (the worker has given those back), and waits. */
   async close(): Promise<void> {
-    this.stopping = true;
-    this.started = false;
     clearInterval(this.memoryTimer);
-    clearTimeout(this.respawnTimer);
     for (const a of this.pending.splice(0)) this.settle(a, returned(a, 'the worker stopped', false));
-    const children = [...this.children];
-    for (const child of children) {
-      if (child.jobs.size > 0) this.kill(child, { kind: 'stop' });
-      else child.send({ type: 'drain', reason: 'the worker is stopping' });
-    }
-    const all = Promise.all(children.map((child) => child.closed));
-    const deadline = new Promise((resolve) => setTimeout(resolve, this.config.termTimeoutMs + 1000).unref());
-    await Promise.race([all, deadline]);
-    for (const child of children) child.signal('SIGKILL');
-    await all;
+    await this.pool.close(this.config.termTimeoutMs + 1000);
   }
 
   /** `Forked <pids> at <epoch>`: the busy children and when the oldest running job started, as Ruby's parent shows. */
   busyTitle(): string | undefined {
-    const busy = [...this.children].filter((child) => child.jobs.size > 0);
+    const busy = [...this.pool.children].filter((child) => child.jobs.size > 0);
     if (busy.length === 0) return undefined;
     const since = Math.min(...busy.flatMap((child) => [...child.jobs.values()].map((a) => a.startedAt)));
     return `Forked ${busy.map((child) => child.pid).join(',')} at ${epochSeconds(new Date(since))}`;
   }
 
   stats(): ExecutorStats {
-    const children = [...this.children]
-      .filter((child) => child.state !== 'killed')
-      .map((child) => {
-        const rss = residentBytes(child.pid) ?? child.rssBytes;
-        return {
-          index: child.index,
-          pid: child.pid,
-          state: child.state as Exclude<typeof child.state, 'killed'>,
-          startedAt: child.startedAt,
-          jobsDone: child.done,
-          jobsFailed: child.failed,
-          running: child.jobs.size,
-          rssBytes: rss ?? null,
-          restarts: this.restarts.countAt(child.index),
-          lastRestart: this.restarts.lastAt(child.index),
-        };
-      });
-    return { children, ...this.restarts.summary() };
+    return { children: this.pool.stats(), ...this.pool.restarts.summary() };
   }
 
   /** Whether any job can have a time limit; if none can, a job's class is not even looked at on the way in. */
@@ -214,19 +168,11 @@ export class SupervisedExecutor implements Executor {
     return ms;
   }
 
-  private spawn(index: number | null): void {
-    this.children.add(new ChildHandle(this.fork, index, this.events));
-  }
-
   private dispatch(): void {
     while (this.pending.length > 0) {
-      let best: ChildHandle | undefined;
-      for (const child of this.children) {
-        if (child.accepts(this.config.concurrency) && (!best || child.jobs.size < best.jobs.size))
-          best = child;
-      }
-      if (!best) return;
-      this.assign(best, this.pending.shift()!);
+      const child = this.pool.pick();
+      if (!child) return;
+      this.assign(child, this.pending.shift()!);
     }
   }
 
@@ -240,25 +186,8 @@ export class SupervisedExecutor implements Executor {
     if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
     const max = this.config.maxJobsPerChild;
     if (max > 0 && child.given >= max) {
-      this.recycle(child, 'max-jobs', `it was given ${child.given} jobs (maxJobsPerChild ${max})`);
+      this.pool.recycle(child, 'max-jobs', `it was given ${child.given} jobs (maxJobsPerChild ${max})`);
     }
-  }
-
-  private onReady(child: ChildHandle): void {
-    if (child.state !== 'starting') return;
-    child.state = child.index === null ? 'spare' : 'ready';
-    if (child.state === 'spare') child.send({ type: 'role', spare: true });
-    this.spawnBackoffMs = 0;
-    this.logger.debug(`Child ${child.pid} ready${child.index === null ? ' (spare)' : ` (#${child.index})`}`);
-    this.dispatch();
-  }
-
-  private onMessage(child: ChildHandle, message: FromChild): void {
-    if (message.type === 'results') this.onResults(child, message);
-    else if (message.type === 'exiting')
-      child.lastWords = { kind: 'exit', slotId: message.slotId, code: message.code };
-    else if (message.type === 'crash')
-      child.lastWords = { kind: 'crash', slotId: message.slotId, error: message.error };
   }
 
   private onResults(child: ChildHandle, message: Extract<FromChild, { type: 'results' }>): void {
@@ -289,7 +218,7 @@ export class SupervisedExecutor implements Executor {
     a.timer = setTimeout(() => {
       if (a.settled || child.jobs.get(a.job.slotId) !== a) return;
       const detail = `${classOf(a)} on ${a.job.queue} ran past its timeout of ${a.timeoutMs} ms and did not stop within ${grace} ms`;
-      this.kill(child, { kind: 'timeout', slotIds: new Set([a.job.slotId]) }, 'timeout', detail);
+      this.pool.kill(child, { kind: 'timeout', slotIds: new Set([a.job.slotId]) }, 'timeout', detail);
     }, grace);
   }
 
@@ -297,95 +226,28 @@ export class SupervisedExecutor implements Executor {
   private onAbort(a: Assignment, reason: unknown): void {
     if (a.settled || !(reason instanceof TermException)) return;
     if (reason.signal === 'SIGUSR1') {
-      if (a.child)
-        this.kill(a.child, { kind: 'usr1' }, 'usr1', `the worker was sent USR1 while it ran ${classOf(a)}`);
+      const detail = `the worker was sent USR1 while it ran ${classOf(a)}`;
+      if (a.child) this.pool.kill(a.child, { kind: 'usr1' }, 'usr1', detail);
       return;
     }
     if (reason.signal !== 'SIGTERM') return;
-    this.stopping = true;
+    this.pool.stopping = true;
     if (a.child) {
-      this.terminate(a.child);
+      this.pool.terminate(a.child);
       return;
     }
     this.pending.splice(this.pending.indexOf(a), 1);
-    const error = new TermException('SIGTERM');
-    this.settle(a, this.failedResult(a, error, 'Resque::TermException'));
+    this.settle(a, this.failedResult(a, new TermException('SIGTERM'), 'Resque::TermException'));
   }
 
-  /** Resque's TERM_CHILD: TERM now; `halt` KILLs it when the worker's grace period (`termTimeoutMs`) is over. */
-  private terminate(child: ChildHandle): void {
-    if (child.termSent) return;
-    child.termSent = true;
-    child.signal('SIGTERM');
-  }
-
-  private kill(child: ChildHandle, cause: KillCause, reason?: RestartReason, detail = ''): void {
-    if (child.killCause) {
-      if (child.killCause.kind === 'timeout' && cause.kind === 'timeout') {
-        for (const slotId of cause.slotIds) child.killCause.slotIds.add(slotId);
-      }
-      return;
-    }
-    child.killCause = cause;
-    child.signal('SIGKILL');
-    this.retire(child, 'killed', reason, detail);
-  }
-
-  /** Replaced once its running jobs finish (memory soft limit, max jobs): it takes no more, then exits. */
-  private recycle(child: ChildHandle, reason: RestartReason, detail: string): void {
-    if (child.state !== 'ready' && child.state !== 'spare') return;
-    child.send({ type: 'drain', reason });
-    this.retire(child, 'draining', reason, detail);
-  }
-
-  /** Takes a child out of its position, records why, and fills the position (a spare, or a new child). */
-  private retire(
+  private onDeath(
     child: ChildHandle,
-    state: 'draining' | 'killed',
-    reason?: RestartReason,
-    detail = '',
+    held: Assignment[],
+    code: number | null,
+    signal: NodeJS.Signals | null,
   ): void {
-    const index = child.index;
-    const wasSpare = child.state === 'spare' || (child.state === 'starting' && index === null);
-    child.index = null;
-    child.state = state;
-    if (reason && !this.stopping) {
-      this.restarts.record({ at: Date.now(), index, pid: child.pid, reason, detail });
-      const who = `Child ${child.pid}${index !== null ? ` (#${index})` : wasSpare ? ' (spare)' : ''}`;
-      const quiet = reason === 'memory-soft' || reason === 'max-jobs';
-      const line = `${who} replaced (${reason}): ${detail}`;
-      if (quiet) this.logger.info(line);
-      else this.logger.warn(line);
-    }
-    this.replenish();
-  }
-
-  private onClose(child: ChildHandle, code: number | null, signal: NodeJS.Signals | null): void {
-    this.children.delete(child);
-    const held = [...child.jobs.values()];
-    child.jobs.clear();
-    const expected = child.state === 'draining' || child.state === 'killed' || child.termSent;
-    if (!expected) {
-      const starting = child.state === 'starting';
-      if (starting) {
-        this.spawnBackoffMs = Math.min(Math.max(this.spawnBackoffMs * 2, 200), MAX_SPAWN_BACKOFF_MS);
-        this.nextSpawnAt = Date.now() + this.spawnBackoffMs;
-      }
-      const how = signal
-        ? signalText(signal, child.pid)
-        : `Child process exited with code ${code} (pid ${child.pid})`;
-      const reason: RestartReason = starting ? 'start-failed' : signal ? 'signal' : 'exit';
-      this.retire(
-        child,
-        'killed',
-        reason,
-        `${how}${held.length > 0 ? ` while running ${held.length} job(s)` : ''}`,
-      );
-    }
-    if (held.length > 0) {
-      const death = { pid: child.pid, code, signal, killCause: child.killCause, lastWords: child.lastWords };
-      for (const [a, verdict] of judge(death, held, this.config)) void this.apply(child, a, verdict);
-    }
+    const death = { pid: child.pid, code, signal, killCause: child.killCause, lastWords: child.lastWords };
+    for (const [a, verdict] of judge(death, held, this.config)) void this.apply(child, a, verdict);
     this.dispatch();
   }
 
@@ -426,7 +288,7 @@ export class SupervisedExecutor implements Executor {
   }
 
   private sampleMemory(): void {
-    for (const child of this.children) {
+    for (const child of this.pool.children) {
       if (child.killCause) continue;
       const rss = residentBytes(child.pid);
       if (rss !== undefined) child.rssBytes = rss;
@@ -440,42 +302,11 @@ export class SupervisedExecutor implements Executor {
     const { memorySoftLimitMb: soft, memoryHardLimitMb: hard } = this.config;
     if (hard > 0 && rss > hard * MB) {
       const detail = `resident memory ${megabytes(rss)} MB passed the hard limit of ${hard} MB`;
-      this.kill(child, { kind: 'memory-hard', rssBytes: rss }, 'memory-hard', detail);
+      this.pool.kill(child, { kind: 'memory-hard', rssBytes: rss }, 'memory-hard', detail);
     } else if (soft > 0 && rss > soft * MB) {
       const detail = `resident memory ${megabytes(rss)} MB passed the soft limit of ${soft} MB; it leaves once its ${child.jobs.size} running job(s) finish`;
-      this.recycle(child, 'memory-soft', detail);
+      this.pool.recycle(child, 'memory-soft', detail);
     }
-  }
-
-  /** Fills every empty position (a ready spare first, else a new child) and tops up the spares. */
-  private replenish(): void {
-    if (this.stopping || !this.started) return;
-    const wait = this.nextSpawnAt - Date.now();
-    if (wait > 0) {
-      this.respawnTimer ??= setTimeout(() => {
-        this.respawnTimer = undefined;
-        this.replenish();
-      }, wait);
-      return;
-    }
-    const taken = new Set([...this.children].map((child) => child.index));
-    for (let index = 0; index < this.config.count; index++) {
-      if (taken.has(index)) continue;
-      const spare = [...this.children].find((child) => child.state === 'spare');
-      if (spare) {
-        spare.index = index;
-        spare.state = 'ready';
-        spare.send({ type: 'role', spare: false });
-        this.logger.info(`Spare child ${spare.pid} takes position #${index}`);
-      } else {
-        this.spawn(index);
-      }
-    }
-    const spares = [...this.children].filter(
-      (child) => child.index === null && (child.state === 'spare' || child.state === 'starting'),
-    ).length;
-    for (let s = spares; s < this.config.spare; s++) this.spawn(null);
-    this.dispatch();
   }
 }
 
