@@ -1,7 +1,8 @@
 // resque-ts against BullMQ and node-resque on one private redis-server: enqueue, drain, pickup latency, backlog,
 // memory and Redis work per job. Usage (after `npm run build`):
 //   node bench/run.mjs [--quick | --smoke] [--runs n] [--libs resque-ts,bullmq] [--only drain50,latency]
-//                      [--json file]
+//                      [--json file] [--wait-quiet load]
+// --wait-quiet waits (up to an hour) until the 1-minute load average is below `load` before it starts.
 // Prints a markdown table of medians over the runs; see bench/RESULTS.md for the latest one and how to read it.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -14,17 +15,19 @@ import { median } from './lib/stats.mjs';
 const PROFILES = {
   full: {
     jobs: 50_000,
+    childJobs: 20_000,
     chunk: 1000,
     latencyJobs: 2000,
     latencyWarmup: 50,
     backlog: 1_000_000,
-    runs: 5,
+    runs: 3,
     latencyRuns: 3,
     backlogRuns: 3,
     benchmarkRequests: 100_000,
   },
   quick: {
     jobs: 10_000,
+    childJobs: 5000,
     chunk: 1000,
     latencyJobs: 500,
     latencyWarmup: 50,
@@ -57,6 +60,7 @@ const { values } = parseArgs({
     libs: { type: 'string' },
     only: { type: 'string' },
     json: { type: 'string' },
+    'wait-quiet': { type: 'string' },
   },
 });
 const profileName = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
@@ -153,6 +157,15 @@ function figures() {
   return result;
 }
 
+async function waitUntilQuiet(limit) {
+  const deadline = Date.now() + 3_600_000;
+  while (loadavg()[0] >= limit && Date.now() < deadline) {
+    log(`load average ${loadavg()[0].toFixed(2)} ≥ ${limit}: waiting`);
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+  }
+}
+
+if (values['wait-quiet']) await waitUntilQuiet(Number(values['wait-quiet']));
 const server = await startRedisServer();
 try {
   const ctx = { server, sizes };
@@ -176,7 +189,8 @@ try {
   const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
   console.log(
     `${command} (${profileName}: ${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
-      `median of ${sizes.runs} run(s); latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
+      `${sizes.childJobs ?? sizes.jobs} under child isolation; median of ${sizes.runs} run(s); ` +
+      `latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
       `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns})`,
   );
   console.log(

@@ -43,19 +43,12 @@ export async function enqueueRun(ctx, lib, mode) {
   return produce(ctx, lib, { mode, count: jobs, chunk, warmup: 200 });
 }
 
-/** Prefills `jobs` jobs, then one worker process drains them. */
+/** Prefills `jobs` jobs (`childJobs` under child isolation), then one worker process drains them. */
 export async function drainRun(ctx, lib, concurrency, isolation = 'none') {
   await ctx.server.admin.flushall();
-  await produce(ctx, lib, { mode: 'fill', count: ctx.sizes.jobs, chunk: 1000 });
-  const {
-    done,
-    rssMb,
-    work: redis,
-  } = await work(ctx, lib, {
-    expect: ctx.sizes.jobs,
-    concurrency,
-    isolation,
-  });
+  const jobs = isolation === 'none' ? ctx.sizes.jobs : (ctx.sizes.childJobs ?? ctx.sizes.jobs);
+  await produce(ctx, lib, { mode: 'fill', count: jobs, chunk: 1000 });
+  const { done, rssMb, work: redis } = await work(ctx, lib, { expect: jobs, concurrency, isolation });
   return { rate: (done.jobs / done.ms) * 1000, rssMb, work: redis };
 }
 
