@@ -71,20 +71,25 @@ export function jobMatcher(match: JobMatch): (job: QueuedJob) => boolean {
 
 /**
  * A cheap test on the stored bytes that only says "cannot match" when that is certain: the class name or the text
- * is absent from the bytes, and nothing in them (escapes; numbers, which JSON may spell another way) could make the
- * decoded job match anyway. Lets counts and searches skip decoding most of a million jobs.
+ * is absent from the bytes, and nothing in them could make the decoded job match anyway. What could: escapes
+ * (`\u0041`), numbers JavaScript prints other than they are stored (`1e3` is `1000`; 16 digits or more may round),
+ * and, for text with JSON punctuation in it, the spacing of the stored JSON. Lets counts and searches
+ * skip decoding most of a million jobs.
  */
 export function rawPrefilter(match: JobMatch): (raw: string) => boolean {
   const className = match.className;
   const needle = match.argsText?.toLowerCase();
-  const numeric = needle !== undefined && /[0-9.eE+-]/.test(needle);
+  const structural = needle !== undefined && /[,:[\]{}"]/.test(needle);
   return (raw) => {
-    if (raw.includes('\\')) return true;
+    if (raw.includes('\\') || EXPONENT_OR_HUGE.test(raw)) return true;
     if (className && !raw.includes(className)) return false;
-    if (needle && !numeric && !raw.toLowerCase().includes(needle)) return false;
+    if (needle && !structural && !raw.toLowerCase().includes(needle)) return false;
     return true;
   };
 }
+
+/** A number written with an exponent, or with so many digits that JavaScript may print it otherwise. */
+const EXPONENT_OR_HUGE = /\d[eE][+-]?\d|\d{16}/;
 
 /** The full test on a stored item: the prefilter, then the decoded job. */
 function itemMatcher(match: JobMatch): (raw: string, index: number) => QueuedJob | undefined {

@@ -11,6 +11,8 @@ const RAWS = [
   '{"class":"App::Jobs::Export","args":[{"user":"ADA@example.com","n":10}],"id":"x","enqueued_at":1.5}',
   '{"args":["order"],"class":"Archive"}',
   'not json at all Archive',
+  '{"class":"Archive","args":[1.5e2,0.29999999999999999,9007199254740993]}',
+  '{"class":"Archive","args":[ "a" , "b" ]}',
   '{"class":"Other","args":["Archive"]}',
 ];
 const MATCHES: JobMatch[] = [
@@ -19,6 +21,10 @@ const MATCHES: JobMatch[] = [
   { argsText: 'masterbrew' },
   { argsText: 'MASTER' },
   { argsText: '1000' },
+  { argsText: '150' },
+  { argsText: '0.3' },
+  { argsText: '9007199254740992' },
+  { argsText: '"a","b"' },
   { argsText: 'café' },
   { argsText: 'spaced out' },
   { argsText: 'ada@' },
