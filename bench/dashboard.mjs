@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -282,11 +282,15 @@ async function main() {
       ),
     ].join('\n');
   const cpu = cpus()[0]?.model ?? 'unknown';
+  const load = loadavg()
+    .map((n) => n.toFixed(1))
+    .join(', ');
   const report = `# Dashboard at scale
 
 Measured by \`node bench/dashboard.mjs\` (after \`npm run build\`) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpu},
 Node ${process.version}, Redis ${redisVersion} on the same machine (its own redis-server on a free port). Each request
-is a full HTTP round trip to the dashboard's node handler, one at a time, ${REPS} times (searches 3 times).
+is a full HTTP round trip to the dashboard's node handler, one at a time, ${REPS} times (searches 3 times). Load
+average when it finished: ${load} (other processes share the machine; the medians are the figures to read).
 
 Data: **${JOBS.toLocaleString('en-US')} jobs** in one queue (\`bulk\`) plus 20 small queues, **${FAILURES.toLocaleString('en-US')}
 failures** in \`failed\` (written with their error groups), **${WORKERS} workers** on 20 hosts (half working, one stuck,
