@@ -94,6 +94,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly setTitle: boolean;
   private resolveFinished!: () => void;
+  /** Start-up in progress: a stop waits for it, so that nothing registers after the worker has unregistered. */
+  private startup: Promise<void> | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private pumping = false;
   private pumpAgain = false;
@@ -146,6 +148,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('A worker can only be started once');
     this.state = 'running';
+    this.startup = this.startUp();
+    return this.startup;
+  }
+
+  private async startUp(): Promise<void> {
     this.procline('Starting');
     if (this.config.pidFile) writeFileSync(this.config.pidFile, String(process.pid));
     await this.registration.clearHeartbeats();
@@ -176,6 +183,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     if (this.state !== 'running') return this.finished;
     this.state = 'stopping';
+    await this.startup?.catch(() => {});
     this.logger.info(`Shutting down (${mode})`);
     clearTimeout(this.idleTimer);
     await this.runHooks('shutdown');
@@ -481,6 +489,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.state !== 'running') return;
     try {
       await this.registration.heartbeat();
+      // Checked again: a shutdown that began meanwhile has unregistered, and must stay unregistered.
+      if (this.state !== 'running') return;
       await this.registration.register();
       this.schedulePump();
     } catch (error) {

@@ -41,6 +41,9 @@ const summary = {
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 if (report.lost.length > 0) process.stdout.write(`LOST: ${report.lost.slice(0, 50).join(', ')}\n`);
+for (const id of report.unexplainedDuplicates.slice(0, 5)) {
+  process.stdout.write(`duplicate ${id}: ran in ${JSON.stringify(report.executions[id])}\n`);
+}
 if (report.unexplainedDuplicates.length > 0)
   process.stdout.write(`UNEXPLAINED DUPLICATES: ${report.unexplainedDuplicates.slice(0, 50).join(', ')}\n`);
 const ok =

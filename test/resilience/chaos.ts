@@ -139,7 +139,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const victim = pick([...workers]);
         if (!victim) return;
         markAtRisk(await inflightOf(victim.pid));
+        killedPids.add(String(victim.pid));
+        for (const child of childPids(victim.pid)) killedPids.add(String(child));
         victim.signal('SIGKILL');
+      },
+    ],
+    [
+      'kill -9 child',
+      async () => {
+        const victim = pick([...workers]);
+        const child = victim ? pick(childPids(victim.pid)) : undefined;
+        if (!victim || child === undefined) return;
+        markAtRisk(await inflightOf(victim.pid));
+        killedPids.add(String(child));
+        process.kill(child, 'SIGKILL');
       },
     ],
     ['TERM worker', async () => signalWorker('SIGTERM')],
@@ -236,7 +249,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await sleep(options.faultEveryMs * (0.5 + random()));
     for (const worker of workers) for (const child of childPids(worker.pid)) allPids.add(child);
     const [name, fault] = pick(faultsList);
-    options.log(`fault: ${name} (workers ${[...workers].map((w) => `${w.pid}[${childPids(w.pid).join(',')}]`).join(' ')})`);
+    options.log(
+      `fault: ${name} (workers ${[...workers].map((w) => `${w.pid}[${childPids(w.pid).join(',')}]`).join(' ')})`,
+    );
     count(name);
     try {
       await fault();
