@@ -327,7 +327,7 @@ describe.runIf(process.env['UPDATE_SCREENSHOTS'] === '1')('screenshots', () => {
       ['failed', '/failed'],
       ['errors', '/errors'],
       ['queues', '/queues'],
-      ['queue', '/queues/mail'],
+      ['queue', '/queues/newsletters'],
       ['workers', '/workers'],
       ['stats', '/stats/resque'],
       ['keys', '/stats/keys'],
