@@ -49,7 +49,8 @@ function busy(live) {
 async function poll() {
   const live = document.getElementById('live');
   if (live?.dataset.live !== '1' || paused) return;
-  if (busy(live)) return schedule(pollMs);
+  // A hidden tab waits: it refreshes the moment it is shown again (visibilitychange below).
+  if (document.hidden || busy(live)) return schedule(pollMs);
   try {
     const response = await fetch(location.href, {
       headers: { 'X-Dashboard-Fragment': '1' },
