@@ -309,7 +309,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     };
     this.running.set(job.slotId, run);
     this.wasWorking = true;
-    this.procline(`Processing ${job.queue} since ${epochSeconds()}`);
+    // In this process the title must be up before the job's synchronous part runs; a supervisor's names the child.
+    const supervised = this.setTitle && this.executor.busyTitle !== undefined;
+    if (this.setTitle && !supervised) this.procline(`Processing ${job.queue} since ${epochSeconds()}`);
     this.emit('job:start', job);
     this.executor
       .run(job, job.slotId, run.controller.signal)
@@ -317,7 +319,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       .catch((error: unknown) =>
         this.logger.error(`Finishing job on ${job.slotId} failed: ${String(error)}`),
       );
-    const title = this.setTitle ? this.executor.busyTitle?.() : undefined;
+    const title = supervised ? this.executor.busyTitle?.() : undefined;
     if (title) this.procline(title);
   }
 
