@@ -63,6 +63,8 @@ export class ChildHandle {
   rssBytes: number | null = null;
   killCause: KillCause | undefined;
   lastWords: LastWords | undefined;
+  /** Why it could not load the job modules, if it said. */
+  initError: string | undefined;
   /** TERM was sent during a shutdown: it leaves once its jobs end, or is killed when the grace period is over. */
   termSent = false;
   /** Jobs handed over in this turn of the event loop, sent as one message. */
@@ -91,7 +93,8 @@ export class ChildHandle {
         readyResolve();
         events.onReady(this);
       } else if (message.type === 'init-failed') {
-        readyReject(new Error(`${message.error.name}: ${message.error.message}`));
+        this.initError = `${message.error.name}: ${message.error.message}`;
+        readyReject(new Error(this.initError));
       } else {
         events.onMessage(this, message);
       }

@@ -177,7 +177,8 @@ export class ChildPool {
         : `Child process exited with code ${code} (pid ${child.pid})`;
       const reason: RestartReason = starting ? 'start-failed' : signal ? 'signal' : 'exit';
       const jobs = held.length > 0 ? ` while running ${held.length} job(s)` : '';
-      this.retire(child, 'killed', reason, `${how}${jobs}`);
+      const why = child.initError ? `: ${child.initError}` : '';
+      this.retire(child, 'killed', reason, `${how}${jobs}${why}`);
     }
     if (held.length > 0) this.events.died(child, held, code, signal);
   }
