@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Resque } from '../../src/index.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { spawnWorker } from '../harness/processes.js';
 import {
   awaitFailures,
   awaitPerformed,
@@ -27,6 +28,27 @@ function client(namespace: string): Resque {
 }
 
 describe('supervised children', () => {
+  it('a child that cannot load the job modules stops the worker from starting, with the reason', async () => {
+    const namespace = uniqueNamespace('broken');
+    const module = new URL('../fixtures/child-jobs/broken-in-child.mjs', import.meta.url).pathname;
+    const worker = spawnWorker(
+      {
+        REDIS_URL: sharedRedisUrl(),
+        RESQUE_NAMESPACE: namespace,
+        RESQUE_ISOLATION: 'process',
+        COUNT: '1',
+        QUEUES: 'q',
+      },
+      ['--require', module],
+    );
+    expect((await worker.exited).code).toBe(1);
+    expect(worker.output()).toContain(
+      'A worker child process could not start: Error: this module refuses to load in a child',
+    );
+    expect(await redis.smembers(`${namespace}:workers`)).toEqual([]);
+    expect(await redis.hlen(`${namespace}:workers:heartbeat`)).toBe(0);
+  });
+
   it('a job that throws is an ordinary failure; the same child runs the next job', async () => {
     const namespace = uniqueNamespace('throws');
     const resque = client(namespace);
