@@ -1,6 +1,5 @@
 // The IPC contract between a supervised worker and its children: one discriminated union each way, shared by
 // both sides (child.ts sends FromChild and receives ToChild; child-handle.ts the reverse).
-import type { LogLevel } from '../../config/options.js';
 import type { JobFailure } from '../executor.js';
 
 /** An Error as it crosses the process boundary. */
@@ -39,7 +38,6 @@ export type ToChild =
   | {
       type: 'init';
       modules: string[];
-      logLevel: LogLevel;
       /** Process-title prefix, or null to leave titles alone. */
       proclinePrefix: string | null;
       /** Queue list shown in the idle title (`Waiting for <queues>`). */

@@ -27,7 +27,6 @@ export type SupervisorConfig = Pick<
   | 'maxJobsPerChild'
   | 'termTimeoutMs'
   | 'maxReturns'
-  | 'logLevel'
   | 'proclinePrefix'
   | 'queues'
 >;
@@ -76,7 +75,6 @@ export class SupervisedExecutor implements Executor {
       init: {
         type: 'init',
         modules: [...options.modules],
-        logLevel: config.logLevel,
         proclinePrefix: options.setProcessTitle ? config.proclinePrefix : null,
         queues: config.queues.filter((q) => !q.startsWith('!')).join(',') || '*',
         concurrency: config.concurrency,
