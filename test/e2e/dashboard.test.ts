@@ -100,6 +100,8 @@ const go = async (path: string) => {
   expect(response?.status(), path).toBe(200);
 };
 const notice = () => page.locator('.notice').textContent();
+/** expect.poll with room for a loaded machine (its default gives up after one second). */
+const eventually = <T>(probe: () => T | Promise<T>) => expect.poll(probe, { timeout: 15_000, interval: 50 });
 
 describe('pages, by clicking', () => {
   it('overview shows the counts, charts and who is working, then every tab opens', async () => {
@@ -107,7 +109,7 @@ describe('pages, by clicking', () => {
     expect(await page.locator('.card', { hasText: 'failed' }).locator('.value').textContent()).toBe(
       String(await redis.llen(keys.failed)),
     );
-    await expect.poll(() => page.locator('figure.chart').count()).toBe(2);
+    await eventually(() => page.locator('figure.chart').count()).toBe(2);
     for (const [tab, heading] of [
       ['Working', /workers working/],
       ['Failed', /Failed jobs/],
@@ -117,7 +119,7 @@ describe('pages, by clicking', () => {
       ['Stats', /Resque/],
     ] as const) {
       await page.click(`nav.tabs >> text=${tab}`);
-      await expect.poll(() => page.locator('main').textContent()).toMatch(heading);
+      await eventually(() => page.locator('main').textContent()).toMatch(heading);
       expect(await page.locator('nav.tabs a.active').textContent()).toBe(tab);
     }
   });
@@ -127,23 +129,23 @@ describe('pages, by clicking', () => {
     expect(await page.locator('tr.health-dead').count()).toBe(1);
     expect(await page.locator('tr.health-stuck').count()).toBe(1);
     await page.click('nav.subtabs >> text=legacy-host');
-    await expect.poll(() => page.locator('h1').textContent()).toContain('legacy-host');
+    await eventually(() => page.locator('h1').textContent()).toContain('legacy-host');
     await page.click('a:has-text("legacy-host:77")');
-    await expect.poll(() => page.locator('h1').textContent()).toContain('legacy-host:77:parked');
+    await eventually(() => page.locator('h1').textContent()).toContain('legacy-host:77:parked');
     expect(await page.locator('.warn').textContent()).toMatch(/job running for/);
     expect(await page.locator('main').textContent()).not.toContain('Isolation');
     await go(`/workers/${encodeURIComponent(workers[0]!.id)}`);
-    await expect.poll(() => page.locator('main').textContent()).toMatch(/Isolation\s*none/);
+    await eventually(() => page.locator('main').textContent()).toMatch(/Isolation\s*none/);
   });
 
   it('stats: Resque, Redis INFO, the keys browser and one key', async () => {
     await go('/stats');
     expect(await page.locator('figure.chart').count()).toBe(3);
     await page.click('nav.subtabs >> text=Redis');
-    await expect.poll(() => page.locator('main').textContent()).toContain('redis_version');
+    await eventually(() => page.locator('main').textContent()).toContain('redis_version');
     await page.click('nav.subtabs >> text=Keys');
     await page.click('a:text-is("queue:parked")');
-    await expect.poll(() => page.locator('h1').textContent()).toContain('queue:parked');
+    await eventually(() => page.locator('h1').textContent()).toContain('queue:parked');
     expect(await page.locator('td pre.cell').first().textContent()).toContain('Evil');
   });
 });
@@ -152,19 +154,19 @@ describe('actions, by clicking', () => {
   it('a queue: page through it, search, remove the matches after a count, then remove it', async () => {
     await go('/queues');
     await page.click('a:text-is("parked")');
-    await expect.poll(() => page.locator('.pager').textContent()).toContain('1–20 of 27');
+    await eventually(() => page.locator('.pager').textContent()).toContain('1–20 of 27');
     await page.click('.pager >> text=next ›');
-    await expect.poll(() => page.locator('.pager').textContent()).toContain('21–27 of 27');
+    await eventually(() => page.locator('.pager').textContent()).toContain('21–27 of 27');
     await page.fill('input[name=args]', 'bulk@');
     await page.click('form.filters button');
     await page.click('text=Remove matching jobs…');
-    await expect.poll(() => page.locator('main').textContent()).toContain('25 of 27 jobs');
+    await eventually(() => page.locator('main').textContent()).toContain('25 of 27 jobs');
     await page.click('button:has-text("Remove 25 jobs")');
-    await expect.poll(notice).toContain('Removed 25 jobs from parked.');
+    await eventually(notice).toContain('Removed 25 jobs from parked.');
     expect(await redis.llen(keys.queue('parked'))).toBe(2);
     await page.click('text=Remove queue…');
     await page.click('button:has-text("Remove queue")');
-    await expect.poll(notice).toContain('Removed queue parked');
+    await eventually(notice).toContain('Removed queue parked');
     expect(await redis.sismember(keys.queues, 'parked')).toBe(0);
   });
 
@@ -172,24 +174,24 @@ describe('actions, by clicking', () => {
     await go('/failed');
     await page.fill('input[name=class]', 'Demo::ChargeCard');
     await page.click('form.filters button');
-    await expect.poll(() => page.locator('article.failure').count()).toBe(2);
+    await eventually(() => page.locator('article.failure').count()).toBe(2);
     const queued = await redis.llen(keys.queue('billing'));
     await page.locator('article.failure button:has-text("Retry")').first().click();
-    await expect.poll(notice).toContain('Retried a Demo::ChargeCard on billing.');
+    await eventually(notice).toContain('Retried a Demo::ChargeCard on billing.');
     expect(await redis.llen(keys.queue('billing'))).toBeGreaterThanOrEqual(queued);
     const before = await redis.llen(keys.failed);
     await page.locator('article.failure button:has-text("Remove")').first().click();
-    await expect.poll(notice).toContain('Removed a failed');
+    await eventually(notice).toContain('Removed a failed');
     expect(await redis.llen(keys.failed)).toBeLessThan(before + 1);
     await go('/failed');
     await page.click('text=Clear retried…');
-    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Remove \d+ failed jobs?\?/);
+    await eventually(() => page.locator('h1').textContent()).toMatch(/Remove \d+ failed jobs?\?/);
     await page.click('main.confirm button');
-    await expect.poll(notice).toMatch(/Removed \d+ failed jobs/);
+    await eventually(notice).toMatch(/Removed \d+ failed jobs/);
     await page.click('text=Retry all…');
-    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Retry \d+ failed jobs?\?/);
+    await eventually(() => page.locator('h1').textContent()).toMatch(/Retry \d+ failed jobs?\?/);
     await page.click('main.confirm button');
-    await expect.poll(notice).toMatch(/Retried \d+ failed jobs/);
+    await eventually(notice).toMatch(/Retried \d+ failed jobs/);
   });
 
   it('errors: a group links to its failures and clears them after a count', async () => {
@@ -197,12 +199,12 @@ describe('actions, by clicking', () => {
     await go('/errors');
     const row = page.locator('table.groups tbody tr', { hasText: 'ExportReport' });
     await row.locator('td a').first().click();
-    await expect.poll(() => page.locator('main').textContent()).toContain('Error group');
+    await eventually(() => page.locator('main').textContent()).toContain('Error group');
     await go('/errors');
     await page.locator('table.groups tbody tr', { hasText: 'ExportReport' }).locator('text=Clear…').click();
-    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Remove \d+ failed jobs?\?/);
+    await eventually(() => page.locator('h1').textContent()).toMatch(/Remove \d+ failed jobs?\?/);
     await page.click('main.confirm button');
-    await expect.poll(notice).toMatch(/Removed \d+ failed jobs/);
+    await eventually(notice).toMatch(/Removed \d+ failed jobs/);
   });
 });
 
