@@ -152,7 +152,9 @@ export class Dashboard {
     } catch (error) {
       reply = errorReply(error, api);
     }
-    const notice = cookies.get(NOTICE_COOKIE);
+    // A notice is shown once, by the next full page (a live refresh in between leaves it for that page).
+    const fragment = req.headers['x-dashboard-fragment'] === '1';
+    const notice = fragment ? undefined : cookies.get(NOTICE_COOKIE);
     if (notice && reply.kind === 'page') {
       res.appendHeader('Set-Cookie', cookie(NOTICE_COOKIE, '', this.options.prefix, 0));
     }
