@@ -207,7 +207,7 @@ function render(rows, latency, replace, redisVersion) {
     'a child spends about 25 µs per no-op job (decode, hooks, AbortSignal, result), and the supervisor about what',
     'the in-process worker spends per job. The rest is the extra hop: a job and its result each cross a pipe and',
     'wake another process. At concurrency 1 that costs 0.15–0.3 ms per crossing, about one more Redis round trip',
-    'per job, so throughput is a third to a half of in-process and the idle pickup latency barely moves. At',
+    'per job: throughput drops as the table shows while the idle pickup latency barely moves. At',
     'concurrency 50 jobs and results travel 50 to a message, so the hop is paid once per batch; what remains is that',
     'the child and the supervisor wait for each other (each batch is handed over, run, and returned before the',
     'next reservation). On a machine where other processes compete for the two cores, each wake-up waits for a',
