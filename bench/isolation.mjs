@@ -161,7 +161,10 @@ try {
 function render(rows, latency, replace, redisVersion) {
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   const base = (shape) => rows.find((r) => r.mode === 'none' && r.shape === shape)?.jobsPerSecond;
-  const lines = [
+  const load = loadavg()
+    .map((n) => n.toFixed(1))
+    .join(', ');
+  return [
     '# Supervised children versus in-process jobs',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`node bench/isolation.mjs --write\` on ${cpus().length} × ` +
@@ -169,37 +172,41 @@ function render(rows, latency, replace, redisVersion) {
       `${redisVersion} on the same machine (its own redis-server on a free port). The worker runs in the bench process; ` +
       `with \`isolation: 'process'\` it forks warm children that load \`bench/jobs/isolation.mjs\` once, as ` +
       '`resque work` does. Jobs are no-ops, so the figures are the cost of the machinery around a job. ' +
-      `Load average when the run ended: ${loadavg()
-        .map((n) => n.toFixed(1))
-        .join(', ')} (other work shared the machine).`,
+      `Load average when the run ended: ${load} (other work shared the machine).`,
     '',
     `## Throughput: ${fmt(JOBS)} queued no-op jobs, median of ${RUNS} runs`,
     '',
-    '| isolation | shape | jobs/s | vs in-process | runs |',
-    '| --- | --- | ---: | ---: | --- |',
-  ];
-  for (const row of rows) {
-    const reference = base(
-      row.shape.includes('50') || row.shape.includes('25') ? 'concurrency 50' : 'concurrency 1',
-    );
-    lines.push(
-      `| ${row.mode} | ${row.shape} | ${fmt(row.jobsPerSecond)} | ${(row.jobsPerSecond / reference).toFixed(2)} | ` +
-        `${row.runs.map(fmt).join(', ')} |`,
-    );
-  }
-  lines.push(
+    ...table(
+      ['isolation', 'shape', 'jobs/s', 'vs in-process', 'runs'],
+      ['left', 'left', 'right', 'right', 'left'],
+      rows.map((row) => {
+        const wide = row.shape.includes('50') || row.shape.includes('25');
+        const reference = base(wide ? 'concurrency 50' : 'concurrency 1');
+        return [
+          row.mode,
+          row.shape,
+          fmt(row.jobsPerSecond),
+          (row.jobsPerSecond / reference).toFixed(2),
+          row.runs.map(fmt).join(', '),
+        ];
+      }),
+    ),
     '',
     `## Idle pickup: enqueue → job finished, one at a time, ${SAMPLES} samples`,
     '',
-    '| isolation | p50 ms | p99 ms |',
-    '| --- | ---: | ---: |',
-    ...Object.entries(latency).map(([mode, l]) => `| ${mode} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} |`),
+    ...table(
+      ['isolation', 'p50 ms', 'p99 ms'],
+      ['left', 'right', 'right'],
+      Object.entries(latency).map(([mode, l]) => [mode, l.p50.toFixed(2), l.p99.toFixed(2)]),
+    ),
     '',
     '## A child dies: from its failure being recorded to the next job finished (median of 10)',
     '',
-    '| spare children | pause ms |',
-    '| ---: | ---: |',
-    ...Object.entries(replace).map(([spare, ms]) => `| ${spare} | ${ms.toFixed(1)} |`),
+    ...table(
+      ['spare children', 'pause ms'],
+      ['right', 'right'],
+      Object.entries(replace).map(([spare, ms]) => [spare, ms.toFixed(1)]),
+    ),
     '',
     '## Where the time goes',
     '',
@@ -215,6 +222,13 @@ function render(rows, latency, replace, redisVersion) {
     'small; a crash, a leak or a hang no longer takes the worker with it. With a warm spare, a child that dies is',
     'replaced without the start-up pause of a new process (the table above).',
     '',
-  );
-  return lines.join('\n');
+  ].join('\n');
+}
+
+/** A Markdown table with padded columns, laid out as the formatter (biome) lays them out. */
+function table(header, align, rows) {
+  const widths = header.map((h, c) => Math.max(h.length, 3, ...rows.map((r) => r[c].length)));
+  const cell = (text, c) => (align[c] === 'right' ? text.padStart(widths[c]) : text.padEnd(widths[c]));
+  const rule = widths.map((w, c) => (align[c] === 'right' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w)));
+  return [header.map(cell), rule, ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(' | ')} |`);
 }
