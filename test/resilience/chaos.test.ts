@@ -22,7 +22,7 @@ describe('chaos: workers and Redis broken at random under load', () => {
       duplicated: report.duplicated.length,
       log: lines,
     });
-    expect(report.jobs, summary).toBeGreaterThan(1000);
+    expect(report.jobs, summary).toBeGreaterThan(100);
     expect(
       Object.values(report.faults).reduce((a, b) => a + b, 0),
       summary,
