@@ -97,6 +97,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Start-up in progress: a stop waits for it, so that nothing registers after the worker has unregistered. */
   private startup: Promise<void> | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  /**
+   * Start-up is over (the executor has started, the slots are registered): only then does the worker reserve. A
+   * pump asked for earlier (CONT, a reaper that returned jobs, a wake-up) takes nothing.
+   */
+  private startedUp = false;
+  /** The heartbeat being written, awaited before the registry entries are cleared. */
+  private beating: Promise<void> = Promise.resolve();
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
@@ -157,15 +164,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.config.pidFile) writeFileSync(this.config.pidFile, String(process.pid));
     await this.registration.clearHeartbeats();
     await this.registration.heartbeat();
+    // Beating from here on, as Ruby starts its heartbeat before pruning: starting the children can take longer than
+    // deadWorkerAfterMs, and a peer's reaper must not take this worker for dead meanwhile.
+    this.every(this.config.heartbeatIntervalMs, () => {
+      this.beating = this.beat();
+      return this.beating;
+    });
     await this.reap();
     await this.runHooks('before_first_fork');
     await this.startExecutor();
     await this.registration.register();
     await this.wake.start();
     this.redis.on('ready', () => void this.reregister());
-    this.every(this.config.heartbeatIntervalMs, () => this.beat());
     this.every(this.config.reaperIntervalMs, () => this.reap());
     this.logger.info(`Starting worker ${this.id}`);
+    this.startedUp = true;
     await this.writeStats();
     await this.pump();
   }
@@ -284,7 +297,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async cycle(): Promise<void> {
     const acks = this.acks.splice(0);
-    const taking = this.state === 'running' && !this.localPause;
+    const taking = this.state === 'running' && this.startedUp && !this.localPause;
     const free = taking ? this.slotIds.filter((slot) => !this.running.has(slot)) : [];
     if (acks.length === 0 && free.length === 0) return;
     let reply: Awaited<ReturnType<Reserver['cycle']>>;
@@ -457,6 +470,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await this.executor.start?.();
     } catch (error) {
       this.state = 'stopped';
+      this.stopTimers();
+      await this.beating.catch(() => {});
       await this.registration.clearHeartbeats().catch(() => {});
       await this.close();
       this.resolveFinished();
@@ -464,9 +479,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
+  /** The heartbeat, and once started the stats hash (a worker that fails to start leaves none behind). */
   private async beat(): Promise<void> {
     await this.registration.heartbeat();
-    await this.writeStats();
+    if (this.startedUp) await this.writeStats();
   }
 
   private async writeStats(): Promise<void> {
@@ -524,9 +540,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.timers.push(timer);
   }
 
+  private stopTimers(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
   private async shutdown(): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
+    this.stopTimers();
     clearTimeout(this.idleTimer);
+    // A heartbeat already on its way would otherwise land after the unregistering.
+    await this.beating.catch(() => {});
     await retryForever(() => this.registration.unregister(), this.logger, 10);
     await this.runHooks('worker_exit');
     this.state = 'stopped';

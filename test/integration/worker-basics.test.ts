@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DontPerform, defineJob, type JsonValue, Resque } from '../../src/index.js';
+import {
+  DontPerform,
+  defineJob,
+  type Executor,
+  JobRegistry,
+  type JsonValue,
+  Resque,
+} from '../../src/index.js';
 import { decodeFailureRecord } from '../../src/protocol/failure-record.js';
+import { InProcessExecutor } from '../../src/worker/executor.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 
@@ -220,6 +228,55 @@ describe('worker', () => {
     await redis.del(`${namespace}:pause-all-workers`);
     await waitFor(() => order.length === 4);
     expect(order).toEqual(['high:2', 'high:4', 'low:1', 'low:3']);
+    await resque.close();
+    redis.disconnect();
+  });
+
+  it('keeps beating while its executor starts and reserves nothing before, even when paused and resumed', async () => {
+    const namespace = uniqueNamespace('starting');
+    const performed: number[] = [];
+    const Job = defineJob({
+      className: 'Counted',
+      queue: 'q',
+      perform: (_ctx, n: number) => void performed.push(n),
+    });
+    const inner = new InProcessExecutor(new JobRegistry([Job]));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let starting = false;
+    // An executor whose start (a supervisor forking its children) lasts until the test lets it end.
+    const executor: Executor = {
+      start: async () => {
+        starting = true;
+        await gate;
+      },
+      run: (job, id, signal) => inner.run(job, id, signal),
+      close: async () => {},
+    };
+    const redis = rawRedis();
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+    await resque.enqueue(Job, 1);
+    await resque.enqueue(Job, 2);
+    const worker = startWorker({ namespace, queues: ['q'], jobs: [Job], executor, heartbeatIntervalMs: 50 });
+    const startUp = worker.start();
+    try {
+      await waitFor(() => starting, 10_000, 'the executor to be starting');
+      await worker.pause();
+      await worker.resume();
+      // The heartbeat comes back while the executor is still starting: it is kept, not written once and left to age.
+      await redis.hdel(`${namespace}:workers:heartbeat`, worker.id);
+      await waitFor(() => redis.hexists(`${namespace}:workers:heartbeat`, worker.id), 10_000, 'a heartbeat');
+      expect(await redis.keys(`${namespace}:ts:inflight:*`)).toEqual([]);
+      expect(await resque.size('q')).toBe(2);
+      expect(await redis.sismember(`${namespace}:workers`, worker.id)).toBe(0);
+    } finally {
+      release();
+    }
+    await startUp;
+    await waitFor(() => performed.length === 2, 10_000, 'both jobs');
+    expect(performed).toEqual([1, 2]);
     await resque.close();
     redis.disconnect();
   });

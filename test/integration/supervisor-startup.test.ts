@@ -1,0 +1,99 @@
+// A supervised worker whose children are slow to start: it keeps its heartbeat while it waits for them, so a peer's
+// reaper never takes it for dead, and it reserves no job before it has started, even when paused and resumed
+// (USR2/CONT) meanwhile.
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Resque } from '../../src/index.js';
+import { parseResqueTime } from '../../src/protocol/time.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { spawnWorker } from '../harness/processes.js';
+import { childrenOf, kill, readyChildren, startSupervised } from '../harness/supervised.js';
+
+const FAST_REAPER = {
+  RESQUE_HEARTBEAT_INTERVAL: '0.2',
+  RESQUE_PRUNE_INTERVAL: '1',
+  RESQUE_REAPER_INTERVAL: '0.3',
+};
+const CHILD_JOBS = fileURLToPath(new URL('../fixtures/child-jobs/', import.meta.url));
+
+let redis: Redis;
+beforeAll(() => {
+  redis = rawRedis();
+});
+afterAll(() => redis.disconnect());
+
+describe('a supervised worker starting slowly', () => {
+  it('keeps beating while its children start, takes no job before, and runs each job once', async () => {
+    const namespace = uniqueNamespace('slow-start');
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+    const gate = join(tmpdir(), `resque-child-gate-${randomBytes(4).toString('hex')}`);
+    // A peer on another queue: it takes none of these jobs, but its reaper judges every worker's heartbeat.
+    const peer = startSupervised(namespace, { ...FAST_REAPER, QUEUES: 'elsewhere' });
+    await readyChildren(peer);
+    const jobs = [1, 2, 3, 4, 5, 6];
+    for (const n of jobs) await resque.enqueueTo('q', 'Ok', n);
+    const worker = spawnWorker(
+      {
+        ...FAST_REAPER,
+        REDIS_URL: sharedRedisUrl(),
+        RESQUE_NAMESPACE: namespace,
+        RESQUE_ISOLATION: 'process',
+        COUNT: '1',
+        CONCURRENCY: '2',
+        QUEUES: 'q',
+        INTERVAL: '0.2',
+        VERBOSE: '1',
+        CHILD_START_GATE: gate,
+      },
+      ['--require', `${CHILD_JOBS}ok.mjs`, '--require', `${CHILD_JOBS}gated-start.mjs`],
+    );
+    try {
+      const mine = (id: string) => id.includes(`:${worker.pid}:`) || id.includes(`:${worker.pid}-`);
+      const heartbeat = async () => {
+        const beats = await redis.hgetall(`${namespace}:workers:heartbeat`);
+        const id = Object.keys(beats).find(mine);
+        return id === undefined ? undefined : parseResqueTime(beats[id])?.getTime();
+      };
+      const first = await waitFor(heartbeat, 20_000, 'the worker to heartbeat');
+      await waitFor(() => childrenOf(worker.pid).length > 0, 20_000, 'the worker to fork its child');
+      // Paused and resumed while its child is still loading.
+      worker.signal('SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      worker.signal('SIGCONT');
+      // Wait past the peer's dead-worker limit: either the heartbeat moves on, or the peer reaps the worker.
+      const prune = Number(FAST_REAPER.RESQUE_PRUNE_INTERVAL) * 1000;
+      const beat = await waitFor(
+        async () => {
+          const now = await heartbeat();
+          return now === undefined ? 'reaped' : now > first + 2 * prune ? now : undefined;
+        },
+        20_000,
+        'the heartbeat to move on (or the worker to be reaped)',
+      );
+      expect(beat).not.toBe('reaped');
+      const inflight = (await redis.keys(`${namespace}:ts:inflight:*`)).filter(mine);
+      expect(inflight).toEqual([]);
+      expect(await resque.size('q')).toBe(jobs.length);
+
+      writeFileSync(gate, '');
+      const done = async () => {
+        const left = (await resque.size('q')) + (await redis.keys(`${namespace}:ts:inflight:*`)).length;
+        const runs = await Promise.all(jobs.map((n) => redis.hlen(`${namespace}:test:ledger:${n}`)));
+        return left === 0 && runs.every((count) => count > 0) ? runs : undefined;
+      };
+      expect(await waitFor(done, 20_000, 'every job to run')).toEqual(jobs.map(() => 1));
+      expect(peer.output()).not.toContain('Reaped dead worker');
+    } finally {
+      rmSync(gate, { force: true });
+      const kids = childrenOf(worker.pid);
+      worker.child.kill('SIGKILL');
+      for (const pid of kids) kill(pid);
+      await resque.close();
+    }
+  });
+});
