@@ -61,7 +61,7 @@ function packageOf(url, name) {
 const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'resque-bench-prof-'));
 const server = await startRedisServer();
 try {
-  const sizes = { jobs: Number(values.jobs), chunk: 1000 };
+  const sizes = { jobs: Number(values.jobs), warmup: 5000, chunk: 1000 };
   const ctx = { server, sizes, workerExecArgv: ['--cpu-prof', '--cpu-prof-dir', dir] };
   const drain = await drainRun(ctx, values.lib, Number(values.concurrency), values.isolation);
   const perJob = Object.entries(drain.work.byCommand).sort((a, b) => b[1] - a[1]);

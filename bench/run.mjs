@@ -16,6 +16,7 @@ const PROFILES = {
   full: {
     jobs: 50_000,
     childJobs: 20_000,
+    warmup: 5000,
     chunk: 1000,
     latencyJobs: 2000,
     latencyWarmup: 50,
@@ -28,6 +29,7 @@ const PROFILES = {
   quick: {
     jobs: 10_000,
     childJobs: 5000,
+    warmup: 2000,
     chunk: 1000,
     latencyJobs: 500,
     latencyWarmup: 50,
@@ -39,6 +41,7 @@ const PROFILES = {
   },
   smoke: {
     jobs: 300,
+    warmup: 50,
     chunk: 100,
     latencyJobs: 20,
     latencyWarmup: 5,
@@ -189,7 +192,8 @@ try {
   const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
   console.log(
     `${command} (${profileName}: ${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
-      `${sizes.childJobs ?? sizes.jobs} under child isolation; median of ${sizes.runs} run(s); ` +
+      `${sizes.childJobs ?? sizes.jobs} under child isolation, after ${sizes.warmup} untimed; ` +
+      `median of ${sizes.runs} run(s); ` +
       `latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
       `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns})`,
   );

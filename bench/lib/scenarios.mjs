@@ -18,7 +18,10 @@ async function produce(ctx, lib, options) {
   return { rate: (done.jobs / done.ms) * 1000, work: workPerJob(before, after, done.jobs) };
 }
 
-/** Starts a worker child that stops counting after `expect` finished jobs; `during` runs once it is ready. */
+/**
+ * Starts a worker child that times finished jobs `warmup`+1 to `expect`; `during` runs once it is ready. Redis's
+ * work is divided by all `expect` jobs.
+ */
 async function work(ctx, lib, options, during = async () => {}) {
   const before = await redisWork(ctx.server.admin);
   const child = spawnChild('worker', lib, ctx.server.url, options, ctx.workerExecArgv);
@@ -30,7 +33,7 @@ async function work(ctx, lib, options, during = async () => {}) {
     const rssMb = treePeakRssMb(child.pid);
     child.send({ type: 'stop' });
     await Promise.race([child.exited, sleep(10_000)]);
-    return { done, rssMb, work: workPerJob(before, after, done.jobs + 1) };
+    return { done, rssMb, work: workPerJob(before, after, options.expect) };
   } finally {
     child.kill();
     await child.exited;
@@ -39,16 +42,21 @@ async function work(ctx, lib, options, during = async () => {}) {
 
 export async function enqueueRun(ctx, lib, mode) {
   await ctx.server.admin.flushall();
-  const { jobs, chunk } = ctx.sizes;
-  return produce(ctx, lib, { mode, count: jobs, chunk, warmup: 200 });
+  const { jobs, chunk, warmup } = ctx.sizes;
+  return produce(ctx, lib, { mode, count: jobs, chunk, warmup });
 }
 
-/** Prefills `jobs` jobs (`childJobs` under child isolation), then one worker process drains them. */
+/**
+ * Prefills `warmup` + `jobs` jobs (`childJobs` under child isolation), then one worker process drains them; the
+ * rate is over the last `jobs`.
+ */
 export async function drainRun(ctx, lib, concurrency, isolation = 'none') {
   await ctx.server.admin.flushall();
+  const { warmup } = ctx.sizes;
   const jobs = isolation === 'none' ? ctx.sizes.jobs : (ctx.sizes.childJobs ?? ctx.sizes.jobs);
-  await produce(ctx, lib, { mode: 'fill', count: jobs, chunk: 1000 });
-  const { done, rssMb, work: redis } = await work(ctx, lib, { expect: jobs, concurrency, isolation });
+  await produce(ctx, lib, { mode: 'fill', count: warmup + jobs, chunk: 1000 });
+  const options = { expect: warmup + jobs, warmup, concurrency, isolation };
+  const { done, rssMb, work: redis } = await work(ctx, lib, options);
   return { rate: (done.jobs / done.ms) * 1000, rssMb, work: redis };
 }
 
@@ -73,8 +81,7 @@ export async function latencyRun(ctx, lib) {
  */
 export async function backlogRuns(ctx, lib, runs) {
   await ctx.server.admin.flushall();
-  const { backlog, jobs, chunk } = ctx.sizes;
-  const warmup = 200;
+  const { backlog, jobs, chunk, warmup } = ctx.sizes;
   await produce(ctx, lib, {
     mode: 'fill',
     queue: 'backlog',
@@ -86,7 +93,7 @@ export async function backlogRuns(ctx, lib, runs) {
     const result = {};
     for (const queue of run % 2 === 0 ? ['bench', 'backlog'] : ['backlog', 'bench']) {
       const enqueue = await produce(ctx, lib, { mode: 'one', queue, count: jobs, chunk, warmup });
-      const { done } = await work(ctx, lib, { queue, expect: jobs + warmup, concurrency: 50 });
+      const { done } = await work(ctx, lib, { queue, expect: jobs + warmup, warmup, concurrency: 50 });
       result[queue === 'bench' ? 'empty' : 'backlog'] = {
         enqueue: enqueue.rate,
         drain: (done.jobs / done.ms) * 1000,
