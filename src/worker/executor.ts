@@ -57,6 +57,8 @@ export interface Executor {
    */
   halt?(): Promise<void>;
   close(): Promise<void>;
+  /** The worker stopped taking jobs (USR2, pause-all-workers) or takes them again: a supervisor's children show it. */
+  setPaused?(paused: boolean): void;
   /** The worker's process title while jobs run; default `Processing <queue> since <epoch>`. */
   busyTitle?(): string | undefined;
   /** What the worker's stats hash shows about where jobs run (children, restarts). */

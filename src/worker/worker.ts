@@ -110,6 +110,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private idleTimer: NodeJS.Timeout | undefined;
   private localPause = false;
   private globalPause = false;
+  /** What the executor was last told about `paused`. */
+  private pausedShown = false;
   private wasWorking = false;
   private queueCache: { queues: string[]; at: number } | undefined;
   private retryDelayMs = 0;
@@ -221,17 +223,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await this.runHooks('before_pause');
     this.localPause = true;
     this.procline('Paused');
+    this.showPaused();
   }
 
   /** CONT: take jobs again. */
   async resume(): Promise<void> {
     if (!this.localPause) return;
     this.localPause = false;
+    this.showPaused();
     await this.runHooks('after_pause');
     this.schedulePump();
   }
 
-  /** USR1 for in-process jobs: fire their AbortSignals; a job that then throws is recorded as failed. */
+  /**
+   * USR1, or the application's own reason: fire the running jobs' AbortSignals; a job that then throws is recorded
+   * as failed. In a supervised worker USR1 kills the busy children (Ruby's default), and any other reason fires the
+   * job's AbortSignal in its child, with an Error of the same name and message.
+   */
   abortRunning(reason: Error = new TermException('SIGUSR1')): void {
     for (const run of this.running.values()) {
       run.interrupted = reason.message.includes('SIGTERM');
@@ -308,6 +316,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       throw error;
     }
     this.globalPause = reply.paused;
+    this.showPaused();
     for (const job of reply.jobs) this.begin(job);
     if (free.length > reply.jobs.length) await this.idle();
   }
@@ -435,6 +444,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.queueCache = undefined;
       void this.pump();
     }, ms);
+  }
+
+  /** Tells the executor when `paused` changes (a supervisor's idle children say `Paused`). */
+  private showPaused(): void {
+    if (this.paused === this.pausedShown) return;
+    this.pausedShown = this.paused;
+    this.executor.setPaused?.(this.pausedShown);
   }
 
   private schedulePump(): void {

@@ -1,8 +1,13 @@
 // Resque's signals sent to a supervised worker (resque-protocol.md §3.7, with TERM_CHILD semantics): what happens
 // to its children and to the jobs they hold. No job is lost in any of them.
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Resque } from '../../src/index.js';
+import { JobRegistry, Resque, resolveConfig } from '../../src/index.js';
+import { loadAppModules } from '../../src/worker/load-jobs.js';
+import { createLogger } from '../../src/worker/logger.js';
+import { SupervisedExecutor } from '../../src/worker/supervisor/supervised-executor.js';
+import { Worker } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import {
   awaitFailures,
@@ -159,18 +164,30 @@ describe('signals to a supervised worker', () => {
     await resque.close();
   });
 
-  it('USR2 pauses (supervisor title Paused, jobs wait) and CONT resumes', async () => {
+  it('USR2 pauses (supervisor and idle children titled Paused, jobs wait) and CONT resumes', async () => {
     const namespace = uniqueNamespace('pause');
     const resque = client(namespace);
-    const worker = startSupervised(namespace);
-    await readyChildren(worker);
+    const worker = startSupervised(namespace, { RESQUE_SPARE: '1' });
+    const children = await readyChildren(worker, 2);
     worker.signal('SIGUSR2');
     await waitFor(async () => (await readTitle(worker.pid)).includes('Paused'), 10_000, 'Paused title');
+    const titles = () => Promise.all(children.map(readTitle));
+    const paused = await waitFor(
+      async () => ((await titles()).every((t) => t.includes('Paused')) ? titles() : undefined),
+      10_000,
+      'children titled Paused',
+    );
+    expect(paused.map((t) => t.replace(/^resque-[\d.]+: /, '')).sort()).toEqual(['Paused', 'Paused (spare)']);
     await resque.enqueueTo('q', 'Ok', 1);
     await new Promise((r) => setTimeout(r, 600));
     expect(await ledger(namespace, 1)).toBe(0);
     worker.signal('SIGCONT');
     await awaitPerformed(redis, namespace, 1);
+    await waitFor(
+      async () => (await titles()).every((t) => t.includes('Waiting for q')),
+      10_000,
+      'children titled Waiting again',
+    );
     worker.signal('SIGQUIT');
     expect((await worker.exited).code).toBe(0);
     await resque.close();
@@ -218,5 +235,51 @@ describe('signals to a supervised worker', () => {
     second.signal('SIGQUIT');
     expect((await second.exited).code).toBe(0);
     await resque.close();
+  });
+});
+
+describe('Worker.abortRunning in a supervised worker', () => {
+  it("passes a reason of the application's own on to the job's AbortSignal in its child", async () => {
+    const namespace = uniqueNamespace('abort-reason');
+    const resque = client(namespace);
+    const module = fileURLToPath(new URL('../fixtures/child-jobs/waits-for-abort.mjs', import.meta.url));
+    const app = await loadAppModules([module]);
+    const executor = new SupervisedExecutor({
+      modules: [module],
+      config: resolveConfig({ redis: sharedRedisUrl(), namespace, queues: ['q'], count: 1 }, {}),
+      jobs: new JobRegistry(app.jobs),
+      logger: createLogger('silent'),
+      setProcessTitle: false,
+      childEntry: fileURLToPath(new URL('../../dist/worker/supervisor/child.js', import.meta.url)),
+      execArgv: [],
+    });
+    const worker = new Worker({
+      redis: sharedRedisUrl(),
+      namespace,
+      queues: ['q'],
+      jobs: app.jobs,
+      executor,
+      setProcessTitle: false,
+      logLevel: 'silent',
+    });
+    await worker.start();
+    try {
+      const started = new Promise((resolve) => worker.once('job:start', resolve));
+      await resque.enqueueTo('q', 'WaitsForAbort');
+      await started;
+      const reason = new Error('the application cancelled it');
+      reason.name = 'Cancelled';
+      worker.abortRunning(reason);
+      const [record] = await awaitFailures(redis, namespace);
+      expect(record).toMatchObject({
+        exception: 'Cancelled',
+        error: 'the application cancelled it',
+        queue: 'q',
+      });
+      expect(await resque.size('q')).toBe(0);
+    } finally {
+      await worker.stop();
+      await resque.close();
+    }
   });
 });

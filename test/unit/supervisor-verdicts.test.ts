@@ -15,6 +15,7 @@ function job(slotId: string, raw = '{"class":"Job","args":[1]}', timeoutMs = 0):
     child: undefined,
     timer: undefined,
     timedOutAt: undefined,
+    abortReason: undefined,
     settled: false,
     resolve: () => {},
   };

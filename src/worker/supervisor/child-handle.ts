@@ -31,6 +31,8 @@ export interface Assignment {
   timer: NodeJS.Timeout | undefined;
   /** Epoch ms when its time limit passed and its AbortSignal was fired. */
   timedOutAt: number | undefined;
+  /** The application aborted it (`Worker.abortRunning`) with this reason: its child is told once it has it. */
+  abortReason: WireError | undefined;
   settled: boolean;
   readonly resolve: (result: ExecutionResult) => void;
 }

@@ -37,6 +37,8 @@ export class ChildPool {
   /** Shutting down: children that leave are not replaced. */
   stopping = false;
   private started = false;
+  /** The worker takes no jobs (USR2, pause-all-workers): idle children say `Paused`. */
+  private paused = false;
   private respawnTimer: NodeJS.Timeout | undefined;
   private spawnBackoffMs = 0;
   private nextSpawnAt = 0;
@@ -58,6 +60,13 @@ export class ChildPool {
       throw new Error(`A worker child process could not start: ${(error as Error).message}`);
     }
     this.started = true;
+  }
+
+  /** Tells every child whether the worker is paused, for their idle titles; children started later are told too. */
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    for (const child of this.children) child.send({ type: 'paused', paused });
   }
 
   /** The least busy child that takes jobs. */
@@ -142,6 +151,7 @@ export class ChildPool {
       onMessage: (c, message) => this.onMessage(c, message),
       onClose: (c, code, signal) => this.onClose(c, code, signal),
     });
+    if (this.paused) child.send({ type: 'paused', paused: true });
     this.children.add(child);
   }
 

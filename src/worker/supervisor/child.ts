@@ -14,6 +14,7 @@ import { loadAppModules } from '../load-jobs.js';
 import { setProcline } from '../proctitle.js';
 import {
   type FromChild,
+  fromWireError,
   isToChild,
   type JobResult,
   type RunOrder,
@@ -43,6 +44,7 @@ const reportRss = !existsSync('/proc/self/status');
 let executor: InProcessExecutor | undefined;
 let settings: Init | undefined;
 let spare = false;
+let paused = false;
 let draining = false;
 let exiting = false;
 let lastRssAt = 0;
@@ -59,7 +61,7 @@ function title(): void {
   const oldest = running.values().next().value;
   const text = oldest
     ? `Processing ${oldest.queue} since ${epochSeconds(new Date(oldest.since))} [${oldest.className}]`
-    : `Waiting for ${settings.queues}${spare ? ' (spare)' : ''}`;
+    : `${paused ? 'Paused' : `Waiting for ${settings.queues}`}${spare ? ' (spare)' : ''}`;
   setProcline(text, settings.proclinePrefix);
 }
 
@@ -153,6 +155,15 @@ function onMessage(message: unknown): void {
       spare = message.spare;
       title();
       return;
+    case 'paused':
+      paused = message.paused;
+      title();
+      return;
+    case 'abort': {
+      const job = running.get(message.slotId);
+      if (job?.token === message.token) job.controller.abort(fromWireError(message.reason));
+      return;
+    }
   }
 }
 

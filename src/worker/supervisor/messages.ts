@@ -52,7 +52,14 @@ export type ToChild =
   /** Take no more jobs (none will come), finish the running ones, then exit 0. */
   | { type: 'drain'; reason: string }
   /** Spare promoted or not: changes only the idle title. */
-  | { type: 'role'; spare: boolean };
+  | { type: 'role'; spare: boolean }
+  /** The worker stopped taking jobs (USR2, pause-all-workers) or takes them again: changes only the idle title. */
+  | { type: 'paused'; paused: boolean }
+  /**
+   * `Worker.abortRunning` with a reason of the application's: fire the job's AbortSignal with it (an Error of the
+   * same name and message), as the in-process executor does.
+   */
+  | { type: 'abort'; slotId: string; token: string; reason: WireError };
 
 /** Child → supervisor. */
 export type FromChild =

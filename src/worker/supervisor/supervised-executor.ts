@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Assignment, ChildHandle, ForkSettings } from './child-handle.js';
 import { ChildPool } from './child-pool.js';
 import { MB, megabytes, residentBytes } from './memory.js';
-import { type FromChild, fromWireError, type WireResult } from './messages.js';
+import { type FromChild, fromWireError, toWireError, type WireResult } from './messages.js';
 import { judge, type Verdict } from './verdicts.js';
 
 export type SupervisorConfig = Pick<
@@ -52,7 +52,7 @@ const MEMORY_SAMPLE_MS = 500;
  * ready ones; this class hands each job to the least busy child, enforces the limits (time, memory, jobs per child),
  * and turns each death into a verdict per job the child held (verdicts.ts): the job that caused it fails with the
  * reason, the others go back to their queues. TERM and USR1 reach it as the reasons of the jobs' AbortSignals
- * (TermException with the signal's name); other abort reasons have no meaning across processes and are ignored.
+ * (TermException with the signal's name); any other reason fires the job's own AbortSignal in its child.
  */
 export class SupervisedExecutor implements Executor {
   readonly slots: number;
@@ -114,6 +114,7 @@ export class SupervisedExecutor implements Executor {
         child: undefined,
         timer: undefined,
         timedOutAt: undefined,
+        abortReason: undefined,
         settled: false,
         resolve,
       };
@@ -149,6 +150,10 @@ export class SupervisedExecutor implements Executor {
     return { children: this.pool.stats(), ...this.pool.restarts.summary() };
   }
 
+  setPaused(paused: boolean): void {
+    this.pool.setPaused(paused);
+  }
+
   /** Whether any job can have a time limit; if none can, a job's class is not even looked at on the way in. */
   private get anyTimeouts(): boolean {
     this.timeoutsPossible ??=
@@ -181,6 +186,7 @@ export class SupervisedExecutor implements Executor {
     child.jobs.set(slotId, a);
     child.given++;
     child.run({ slotId, token, queue, raw });
+    if (a.abortReason) this.sendAbort(a);
     if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
     const max = this.config.maxJobsPerChild;
     if (max > 0 && child.given >= max) {
@@ -220,15 +226,23 @@ export class SupervisedExecutor implements Executor {
     }, grace);
   }
 
-  /** TERM and USR1 arrive as the reasons of the jobs' AbortSignals (Worker.stop and Worker.abortRunning). */
+  /**
+   * TERM and USR1 arrive as the reasons of the jobs' AbortSignals (Worker.stop and Worker.abortRunning); any other
+   * reason (Worker.abortRunning with the application's own) is passed on to the job's AbortSignal in its child.
+   */
   private onAbort(a: Assignment, reason: unknown): void {
-    if (a.settled || !(reason instanceof TermException)) return;
-    if (reason.signal === 'SIGUSR1') {
+    if (a.settled) return;
+    const signal = reason instanceof TermException ? reason.signal : undefined;
+    if (signal === 'SIGUSR1') {
       const detail = `the worker was sent USR1 while it ran ${classOf(a)}`;
       if (a.child) this.pool.kill(a.child, { kind: 'usr1' }, 'usr1', detail);
       return;
     }
-    if (reason.signal !== 'SIGTERM') return;
+    if (signal !== 'SIGTERM') {
+      a.abortReason = toWireError(reason);
+      if (a.child) this.sendAbort(a);
+      return;
+    }
     this.pool.stopping = true;
     if (a.child) {
       this.pool.terminate(a.child);
@@ -236,6 +250,11 @@ export class SupervisedExecutor implements Executor {
     }
     this.pending.splice(this.pending.indexOf(a), 1);
     this.settle(a, this.failedResult(a, new TermException('SIGTERM'), 'Resque::TermException'));
+  }
+
+  private sendAbort(a: Assignment): void {
+    const { slotId, token } = a.job;
+    if (a.child && a.abortReason) a.child.send({ type: 'abort', slotId, token, reason: a.abortReason });
   }
 
   private onDeath(
