@@ -28,12 +28,12 @@ const PROFILES = {
   },
   quick: {
     jobs: 10_000,
-    childJobs: 5000,
-    warmup: 2000,
+    childJobs: 3000,
+    warmup: 1000,
     chunk: 1000,
     latencyJobs: 500,
     latencyWarmup: 50,
-    backlog: 200_000,
+    backlog: 100_000,
     runs: 1,
     latencyRuns: 1,
     backlogRuns: 1,
@@ -76,7 +76,9 @@ for (const id of libIds)
 for (const name of only)
   if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name} (${SCENARIOS})`);
 
-const log = (text) => process.stderr.write(`${text}\n`);
+const began = performance.now();
+const log = (text) =>
+  process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0)} s] ${text}\n`);
 const libs = await Promise.all(libIds.map(async (id) => ({ id, ...(await import(`./libs/${id}.mjs`)) })));
 const samples = Object.fromEntries(libs.map((lib) => [lib.name, {}]));
 const notes = Object.fromEntries(libs.map((lib) => [lib.name, {}]));
@@ -87,8 +89,9 @@ const record = (lib, key, value) => {
 
 async function measureRun(ctx, run) {
   for (const lib of libs) {
-    log(`run ${run + 1}/${sizes.runs}: ${lib.name}`);
+    const step = (what) => log(`run ${run + 1}/${sizes.runs}: ${lib.name}, ${what}`);
     if (only.has('enqueue')) {
+      step('enqueue');
       const one = await enqueueRun(ctx, lib.id, 'one');
       record(lib, 'enqueueOne', one.rate);
       record(lib, 'cmdEnqueue', one.work.commandsPerJob);
@@ -102,13 +105,17 @@ async function measureRun(ctx, run) {
     }
     for (const concurrency of [1, 50]) {
       if (!only.has(`drain${concurrency}`)) continue;
+      step(`drain at concurrency ${concurrency}`);
       const drain = await drainRun(ctx, lib.id, concurrency);
       record(lib, `drain${concurrency}`, drain.rate);
       record(lib, `rss${concurrency}`, drain.rssMb);
       record(lib, `cmdDrain${concurrency}`, drain.work.commandsPerJob);
       if (concurrency === 50) record(lib, 'cpuDrain50', drain.work.cpuMicrosPerJob);
     }
-    if (only.has('child')) await measureChild(ctx, lib);
+    if (only.has('child')) {
+      step('drains under child isolation');
+      await measureChild(ctx, lib);
+    }
   }
 }
 
