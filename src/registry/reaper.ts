@@ -49,7 +49,8 @@ export async function reapDeadWorkers(ctx: ReaperContext, selfId: string): Promi
   report.ran = true;
   for (const [id, value] of Object.entries(beats)) {
     const beat = parseResqueTime(value);
-    if (beat && now - beat.getTime() <= ctx.config.deadWorkerAfterMs) continue;
+    // Heartbeats are written to the whole second: one can look up to a second older than it is.
+    if (beat && now - beat.getTime() <= ctx.config.deadWorkerAfterMs + 1000) continue;
     await reapOne(ctx, id, report);
   }
   return report;

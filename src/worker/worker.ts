@@ -109,6 +109,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private pumpScheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private localPause = false;
+  /** USR2 seen and not yet cancelled by CONT (the pause itself starts once the before_pause hooks have run). */
+  private pauseRequested = false;
   private globalPause = false;
   /** What the executor was last told about `paused`. */
   private pausedShown = false;
@@ -219,8 +221,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** USR2: stop taking jobs; running ones continue. */
   async pause(): Promise<void> {
-    if (this.localPause) return;
+    if (this.pauseRequested) return;
+    this.pauseRequested = true;
     await this.runHooks('before_pause');
+    // A CONT that arrived while the hooks ran cancels this pause.
+    if (!this.pauseRequested) return;
     this.localPause = true;
     this.procline('Paused');
     this.showPaused();
@@ -228,6 +233,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** CONT: take jobs again. */
   async resume(): Promise<void> {
+    if (!this.pauseRequested) return;
+    this.pauseRequested = false;
     if (!this.localPause) return;
     this.localPause = false;
     this.showPaused();
@@ -498,6 +505,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** The heartbeat, and once started the stats hash (a worker that fails to start leaves none behind). */
   private async beat(): Promise<void> {
     await this.registration.heartbeat();
+    // A peer's reaper may have taken this worker for dead (e.g. Redis was unreachable for longer than
+    // deadWorkerAfterMs): it is alive, so it registers again.
+    if (this.startedUp && this.state === 'running' && !(await this.registration.isRegistered())) {
+      this.logger.warn('This worker was unregistered as dead while it was alive; registering again');
+      await this.registration.register();
+    }
     if (this.startedUp) await this.writeStats();
   }
 
