@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Resque } from '../../src/index.js';
 import { parseInflight } from '../../src/registry/inflight.js';
@@ -295,6 +296,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const worker of workers) worker.signal('SIGQUIT');
   await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(15_000)]);
   const leftBehind = [...allPids].filter(isAlive);
+  for (const pid of leftBehind) options.log(`left behind: ${describeProcess(pid)}`);
   for (const pid of leftBehind) process.kill(pid, 'SIGKILL');
 
   const registered = await redis.smembers(`${NS}:workers`);
@@ -337,10 +339,21 @@ function childPids(pid: number): number[] {
   }
 }
 
+function describeProcess(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(status)?.[1] ?? '?';
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    return `${pid} ppid ${field('PPid')} state ${field('State')}: ${cmdline}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
+/** Running, not a zombie: a child whose supervisor was killed is re-parented, and its new parent may never reap it. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }
