@@ -69,7 +69,8 @@ function format(value) {
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
   if (Math.abs(value) >= 100) return value.toFixed(0);
   if (Math.abs(value) >= 10) return value.toFixed(1);
-  return value.toFixed(2);
+  if (Math.abs(value) >= 0.1 || value === 0) return value.toFixed(2);
+  return value.toPrecision(2);
 }
 
 function ratio(ours, theirs) {
@@ -119,7 +120,7 @@ export function table(figures, libs) {
     const ours = figures[US]?.[row.key];
     const best = bestOther(row, figures, libs);
     const vsBull = ratio(ours, figures.BullMQ?.[row.key]);
-    const ratioCell = (value) => (value === undefined ? '—' : `${value.toFixed(2)}×`);
+    const ratioCell = (value) => (value === undefined ? '—' : `${format(value)}×`);
     const relative = row.key.endsWith('Ratio');
     const cells = [
       `${row.label}${row.better === 'lower' ? ' ↓' : ''}`,
