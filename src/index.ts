@@ -74,9 +74,12 @@ export type {
   RestartReason,
   RestartRecord,
   WorkerStats,
-} from './registry/worker-stats.js';
+} from './fleet/worker-stats.js';
 export { VERSION } from './version.js';
-export type { ExecutionResult, Executor, JobFailure, ReservedJob } from './worker/executor.js';
+export type { Executor } from './worker/executor.js';
+export type { ReservationData } from './worker/fetch/reservation.js';
+export { Reservation } from './worker/fetch/reservation.js';
+export type { FailureKind, JobFailure, Outcome } from './worker/outcome.js';
 export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';
 export type { Logger } from './worker/logger.js';
 export { installSignalHandlers } from './worker/signals.js';

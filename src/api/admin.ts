@@ -1,7 +1,7 @@
 import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
-import type { WorkerStats } from '../registry/worker-stats.js';
+import type { WorkerStats } from '../fleet/worker-stats.js';
 import { type AdminContext, guarded } from './context.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
 import {

@@ -1,3 +1,4 @@
+import { pipelineValues, timeReplyMs } from '../redis/replies.js';
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ResqueError } from '../errors/index.js';
@@ -21,16 +22,5 @@ export async function guarded<T>(ctx: AdminContext, operation: () => Promise<T>)
 }
 
 /** The Redis server's clock (TIME), so ages do not depend on this machine's clock. */
-export function redisNow(time: unknown): number {
-  const [seconds, micros] = (time as [string, string] | undefined) ?? [];
-  return seconds === undefined ? Date.now() : Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
-/** Results of a pipeline, throwing the first command error. */
-export function pipelineValues(results: Array<[Error | null, unknown]> | null): unknown[] {
-  if (!results) throw new Error('Redis pipeline was discarded');
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
-}
+export const redisNow = timeReplyMs;
+export { pipelineValues };

@@ -1,5 +1,5 @@
 import { DEQUEUE_CHUNK, removeMatching } from '../client/dequeue.js';
-import { type QueuedJob, toQueuedJob } from '../client/inspect.js';
+import { removeQueue as dropQueue, type QueuedJob, toQueuedJob } from '../client/inspect.js';
 import { QueueNotFoundError } from '../errors/index.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { type AdminContext, pipelineValues } from './context.js';
@@ -181,14 +181,10 @@ export async function removeQueueMatches(ctx: AdminContext, queue: string, match
   return removeMatching(client, ctx.keys.queue(queue), (raw) => test(raw, 0) !== undefined);
 }
 
-/** Ruby's remove_queue: the queue leaves `queues` and its list is dropped (UNLINK: no pause on a long list). */
+/** Ruby's remove_queue (client/inspect.ts), for a queue that must exist. Returns how many jobs it held. */
 export async function removeQueue(ctx: AdminContext, queue: string): Promise<number> {
   await assertQueue(ctx, queue);
-  const key = ctx.keys.queue(queue);
-  const [length] = pipelineValues(
-    await ctx.redis.multi().llen(key).srem(ctx.keys.queues, queue).unlink(key).exec(),
-  );
-  return Number(length);
+  return dropQueue(ctx, queue);
 }
 
 async function assertQueue(ctx: AdminContext, queue: string): Promise<void> {

@@ -3,7 +3,7 @@ import { hooksFor } from '../jobs/define.js';
 import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { decodePayload } from '../protocol/payload.js';
-import { runScript } from '../redis/scripts.js';
+import { runScript, SCRIPTS } from '../redis/scripts.js';
 import type { ClientContext } from './context.js';
 import { type JobRef, queueOf } from './enqueue.js';
 
@@ -70,7 +70,7 @@ export async function removeMatching(
     if (pairs.length > 0) {
       [chunkRemoved, missed] = await runScript<[number, number]>(
         ctx.redis,
-        'remove_at',
+        SCRIPTS.removeAt,
         [listKey],
         [tombstone, ...pairs],
       );

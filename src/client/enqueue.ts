@@ -5,7 +5,8 @@ import { performJob } from '../jobs/perform.js';
 import { assertJsonSafe, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
-import { pipelineScript, runScript } from '../redis/scripts.js';
+import { pipelineValues } from '../redis/replies.js';
+import { pipelineScript, runScript, SCRIPTS } from '../redis/scripts.js';
 import type { ClientContext } from './context.js';
 import { newJobId } from './job-id.js';
 
@@ -159,8 +160,8 @@ async function push(ctx: ClientContext, queue: string, payload: string): Promise
   const keys = [ctx.keys.queues, ctx.keys.queue(queue)];
   const args = [queue, payload, ctx.keys.wakeChannel];
   if (ctx.config.waitForReplicas > 0)
-    await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), 'enqueue', keys, args));
-  else await runScript(ctx.redis, 'enqueue', keys, args);
+    await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), SCRIPTS.enqueue, keys, args));
+  else await runScript(ctx.redis, SCRIPTS.enqueue, keys, args);
 }
 
 /** Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. */
@@ -168,7 +169,7 @@ async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Pr
   const { waitForReplicas, replicaTimeoutMs } = ctx.config;
   if (waitForReplicas > 0) pipeline.call('WAIT', waitForReplicas, replicaTimeoutMs);
   const results = await pipeline.exec();
-  throwFirstError(results);
+  pipelineValues(results);
   if (waitForReplicas > 0) {
     const confirmed = Number(results?.at(-1)?.[1] ?? 0);
     if (confirmed < waitForReplicas)
@@ -176,7 +177,3 @@ async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Pr
   }
 }
 
-export function throwFirstError(results: Array<[Error | null, unknown]> | null): void {
-  if (!results) throw new Error('Redis pipeline was discarded');
-  for (const [error] of results) if (error) throw error;
-}

@@ -1,7 +1,7 @@
 import { assertQueueName } from '../protocol/names.js';
 import { decodePayload, type JobPayload } from '../protocol/payload.js';
 import type { ClientContext } from './context.js';
-import { throwFirstError } from './enqueue.js';
+import { pipelineValues } from '../redis/replies.js';
 
 /** One item of a queue as stored: its raw bytes, and the decoded job or why it could not be decoded. */
 export interface QueuedJob {
@@ -49,12 +49,18 @@ export async function queueSizes(ctx: ClientContext): Promise<Record<string, num
   const pipeline = ctx.redis.pipeline();
   for (const name of names) pipeline.llen(ctx.keys.queue(name));
   const results = await pipeline.exec();
-  throwFirstError(results);
+  pipelineValues(results);
   return Object.fromEntries(names.map((name, i) => [name, Number(results![i]![1])]));
 }
 
-export async function removeQueue(ctx: ClientContext, queue: string): Promise<void> {
-  throwFirstError(await ctx.redis.pipeline().srem(ctx.keys.queues, queue).del(ctx.keys.queue(queue)).exec());
+/**
+ * Ruby's remove_queue: the queue leaves `queues` and its list is dropped (UNLINK: no pause on a long list). Returns
+ * how many jobs it held.
+ */
+export async function removeQueue(ctx: Pick<ClientContext, 'redis' | 'keys'>, queue: string): Promise<number> {
+  const key = ctx.keys.queue(queue);
+  const [length] = pipelineValues(await ctx.redis.multi().llen(key).srem(ctx.keys.queues, queue).unlink(key).exec());
+  return Number(length);
 }
 
 export async function watchQueue(ctx: ClientContext, queue: string): Promise<void> {

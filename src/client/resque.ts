@@ -107,8 +107,8 @@ export class Resque {
     return this.guard(() => queueSizes(this.ctx));
   }
 
-  removeQueue(queue: string): Promise<void> {
-    return this.guard(() => removeQueue(this.ctx, queue));
+  async removeQueue(queue: string): Promise<void> {
+    await this.guard(() => removeQueue(this.ctx, queue));
   }
 
   watchQueue(queue: string): Promise<void> {

@@ -1,6 +1,8 @@
 /**
  * Named errors with stable `code`s. Callers switch on `code` (or `instanceof`), never on message text.
  */
+import { EXCEPTION } from './exception-names.js';
+
 export type ResqueErrorCode =
   | 'CONFIG_INVALID'
   | 'INVALID_ARGUMENTS'
@@ -116,7 +118,7 @@ export class DontPerform extends ResqueError {
 export class DirtyExit extends ResqueError {
   constructor(
     message: string,
-    readonly exception = 'Resque::DirtyExit',
+    readonly exception: string = EXCEPTION.dirtyExit,
   ) {
     super('DIRTY_EXIT', message);
   }

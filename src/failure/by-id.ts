@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FailureNotFoundError, FailureNotRetryableError } from '../errors/index.js';
 import { failureTime } from '../protocol/time.js';
-import { runScript } from '../redis/scripts.js';
+import { runScript, SCRIPTS } from '../redis/scripts.js';
 import { type Failure, retryWrite, toFailure } from './failure.js';
 import { type FailureId, parseFailureId, recordDigest } from './identity.js';
 import { CHUNK } from './read.js';
@@ -121,7 +121,7 @@ export function runRetryScript(
   for (const { failure, write } of planned) {
     args.push(failure.index, failure.raw, write.record, write.job, write.queue);
   }
-  return runScript<[number, number[]]>(ctx.redis, 'failure_retry', keys, args);
+  return runScript<[number, number[]]>(ctx.redis, SCRIPTS.failureRetry, keys, args);
 }
 
 /** One remove_at call: returns [removed, missed]. */
@@ -132,7 +132,7 @@ export function runRemoveScript(
 ): Promise<[number, number]> {
   const args: Array<string | number> = [tombstone()];
   for (const failure of failures) args.push(failure.index, failure.raw);
-  return runScript<[number, number]>(ctx.redis, 'remove_at', [ctx.keys.failedList(list)], args);
+  return runScript<[number, number]>(ctx.redis, SCRIPTS.removeAt, [ctx.keys.failedList(list)], args);
 }
 
 function tombstone(): string {

@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../protocol/keys.js';
-import { pipelineScript } from '../redis/scripts.js';
+import { pipelineScript, SCRIPTS } from '../redis/scripts.js';
 import { type GroupSignature, groupId } from './grouping.js';
 
 /**
@@ -57,7 +57,7 @@ export function queueGroupUpdate(
   const { signature } = failure;
   return pipelineScript(
     pipeline,
-    'failure_group',
+    SCRIPTS.failureGroup,
     [keys.failureGroups, keys.failureGroupDetails],
     [
       groupId(signature),

@@ -23,3 +23,16 @@ export function parseWorkerId(id: string): WorkerIdParts | undefined {
     queues: queuePart ? queuePart.split(',') : [],
   };
 }
+
+/**
+ * The ids of a worker's slots: the worker's own id first, then `<host>:<pid>-<n>:<queues>` for each further slot,
+ * so each job a worker runs at once has its own `worker:<id>` status, as Ruby shows one job per worker.
+ */
+export function formatSlotIds(workerId: string, slots: number): string[] {
+  const parts = parseWorkerId(workerId);
+  if (!parts) throw new Error(`Not a worker id: ${workerId}`);
+  const queues = workerId.slice(parts.host.length + parts.pid.length + 2);
+  return Array.from({ length: slots }, (_, i) =>
+    i === 0 ? workerId : `${parts.host}:${parts.pid}-${i}:${queues}`,
+  );
+}

@@ -2,42 +2,54 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
 
-/** The `.lua` files in ./lua, by name. Versioned names let two releases share a Redis without clobbering. */
-export type ScriptName =
-  | 'enqueue'
-  | 'reserve'
-  | 'return_job'
-  | 'remove_at'
-  | 'failure_retry'
-  | 'failure_group';
-
-interface LoadedScript {
-  source: string;
-  sha: string;
+/**
+ * A `.lua` file run by SHA. Redis caches scripts by SHA, so two releases whose scripts differ never clobber each
+ * other's, and each module declares the scripts it owns beside its code.
+ */
+export interface LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
 }
 
-const cache = new Map<ScriptName, LoadedScript>();
-
-function load(name: ScriptName): LoadedScript {
-  let script = cache.get(name);
-  if (!script) {
-    const source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
-    script = { source, sha: createHash('sha1').update(source).digest('hex') };
-    cache.set(name, script);
-  }
-  return script;
+/** Declares a script; the file is read the first time the script runs. */
+export function defineScript(file: URL): LuaScript {
+  let loaded: { source: string; sha: string } | undefined;
+  const load = () => {
+    if (!loaded) {
+      const source = readFileSync(file, 'utf8');
+      loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
+    }
+    return loaded;
+  };
+  return {
+    name: file.pathname.slice(file.pathname.lastIndexOf('/') + 1),
+    get source() {
+      return load().source;
+    },
+    get sha() {
+      return load().sha;
+    },
+  };
 }
+
+/** Scripts shared by several modules, in ./lua. */
+export const SCRIPTS = {
+  enqueue: defineScript(new URL('./lua/enqueue.lua', import.meta.url)),
+  removeAt: defineScript(new URL('./lua/remove_at.lua', import.meta.url)),
+  failureRetry: defineScript(new URL('./lua/failure_retry.lua', import.meta.url)),
+  failureGroup: defineScript(new URL('./lua/failure_group.lua', import.meta.url)),
+} as const;
 
 type Arg = string | number | Buffer;
 
 /** Runs a script by SHA; on NOSCRIPT (a restarted or flushed Redis) sends the source once, which caches it again. */
 export async function runScript<T>(
   redis: Redis,
-  name: ScriptName,
+  script: LuaScript,
   keys: readonly string[],
   args: readonly Arg[],
 ): Promise<T> {
-  const script = load(name);
   try {
     return (await redis.evalsha(script.sha, keys.length, ...keys, ...args)) as T;
   } catch (error) {
@@ -49,10 +61,9 @@ export async function runScript<T>(
 /** Queues the script on a pipeline as EVAL: a pipeline cannot retry one command on NOSCRIPT. */
 export function pipelineScript(
   pipeline: ChainableCommander,
-  name: ScriptName,
+  script: LuaScript,
   keys: readonly string[],
   args: readonly Arg[],
 ): ChainableCommander {
-  const script = load(name);
   return pipeline.eval(script.source, keys.length, ...keys, ...args);
 }

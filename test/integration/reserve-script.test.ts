@@ -1,11 +1,14 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../src/protocol/keys.js';
-import { runScript } from '../../src/redis/scripts.js';
-import { type Ack, Reserver } from '../../src/worker/reserver.js';
-import { rawRedis, uniqueNamespace } from '../harness/context.js';
+import { defineScript, runScript } from '../../src/redis/scripts.js';
+import { Fetcher } from '../../src/worker/fetch/fetcher.js';
+import { Reservation } from '../../src/worker/fetch/reservation.js';
+import { createLogger } from '../../src/worker/logger.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
 
-// reserve.lua on its own: token-checked acknowledgements, refills in the same call, resent calls, pause.
+// reserve.lua through the fetcher: token-checked acknowledgements, refills in the same call, resent calls, pause,
+// and every key the script touches declared in KEYS.
 let redis: Redis;
 beforeAll(() => {
   redis = rawRedis();
@@ -14,27 +17,33 @@ afterAll(async () => {
   await redis.quit();
 });
 
+const config = { failureBackend: 'redis' as const, release: 'test', onTermTimeout: 'requeue' as const };
+
 function setup() {
   const keys = new Keys(uniqueNamespace('reserve'));
-  return { keys, reserver: new Reserver(redis, keys) };
+  return { keys, fetcher: new Fetcher(redis, keys, config, createLogger('silent'), () => {}) };
 }
 
-const ack = (slotId: string, token: string, failed = false): Ack => ({ slotId, token, failed });
+/** A reservation of `slotId` with a token of the test's choosing (a stale one, say). */
+function held(fetcher: Fetcher, slotId: string, token: string): Reservation {
+  return new Reservation({ slotId, token, queue: 'q', raw: '' }, fetcher);
+}
 
 describe('reserve.lua', () => {
   it('moves a job into the slot with its status, then an ack that refills the slot overwrites both', async () => {
-    const { keys, reserver } = setup();
+    const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
-    const first = await reserver.cycle([], ['s1'], ['q']);
-    expect(first.jobs).toEqual([
+    const first = await fetcher.reserve(['s1'], ['q']);
+    expect(first.reservations.map((r) => r.data())).toEqual([
       { slotId: 's1', token: expect.any(String), queue: 'q', raw: '{"class":"A","args":[1]}' },
     ]);
-    const token = first.jobs[0]!.token;
+    const token = first.reservations[0]!.token;
     expect(await redis.get(keys.inflight('s1'))).toBe(`${token}\nq\n{"class":"A","args":[1]}`);
 
-    const second = await reserver.cycle([ack('s1', token)], ['s1'], ['q']);
-    expect(second.jobs.map((job) => job.raw)).toEqual(['{"class":"A","args":[2]}']);
-    const next = second.jobs[0]!.token;
+    await first.reservations[0]!.ack({ kind: 'performed' });
+    const second = await fetcher.reserve(['s1'], ['q']);
+    expect(second.reservations.map((r) => r.raw)).toEqual(['{"class":"A","args":[2]}']);
+    const next = second.reservations[0]!.token;
     expect(next).not.toBe(token);
     expect(await redis.get(keys.inflight('s1'))).toBe(`${next}\nq\n{"class":"A","args":[2]}`);
     expect(JSON.parse((await redis.get(keys.worker('s1')))!)).toMatchObject({
@@ -46,76 +55,81 @@ describe('reserve.lua', () => {
   });
 
   it('an ack with a stale token changes nothing; the held job is handed back instead of a new one', async () => {
-    const { keys, reserver } = setup();
+    const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
-    const { jobs } = await reserver.cycle([], ['s1'], ['q']);
-    const reply = await reserver.cycle([ack('s1', 'f'.repeat(16))], ['s1'], ['q']);
-    expect(reply.jobs).toEqual(jobs);
+    const { reservations } = await fetcher.reserve(['s1'], ['q']);
+    await held(fetcher, 's1', 'f'.repeat(16)).ack({ kind: 'performed' });
+    const reply = await fetcher.reserve(['s1'], ['q']);
+    expect(reply.reservations.map((r) => r.data())).toEqual(reservations.map((r) => r.data()));
     expect(await redis.get(keys.processed)).toBeNull();
     expect(await redis.llen(keys.queue('q'))).toBe(1);
   });
 
   it('a resent call (same acks, same fresh tokens) neither counts twice nor takes a second job', async () => {
     const { keys } = setup();
-    await redis.rpush(
-      keys.queue('q'),
-      '{"class":"A","args":[1]}',
-      '{"class":"A","args":[2]}',
-      '{"class":"A","args":[3]}',
-    );
-    const call = (acks: string[], slots: string[]) =>
+    const reserve = defineScript(new URL('../../src/worker/fetch/reserve.lua', import.meta.url));
+    await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}', '{"class":"A","args":[3]}');
+    const slotKeys = [keys.inflight('s1'), keys.worker('s1'), keys.processedBy('s1'), keys.failedBy('s1')];
+    const call = (finished: string, fresh: string) =>
       runScript<Array<number | string>>(
         redis,
-        'reserve',
-        [keys.pauseAll],
-        [
-          keys.prefix,
-          '2025-01-01T00:00:00Z',
-          acks.length / 2,
-          ...acks.flatMap((value, i) => (i % 2 === 1 ? [value, '0'] : [value])),
-          slots.length / 2,
-          ...slots,
-          1,
-          'q',
-          '"q"',
-        ],
+        reserve,
+        [keys.pauseAll, keys.processed, keys.failedCount, ...slotKeys, keys.queue('q')],
+        ['2025-01-01T00:00:00Z', '1', finished, '0', fresh, 'q', '"q"'],
       );
     const t1 = 'a'.repeat(16);
     const t2 = 'b'.repeat(16);
-    await call([], ['s1', t1]);
-    const once = await call(['s1', t1], ['s1', t2]);
-    const again = await call(['s1', t1], ['s1', t2]);
+    await call('', t1);
+    const once = await call(t1, t2);
+    const again = await call(t1, t2);
     expect(again).toEqual(once);
     expect(await redis.get(keys.processed)).toBe('1');
     expect(await redis.llen(keys.queue('q'))).toBe(1);
   });
 
-  it('the same ack twice in one call counts once', async () => {
-    const { keys, reserver } = setup();
-    await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
-    const { jobs } = await reserver.cycle([], ['s1'], ['q']);
-    const token = jobs[0]!.token;
-    await reserver.cycle([ack('s1', token), ack('s1', token)], [], ['q']);
-    expect(await redis.get(keys.processed)).toBe('1');
-    expect(await redis.get(keys.processedBy('s1'))).toBe('1');
-  });
-
   it('an acked slot that finds no job, or a paused worker, leaves no in-flight key or status behind', async () => {
-    const { keys, reserver } = setup();
+    const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
-    const a = (await reserver.cycle([], ['s1', 's2'], ['q'])).jobs;
+    const a = (await fetcher.reserve(['s1', 's2'], ['q'])).reservations;
     expect(a).toHaveLength(2);
-    const empty = await reserver.cycle([ack('s1', a[0]!.token, true)], ['s1'], ['q']);
-    expect(empty.jobs).toEqual([]);
+    await a[0]!.fail({ exception: 'E', error: 'boom', backtrace: [] });
+    const empty = await fetcher.reserve(['s1'], ['q']);
+    expect(empty.reservations).toEqual([]);
     await redis.set(keys.pauseAll, 'true');
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[3]}');
-    const paused = await reserver.cycle([ack('s2', a[1]!.token)], ['s2'], ['q']);
-    expect(paused).toEqual({ paused: true, jobs: [] });
+    await a[1]!.ack({ kind: 'performed' });
+    const paused = await fetcher.reserve(['s2'], ['q']);
+    expect(paused).toEqual({ paused: true, reservations: [] });
     for (const slot of ['s1', 's2']) {
       expect(await redis.exists(keys.inflight(slot), keys.worker(slot))).toBe(0);
     }
     expect(await redis.get(keys.processed)).toBe('2');
     expect(await redis.get(keys.failedCount)).toBe('1');
+    expect(await redis.get(keys.failedBy('s1'))).toBe('1');
+    expect(await redis.llen(keys.failed)).toBe(1);
     expect(await redis.llen(keys.queue('q'))).toBe(1);
+  });
+
+  it('acknowledgements whose call failed are sent with the next call', async () => {
+    const keys = new Keys(uniqueNamespace('reserve'));
+    const conn = new Redis(sharedRedisUrl(), { enableOfflineQueue: false, lazyConnect: true });
+    await conn.connect();
+    const fetcher = new Fetcher(conn, keys, config, createLogger('silent'), () => {});
+    try {
+      await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
+      const [job] = (await fetcher.reserve(['s1'], ['q'])).reservations;
+      await job!.ack({ kind: 'performed' });
+      conn.disconnect();
+      await expect(fetcher.reserve(['s1'], ['q'])).rejects.toThrow();
+      expect(fetcher.hasAcks).toBe(true);
+      // ioredis reconnects on its own.
+      if (conn.status !== 'ready') await new Promise((resolve) => conn.once('ready', resolve));
+      await fetcher.reserve([], []);
+      expect(fetcher.hasAcks).toBe(false);
+      expect(await redis.exists(keys.inflight('s1'))).toBe(0);
+      expect(await redis.get(keys.processed)).toBe('1');
+    } finally {
+      conn.disconnect();
+    }
   });
 });

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerStats } from '../../src/api/workers.js';
 import { Keys, Resque, resolveConfig } from '../../src/index.js';
-import type { WorkerStats } from '../../src/registry/worker-stats.js';
+import type { WorkerStats } from '../../src/fleet/worker-stats.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import { spawnWorker } from '../harness/processes.js';
 import {
@@ -60,7 +60,7 @@ describe('worker stats', () => {
     expect(stats.id).toBe((await redis.smembers(`${namespace}:workers`)).find((id) => !id.includes('-')));
     expect(stats.pid).toBe(worker.pid);
     expect(stats.failed).toBe(2);
-    expect(stats.returned).toBe(0);
+    expect(stats.givenBack).toBe(0);
     expect(stats.rssBytes).toBeGreaterThan(0);
     expect(stats.restarts).toBe(1);
     expect(stats.restartReasons).toEqual({ exit: 1 });

@@ -8,7 +8,7 @@ import {
   Resque,
 } from '../../src/index.js';
 import { decodeFailureRecord } from '../../src/protocol/failure-record.js';
-import { InProcessExecutor } from '../../src/worker/executor.js';
+import { InProcessExecutor } from '../../src/worker/in-process-executor.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 
@@ -252,7 +252,7 @@ describe('worker', () => {
         starting = true;
         await gate;
       },
-      run: (job, id, signal) => inner.run(job, id, signal),
+      run: (reservation, signal) => inner.run(reservation, signal),
       close: async () => {},
     };
     const redis = rawRedis();

@@ -105,7 +105,7 @@ describe('no job is lost', () => {
     expect(deaths).toBe(3);
     const [record] = (await redis.lrange(`${namespace}:failed`, 0, -1)).map((r) => decodeFailureRecord(r)!);
     expect(record?.exception).toBe('Resque::DirtyExit');
-    expect(record?.error).toMatch(/returned to its queue 2 times.*maxReturns is 2/);
+    expect(record?.error).toMatch(/given back to its queue 2 times.*maxReturns is 2/);
     expect(record?.payload).toMatchObject({ class: 'Suicide', args: [1], returns: 2 });
     await waitFor(async () => (await ledger(redis, namespace, [2]))[0] === 1, 20_000, 'the next job to run');
     expect(await resque.size('q')).toBe(0);

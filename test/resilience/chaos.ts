@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Resque } from '../../src/index.js';
-import { parseInflight } from '../../src/registry/inflight.js';
+import { parseInflight } from '../../src/worker/fetch/inflight.js';
 import { spawnWorker, type WorkerProcess } from '../harness/processes.js';
 import { removeDir, startRedis } from '../harness/redis-server.js';
 import { checkLedger, type LedgerReport } from './ledger.js';

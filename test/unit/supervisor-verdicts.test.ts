@@ -1,6 +1,7 @@
 // What becomes of each job a dead child held (src/worker/supervisor/verdicts.ts): the one that caused the death
 // fails with the reason and the numbers, the others go back to their queue.
 import { describe, expect, it } from 'vitest';
+import { Reservation } from '../../src/worker/fetch/reservation.js';
 import type { Assignment } from '../../src/worker/supervisor/child-handle.js';
 import { type Death, judge, type Verdict } from '../../src/worker/supervisor/verdicts.js';
 
@@ -8,15 +9,14 @@ const settings = { jobTimeoutGraceMs: 200, memoryHardLimitMb: 100, termTimeoutMs
 
 function job(slotId: string, raw = '{"class":"Job","args":[1]}', timeoutMs = 0): Assignment {
   return {
-    job: { slotId, token: 'x'.repeat(16), queue: 'q', raw },
-    className: undefined,
+    reservation: new Reservation({ slotId, token: 'x'.repeat(16), queue: 'q', raw }),
     timeoutMs,
     startedAt: 0,
     child: undefined,
     timer: undefined,
     timedOutAt: undefined,
     abortReason: undefined,
-    settled: false,
+    decided: false,
     resolve: () => {},
   };
 }
@@ -33,8 +33,8 @@ const death = (extra: Partial<Death>): Death => ({
 function summary(verdicts: Map<Assignment, Verdict>): Array<[string, string, string]> {
   return [...verdicts].map(([a, v]) =>
     v.kind === 'fail'
-      ? [a.job.slotId, v.exception, v.error.message]
-      : [a.job.slotId, v.countReturn ? 'return counted' : 'return', v.reason],
+      ? [a.reservation.slotId, v.exception, v.error.message]
+      : [a.reservation.slotId, v.countReturn ? 'return counted' : 'return', v.reason],
   );
 }
 
@@ -81,7 +81,7 @@ describe('verdicts on a dead child', () => {
       'child 42 died running 2 jobs; which one caused it is unknown',
     ]);
     expect(second?.[1]).toBe('MemoryLimitError');
-    expect(second?.[2]).toMatch(/already been returned to its queue 3 times, and maxReturns is 3$/);
+    expect(second?.[2]).toMatch(/already been given back to its queue 3 times, and maxReturns is 3$/);
   });
 
   it('a job that called process.exit fails with the code; its neighbour goes back untouched', () => {

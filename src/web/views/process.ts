@@ -1,4 +1,4 @@
-import type { WorkerStats } from '../../registry/worker-stats.js';
+import type { WorkerStats } from '../../fleet/worker-stats.js';
 import { type Html, html } from '../html.js';
 import { ago, count, duration } from './format.js';
 
@@ -15,7 +15,7 @@ export function processSection(stats: WorkerStats | undefined, now: number): Htm
 <table class="kv">
 <tr><th>Isolation</th><td>${stats.isolation}${stats.isolation === 'process' ? ` · ${count(stats.count)} children × ${count(stats.concurrency)} jobs${stats.spare > 0 ? `, ${stats.spare} spare` : ''}` : ` · ${count(stats.slots)} slots`}</td></tr>
 <tr><th>Memory</th><td>${mb(stats.rssBytes)} <span class="muted">(the worker process)</span></td></tr>
-<tr><th>Since start</th><td>${count(stats.processed)} processed, ${count(stats.failed)} failed, ${count(stats.returned)} returned to their queue</td></tr>
+<tr><th>Since start</th><td>${count(stats.processed)} processed, ${count(stats.failed)} failed, ${count(stats.givenBack)} given back to their queue</td></tr>
 <tr><th>Restarts</th><td>${count(stats.restarts)}${reasons ? ` (${reasons})` : ''}</td></tr>
 <tr><th>Version</th><td><code>${stats.version}</code></td></tr>
 </table>

@@ -1,6 +1,6 @@
 import type { WorkerCondition } from '../../api/health.js';
 import type { WorkerSummary } from '../../api/workers.js';
-import type { WorkerStats } from '../../registry/worker-stats.js';
+import type { WorkerStats } from '../../fleet/worker-stats.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { ago, argsText, count, duration, jobClass } from './format.js';

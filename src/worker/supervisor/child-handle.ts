@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import type { ExecutionResult, ReservedJob } from '../executor.js';
-import { type FromChild, isFromChild, type RunOrder, type ToChild, type WireError } from './messages.js';
+import type { Reservation, ReservationData } from '../fetch/reservation.js';
+import type { Outcome } from '../outcome.js';
+import { type FromChild, isFromChild, type ToChild, type WireError } from './messages.js';
 
 /** starting → ready (active) or spare → draining (recycled: finishes its jobs, then exits) or killed → gone. */
 export type ChildState = 'starting' | 'ready' | 'spare' | 'draining' | 'killed';
@@ -22,9 +23,7 @@ export type LastWords =
 
 /** A job the supervisor handed to a child (or holds until a child is free). */
 export interface Assignment {
-  readonly job: ReservedJob;
-  /** Read from the payload when first needed (classOf). */
-  className: string | undefined;
+  readonly reservation: Reservation;
   readonly timeoutMs: number;
   startedAt: number;
   child: ChildHandle | undefined;
@@ -33,8 +32,9 @@ export interface Assignment {
   timedOutAt: number | undefined;
   /** The application aborted it (`Worker.abortRunning`) with this reason: its child is told once it has it. */
   abortReason: WireError | undefined;
-  settled: boolean;
-  readonly resolve: (result: ExecutionResult) => void;
+  /** Its outcome is known (resolved): later news of it is ignored. */
+  decided: boolean;
+  readonly resolve: (outcome: Outcome) => void;
 }
 
 export interface ChildEvents {
@@ -70,7 +70,7 @@ export class ChildHandle {
   /** TERM was sent during a shutdown: it leaves once its jobs end, or is killed when the grace period is over. */
   termSent = false;
   /** Jobs handed over in this turn of the event loop, sent as one message. */
-  private readonly outbox: RunOrder[] = [];
+  private readonly outbox: ReservationData[] = [];
   /** Rejected if it dies or fails to load the job modules before it is ready. */
   readonly ready: Promise<void>;
   readonly closed: Promise<void>;
@@ -128,8 +128,8 @@ export class ChildHandle {
   }
 
   /** Queues a job for the child; the jobs given in one turn of the event loop go in one message. */
-  run(order: RunOrder): void {
-    if (this.outbox.push(order) === 1) queueMicrotask(() => this.flush());
+  run(reservation: ReservationData): void {
+    if (this.outbox.push(reservation) === 1) queueMicrotask(() => this.flush());
   }
 
   /** Sends a message, after the jobs queued before it. */

@@ -1,4 +1,4 @@
-import type { ChildStats, RestartReason } from '../../registry/worker-stats.js';
+import type { ChildStats, RestartReason } from '../../fleet/worker-stats.js';
 import type { Logger } from '../logger.js';
 import { type Assignment, ChildHandle, type ForkSettings, type KillCause } from './child-handle.js';
 import { residentBytes } from './memory.js';

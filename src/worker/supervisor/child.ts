@@ -7,26 +7,16 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { JobTimeoutError, TermException } from '../../errors/index.js';
 import { JobRegistry } from '../../jobs/registry.js';
-import { peekClassName } from '../../protocol/payload.js';
 import { epochSeconds } from '../../protocol/time.js';
-import { type ExecutionResult, InProcessExecutor } from '../executor.js';
+import { Reservation, type ReservationData } from '../fetch/reservation.js';
+import { InProcessExecutor } from '../in-process-executor.js';
 import { loadAppModules } from '../load-jobs.js';
+import type { Outcome } from '../outcome.js';
 import { setProcline } from '../proctitle.js';
-import {
-  type FromChild,
-  fromWireError,
-  isToChild,
-  type JobResult,
-  type RunOrder,
-  type ToChild,
-  toWireError,
-  type WireResult,
-} from './messages.js';
+import { type FromChild, fromWireError, isToChild, type JobResult, type ToChild, toWireError } from './messages.js';
 
 interface Running {
-  readonly token: string;
-  readonly queue: string;
-  readonly className: string;
+  readonly reservation: Reservation;
   readonly since: number;
   readonly controller: AbortController;
 }
@@ -60,7 +50,7 @@ function title(): void {
   if (!settings || settings.proclinePrefix === null) return;
   const oldest = running.values().next().value;
   const text = oldest
-    ? `Processing ${oldest.queue} since ${epochSeconds(new Date(oldest.since))} [${oldest.className}]`
+    ? `Processing ${oldest.reservation.queue} since ${epochSeconds(new Date(oldest.since))} [${oldest.reservation.className}]`
     : `${paused ? 'Paused' : `Waiting for ${settings.queues}`}${spare ? ' (spare)' : ''}`;
   setProcline(text, settings.proclinePrefix);
 }
@@ -77,26 +67,21 @@ async function init(message: Init): Promise<void> {
   }
 }
 
-function run(order: RunOrder): void {
-  const { slotId, token, queue, raw } = order;
+function run(data: ReservationData): void {
+  const reservation = new Reservation(data);
+  const { slotId, token } = reservation;
   const controller = new AbortController();
-  running.set(slotId, {
-    token,
-    queue,
-    className: peekClassName(raw) ?? 'No Name',
-    since: Date.now(),
-    controller,
-  });
-  const perform = () => (executor as InProcessExecutor).run(order, slotId, controller.signal);
+  running.set(slotId, { reservation, since: Date.now(), controller });
+  const perform = () => (executor as InProcessExecutor).run(reservation, controller.signal);
   // The scope costs every promise of the job a hook; with one job at a time there is nobody else to blame.
-  void (settings?.concurrency === 1 ? perform() : jobScope.run(slotId, perform)).then((result) =>
-    finish(slotId, token, result),
+  void (settings?.concurrency === 1 ? perform() : jobScope.run(slotId, perform)).then((outcome) =>
+    finish(slotId, token, outcome),
   );
 }
 
-function finish(slotId: string, token: string, result: ExecutionResult): void {
-  if (running.get(slotId)?.token === token) running.delete(slotId);
-  if (outbox.push({ slotId, token, result: toWireResult(result) }) === 1) setImmediate(flush);
+function finish(slotId: string, token: string, outcome: Outcome): void {
+  if (running.get(slotId)?.reservation.token === token) running.delete(slotId);
+  if (outbox.push({ slotId, token, outcome }) === 1) setImmediate(flush);
   title();
 }
 
@@ -111,18 +96,6 @@ function flush(): void {
   send(message, leaveIfDone);
 }
 
-function toWireResult(result: ExecutionResult): WireResult {
-  if (result.kind === 'failed') {
-    return {
-      kind: 'failed',
-      className: result.className,
-      failure: result.failure,
-      cause: toWireError(result.cause),
-    };
-  }
-  if (result.kind === 'returned') return { kind: 'skipped', className: result.className };
-  return { kind: result.kind, className: result.className };
-}
 
 function leaveIfDone(): void {
   if (draining && running.size === 0 && outbox.length === 0) realExit(0);
@@ -140,12 +113,12 @@ function onMessage(message: unknown): void {
       void init(message);
       return;
     case 'run':
-      for (const order of message.jobs) run(order);
+      for (const data of message.jobs) run(data);
       title();
       return;
     case 'timeout': {
       const job = running.get(message.slotId);
-      if (job?.token === message.token) job.controller.abort(new JobTimeoutError(message.timeoutMs));
+      if (job?.reservation.token === message.token) job.controller.abort(new JobTimeoutError(message.timeoutMs));
       return;
     }
     case 'drain':
@@ -161,7 +134,7 @@ function onMessage(message: unknown): void {
       return;
     case 'abort': {
       const job = running.get(message.slotId);
-      if (job?.token === message.token) job.controller.abort(fromWireError(message.reason));
+      if (job?.reservation.token === message.token) job.controller.abort(fromWireError(message.reason));
       return;
     }
   }

@@ -1,6 +1,7 @@
 // The IPC contract between a supervised worker and its children: one discriminated union each way, shared by
 // both sides (child.ts sends FromChild and receives ToChild; child-handle.ts the reverse).
-import type { JobFailure } from '../executor.js';
+import type { ReservationData } from '../fetch/reservation.js';
+import type { Outcome } from '../outcome.js';
 
 /** An Error as it crosses the process boundary. */
 export interface WireError {
@@ -9,24 +10,11 @@ export interface WireError {
   stack: string | undefined;
 }
 
-/** A job's outcome as the child reports it. */
-export type WireResult =
-  | { kind: 'performed' | 'skipped'; className: string }
-  | { kind: 'failed'; className: string; failure: JobFailure; cause: WireError };
-
-/** A reserved job handed to a child. */
-export interface RunOrder {
-  slotId: string;
-  token: string;
-  queue: string;
-  raw: string;
-}
-
-/** A job's outcome, sent back with the reservation it answers. */
+/** A job's outcome, sent back with the reservation it answers. Outcomes are plain data: they cross as they are. */
 export interface JobResult {
   slotId: string;
   token: string;
-  result: WireResult;
+  outcome: Outcome;
 }
 
 /**
@@ -46,7 +34,7 @@ export type ToChild =
       concurrency: number;
     }
   /** Run these reserved jobs; answer with their `results`. */
-  | { type: 'run'; jobs: RunOrder[] }
+  | { type: 'run'; jobs: ReservationData[] }
   /** The job ran past its time limit: fire its AbortSignal with a JobTimeoutError. */
   | { type: 'timeout'; slotId: string; token: string; timeoutMs: number }
   /** Take no more jobs (none will come), finish the running ones, then exit 0. */

@@ -1,4 +1,4 @@
-import type { RestartReason, RestartRecord } from '../../registry/worker-stats.js';
+import type { RestartReason, RestartRecord } from '../../fleet/worker-stats.js';
 
 const RECENT = 20;
 

@@ -1,18 +1,20 @@
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedConfig } from '../../config/resolve.js';
+import { EXCEPTION } from '../../errors/exception-names.js';
 import { TermException } from '../../errors/index.js';
+import type { ExecutorStats } from '../../fleet/worker-stats.js';
 import { runFailureHooks } from '../../jobs/perform.js';
 import type { JobRegistry } from '../../jobs/registry.js';
-import { decodePayload, type JobPayload, peekClassName } from '../../protocol/payload.js';
 import { epochSeconds } from '../../protocol/time.js';
-import type { ExecutorStats } from '../../registry/worker-stats.js';
-import { describeFailure, type ExecutionResult, type Executor, type ReservedJob } from '../executor.js';
+import type { Executor } from '../executor.js';
+import type { Reservation } from '../fetch/reservation.js';
 import type { Logger } from '../logger.js';
+import { failedWith, isFailure, type Outcome } from '../outcome.js';
 import type { Assignment, ChildHandle, ForkSettings } from './child-handle.js';
 import { ChildPool } from './child-pool.js';
 import { MB, megabytes, residentBytes } from './memory.js';
-import { type FromChild, fromWireError, toWireError, type WireResult } from './messages.js';
+import { type FromChild, toWireError } from './messages.js';
 import { judge, type Verdict } from './verdicts.js';
 
 export type SupervisorConfig = Pick<
@@ -104,18 +106,17 @@ export class SupervisedExecutor implements Executor {
     );
   }
 
-  run(job: ReservedJob, _workerId: string, signal: AbortSignal): Promise<ExecutionResult> {
+  run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
     return new Promise((resolve) => {
       const assignment: Assignment = {
-        job,
-        className: undefined,
-        timeoutMs: this.anyTimeouts ? this.timeoutFor(classOf(job)) : 0,
+        reservation,
+        timeoutMs: this.anyTimeouts ? this.timeoutFor(reservation.className) : 0,
         startedAt: Date.now(),
         child: undefined,
         timer: undefined,
         timedOutAt: undefined,
         abortReason: undefined,
-        settled: false,
+        decided: false,
         resolve,
       };
       signal.addEventListener('abort', () => this.onAbort(assignment, signal.reason), { once: true });
@@ -124,7 +125,7 @@ export class SupervisedExecutor implements Executor {
     });
   }
 
-  /** The worker's TERM grace period is over: KILL the children still holding jobs; their jobs settle as they close. */
+  /** The worker's TERM grace period is over: KILL the children still holding jobs; their jobs are decided as they close. */
   async halt(): Promise<void> {
     const busy = [...this.pool.children].filter((child) => child.jobs.size > 0);
     for (const child of busy) this.pool.kill(child, { kind: 'term' });
@@ -134,7 +135,7 @@ export class SupervisedExecutor implements Executor {
   /** Lets idle children leave, kills those still holding jobs (the worker has given those back), and waits. */
   async close(): Promise<void> {
     clearInterval(this.memoryTimer);
-    for (const a of this.pending.splice(0)) this.settle(a, returned(a, 'the worker stopped', false));
+    for (const a of this.pending.splice(0)) this.decide(a, givenBack('the worker stopped', false));
     await this.pool.close(this.config.termTimeoutMs + 1000);
   }
 
@@ -180,12 +181,11 @@ export class SupervisedExecutor implements Executor {
   }
 
   private assign(child: ChildHandle, a: Assignment): void {
-    const { slotId, token, queue, raw } = a.job;
     a.child = child;
     a.startedAt = Date.now();
-    child.jobs.set(slotId, a);
+    child.jobs.set(a.reservation.slotId, a);
     child.given++;
-    child.run({ slotId, token, queue, raw });
+    child.run(a.reservation.data());
     if (a.abortReason) this.sendAbort(a);
     if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
     const max = this.config.maxJobsPerChild;
@@ -196,14 +196,13 @@ export class SupervisedExecutor implements Executor {
 
   private onResults(child: ChildHandle, message: Extract<FromChild, { type: 'results' }>): void {
     if (message.rssBytes !== undefined) child.rssBytes = message.rssBytes;
-    for (const { slotId, token, result } of message.results) {
+    for (const { slotId, token, outcome } of message.results) {
       const a = child.jobs.get(slotId);
-      if (!a || a.job.token !== token) continue;
+      if (!a || a.reservation.token !== token) continue;
       child.jobs.delete(slotId);
-      const outcome = fromWireResult(result);
-      if (outcome.kind === 'failed') child.failed++;
+      if (isFailure(outcome)) child.failed++;
       else child.done++;
-      this.settle(a, a.timedOutAt !== undefined ? timedOut(a, outcome) : outcome);
+      this.decide(a, a.timedOutAt !== undefined ? timedOut(a, outcome) : outcome);
     }
     if (message.rssBytes !== undefined) this.checkMemory(child);
     this.dispatch();
@@ -211,18 +210,19 @@ export class SupervisedExecutor implements Executor {
 
   private onTimeout(a: Assignment): void {
     const child = a.child;
-    if (!child || a.settled || child.jobs.get(a.job.slotId) !== a) return;
+    const { slotId, token, queue, className } = a.reservation;
+    if (!child || a.decided || child.jobs.get(slotId) !== a) return;
     const grace = this.config.jobTimeoutGraceMs;
     a.timedOutAt = Date.now();
-    child.send({ type: 'timeout', slotId: a.job.slotId, token: a.job.token, timeoutMs: a.timeoutMs });
+    child.send({ type: 'timeout', slotId, token, timeoutMs: a.timeoutMs });
     this.logger.warn(
-      `${classOf(a)} on ${a.job.queue} passed its timeout of ${a.timeoutMs} ms in child ${child.pid}: ` +
+      `${className} on ${queue} passed its timeout of ${a.timeoutMs} ms in child ${child.pid}: ` +
         `abort signal sent; the child is killed if the job still runs in ${grace} ms`,
     );
     a.timer = setTimeout(() => {
-      if (a.settled || child.jobs.get(a.job.slotId) !== a) return;
-      const detail = `${classOf(a)} on ${a.job.queue} ran past its timeout of ${a.timeoutMs} ms and did not stop within ${grace} ms`;
-      this.pool.kill(child, { kind: 'timeout', slotIds: new Set([a.job.slotId]) }, 'timeout', detail);
+      if (a.decided || child.jobs.get(slotId) !== a) return;
+      const detail = `${className} on ${queue} ran past its timeout of ${a.timeoutMs} ms and did not stop within ${grace} ms`;
+      this.pool.kill(child, { kind: 'timeout', slotIds: new Set([slotId]) }, 'timeout', detail);
     }, grace);
   }
 
@@ -231,10 +231,10 @@ export class SupervisedExecutor implements Executor {
    * reason (Worker.abortRunning with the application's own) is passed on to the job's AbortSignal in its child.
    */
   private onAbort(a: Assignment, reason: unknown): void {
-    if (a.settled) return;
+    if (a.decided) return;
     const signal = reason instanceof TermException ? reason.signal : undefined;
     if (signal === 'SIGUSR1') {
-      const detail = `the worker was sent USR1 while it ran ${classOf(a)}`;
+      const detail = `the worker was sent USR1 while it ran ${a.reservation.className}`;
       if (a.child) this.pool.kill(a.child, { kind: 'usr1' }, 'usr1', detail);
       return;
     }
@@ -249,11 +249,11 @@ export class SupervisedExecutor implements Executor {
       return;
     }
     this.pending.splice(this.pending.indexOf(a), 1);
-    this.settle(a, this.failedResult(a, new TermException('SIGTERM'), 'Resque::TermException'));
+    this.decide(a, failedWith('interrupted', new TermException('SIGTERM'), EXCEPTION.term));
   }
 
   private sendAbort(a: Assignment): void {
-    const { slotId, token } = a.job;
+    const { slotId, token } = a.reservation;
     if (a.child && a.abortReason) a.child.send({ type: 'abort', slotId, token, reason: a.abortReason });
   }
 
@@ -270,17 +270,17 @@ export class SupervisedExecutor implements Executor {
 
   private async apply(child: ChildHandle, a: Assignment, verdict: Verdict): Promise<void> {
     if (verdict.kind === 'return') {
-      this.settle(a, returned(a, verdict.reason, verdict.countReturn));
+      this.decide(a, givenBack(verdict.reason, verdict.countReturn));
       return;
     }
     child.failed++;
     const error = verdict.hooks ? await this.failureHooks(a, verdict.error) : verdict.error;
-    this.settle(a, this.failedResult(a, error, verdict.exception));
+    this.decide(a, failedWith(verdict.as, error, verdict.exception));
   }
 
   /** on_failure hooks of a job failed by the supervisor (its child died), run here as Ruby's parent does. */
   private async failureHooks(a: Assignment, error: Error): Promise<Error> {
-    const payload = tryDecode(a.job.raw);
+    const payload = a.reservation.payload;
     const definition = payload && this.options.jobs.resolve(payload.class);
     if (!payload || !definition) return error;
     try {
@@ -291,17 +291,12 @@ export class SupervisedExecutor implements Executor {
     }
   }
 
-  private failedResult(a: Assignment, error: Error, exception: string): ExecutionResult {
-    const payload = tryDecode(a.job.raw);
-    const failure = { ...describeFailure(error, a.job.raw, payload), exception };
-    return { kind: 'failed', className: classOf(a), failure, cause: error };
-  }
-
-  private settle(a: Assignment, result: ExecutionResult): void {
-    if (a.settled) return;
-    a.settled = true;
+  /** The job's outcome is known: it is resolved once, and its timer stops. */
+  private decide(a: Assignment, outcome: Outcome): void {
+    if (a.decided) return;
+    a.decided = true;
     clearTimeout(a.timer);
-    a.resolve(result);
+    a.resolve(outcome);
   }
 
   private sampleMemory(): void {
@@ -327,40 +322,15 @@ export class SupervisedExecutor implements Executor {
   }
 }
 
-function returned(a: Assignment, reason: string, countReturn: boolean): ExecutionResult {
-  return { kind: 'returned', className: classOf(a), reason, countReturn };
+function givenBack(reason: string, countReturn: boolean): Outcome {
+  return { kind: 'given-back', reason, countReturn };
 }
 
 /** A timed-out job that stopped when its signal fired: failed as timed out, whatever it threw. */
-function timedOut(a: Assignment, result: ExecutionResult): ExecutionResult {
-  if (result.kind !== 'failed') return result;
+function timedOut(a: Assignment, outcome: Outcome): Outcome {
+  if (!isFailure(outcome)) return outcome;
   const error = `Job exceeded its timeout of ${a.timeoutMs} ms; it stopped after its abort signal fired`;
-  return { ...result, failure: { ...result.failure, exception: 'JobTimeoutError', error } };
-}
-
-/** The job's class name, read from its payload the first time it is asked for. */
-function classOf(a: Assignment | ReservedJob): string {
-  if (!('job' in a)) return peekClassName(a.raw) ?? '(malformed payload)';
-  a.className ??= peekClassName(a.job.raw) ?? '(malformed payload)';
-  return a.className;
-}
-
-function fromWireResult(wire: WireResult): ExecutionResult {
-  if (wire.kind !== 'failed') return wire;
-  return {
-    kind: 'failed',
-    className: wire.className,
-    failure: wire.failure,
-    cause: fromWireError(wire.cause),
-  };
-}
-
-function tryDecode(raw: string): JobPayload | undefined {
-  try {
-    return decodePayload(raw);
-  } catch {
-    return undefined;
-  }
+  return { kind: 'timed-out', failure: { ...outcome.failure, exception: EXCEPTION.jobTimeout, error } };
 }
 
 /** child.js beside this module (child.ts when running from the sources). */

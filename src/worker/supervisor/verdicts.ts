@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
+import { EXCEPTION } from '../../errors/exception-names.js';
 import { DirtyExit, JobTimeoutError, MemoryLimitError } from '../../errors/index.js';
-import { returnsOf } from '../../registry/give-back.js';
+import type { FailureKind } from '../outcome.js';
 import type { Assignment, KillCause, LastWords } from './child-handle.js';
 import { megabytes } from './memory.js';
 import { fromWireError } from './messages.js';
@@ -23,8 +24,10 @@ export interface VerdictSettings {
 
 /** What becomes of one job its child held when it died. */
 export type Verdict =
-  /** Fail it: `exception` is the name written to the record; on_failure hooks run unless `hooks` is false. */
-  | { kind: 'fail'; error: Error; exception: string; hooks: boolean }
+  /**
+   * Fail it as `as`: `exception` is the name written to the record; on_failure hooks run unless `hooks` is false.
+   */
+  | { kind: 'fail'; as: FailureKind; error: Error; exception: string; hooks: boolean }
   /** Back to the head of its queue; counted (`"returns":n`) only when it may have caused the death. */
   | { kind: 'return'; reason: string; countReturn: boolean };
 
@@ -43,13 +46,14 @@ export function judge(death: Death, held: readonly Assignment[], settings: Verdi
     for (const a of held) {
       verdicts.set(
         a,
-        cause.slotIds.has(a.job.slotId)
+        cause.slotIds.has(a.reservation.slotId)
           ? fail(
+              'timed-out',
               new JobTimeoutError(
                 a.timeoutMs,
                 `it did not stop within ${settings.jobTimeoutGraceMs} ms of its abort signal, so child ${pid} was killed (SIGKILL)`,
               ),
-              'JobTimeoutError',
+              EXCEPTION.jobTimeout,
             )
           : innocent(`child ${pid} was killed because another of its jobs ran past its time limit`),
       );
@@ -60,20 +64,24 @@ export function judge(death: Death, held: readonly Assignment[], settings: Verdi
     for (const a of held) {
       const verdict =
         held.length === 1
-          ? fail(new MemoryLimitError(mb, limit, `child ${pid} was killed (SIGKILL) while running this job`))
+          ? fail(
+              'over-memory',
+              new MemoryLimitError(mb, limit, `child ${pid} was killed (SIGKILL) while running this job`),
+              EXCEPTION.memoryLimit,
+            )
           : unattributed(a, held.length, settings, (detail) => new MemoryLimitError(mb, limit, detail), pid);
       verdicts.set(a, verdict);
     }
   } else if (cause?.kind === 'usr1') {
     const text = `${signalText('SIGKILL', pid)}: the worker was sent USR1`;
-    for (const a of held) verdicts.set(a, fail(new DirtyExit(text), 'Resque::DirtyExit'));
+    for (const a of held) verdicts.set(a, fail('dirty-exit', new DirtyExit(text), EXCEPTION.dirtyExit));
   } else if (cause?.kind === 'term') {
     const error = new Error(
       `Job still running ${settings.termTimeoutMs} ms after TERM was sent to child ${pid}; the child was killed (SIGKILL)`,
     );
     error.name = 'TermException';
     for (const a of held)
-      verdicts.set(a, { kind: 'fail', error, exception: 'Resque::TermException', hooks: false });
+      verdicts.set(a, { kind: 'fail', as: 'interrupted', error, exception: EXCEPTION.term, hooks: false });
   } else if (cause?.kind === 'stop') {
     for (const a of held) verdicts.set(a, innocent('the worker stopped'));
   } else {
@@ -100,7 +108,7 @@ function ownDeath(
     text = `${base} after an uncaught ${words.error.name}: ${words.error.message}`;
     stack = fromWireError(words.error).stack;
   }
-  const named = held.find((a) => a.job.slotId === words?.slotId);
+  const named = held.find((a) => a.reservation.slotId === words?.slotId);
   const culprit = named ?? (held.length === 1 ? held[0] : undefined);
   for (const a of held) {
     if (culprit === undefined) {
@@ -115,7 +123,7 @@ function ownDeath(
           .split('\n')
           .filter((l) => /^\s+at /.test(l))
           .join('\n')}`;
-      out.set(a, fail(error, 'Resque::DirtyExit'));
+      out.set(a, fail('dirty-exit', error, EXCEPTION.dirtyExit));
     } else {
       out.set(a, {
         kind: 'return',
@@ -133,12 +141,14 @@ function unattributed(
   make: (detail: string) => Error,
   pid: number,
 ): Verdict {
-  const returns = returnsOf(a.job.raw);
+  const returns = a.reservation.returns;
   if (returns >= settings.maxReturns) {
     const error = make(
-      `child ${pid} was running ${count} jobs and which one caused it is unknown; this one had already been returned to its queue ${returns} times, and maxReturns is ${settings.maxReturns}`,
+      `child ${pid} was running ${count} jobs and which one caused it is unknown; this one had already been given back to its queue ${returns} times, and maxReturns is ${settings.maxReturns}`,
     );
-    return fail(error, error instanceof DirtyExit ? 'Resque::DirtyExit' : error.name);
+    return error instanceof DirtyExit
+      ? fail('dirty-exit', error, EXCEPTION.dirtyExit)
+      : fail('over-memory', error, EXCEPTION.memoryLimit);
   }
   return {
     kind: 'return',
@@ -147,8 +157,8 @@ function unattributed(
   };
 }
 
-function fail(error: Error, exception: string = error.name): Verdict {
-  return { kind: 'fail', error, exception, hooks: true };
+function fail(as: FailureKind, error: Error, exception: string): Verdict {
+  return { kind: 'fail', as, error, exception, hooks: true };
 }
 
 /** Ruby's `Child process received unhandled signal …`, with the signal's number and the child's pid. */

@@ -79,7 +79,7 @@ export interface WorkerStats extends ExecutorStats {
   processed: number;
   failed: number;
   /** Jobs given back to their queue unfinished (shutdown, a child that died running another job). */
-  returned: number;
+  givenBack: number;
   /** The worker's own resident memory (the supervisor, or the only process with `isolation: 'none'`). */
   rssBytes: number;
 }
@@ -112,7 +112,10 @@ export function parseWorkerStats(hash: Record<string, string> | null | undefined
   const head = hash?.[WORKER_FIELD];
   if (!head) return undefined;
   try {
-    const worker = JSON.parse(head) as Omit<WorkerStats, 'children'>;
+    const worker = JSON.parse(head) as Omit<WorkerStats, 'children'> & { returned?: number };
+    // Workers of earlier releases wrote `returned` for `givenBack`.
+    worker.givenBack ??= worker.returned ?? 0;
+    delete worker.returned;
     const children = Object.entries(hash)
       .filter(([field]) => field.startsWith(CHILD_FIELD))
       .map(([, value]) => JSON.parse(value) as ChildStats)

@@ -1,15 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../protocol/keys.js';
 import { isoOffset, rubyTimeToS } from '../protocol/time.js';
+import { redisTime } from '../redis/replies.js';
 
-/** Current time on the Redis server: heartbeats and expiry are judged by one clock, as Ruby does. */
-export async function redisTime(redis: Redis): Promise<Date> {
-  const [seconds, micros] = await redis.time();
-  return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
-}
 
 /**
- * A worker's Ruby-visible registry entries (resque-protocol.md §1.3-1.4), one per slot id: the `workers` set,
+ * A worker's Ruby-visible registry entries (docs/protocol.md, workers), one per slot id: the `workers` set,
  * `worker:<id>:started`, and the `workers:heartbeat` field.
  */
 export class Registration {

@@ -1,0 +1,22 @@
+-- Fails a held job nobody will finish (its worker is dead): takes it out of the slot's in-flight key, if the slot
+-- still holds the reservation the caller read, and writes its failure record, in one step.
+-- KEYS[1]  ts:inflight:<slot>
+-- KEYS[2]  worker:<slot>
+-- KEYS[3]  the failure list (`failed`, or `<queue>_failed` with the redis_multi_queue backend)
+-- KEYS[4]  failed_queues (written only with a member in ARGV[3])
+-- KEYS[5]  stat:failed
+-- ARGV[1]  the reservation's header, token .. "\n" .. queue .. "\n" (worker/fetch/inflight.ts)
+-- ARGV[2]  the failure record's bytes
+-- ARGV[3]  member to add to failed_queues, or ''
+-- Returns  1 when failed, 0 when the slot no longer holds that reservation
+local held = redis.call('GET', KEYS[1])
+if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('RPUSH', KEYS[3], ARGV[2])
+if ARGV[3] ~= '' then
+  redis.call('SADD', KEYS[4], ARGV[3])
+end
+redis.call('INCR', KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1

@@ -1,0 +1,22 @@
+-- Gives a held job back: takes it out of a worker slot's in-flight key, if the slot still holds the very reservation
+-- the caller read, and puts it at the head of its queue, so it runs next. Used by a worker for the jobs it cannot
+-- finish (shutdown, a child that died running another job) and by the reaper for the jobs of dead workers.
+-- KEYS[1]  ts:inflight:<slot>
+-- KEYS[2]  worker:<slot>
+-- KEYS[3]  queue:<name>, the queue the job came from
+-- KEYS[4]  queues
+-- ARGV[1]  the reservation's header, token .. "\n" .. queue .. "\n" (worker/fetch/inflight.ts): the in-flight value
+--          must start with it
+-- ARGV[2]  the item to push back (the job's bytes, or with an updated "returns" count)
+-- ARGV[3]  queue name (member of `queues`, announced on the wake channel)
+-- ARGV[4]  wake channel
+-- Returns  1 when given back, 0 when the slot no longer holds that reservation
+local held = redis.call('GET', KEYS[1])
+if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('LPUSH', KEYS[3], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[3])
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('PUBLISH', ARGV[4], ARGV[3])
+return 1

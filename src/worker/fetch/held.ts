@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import { type FailureWriteContext, failureRecordBytes, type NewFailure, queueFailureGroupUpdate } from '../../failure/save.js';
+import type { Keys } from '../../protocol/keys.js';
+import { withNumberField } from '../../protocol/payload.js';
+import { defineScript, runScript } from '../../redis/scripts.js';
+import type { Reservation } from './reservation.js';
+
+const GIVE_BACK = defineScript(new URL('./give_back.lua', import.meta.url));
+const FAIL_HELD = defineScript(new URL('./fail_held.lua', import.meta.url));
+
+export interface HeldContext extends FailureWriteContext {
+  readonly redis: Redis;
+  readonly keys: Keys;
+}
+
+/**
+ * Puts a held job back at the head of its queue (it runs next), if its slot still holds that reservation. With
+ * `countReturn` the item carries `"returns":n+1`, so a job that keeps killing its worker is noticed. False when the
+ * slot no longer held it (it was finished or given back by someone else).
+ */
+export async function giveBackHeld(ctx: HeldContext, reservation: Reservation, countReturn: boolean) {
+  const item =
+    countReturn && reservation.payload
+      ? withNumberField(reservation.raw, 'returns', reservation.returns + 1)
+      : reservation.raw;
+  const { keys } = ctx;
+  const done = await runScript<number>(
+    ctx.redis,
+    GIVE_BACK,
+    [keys.inflight(reservation.slotId), keys.worker(reservation.slotId), keys.queue(reservation.queue), keys.queues],
+    [reservation.header, item, reservation.queue, keys.wakeChannel],
+  );
+  return done === 1;
+}
+
+/**
+ * Moves a held job nobody will finish to the failure store, if its slot still holds that reservation, then counts
+ * it in its error group. False when the slot no longer held it.
+ */
+export async function failHeld(ctx: HeldContext, reservation: Reservation, failure: NewFailure) {
+  const { keys } = ctx;
+  const multi = ctx.config.failureBackend === 'redis_multi_queue';
+  const listName = multi ? keys.failedQueueName(failure.queue) : '';
+  const dated = { ...failure, failedAt: failure.failedAt ?? new Date() };
+  const done = await runScript<number>(
+    ctx.redis,
+    FAIL_HELD,
+    [
+      keys.inflight(reservation.slotId),
+      keys.worker(reservation.slotId),
+      multi ? keys.failedList(listName) : keys.failed,
+      keys.failedQueues,
+      keys.failedCount,
+    ],
+    [reservation.header, failureRecordBytes(dated), listName],
+  );
+  if (done !== 1) return false;
+  await queueFailureGroupUpdate(ctx.redis.pipeline(), ctx, dated).exec();
+  return true;
+}

@@ -1,0 +1,35 @@
+import { UnknownJobClassError } from '../errors/index.js';
+import type { JobContext } from '../jobs/define.js';
+import { performJob } from '../jobs/perform.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import type { Executor } from './executor.js';
+import type { Reservation } from './fetch/reservation.js';
+import { failedWith, type Outcome } from './outcome.js';
+
+/** Runs jobs in this process: the worker's own with `isolation: 'none'`, or a supervised child's. */
+export class InProcessExecutor implements Executor {
+  constructor(private readonly jobs: JobRegistry) {}
+
+  async run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
+    const payload = reservation.payload;
+    if (!payload) return failedWith('failed', reservation.decodeError);
+    const definition = this.jobs.resolve(payload.class);
+    if (!definition) return failedWith('failed', new UnknownJobClassError(payload.class));
+    const context: JobContext = {
+      id: reservation.jobId,
+      queue: reservation.queue,
+      className: payload.class,
+      attempt: 1 + reservation.returns,
+      signal,
+      workerId: reservation.slotId,
+      payload,
+    };
+    try {
+      return { kind: await performJob(definition, context, payload.args) };
+    } catch (error) {
+      return failedWith('failed', error);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

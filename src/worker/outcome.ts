@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import { backtraceOf } from '../protocol/failure-record.js';
+
+/** Why a job failed, ready to become a failure record (the payload, queue and worker come from its reservation). */
+export interface JobFailure {
+  /** The error's class name as Ruby writes it (`exception`). */
+  exception: string;
+  error: string;
+  backtrace: string[];
+}
+
+/**
+ * How one reservation ended: the one classification the worker, its children, the reaper and the failure store use.
+ * What each kind does in Redis is decided in one place, the processor (processor.ts):
+ * - `performed`, `skipped` (a before_perform hook said DontPerform): finished, counted as processed.
+ * - `failed` (the job threw), `timed-out`, `over-memory`, `dirty-exit` (its process died under it): a failure
+ *   record, counted as processed and failed.
+ * - `interrupted`: it stopped because the worker was told to stop (TERM): given back, or failed with
+ *   `onTermTimeout: 'fail'`.
+ * - `given-back`: it did not run to an end through no fault of its own (its child died running another job, the
+ *   worker stopped before it started): back to the head of its queue; `countReturn` marks it `"returns":n` when it
+ *   may have caused the death, so a job that keeps killing its process is failed after `maxReturns`.
+ */
+export type Outcome =
+  | { readonly kind: 'performed' | 'skipped' }
+  | { readonly kind: FailureKind; readonly failure: JobFailure }
+  | { readonly kind: 'given-back'; readonly reason: string; readonly countReturn: boolean };
+
+export type FailureKind = 'failed' | 'timed-out' | 'over-memory' | 'dirty-exit' | 'interrupted';
+
+export type FailedOutcome = Extract<Outcome, { failure: JobFailure }>;
+
+export function isFailure(outcome: Outcome): outcome is FailedOutcome {
+  return 'failure' in outcome;
+}
+
+const INTERNAL_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+/** An error as a failure: its class name (`exception`, overridable), message, and the application's frames. */
+export function describeError(error: unknown, exception?: string): JobFailure {
+  const cause = error instanceof Error ? error : new Error(String(error));
+  return {
+    exception: exception ?? (cause.name || cause.constructor.name || 'Error'),
+    error: cause.message,
+    backtrace: backtraceOf(cause, INTERNAL_DIR),
+  };
+}
+
+export function failedWith(kind: FailureKind, error: unknown, exception?: string): FailedOutcome {
+  return { kind, failure: describeError(error, exception) };
+}

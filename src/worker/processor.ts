@@ -1,0 +1,137 @@
+// Third link of the worker's chain (launcher → manager → processor): runs one reservation on the executor to its
+// outcome and has it recorded. The processor decides what an outcome means for the worker (an interrupted job goes
+// back or fails per `onTermTimeout`, counters, events, logs); its reservation's owner writes it to Redis.
+import type { EventEmitter } from 'node:events';
+import type { ResolvedConfig } from '../config/resolve.js';
+import { EXCEPTION } from '../errors/exception-names.js';
+import { epochSeconds } from '../protocol/time.js';
+import type { Executor } from './executor.js';
+import type { Reservation } from './fetch/reservation.js';
+import type { Logger } from './logger.js';
+import { isFailure, type Outcome } from './outcome.js';
+import type { WorkerEvents } from './worker-events.js';
+
+/** A job running in one of the worker's slots. */
+export interface RunningJob {
+  readonly reservation: Reservation;
+  /**
+   * Shared by the jobs reserved in one call: the worker only ever aborts every running job at once (USR1, TERM),
+   * and one controller per batch instead of per job is a measurable share of a no-op job's cost.
+   */
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  /** Aborted by a shutdown: an error it ends with means "interrupted", not "broken". */
+  interrupted: boolean;
+  /** Its outcome is being recorded, or it was given back when the TERM grace period ended: later ones are ignored. */
+  done: boolean;
+}
+
+export interface ProcessorTally {
+  /** Jobs finished (failed ones included, as in Resque's stats), failed, and given back unfinished. */
+  processed: number;
+  failed: number;
+  givenBack: number;
+}
+
+export interface ProcessorSettings {
+  config: Pick<ResolvedConfig, 'onTermTimeout' | 'termTimeoutMs'>;
+  executor: Executor;
+  logger: Logger;
+  events: EventEmitter<WorkerEvents>;
+  /** A slot was freed (its job's outcome is recorded or queued for acknowledgement). */
+  onSlotFree: () => void;
+  /** Sets the process title, or undefined when titles are left alone. */
+  procline: ((text: string) => void) | undefined;
+}
+
+export class Processor {
+  readonly running = new Map<string, RunningJob>();
+  readonly tally: ProcessorTally = { processed: 0, failed: 0, givenBack: 0 };
+
+  constructor(private readonly settings: ProcessorSettings) {}
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  start(reservation: Reservation, controller: AbortController): void {
+    const { executor, procline, events, logger } = this.settings;
+    const job: RunningJob = { reservation, controller, startedAt: Date.now(), interrupted: false, done: false };
+    this.running.set(reservation.slotId, job);
+    // In this process the title must be up before the job's synchronous part runs; a supervisor's names the child.
+    const supervised = executor.busyTitle !== undefined;
+    if (procline && !supervised) procline(`Processing ${reservation.queue} since ${epochSeconds()}`);
+    events.emit('job:start', reservation);
+    executor
+      .run(reservation, controller.signal)
+      .then((outcome) => this.finish(job, outcome))
+      .catch((error: unknown) => logger.error(`Finishing job on ${reservation.slotId} failed: ${String(error)}`));
+    const title = procline && supervised ? executor.busyTitle?.() : undefined;
+    if (title) procline?.(title);
+  }
+
+  /** Fires every running job's AbortSignal; `interrupted` marks it as stopped by a shutdown (TERM). */
+  abort(reason: Error, interrupted: boolean): void {
+    for (const job of this.running.values()) {
+      job.interrupted = interrupted;
+      job.controller.abort(reason);
+    }
+  }
+
+  /** Waits until no job is running or `timeoutMs` passes. */
+  async waitIdle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  /** The TERM grace period is over: what still runs is interrupted (given back, or failed per `onTermTimeout`). */
+  async interruptUnfinished(): Promise<void> {
+    const left = [...this.running.values()].filter((job) => !job.done);
+    const error = `Job still running ${this.settings.config.termTimeoutMs} ms after the worker was told to stop`;
+    for (const job of left) {
+      await this.finish(job, { kind: 'interrupted', failure: { exception: EXCEPTION.term, error, backtrace: [] } });
+    }
+    if (left.length > 0)
+      this.settings.logger.warn(
+        `Gave back ${left.length} unfinished job(s) (${this.settings.config.onTermTimeout})`,
+      );
+  }
+
+  private async finish(job: RunningJob, reported: Outcome): Promise<void> {
+    if (job.done) return;
+    job.done = true;
+    const { reservation } = job;
+    const outcome = this.classify(job, reported);
+    this.count(reservation, outcome);
+    await reservation.ack(outcome);
+    this.running.delete(reservation.slotId);
+    this.settings.events.emit('job:finish', reservation, outcome);
+    this.settings.onSlotFree();
+  }
+
+  /** A failure of a job the shutdown interrupted is an interruption, which goes back unless told to fail. */
+  private classify(job: RunningJob, outcome: Outcome): Outcome {
+    const interrupted = outcome.kind === 'interrupted' || (job.interrupted && isFailure(outcome));
+    if (!interrupted) return outcome;
+    if (this.settings.config.onTermTimeout === 'requeue')
+      return { kind: 'given-back', reason: 'the worker was told to stop', countReturn: false };
+    return isFailure(outcome) ? { kind: 'interrupted', failure: outcome.failure } : outcome;
+  }
+
+  private count(reservation: Reservation, outcome: Outcome): void {
+    const { logger } = this.settings;
+    if (outcome.kind === 'given-back') {
+      this.tally.givenBack++;
+      logger.info(`${reservation.className} on ${reservation.queue} is given back: ${outcome.reason}`);
+      return;
+    }
+    this.tally.processed++;
+    if (!isFailure(outcome)) return;
+    this.tally.failed++;
+    logger.info(
+      `${reservation.className} on ${reservation.queue} failed: ${outcome.failure.exception}: ${outcome.failure.error}`,
+    );
+  }
+}
