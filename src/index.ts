@@ -54,6 +54,13 @@ export type { FailureOrder } from './failure/read.js';
 export type { FailureFilter } from './failure/scope.js';
 export { Failures } from './failure/store.js';
 export type { BulkProgress, ProgressCallback } from './failure/sweep.js';
+export type {
+  ChildStats,
+  ExecutorStats,
+  RestartReason,
+  RestartRecord,
+  WorkerStats,
+} from './fleet/worker-stats.js';
 export {
   defineJob,
   type JobContext,
@@ -68,19 +75,12 @@ export { Keys } from './protocol/keys.js';
 export type { JobPayload } from './protocol/payload.js';
 export type { WorkerStatus } from './protocol/worker-status.js';
 export { redisOptionsFromUrl } from './redis/connection.js';
-export type {
-  ChildStats,
-  ExecutorStats,
-  RestartReason,
-  RestartRecord,
-  WorkerStats,
-} from './fleet/worker-stats.js';
 export { VERSION } from './version.js';
 export type { Executor } from './worker/executor.js';
 export type { ReservationData } from './worker/fetch/reservation.js';
 export { Reservation } from './worker/fetch/reservation.js';
-export type { FailureKind, JobFailure, Outcome } from './worker/outcome.js';
 export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';
 export type { Logger } from './worker/logger.js';
+export type { FailureKind, JobFailure, Outcome } from './worker/outcome.js';
 export { installSignalHandlers } from './worker/signals.js';
 export { type StopMode, Worker, type WorkerEvents, type WorkerOptions } from './worker/worker.js';

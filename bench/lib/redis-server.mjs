@@ -1,66 +1,28 @@
 // The benchmark's private redis-server: a free loopback port (never 6379), no persistence, stopped by its PID.
 // Also what the runner reads from it: command counts and CPU time (INFO), and redis-benchmark's ceiling.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { freeLoopbackPort, launchRedisServer } from '../../dist/redis/server-process.js';
 
 const run = promisify(execFile);
 
-async function freePort() {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (port !== 6379 && port !== 0) return port;
-  }
-}
-
-async function waitForPing(port, child) {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') return void probe.disconnect();
-    } catch {
-      probe.disconnect();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server on port ${port} did not answer within 10 s`);
-}
-
 /** Starts redis-server; `stop()` kills that PID and removes its folder. Also killed if the runner exits. */
 export async function startRedisServer() {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'resque-bench-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
+  const child = await launchRedisServer({
+    binary: 'redis-server',
+    port,
     dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    appendOnly: false,
+    stderr: 'inherit',
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
-  await waitForPing(port, child);
   const admin = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null });
   return {
     port,

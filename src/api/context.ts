@@ -1,9 +1,9 @@
-import { pipelineValues, timeReplyMs } from '../redis/replies.js';
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
 import { asConnectionError } from '../redis/connection.js';
+import { pipelineValues, timeReplyMs } from '../redis/replies.js';
 
 /** What the admin read model needs: one connection, the key builder and the frozen config. */
 export interface AdminContext {

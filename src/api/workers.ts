@@ -1,8 +1,8 @@
+import { parseWorkerStats, type WorkerStats } from '../fleet/worker-stats.js';
 import type { JsonValue } from '../protocol/json.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { parseWorkerId } from '../protocol/worker-id.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
-import { parseWorkerStats, type WorkerStats } from '../fleet/worker-stats.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
 
 /** The job a worker is running, from `worker:<id>`. */

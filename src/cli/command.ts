@@ -31,9 +31,14 @@ export interface Command {
 /** A bad command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
 
-/** Options every command that talks to Redis accepts. */
-export const CONNECTION_OPTIONS = {
+/** Where a command finds its Redis and namespace. */
+export const REDIS_OPTIONS = {
   redis: { type: 'string', short: 'r' },
   namespace: { type: 'string', short: 'N' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Options every admin command that talks to Redis accepts. */
+export const CONNECTION_OPTIONS = {
+  ...REDIS_OPTIONS,
   json: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];

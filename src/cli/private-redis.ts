@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { DEFAULT_REDIS_URL } from '../config/options.js';
-import { resolveConfig } from '../config/resolve.js';
+import { configuredRedis } from '../config/resolve.js';
 import {
   PRIVATE_REDIS_DIR,
   type PrivateRedis,
@@ -55,11 +55,13 @@ export async function privateRedisIfNeeded(
   explicit: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<PrivateRedis | undefined> {
-  const config = resolveConfig({ redis: explicit }, env);
-  if (!config.redisIsDefault) return undefined;
+  if (configuredRedis({ redis: explicit }, env) !== undefined) return undefined;
   const fallback = new URL(DEFAULT_REDIS_URL);
   if (await redisAnswers(fallback.hostname, Number(fallback.port))) return undefined;
-  return startPrivateRedis({ dataDir: env['RESQUE_DATA_DIR'] || PRIVATE_REDIS_DIR, searchPath: env['PATH'] });
+  return startPrivateRedis({
+    dataDir: env['RESQUE_DATA_DIR'] || PRIVATE_REDIS_DIR,
+    searchPath: env['PATH'] ?? '',
+  });
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -176,4 +176,3 @@ async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Pr
       throw new NotReplicatedError(waitForReplicas, confirmed, replicaTimeoutMs);
   }
 }
-

@@ -33,7 +33,6 @@ export async function resqueInfo(ctx: ClientContext): Promise<ResqueInfo> {
     servers: [
       `redis://${describeTarget(ctx.config.redis).replace(/^rediss?:\/\//, '')}/${ctx.config.namespace}`,
     ],
-    environment:
-      process.env['RAILS_ENV'] ?? process.env['RACK_ENV'] ?? process.env['NODE_ENV'] ?? 'development',
+    environment: ctx.config.environment,
   };
 }

@@ -1,7 +1,7 @@
 import { assertQueueName } from '../protocol/names.js';
 import { decodePayload, type JobPayload } from '../protocol/payload.js';
-import type { ClientContext } from './context.js';
 import { pipelineValues } from '../redis/replies.js';
+import type { ClientContext } from './context.js';
 
 /** One item of a queue as stored: its raw bytes, and the decoded job or why it could not be decoded. */
 export interface QueuedJob {
@@ -57,9 +57,14 @@ export async function queueSizes(ctx: ClientContext): Promise<Record<string, num
  * Ruby's remove_queue: the queue leaves `queues` and its list is dropped (UNLINK: no pause on a long list). Returns
  * how many jobs it held.
  */
-export async function removeQueue(ctx: Pick<ClientContext, 'redis' | 'keys'>, queue: string): Promise<number> {
+export async function removeQueue(
+  ctx: Pick<ClientContext, 'redis' | 'keys'>,
+  queue: string,
+): Promise<number> {
   const key = ctx.keys.queue(queue);
-  const [length] = pipelineValues(await ctx.redis.multi().llen(key).srem(ctx.keys.queues, queue).unlink(key).exec());
+  const [length] = pipelineValues(
+    await ctx.redis.multi().llen(key).srem(ctx.keys.queues, queue).unlink(key).exec(),
+  );
   return Number(length);
 }
 

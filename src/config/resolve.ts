@@ -32,6 +32,13 @@ export interface ResolvedConfig {
   readonly isolation: Isolation;
   /** Children of a supervised worker, resolved (never 0). */
   readonly count: number;
+  /**
+   * Independent worker processes `resque work` starts with `isolation: 'none'` (Ruby's `COUNT` for
+   * `rake resque:workers`): the `count` given, else 1.
+   */
+  readonly processes: number;
+  /** The application's environment, as Resque.info reports it: RAILS_ENV, RACK_ENV or NODE_ENV, else `development`. */
+  readonly environment: string;
   readonly spare: number;
   readonly jobTimeoutMs: number;
   readonly jobTimeoutGraceMs: number;
@@ -58,7 +65,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function resolveConfig(options: ResqueOptions = {}, env: Env = process.env): ResolvedConfig {
   const fromEnv = readEnv(env);
   const merged = { ...DEFAULTS, ...stripUndefined(fromEnv), ...stripUndefined(options) };
-  const redis = options.redis ?? fromEnv.redis;
+  const redis = configuredRedis(options, env);
   const config: ResolvedConfig = {
     ...merged,
     redis: redis ?? DEFAULT_REDIS_URL,
@@ -67,10 +74,20 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
     queues: Object.freeze([...merged.queues]),
     hostname: merged.hostname || hostname(),
     count: merged.count === 0 ? availableParallelism() : merged.count,
+    processes: merged.isolation === 'none' ? Math.max(1, merged.count) : 1,
+    environment: env['RAILS_ENV'] || env['RACK_ENV'] || env['NODE_ENV'] || 'development',
     pidFile: merged.pidFile,
   };
   validate(config);
   return Object.freeze(config);
+}
+
+/** The Redis named by the options or REDIS_URL; undefined when neither names one. */
+export function configuredRedis(
+  options: Pick<ResqueOptions, 'redis'>,
+  env: Env = process.env,
+): RedisTarget | undefined {
+  return options.redis ?? (env['REDIS_URL'] || undefined);
 }
 
 function readEnv(env: Env): ResqueOptions {

@@ -104,7 +104,9 @@ async function failRubyJob(ctx: ReaperContext, id: string, status: string | null
   if (job) {
     const payload = job.payload as unknown as JobPayload | null;
     const className =
-      payload && typeof payload === 'object' && typeof payload.class === 'string' ? payload.class : '<Unknown Job>';
+      payload && typeof payload === 'object' && typeof payload.class === 'string'
+        ? payload.class
+        : '<Unknown Job>';
     const failure = {
       rawPayload: undefined,
       payload: job.payload as JsonValue,
@@ -121,7 +123,12 @@ async function failRubyJob(ctx: ReaperContext, id: string, status: string | null
   ctx.logger.warn(`Reaped dead worker ${id}${job ? ` (its ${job.queue} job is failed)` : ''}`);
 }
 
-async function failureHooks(ctx: ReaperContext, payload: JobPayload | undefined, name: string, message: string) {
+async function failureHooks(
+  ctx: ReaperContext,
+  payload: JobPayload | undefined,
+  name: string,
+  message: string,
+) {
   const definition = payload && ctx.jobs?.resolve(payload.class);
   if (!definition || !payload) return;
   const error = new Error(message);

@@ -3,7 +3,6 @@ import type { Keys } from '../protocol/keys.js';
 import { isoOffset, rubyTimeToS } from '../protocol/time.js';
 import { redisTime } from '../redis/replies.js';
 
-
 /**
  * A worker's Ruby-visible registry entries (docs/protocol.md, workers), one per slot id: the `workers` set,
  * `worker:<id>:started`, and the `workers:heartbeat` field.

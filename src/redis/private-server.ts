@@ -1,21 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  accessSync,
   closeSync,
-  constants,
   existsSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RedisNotInstalledError } from '../errors/index.js';
+import {
+  findExecutable,
+  freeLoopbackPort,
+  LOOPBACK,
+  launchRedisServer,
+  pingRedis,
+} from './server-process.js';
+
+export { redisAnswers } from './server-process.js';
 
 /**
  * The "embedded default" Redis: a private `redis-server` the CLI starts when no Redis is configured and none answers
@@ -29,8 +34,8 @@ export const PRIVATE_REDIS_DIR = '.resque-data';
 export interface PrivateRedisOptions {
   /** Data folder (AOF, pid, port, log). Default `./.resque-data`. */
   dataDir?: string;
-  /** Search path for `redis-server`. Default `process.env.PATH`. */
-  searchPath?: string;
+  /** Search path for `redis-server` (the PATH of the command's environment). */
+  searchPath: string;
   /** How long to wait for the server to answer. Default 10000. */
   startTimeoutMs?: number;
 }
@@ -51,7 +56,7 @@ export interface PrivateRedis {
   stopNow(): void;
 }
 
-const HOST = '127.0.0.1';
+const HOST = LOOPBACK;
 const FILES = {
   pid: 'redis.pid',
   port: 'redis.port',
@@ -60,47 +65,8 @@ const FILES = {
   log: 'redis.log',
 };
 
-type PingResult = 'pong' | 'reply' | 'none';
-
-/** Sends PING over a raw socket: `pong`, another Redis reply (e.g. `-NOAUTH`, `-LOADING`), or `none`. */
-export function pingRedis(host: string, port: number, timeoutMs = 500): Promise<PingResult> {
-  return new Promise((done) => {
-    const socket = createConnection({ host, port });
-    const finish = (result: PingResult) => {
-      socket.destroy();
-      done(result);
-    };
-    socket.setTimeout(timeoutMs, () => finish('none'));
-    socket.once('error', () => finish('none'));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      const text = data.toString('latin1');
-      finish(text.startsWith('+PONG') ? 'pong' : /^[-+]/.test(text) ? 'reply' : 'none');
-    });
-  });
-}
-
-/** True when something that speaks Redis answers at host:port (even if it refuses us, e.g. NOAUTH). */
-export async function redisAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
-  return (await pingRedis(host, port, timeoutMs)) !== 'none';
-}
-
-/** The first executable called `name` on a PATH-style search path. */
-export function findExecutable(name: string, searchPath = process.env['PATH'] ?? ''): string | undefined {
-  for (const dir of searchPath.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** Starts (or joins) the private server of `dataDir`. Throws RedisNotInstalledError when redis-server is missing. */
-export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions): Promise<PrivateRedis> {
   const dataDir = resolve(options.dataDir ?? PRIVATE_REDIS_DIR);
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   mkdirSync(dataDir, { recursive: true });
@@ -120,59 +86,29 @@ async function launch(binary: string, dataDir: string, timeoutMs: number): Promi
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freeLoopbackPort();
-    const child = spawn(binary, serverArgs(port, dataDir), { detached: true, stdio: 'ignore' });
-    child.unref();
     try {
-      await waitForPong(port, child, dataDir, timeoutMs);
-      writeFileSync(join(dataDir, FILES.port), `${port}\n`);
+      const child = await launchRedisServer({
+        binary,
+        port,
+        dir: dataDir,
+        appendOnly: true,
+        extraArgs: ['--pidfile', join(dataDir, FILES.pid), '--logfile', join(dataDir, FILES.log)],
+        detached: true,
+        startTimeoutMs: timeoutMs,
+        describeFailure: () => logTail(dataDir),
+      });
+      writeFileSync(
+        join(dataDir, FILES.port),
+        `${port}
+`,
+      );
       return handle(dataDir, port, child.pid!, child);
     } catch (error) {
       lastError = error as Error;
-      child.kill('SIGKILL');
       if (!/already in use/i.test(lastError.message)) break;
     }
   }
   throw lastError ?? new Error('redis-server did not start');
-}
-
-function serverArgs(port: number, dataDir: string): string[] {
-  return [
-    '--port',
-    String(port),
-    '--bind',
-    HOST,
-    '--dir',
-    dataDir,
-    '--appendonly',
-    'yes',
-    '--save',
-    '',
-    '--daemonize',
-    'no',
-    '--pidfile',
-    join(dataDir, FILES.pid),
-    '--logfile',
-    join(dataDir, FILES.log),
-  ];
-}
-
-async function waitForPong(
-  port: number,
-  child: ChildProcess,
-  dataDir: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server exited at start-up: ${logTail(dataDir)}`);
-    }
-    if ((await pingRedis(HOST, port, 250)) === 'pong') return;
-    await sleep(50);
-  }
-  throw new Error(
-    `redis-server did not answer on ${HOST}:${port} within ${timeoutMs} ms: ${logTail(dataDir)}`,
-  );
 }
 
 /** The server an earlier command started on this folder, if it still answers. */
@@ -268,17 +204,6 @@ async function acquireLock(dataDir: string, timeoutMs: number): Promise<() => vo
       else await sleep(50);
     }
   }
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function isAlive(pid: number): boolean {

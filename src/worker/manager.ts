@@ -3,8 +3,8 @@
 // priority order, and hands each reservation to the processor. An idle worker sleeps until a wake-up concerns one
 // of its queues or the poll interval passes (for jobs pushed by clients that do not announce them).
 import { setMaxListeners } from 'node:events';
-import type { ResolvedConfig } from '../config/resolve.js';
 import type { Redis } from 'ioredis';
+import type { ResolvedConfig } from '../config/resolve.js';
 import type { Keys } from '../protocol/keys.js';
 import type { Executor } from './executor.js';
 import type { Fetcher } from './fetch/fetcher.js';
@@ -92,7 +92,9 @@ export class Manager {
       this.retryDelayMs = 0;
     } catch (error) {
       this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 100), 5000);
-      this.s.logger.warn(`Reserving failed, retrying in ${this.retryDelayMs} ms: ${(error as Error).message}`);
+      this.s.logger.warn(
+        `Reserving failed, retrying in ${this.retryDelayMs} ms: ${(error as Error).message}`,
+      );
       this.s.onError(error as Error);
       this.idleIn(this.retryDelayMs);
     } finally {

@@ -56,7 +56,13 @@ export class Processor {
 
   start(reservation: Reservation, controller: AbortController): void {
     const { executor, procline, events, logger } = this.settings;
-    const job: RunningJob = { reservation, controller, startedAt: Date.now(), interrupted: false, done: false };
+    const job: RunningJob = {
+      reservation,
+      controller,
+      startedAt: Date.now(),
+      interrupted: false,
+      done: false,
+    };
     this.running.set(reservation.slotId, job);
     // In this process the title must be up before the job's synchronous part runs; a supervisor's names the child.
     const supervised = executor.busyTitle !== undefined;
@@ -65,7 +71,9 @@ export class Processor {
     executor
       .run(reservation, controller.signal)
       .then((outcome) => this.finish(job, outcome))
-      .catch((error: unknown) => logger.error(`Finishing job on ${reservation.slotId} failed: ${String(error)}`));
+      .catch((error: unknown) =>
+        logger.error(`Finishing job on ${reservation.slotId} failed: ${String(error)}`),
+      );
     const title = procline && supervised ? executor.busyTitle?.() : undefined;
     if (title) procline?.(title);
   }
@@ -91,7 +99,10 @@ export class Processor {
     const left = [...this.running.values()].filter((job) => !job.done);
     const error = `Job still running ${this.settings.config.termTimeoutMs} ms after the worker was told to stop`;
     for (const job of left) {
-      await this.finish(job, { kind: 'interrupted', failure: { exception: EXCEPTION.term, error, backtrace: [] } });
+      await this.finish(job, {
+        kind: 'interrupted',
+        failure: { exception: EXCEPTION.term, error, backtrace: [] },
+      });
     }
     if (left.length > 0)
       this.settings.logger.warn(

@@ -66,13 +66,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   constructor(options: WorkerOptions) {
     super();
-    const { jobs, hooks = {}, executor, config, logger, setProcessTitle = true, require: modules, ...rest } = options;
+    const {
+      jobs,
+      hooks = {},
+      executor,
+      config,
+      logger,
+      setProcessTitle = true,
+      require: modules,
+      ...rest
+    } = options;
     this.config = config ?? resolveConfig(rest);
     this.keys = new Keys(this.config.namespace);
     const registry = jobs instanceof JobRegistry ? jobs : new JobRegistry(jobs);
     const log = logger ?? createLogger(this.config.logLevel);
     const patterns = new QueuePatterns(this.config.queues);
-    const title = setProcessTitle ? (text: string) => setProcline(text, this.config.proclinePrefix) : undefined;
+    const title = setProcessTitle
+      ? (text: string) => setProcline(text, this.config.proclinePrefix)
+      : undefined;
     const procline = title ?? (() => {});
     const runHooks = (name: WorkerHookName) => runWorkerHooks(hooks, name, this, log);
     this.id = formatWorkerId(this.config.hostname, process.pid, this.config.queues);
@@ -164,7 +175,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** What the stats hash (`<ns>:ts:worker-stats:<id>`) holds: counters since start, memory, children, restarts. */
   stats(): WorkerStats {
-    const where = this.executor.stats?.() ?? { children: [], restarts: 0, restartReasons: {}, recentRestarts: [] };
+    const where = this.executor.stats?.() ?? {
+      children: [],
+      restarts: 0,
+      restartReasons: {},
+      recentRestarts: [],
+    };
     const supervised = this.executor.slots !== undefined;
     return {
       id: this.id,

@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { freeLoopbackPort, launchRedisServer } from '../../src/redis/server-process.js';
 
 /** A real redis-server owned by a test: its own loopback port and data folder, stopped by PID. */
 export interface RedisServer {
@@ -29,19 +28,7 @@ export interface RedisServerOptions {
   replicaOf?: number;
 }
 
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (port !== 6379 && port !== 0) return port;
-  }
-}
+export const freePort = freeLoopbackPort;
 
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
@@ -80,54 +67,14 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   return server;
 }
 
-async function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
+function launch(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
+  return launchRedisServer({
+    binary: 'redis-server',
+    port,
     dir,
-    '--save',
-    '',
-    '--daemonize',
-    'no',
-  ];
-  if (options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
-  else args.push('--appendonly', 'no');
-  if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.resume();
-  await waitUntilReady(port, child);
-  return child;
-}
-
-async function waitUntilReady(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
-    const probe = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') {
-        probe.disconnect();
-        return;
-      }
-    } catch {
-      probe.disconnect();
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server on port ${port} did not answer within 10 s`);
+    appendOnly: options.appendOnly ? 'always' : false,
+    extraArgs: options.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(options.replicaOf)] : [],
+  });
 }
 
 export function removeDir(dir: string): void {

@@ -10,6 +10,9 @@ import { defineJob, Resque } from '../../src/index.js';
 import { redisAnswers, startPrivateRedis } from '../../src/redis/private-server.js';
 import { envWithoutRedis, finished, runCli, spawnTs } from '../harness/cli.js';
 import { uniqueNamespace, waitFor } from '../harness/context.js';
+
+const PATH = process.env['PATH'] ?? '';
+
 import { removeDir } from '../harness/redis-server.js';
 
 const Ping = defineJob({ className: 'Ping', queue: 'private', perform: async (_ctx, _n: number) => {} });
@@ -39,7 +42,7 @@ describe('private redis-server', () => {
   it('starts with AOF in its folder, serves a client, stops, and comes back with its data', async () => {
     const dataDir = tempDir();
     const namespace = uniqueNamespace('private');
-    const server = await startPrivateRedis({ dataDir });
+    const server = await startPrivateRedis({ dataDir, searchPath: PATH });
     expect(server.started).toBe(true);
     expect(server.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     expect(server.port).not.toBe(6379);
@@ -51,7 +54,7 @@ describe('private redis-server', () => {
     expect(await redisAnswers('127.0.0.1', server.port)).toBe(false);
     expect(existsSync(join(dataDir, 'appendonlydir'))).toBe(true);
 
-    const again = await startPrivateRedis({ dataDir });
+    const again = await startPrivateRedis({ dataDir, searchPath: PATH });
     try {
       expect(await queued(again.url, namespace)).toBe(1);
     } finally {
@@ -61,8 +64,8 @@ describe('private redis-server', () => {
 
   it('is shared by starts on the same folder and stopped by the last one to leave, whichever it is', async () => {
     const dataDir = tempDir();
-    const first = await startPrivateRedis({ dataDir });
-    const second = await startPrivateRedis({ dataDir });
+    const first = await startPrivateRedis({ dataDir, searchPath: PATH });
+    const second = await startPrivateRedis({ dataDir, searchPath: PATH });
     expect(second.started).toBe(false);
     expect(second.url).toBe(first.url);
     await second.stop();
@@ -70,8 +73,8 @@ describe('private redis-server', () => {
     await first.stop();
     expect(await redisAnswers('127.0.0.1', first.port)).toBe(false);
 
-    const starter = await startPrivateRedis({ dataDir });
-    const joiner = await startPrivateRedis({ dataDir });
+    const starter = await startPrivateRedis({ dataDir, searchPath: PATH });
+    const joiner = await startPrivateRedis({ dataDir, searchPath: PATH });
     expect(starter.started).toBe(true);
     await starter.stop();
     expect(await redisAnswers('127.0.0.1', starter.port)).toBe(true);

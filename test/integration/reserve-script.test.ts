@@ -1,11 +1,11 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../src/protocol/keys.js';
 import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { Reservation } from '../../src/worker/fetch/reservation.js';
 import { createLogger } from '../../src/worker/logger.js';
-import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
 // reserve.lua through the fetcher: token-checked acknowledgements, refills in the same call, resent calls, pause,
 // and every key the script touches declared in KEYS.
@@ -68,7 +68,12 @@ describe('reserve.lua', () => {
   it('a resent call (same acks, same fresh tokens) neither counts twice nor takes a second job', async () => {
     const { keys } = setup();
     const reserve = defineScript(new URL('../../src/worker/fetch/reserve.lua', import.meta.url));
-    await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}', '{"class":"A","args":[3]}');
+    await redis.rpush(
+      keys.queue('q'),
+      '{"class":"A","args":[1]}',
+      '{"class":"A","args":[2]}',
+      '{"class":"A","args":[3]}',
+    );
     const slotKeys = [keys.inflight('s1'), keys.worker('s1'), keys.processedBy('s1'), keys.failedBy('s1')];
     const call = (finished: string, fresh: string) =>
       runScript<Array<number | string>>(
@@ -111,25 +116,18 @@ describe('reserve.lua', () => {
   });
 
   it('acknowledgements whose call failed are sent with the next call', async () => {
-    const keys = new Keys(uniqueNamespace('reserve'));
-    const conn = new Redis(sharedRedisUrl(), { enableOfflineQueue: false, lazyConnect: true });
-    await conn.connect();
-    const fetcher = new Fetcher(conn, keys, config, createLogger('silent'), () => {});
-    try {
-      await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
-      const [job] = (await fetcher.reserve(['s1'], ['q'])).reservations;
-      await job!.ack({ kind: 'performed' });
-      conn.disconnect();
-      await expect(fetcher.reserve(['s1'], ['q'])).rejects.toThrow();
-      expect(fetcher.hasAcks).toBe(true);
-      // ioredis reconnects on its own.
-      if (conn.status !== 'ready') await new Promise((resolve) => conn.once('ready', resolve));
-      await fetcher.reserve([], []);
-      expect(fetcher.hasAcks).toBe(false);
-      expect(await redis.exists(keys.inflight('s1'))).toBe(0);
-      expect(await redis.get(keys.processed)).toBe('1');
-    } finally {
-      conn.disconnect();
-    }
+    const { keys, fetcher } = setup();
+    await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
+    const [job] = (await fetcher.reserve(['s1'], ['q'])).reservations;
+    await job!.ack({ kind: 'performed' });
+    // A wrong-typed key makes the script fail at its first command, before it writes anything.
+    await redis.hset(keys.pauseAll, 'x', '1');
+    await expect(fetcher.reserve(['s1'], ['q'])).rejects.toThrow(/WRONGTYPE/);
+    expect(fetcher.hasAcks).toBe(true);
+    await redis.del(keys.pauseAll);
+    await fetcher.reserve([], []);
+    expect(fetcher.hasAcks).toBe(false);
+    expect(await redis.exists(keys.inflight('s1'))).toBe(0);
+    expect(await redis.get(keys.processed)).toBe('1');
   });
 });

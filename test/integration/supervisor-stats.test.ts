@@ -3,8 +3,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerStats } from '../../src/api/workers.js';
-import { Keys, Resque, resolveConfig } from '../../src/index.js';
 import type { WorkerStats } from '../../src/fleet/worker-stats.js';
+import { Keys, Resque, resolveConfig } from '../../src/index.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import { spawnWorker } from '../harness/processes.js';
 import {

@@ -1,7 +1,7 @@
 import { describeTarget } from '../../redis/connection.js';
 import type { DashboardAuth } from '../../web/options.js';
 import { startDashboardServer } from '../../web/server.js';
-import { type Command, type CommandIO, EXIT, UsageError } from '../command.js';
+import { type Command, type CommandIO, EXIT, REDIS_OPTIONS, UsageError } from '../command.js';
 import { stringOption } from './support.js';
 
 export const WEB_OPTIONS = {
@@ -26,8 +26,7 @@ export const webCommand: Command = {
     '[--seconds n] [--redis URL] [--namespace NS]',
   exitWhenDone: true,
   options: {
-    redis: { type: 'string', short: 'r' },
-    namespace: { type: 'string', short: 'N' },
+    ...REDIS_OPTIONS,
     ...WEB_OPTIONS,
   },
   async run({ values }, io) {

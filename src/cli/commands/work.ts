@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { Isolation, ResqueOptions } from '../../config/options.js';
-import { splitList } from '../../config/resolve.js';
+import { resolveConfig, splitList } from '../../config/resolve.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { createLogger } from '../../worker/logger.js';
 import { installSignalHandlers } from '../../worker/signals.js';
 import { Worker } from '../../worker/worker.js';
-import { type Command, EXIT, UsageError } from '../command.js';
+import { type Command, EXIT, REDIS_OPTIONS, UsageError } from '../command.js';
 
 export const workCommand: Command = {
   name: 'work',
@@ -33,32 +33,23 @@ export const workCommand: Command = {
     pidfile: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
     vverbose: { type: 'boolean' },
-    redis: { type: 'string', short: 'r' },
-    namespace: { type: 'string', short: 'N' },
+    ...REDIS_OPTIONS,
   },
   async run({ values }, io) {
-    const isolation = (values['isolation'] ?? io.env['RESQUE_ISOLATION'] ?? 'process') as Isolation;
-    if (isolation !== 'process' && isolation !== 'none')
-      throw new UsageError(`--isolation must be "process" or "none", got ${JSON.stringify(isolation)}`);
-    const count = values['count'] ?? io.env['COUNT'];
-    if (count !== undefined && !/^\d+$/.test(String(count)))
-      throw new UsageError(`--count must be an integer >= 0, got ${JSON.stringify(count)}`);
-    // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
-    if (isolation === 'none' && Number(count ?? 1) > 1) return runMany(Number(count), io.env);
     const modules = [
       ...((values['require'] as string[] | undefined) ?? []),
       ...(values['config'] ? [values['config'] as string] : []),
+      ...splitList(io.env['RESQUE_REQUIRE'] ?? ''),
     ];
-    if (modules.length === 0 && !io.env['RESQUE_REQUIRE'])
-      throw new UsageError('give the job code to load with --require <module>');
-    if (io.env['RESQUE_REQUIRE']) modules.push(...splitList(io.env['RESQUE_REQUIRE']));
+    if (modules.length === 0) throw new UsageError('give the job code to load with --require <module>');
     const app = await loadAppModules(modules);
-    const options: ResqueOptions = { ...app.options, ...cliOptions(values) };
-    const logger = createLogger(
-      options.logLevel ?? (io.env['VVERBOSE'] ? 'debug' : io.env['VERBOSE'] ? 'info' : 'warn'),
-    );
-    const worker = new Worker({ ...options, jobs: app.jobs, hooks: app.hooks, logger, require: modules });
-    installSignalHandlers(worker, { gracefulTerm: worker.config.gracefulTerm, logger });
+    // Options resolved once: the modules' own, then the environment, then the flags; everything below gets this.
+    const config = resolveConfig({ ...app.options, ...cliOptions(values) }, io.env);
+    // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
+    if (config.processes > 1) return runMany(config.processes, io.env);
+    const logger = createLogger(config.logLevel);
+    const worker = new Worker({ config, logger, jobs: app.jobs, hooks: app.hooks, require: modules });
+    installSignalHandlers(worker, { gracefulTerm: config.gracefulTerm, logger });
     await worker.start();
     await worker.finished;
     return EXIT.ok;
@@ -89,11 +80,15 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   return options;
 }
 
-/** `--isolation none` with COUNT=n: n worker processes, as `rake resque:workers` starts them; signals are passed on to each. */
+/**
+ * `--isolation none` with COUNT=n: n worker processes, as `rake resque:workers` starts them; signals are passed on to
+ * each. Each is told `--count 1`, which outranks a count set by the job modules or the environment.
+ */
 async function runMany(count: number, env: NodeJS.ProcessEnv): Promise<number> {
   const args = process.argv
     .slice(1)
-    .filter((arg, i, all) => arg !== '--count' && all[i - 1] !== '--count' && !arg.startsWith('--count='));
+    .filter((arg, i, all) => arg !== '--count' && all[i - 1] !== '--count' && !arg.startsWith('--count='))
+    .concat('--count', '1');
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, args, { stdio: 'inherit', env: { ...env, COUNT: '1' } }),
   );

@@ -60,7 +60,12 @@ export class Fetcher implements ReservationOwner {
     const keys = [this.keys.pauseAll, this.keys.processed, this.keys.failedCount];
     const args: string[] = [isoUtc(new Date()), String(slots.length)];
     for (const slot of slots) {
-      keys.push(this.keys.inflight(slot), this.keys.worker(slot), this.keys.processedBy(slot), this.keys.failedBy(slot));
+      keys.push(
+        this.keys.inflight(slot),
+        this.keys.worker(slot),
+        this.keys.processedBy(slot),
+        this.keys.failedBy(slot),
+      );
       const ack = acks.get(slot);
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refill.has(slot) ? this.nextToken() : '');
     }
@@ -95,7 +100,10 @@ export class Fetcher implements ReservationOwner {
     }
     if (isFailure(outcome)) {
       const failure = reservation.failureRecord(outcome.failure);
-      await retryForever(() => queueFailureWrite(this.redis.pipeline(), this.held, failure).exec(), this.logger);
+      await retryForever(
+        () => queueFailureWrite(this.redis.pipeline(), this.held, failure).exec(),
+        this.logger,
+      );
     }
     this.acks.set(reservation.slotId, { token: reservation.token, failed: isFailure(outcome) });
     this.onAck();

@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import { type FailureWriteContext, failureRecordBytes, type NewFailure, queueFailureGroupUpdate } from '../../failure/save.js';
+import {
+  type FailureWriteContext,
+  failureRecordBytes,
+  type NewFailure,
+  queueFailureGroupUpdate,
+} from '../../failure/save.js';
 import type { Keys } from '../../protocol/keys.js';
 import { withNumberField } from '../../protocol/payload.js';
 import { defineScript, runScript } from '../../redis/scripts.js';
@@ -27,7 +32,12 @@ export async function giveBackHeld(ctx: HeldContext, reservation: Reservation, c
   const done = await runScript<number>(
     ctx.redis,
     GIVE_BACK,
-    [keys.inflight(reservation.slotId), keys.worker(reservation.slotId), keys.queue(reservation.queue), keys.queues],
+    [
+      keys.inflight(reservation.slotId),
+      keys.worker(reservation.slotId),
+      keys.queue(reservation.queue),
+      keys.queues,
+    ],
     [reservation.header, item, reservation.queue, keys.wakeChannel],
   );
   return done === 1;

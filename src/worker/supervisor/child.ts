@@ -13,7 +13,14 @@ import { InProcessExecutor } from '../in-process-executor.js';
 import { loadAppModules } from '../load-jobs.js';
 import type { Outcome } from '../outcome.js';
 import { setProcline } from '../proctitle.js';
-import { type FromChild, fromWireError, isToChild, type JobResult, type ToChild, toWireError } from './messages.js';
+import {
+  type FromChild,
+  fromWireError,
+  isToChild,
+  type JobResult,
+  type ToChild,
+  toWireError,
+} from './messages.js';
 
 interface Running {
   readonly reservation: Reservation;
@@ -96,7 +103,6 @@ function flush(): void {
   send(message, leaveIfDone);
 }
 
-
 function leaveIfDone(): void {
   if (draining && running.size === 0 && outbox.length === 0) realExit(0);
 }
@@ -118,7 +124,8 @@ function onMessage(message: unknown): void {
       return;
     case 'timeout': {
       const job = running.get(message.slotId);
-      if (job?.reservation.token === message.token) job.controller.abort(new JobTimeoutError(message.timeoutMs));
+      if (job?.reservation.token === message.token)
+        job.controller.abort(new JobTimeoutError(message.timeoutMs));
       return;
     }
     case 'drain':
