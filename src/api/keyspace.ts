@@ -105,7 +105,7 @@ export async function readKey(
   start = '0',
   count = 20,
 ): Promise<KeyContents | undefined> {
-  const key = `${ctx.keys.prefix}${name}`;
+  const key = ctx.keys.named(name);
   const type = await ctx.redis.type(key);
   if (type === 'none') return undefined;
   const size = (await describeKeys(ctx, [key]))[0]?.size ?? 0;

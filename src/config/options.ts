@@ -76,7 +76,7 @@ export interface ResqueOptions {
   deadWorkerAfterMs?: number;
   /** How often every worker looks for dead workers to reap. Env `RESQUE_REAPER_INTERVAL` (seconds). Default 60000. */
   reaperIntervalMs?: number;
-  /** A job whose workers died this many times after it was returned goes to the failed list instead. Env `RESQUE_MAX_RETURNS`. Default 3. */
+  /** A job given back this many times after its worker or child died is failed instead. Env `RESQUE_MAX_RETURNS`. Default 3. */
   maxReturns?: number;
   /** Grace period after TERM/INT before running jobs are aborted. Env `RESQUE_TERM_TIMEOUT` (seconds). Default 4000. */
   termTimeoutMs?: number;
@@ -84,7 +84,7 @@ export interface ResqueOptions {
   preShutdownTimeoutMs?: number;
   /** TERM behaves like QUIT. Env `GRACEFUL_TERM`. Default false. */
   gracefulTerm?: boolean;
-  /** Jobs still running after the TERM grace period go back to their queue (`requeue`, default) or to failed (`fail`). Env `RESQUE_ON_TERM_TIMEOUT`. */
+  /** Jobs still running after the TERM grace period go back to their queue (`requeue`, default: they are given back) or to failed (`fail`). Env `RESQUE_ON_TERM_TIMEOUT`. */
   onTermTimeout?: OnTermTimeout;
   /** Log level; env `VERBOSE` → info, `VVERBOSE` → debug. Default `warn`. */
   logLevel?: LogLevel;

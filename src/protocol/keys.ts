@@ -1,12 +1,18 @@
 /**
- * Every Redis key resque-ts touches, named as in resque-protocol.md §1.1. No other module spells a key.
- * Keys shared with Ruby Resque keep Ruby's names; keys only resque-ts uses live under `<ns>:ts:`.
+ * Every Redis key resque-ts touches (docs/protocol.md, Keys). No other module and no Lua script spells a key: scripts
+ * receive theirs in KEYS, built here. Keys shared with Ruby Resque keep Ruby's names; keys only resque-ts uses live
+ * under `<ns>:ts:`.
  */
 export class Keys {
   readonly prefix: string;
 
   constructor(readonly namespace: string) {
     this.prefix = `${namespace}:`;
+  }
+
+  /** A key of any logical name under the namespace: the dashboard's key browser, which shows whatever is there. */
+  named(logical: string): string {
+    return `${this.prefix}${logical}`;
   }
 
   /** Strips the namespace prefix from a full key name. */
@@ -70,8 +76,8 @@ export class Keys {
 
   // resque-ts's own keys: invisible to Ruby, which never reads them.
   /**
-   * The job a worker slot has reserved and not finished: `token + "\n" + queue + "\n" + raw item` (STRING).
-   * Written with `worker:<slot>` in one script; the reaper returns it to its queue if the worker dies.
+   * The job a worker slot has reserved and not finished (STRING, format in worker/fetch/inflight.ts). Written with
+   * `worker:<slot>` in one script; the reaper gives it back to its queue if the worker dies.
    */
   inflight(slotId: string): string {
     return `${this.prefix}ts:inflight:${slotId}`;
