@@ -2,7 +2,7 @@ import { describeTarget } from '../redis/connection.js';
 import type { ClientContext } from './context.js';
 import { queueSizes } from './inspect.js';
 
-/** Resque.info's fields (resque-protocol.md §5.2). `failed` is `LLEN failed`, as Ruby reports it. */
+/** Resque.info's fields (docs/protocol.md, `info()`). `failed` is `LLEN failed`, as Ruby reports it. */
 export interface ResqueInfo {
   pending: number;
   processed: number;

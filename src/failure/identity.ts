@@ -5,7 +5,7 @@ import { FailureNotFoundError } from '../errors/index.js';
  * A failure's id: `<list>:<index>:<digest>`, e.g. `failed:12:3f2a9c1b07`. The digest (SHA-1 of the record's bytes,
  * without a trailing `retried_at`, first 10 hex digits) is the identity; list and index say where to look first.
  * Every operation checks the bytes at the place it acts on (Lua compare-and-set), and looks the record up again by
- * digest when it has moved, so an id never acts on another failure (resque-protocol.md §8, weakness 7).
+ * digest when it has moved, so an id never acts on another failure (docs/protocol.md, Known weaknesses of Ruby Resque, 7).
  */
 export interface FailureId {
   list: string;

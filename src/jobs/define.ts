@@ -23,7 +23,7 @@ type Awaitable<T> = T | Promise<T>;
 
 /**
  * Resque's job hooks, named as in Ruby (`before_perform`, `before_perform_audit`, …). Every hook whose name starts
- * with a prefix runs, in alphabetical order of name (resque-protocol.md §4.1).
+ * with a prefix runs, in alphabetical order of name (docs/protocol.md, Job hooks).
  */
 export type JobHooks<A extends JsonValue[]> = {
   /** Returning exactly `false` vetoes the enqueue (all before hooks still run). */

@@ -1,7 +1,7 @@
 import type { JsonValue } from './json.js';
 
 /**
- * A failure as Ruby writes it (resque-protocol.md §1.8), keys in Ruby's order. resque-ts may add fields after
+ * A failure as Ruby writes it (docs/protocol.md, The record), keys in Ruby's order. resque-ts may add fields after
  * `queue` (Ruby readers ignore them): `raw` keeps the bytes of a queue item that was not valid JSON.
  */
 export interface FailureRecord {

@@ -2,7 +2,7 @@ import { InvalidClassNameError, InvalidQueueNameError } from '../errors/index.js
 
 /**
  * Queue names become part of worker ids (`host:pid:q1,q2`) and keys; Ruby splits ids on ":" and queue lists on ",",
- * so a name with either would be misread by Ruby's pruning and resque-web (resque-protocol.md §1.2, §8.9).
+ * so a name with either would be misread by Ruby's pruning and resque-web (docs/protocol.md, Queue names; Known weaknesses of Ruby Resque, 9).
  */
 export function assertQueueName(queue: unknown): asserts queue is string {
   if (typeof queue !== 'string') throw new InvalidQueueNameError(queue, 'must be a string');

@@ -1,4 +1,4 @@
-/** Time formats Ruby Resque writes and reads (resque-protocol.md §1.3, §1.4, §1.8). All UTC. */
+/** Time formats Ruby Resque writes and reads (docs/protocol.md, Workers and Failures). All UTC. */
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 

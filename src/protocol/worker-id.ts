@@ -1,4 +1,4 @@
-/** Worker ids: `<host>:<pid>:<q1,q2>`, always three parts with a non-empty queue list (resque-protocol.md §1.3). */
+/** Worker ids: `<host>:<pid>:<q1,q2>`, always three parts with a non-empty queue list (docs/protocol.md, Worker ids and slot ids). */
 export interface WorkerIdParts {
   host: string;
   pid: string;

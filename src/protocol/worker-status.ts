@@ -1,6 +1,6 @@
 import type { JsonValue } from './json.js';
 
-/** `worker:<id>` while a job runs: `{"queue","run_at","payload"}` in that order (resque-protocol.md §1.3). */
+/** `worker:<id>` while a job runs: `{"queue","run_at","payload"}` in that order (docs/protocol.md, Status while working). */
 export interface WorkerStatus {
   queue: string;
   run_at: string;

@@ -1,6 +1,6 @@
 import type { Logger } from './logger.js';
 
-/** Resque's worker hooks (resque-protocol.md §4.2). */
+/** Resque's worker hooks (docs/protocol.md, Worker hooks). */
 export type WorkerHookName =
   | 'before_first_fork'
   | 'queue_empty'

@@ -1,7 +1,7 @@
 import { NoQueueError } from '../errors/index.js';
 
 /**
- * A worker's queue list as Resque reads it (resque-protocol.md §3.2): order is priority; `*`, `?`, `[...]` patterns
+ * A worker's queue list as Resque reads it (docs/protocol.md, Queue lists): order is priority; `*`, `?`, `[...]` patterns
  * and `!exclusions` make the list dynamic, expanded from the `queues` set on every reservation.
  */
 export class QueuePatterns {

@@ -18,7 +18,7 @@ export interface SignalOptions {
 }
 
 /**
- * Resque's signals (resque-protocol.md §3.7): QUIT finishes running jobs then exits; TERM/INT abort them after the
+ * Resque's signals (docs/protocol.md, Signals): QUIT finishes running jobs then exits; TERM/INT abort them after the
  * grace period then exit (QUIT-like with GRACEFUL_TERM); a second TERM/INT exits at once; USR1 aborts running jobs
  * and keeps working; USR2 pauses; CONT resumes. Returns a function that removes the handlers.
  */

@@ -115,7 +115,7 @@ describe('Ruby-written failures', () => {
     expect(stored!.match(/retried_at/g)).toHaveLength(1);
   });
 
-  it('writes records resque-web can render (§6.4)', async () => {
+  it('writes records resque-web can render', async () => {
     const namespace = uniqueNamespace('golden-ours');
     await writeFailures(redis, namespace, [newFailure()]);
     const store = storeFor(namespace);

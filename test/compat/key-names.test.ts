@@ -1,11 +1,11 @@
-// Every key the queue client touches must be one of resque-protocol.md §1.1 under our namespace: MONITOR records
+// Every key the queue client touches must be one of docs/protocol.md (Keys) under our namespace: MONITOR records
 // what the client sends and Redis itself (COMMAND GETKEYSANDFLAGS) says which arguments are keys and how they are used.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, Resque } from '../../src/index.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
 import { type RecordedCommand, recordCommands } from '../harness/monitor.js';
 
-/** resque-protocol.md §1.1, logical names (real key = `<namespace>:` + name). */
+/** docs/protocol.md (Keys), logical names (real key = `<namespace>:` + name). */
 const RUBY_KEYS: readonly RegExp[] = [
   /^queues$/,
   /^queue:[^:,\s]+$/,
@@ -25,7 +25,7 @@ const RUBY_KEYS: readonly RegExp[] = [
   /^schedules_changed$/,
 ];
 
-/** What enqueue/dequeue may write: the queues set and queue lists, nothing else (§1.2). */
+/** What enqueue/dequeue may write: the queues set and queue lists, nothing else (docs/protocol.md, Keys). */
 const CLIENT_WRITES: readonly RegExp[] = [/^queues$/, /^queue:[^:,\s]+$/];
 
 interface KeyUse {
@@ -95,7 +95,7 @@ describe('key names the client uses', () => {
     }
   });
 
-  it('keeps every key under the namespace and within §1.1; writes only the queues set and queue lists', async () => {
+  it('keeps every key under the namespace and within Ruby's keys; writes only the queues set and queue lists', async () => {
     const uses = (await Promise.all(commands.map(keyUses))).flat();
     expect(uses.length).toBeGreaterThan(10);
     const prefix = `${namespace}:`;

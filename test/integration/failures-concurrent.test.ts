@@ -1,5 +1,5 @@
 // Retry and remove while another client removes and pushes failures: ids and bulk sweeps must act on exactly the
-// failures meant (resque-protocol.md §8, weakness 7), never on whatever moved into their place.
+// failures meant (docs/protocol.md, Known weaknesses of Ruby Resque, 7), never on whatever moved into their place.
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FailureNotFoundError } from '../../src/errors/index.js';

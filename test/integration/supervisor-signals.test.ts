@@ -1,4 +1,4 @@
-// Resque's signals sent to a supervised worker (resque-protocol.md §3.7, with TERM_CHILD semantics): what happens
+// Resque's signals sent to a supervised worker (docs/protocol.md, Signals, with TERM_CHILD semantics): what happens
 // to its children and to the jobs they hold. No job is lost in any of them.
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';

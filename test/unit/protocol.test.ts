@@ -13,7 +13,7 @@ import { formatWorkerId, parseWorkerId } from '../../src/protocol/worker-id.js';
 import { encodeWorkerStatus, rawPayloadOfStatus } from '../../src/protocol/worker-status.js';
 
 describe('keys', () => {
-  it('match resque-protocol.md §1.1 under the namespace', () => {
+  it('match docs/protocol.md (Keys) under the namespace', () => {
     const k = new Keys('resque');
     expect(k.queues).toBe('resque:queues');
     expect(k.queue('file_serve')).toBe('resque:queue:file_serve');
