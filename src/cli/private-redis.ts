@@ -9,7 +9,7 @@ import {
 } from '../redis/private-server.js';
 import type { Command, CommandIO } from './command.js';
 
-/** What a command runs with once its Redis is settled. */
+/** What a command runs with once its Redis is chosen. */
 export interface CommandRedis {
   values: Record<string, unknown>;
   io: CommandIO;

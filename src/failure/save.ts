@@ -78,12 +78,11 @@ export function queueFailureGroupUpdate(
   failure: NewFailure,
 ): ChainableCommander {
   if (ctx.groups === false) return pipeline;
-  const payload = failure.payload ?? parseOrNull(failure.rawPayload);
   return queueGroupUpdate(
     pipeline,
     ctx.keys,
     {
-      signature: groupSignature({ ...failure, payload }),
+      signature: groupSignature(failure),
       queue: failure.queue,
       error: failure.error,
       at: failure.failedAt ?? new Date(),
@@ -91,13 +90,4 @@ export function queueFailureGroupUpdate(
     ctx.config.release ?? VERSION,
     ctx.groups ?? DEFAULT_GROUP_LIMITS,
   );
-}
-
-function parseOrNull(raw: string | undefined): JsonValue {
-  if (raw === undefined) return null;
-  try {
-    return JSON.parse(raw) as JsonValue;
-  } catch {
-    return null;
-  }
 }

@@ -64,14 +64,3 @@ export function withNumberField(raw: string, field: string, value: number): stri
   const end = raw.lastIndexOf('}');
   return `${raw.slice(0, end)},"${field}":${value}${raw.slice(end)}`;
 }
-
-/** The class name of an encoded item without decoding the rest (process titles, per-class limits); undefined if none. */
-export function peekClassName(raw: string): string | undefined {
-  const match = /"class"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(raw);
-  if (!match) return undefined;
-  try {
-    return JSON.parse(`"${match[1]}"`) as string;
-  } catch {
-    return undefined;
-  }
-}

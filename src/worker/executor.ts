@@ -14,7 +14,7 @@ export interface Executor {
   start?(): Promise<void>;
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome>;
   /**
-   * The TERM grace period is over: stop whatever still runs and settle its outcome, before the worker gives back
+   * The TERM grace period is over: stop whatever still runs and report its outcome, before the worker gives back
    * what is left (the supervised executor kills the children that still hold jobs).
    */
   halt?(): Promise<void>;

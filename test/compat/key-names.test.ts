@@ -95,7 +95,7 @@ describe('key names the client uses', () => {
     }
   });
 
-  it('keeps every key under the namespace and within Ruby's keys; writes only the queues set and queue lists', async () => {
+  it('keeps every key under the namespace and within Ruby’s keys; writes only the queues set and queue lists', async () => {
     const uses = (await Promise.all(commands.map(keyUses))).flat();
     expect(uses.length).toBeGreaterThan(10);
     const prefix = `${namespace}:`;

@@ -11,7 +11,10 @@ export interface ReservationData extends HeldJob {
   readonly slotId: string;
 }
 
-/** Who settles a reservation in Redis: the fetcher of the live worker that holds it, or the reaper for a dead one. */
+/**
+ * Who records a live reservation's end in Redis: the fetcher of the worker holding it. (The reaper ends a dead
+ * worker's reservations with held.ts directly: nobody will acknowledge them.)
+ */
 export interface ReservationOwner {
   /** Records how it ended: finished, failed (with its record) or given back. */
   settle(reservation: Reservation, outcome: Outcome): Promise<void>;

@@ -147,7 +147,7 @@ export class ChildHandle {
     try {
       this.process.send(message);
     } catch {
-      // The child is going away; its close event settles its jobs.
+      // The child is going away; its close event decides its jobs.
     }
   }
 

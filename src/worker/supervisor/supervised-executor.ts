@@ -1,3 +1,8 @@
+// Longer than the worker's other files (about 340 lines) for one reason: it is where a job's life in a child is
+// decided, from assignment through its limits (time, memory, jobs per child) and aborts to the outcome of each death,
+// and splitting those apart would scatter one state machine over several files. The children themselves
+// (child-pool.ts, child-handle.ts), what becomes of the jobs of a dead child (verdicts.ts) and memory readings
+// (memory.ts) live on their own.
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedConfig } from '../../config/resolve.js';
