@@ -69,6 +69,7 @@ export {
   type JobSpec,
 } from './jobs/define.js';
 export { JobRegistry } from './jobs/registry.js';
+export type { Logger } from './logging/logger.js';
 export type { FailureRecord } from './protocol/failure-record.js';
 export type { JsonObject, JsonPrimitive, JsonValue } from './protocol/json.js';
 export { Keys } from './protocol/keys.js';
@@ -80,7 +81,6 @@ export type { Executor } from './worker/executor.js';
 export type { ReservationData } from './worker/fetch/reservation.js';
 export { Reservation } from './worker/fetch/reservation.js';
 export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';
-export type { Logger } from './worker/logger.js';
 export type { FailureKind, JobFailure, Outcome } from './worker/outcome.js';
 export { installSignalHandlers } from './worker/signals.js';
 export { type StopMode, Worker, type WorkerEvents, type WorkerOptions } from './worker/worker.js';

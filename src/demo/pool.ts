@@ -1,6 +1,6 @@
 import type { Resque } from '../client/resque.js';
 import type { RedisTarget } from '../config/options.js';
-import { createLogger } from '../worker/logger.js';
+import { createLogger } from '../logging/logger.js';
 import { Worker } from '../worker/worker.js';
 import { ChargeCard, DEMO_QUEUES, demoJobs, ExportReport, ResizeImage, SendWelcomeEmail } from './jobs.js';
 

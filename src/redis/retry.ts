@@ -1,4 +1,4 @@
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /** Redis bookkeeping that must not be dropped: retried with backoff (up to 5 s) through outages. */
 export async function retryForever(

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { Logger } from '../logging/logger.js';
 import type { Executor } from './executor.js';
 import { InProcessExecutor } from './in-process-executor.js';
-import type { Logger } from './logger.js';
 import { SupervisedExecutor } from './supervisor/supervised-executor.js';
 
 export interface ExecutorChoice {

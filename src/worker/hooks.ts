@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /** Resque's worker hooks (docs/protocol.md, Worker hooks). */
 export type WorkerHookName =

@@ -5,11 +5,11 @@
 import { setMaxListeners } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
+import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import type { Executor } from './executor.js';
 import type { Fetcher } from './fetch/fetcher.js';
 import type { WorkerHookName } from './hooks.js';
-import type { Logger } from './logger.js';
 import type { Processor } from './processor.js';
 import type { QueuePatterns } from './queue-patterns.js';
 

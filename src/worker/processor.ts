@@ -4,10 +4,10 @@
 import type { EventEmitter } from 'node:events';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { EXCEPTION } from '../errors/exception-names.js';
+import type { Logger } from '../logging/logger.js';
 import { epochSeconds } from '../protocol/time.js';
 import type { Executor } from './executor.js';
 import type { Reservation } from './fetch/reservation.js';
-import type { Logger } from './logger.js';
 import { isFailure, type Outcome } from './outcome.js';
 import type { WorkerEvents } from './worker-events.js';
 

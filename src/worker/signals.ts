@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { StopMode } from './worker.js';
 
 /** What the signal handlers drive: a worker, or a supervisor with the same controls. */

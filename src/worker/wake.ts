@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
+import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import { openRedis } from '../redis/connection.js';
-import type { Logger } from './logger.js';
 
 /**
  * Instant wake-up: every resque-ts enqueue PUBLISHes the queue name on `<ns>:ts:wake` in the same round trip as

@@ -4,13 +4,13 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { reapDeadWorkers } from '../../src/fleet/reaper.js';
+import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { isoOffset } from '../../src/protocol/time.js';
 import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { parseInflight } from '../../src/worker/fetch/inflight.js';
-import { createLogger } from '../../src/worker/logger.js';
+import { reapDeadWorkers } from '../../src/worker/reaper.js';
 import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
 const OLD_RESERVE = defineScript(new URL('../fixtures/release-0.1.0/reserve.lua', import.meta.url));

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { Reservation } from '../../src/worker/fetch/reservation.js';
-import { createLogger } from '../../src/worker/logger.js';
 import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
 // reserve.lua through the fetcher: token-checked acknowledgements, refills in the same call, resent calls, pause,

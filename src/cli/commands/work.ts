@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Isolation, ResqueOptions } from '../../config/options.js';
 import { resolveConfig, splitList } from '../../config/resolve.js';
+import { createLogger } from '../../logging/logger.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
-import { createLogger } from '../../worker/logger.js';
 import { installSignalHandlers } from '../../worker/signals.js';
 import { Worker } from '../../worker/worker.js';
 import { type Command, EXIT, REDIS_OPTIONS, UsageError } from '../command.js';

@@ -1,5 +1,5 @@
 import type { ChildStats, RestartReason } from '../../fleet/worker-stats.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logging/logger.js';
 import { type Assignment, ChildHandle, type ForkSettings, type KillCause } from './child-handle.js';
 import { residentBytes } from './memory.js';
 import type { FromChild } from './messages.js';

@@ -2,19 +2,19 @@ import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { EXCEPTION } from '../errors/exception-names.js';
 import { queueFailureWrite } from '../failure/save.js';
+import { unregisterWorkers } from '../fleet/registration.js';
 import { runFailureHooks } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { Logger } from '../logging/logger.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
 import type { JobPayload } from '../protocol/payload.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
 import { redisTime } from '../redis/replies.js';
-import { failHeld, giveBackHeld, type HeldContext } from '../worker/fetch/held.js';
-import { parseInflight } from '../worker/fetch/inflight.js';
-import { Reservation } from '../worker/fetch/reservation.js';
-import type { Logger } from '../worker/logger.js';
-import { unregisterWorkers } from './registration.js';
+import { failHeld, giveBackHeld, type HeldContext } from './fetch/held.js';
+import { parseInflight } from './fetch/inflight.js';
+import { Reservation } from './fetch/reservation.js';
 
 export interface ReaperContext {
   readonly redis: Redis;
