@@ -1,8 +1,11 @@
+import type { ResqueInfo } from '../client/info.js';
 import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
 import { type AdminContext, guarded } from './context.js';
+import { resqueInfo } from './info.js';
+import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
 import {
   countQueueMatches,
@@ -140,8 +143,14 @@ export class Admin {
     return guarded(this.ctx, () => readSamples(this.ctx, sinceMs));
   }
 
-  info() {
-    return this.resque.info();
+  /** The namespace's fixed keys (queues, workers, failed, stats…) that hold another type than Resque expects. */
+  keyTypeProblems(): Promise<KeyTypeProblem[]> {
+    return guarded(this.ctx, () => keyTypeProblems(this.ctx));
+  }
+
+  /** Resque.info's figures (a queue key of the wrong type counts as empty, and is flagged by `queues()`). */
+  info(): Promise<ResqueInfo> {
+    return guarded(this.ctx, () => resqueInfo(this.ctx));
   }
 
   close(): Promise<void> {

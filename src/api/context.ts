@@ -4,6 +4,7 @@ import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
 import { asConnectionError } from '../redis/connection.js';
 import { pipelineValues, timeReplyMs } from '../redis/replies.js';
+import { isWrongTypeError, keyTypeProblems, WrongTypeError } from './key-types.js';
 
 /** What the admin read model needs: one connection, the key builder and the frozen config. */
 export interface AdminContext {
@@ -12,12 +13,17 @@ export interface AdminContext {
   readonly config: ResolvedConfig;
 }
 
-/** Runs an admin operation, turning an unreachable Redis into RedisConnectionError (our own errors pass as they are). */
+/**
+ * Runs an admin operation, turning an unreachable Redis into RedisConnectionError and a WRONGTYPE answer into a
+ * WrongTypeError that names the key (our own errors pass as they are).
+ */
 export async function guarded<T>(ctx: AdminContext, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    throw error instanceof ResqueError ? error : asConnectionError(error, ctx.config.redis);
+    if (error instanceof ResqueError || error instanceof WrongTypeError) throw error;
+    if (isWrongTypeError(error)) throw new WrongTypeError(await keyTypeProblems(ctx));
+    throw asConnectionError(error, ctx.config.redis);
   }
 }
 

@@ -92,7 +92,7 @@ export interface KeyContents {
   rows: Array<[string] | [string, string]>;
   /** Start of the next slice, or undefined at the end. */
   next: string | undefined;
-  /** A string value longer than the part shown. */
+  /** A string value, or a cell, longer than the part shown. */
   truncated: boolean;
 }
 
@@ -105,12 +105,23 @@ export async function readKey(
   start = '0',
   count = 20,
 ): Promise<KeyContents | undefined> {
+  const contents = await readSlice(ctx, name, start, count);
+  return contents && capCells(contents);
+}
+
+async function readSlice(
+  ctx: AdminContext,
+  name: string,
+  start: string,
+  count: number,
+): Promise<KeyContents | undefined> {
   const key = ctx.keys.named(name);
   const type = await ctx.redis.type(key);
   if (type === 'none') return undefined;
   const size = (await describeKeys(ctx, [key]))[0]?.size ?? 0;
   const base = { name, type, size, start, truncated: false };
-  const index = Math.max(0, Number.parseInt(start, 10) || 0);
+  // Redis takes indexes up to 2^63; larger ones (a hand-typed start) read past the end all the same.
+  const index = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Number.parseInt(start, 10) || 0));
   switch (type) {
     case 'string': {
       const value = await ctx.redis.getrange(key, 0, STRING_MAX - 1);
@@ -143,6 +154,19 @@ export async function readKey(
     default:
       return { ...base, rows: [], next: undefined };
   }
+}
+
+/** Cells longer than a string value's limit are cut (a 100 MB list item would otherwise fill the page). */
+function capCells(contents: KeyContents): KeyContents {
+  let truncated = contents.truncated;
+  const rows = contents.rows.map((row) =>
+    row.map((cell) => {
+      if (cell.length <= STRING_MAX) return cell;
+      truncated = true;
+      return cell.slice(0, STRING_MAX);
+    }),
+  ) as KeyContents['rows'];
+  return { ...contents, rows, truncated };
 }
 
 function nextIndex(index: number, count: number, size: number): string | undefined {

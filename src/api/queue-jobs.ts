@@ -3,6 +3,7 @@ import { removeQueue as dropQueue, type QueuedJob, toQueuedJob } from '../client
 import { QueueNotFoundError } from '../errors/index.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { type AdminContext, pipelineValues } from './context.js';
+import { explainWrongType, isWrongTypeError } from './key-types.js';
 import { queueExists } from './queues.js';
 
 /**
@@ -32,14 +33,16 @@ export async function queueJobsPage(
   limit: number,
 ): Promise<QueueJobsPage> {
   const key = ctx.keys.queue(queue);
-  const [exists, size, items] = pipelineValues(
-    await ctx.redis
-      .multi()
-      .sismember(ctx.keys.queues, queue)
-      .llen(key)
-      .lrange(key, offset, offset + limit - 1)
-      .exec(),
-  ) as [number, number, string[]];
+  const [exists, size, items] = (await asList(ctx, queue, async () =>
+    pipelineValues(
+      await ctx.redis
+        .multi()
+        .sismember(ctx.keys.queues, queue)
+        .llen(key)
+        .lrange(key, offset, offset + limit - 1)
+        .exec(),
+    ),
+  )) as [number, number, string[]];
   if (Number(exists) !== 1 && Number(size) === 0) throw new QueueNotFoundError(queue);
   return {
     queue,
@@ -122,6 +125,16 @@ export async function searchQueue(
   offset: number,
   limit: number,
 ): Promise<QueueSearch> {
+  return asList(ctx, queue, () => searchList(ctx, queue, match, offset, limit));
+}
+
+async function searchList(
+  ctx: AdminContext,
+  queue: string,
+  match: JobMatch,
+  offset: number,
+  limit: number,
+): Promise<QueueSearch> {
   await assertQueue(ctx, queue);
   const key = ctx.keys.queue(queue);
   const test = itemMatcher(match);
@@ -153,6 +166,14 @@ export async function countQueueMatches(
   queue: string,
   match: JobMatch,
 ): Promise<{ matched: number; size: number }> {
+  return asList(ctx, queue, () => countList(ctx, queue, match));
+}
+
+async function countList(
+  ctx: AdminContext,
+  queue: string,
+  match: JobMatch,
+): Promise<{ matched: number; size: number }> {
   await assertQueue(ctx, queue);
   const key = ctx.keys.queue(queue);
   if (matchesAll(match)) {
@@ -178,13 +199,28 @@ export async function removeQueueMatches(ctx: AdminContext, queue: string, match
   await assertQueue(ctx, queue);
   const test = itemMatcher(match);
   const client = { ...ctx, jobs: new JobRegistry() };
-  return removeMatching(client, ctx.keys.queue(queue), (raw) => test(raw, 0) !== undefined);
+  return asList(ctx, queue, () =>
+    removeMatching(client, ctx.keys.queue(queue), (raw) => test(raw, 0) !== undefined),
+  );
 }
 
-/** Ruby's remove_queue (client/inspect.ts), for a queue that must exist. Returns how many jobs it held. */
+/**
+ * Ruby's remove_queue (client/inspect.ts), for a queue that must exist. Returns how many jobs it held. A queue key of
+ * another type goes too (MULTI runs every command even when LLEN fails: the name and the key are gone), as 0 jobs.
+ */
 export async function removeQueue(ctx: AdminContext, queue: string): Promise<number> {
   await assertQueue(ctx, queue);
-  return dropQueue(ctx, queue);
+  try {
+    return await dropQueue(ctx, queue);
+  } catch (error) {
+    if (isWrongTypeError(error)) return 0;
+    throw error;
+  }
+}
+
+/** Runs a read of the queue's list; WRONGTYPE becomes a WrongTypeError naming the queue's key. */
+function asList<T>(ctx: AdminContext, queue: string, operation: () => Promise<T>): Promise<T> {
+  return explainWrongType(ctx, operation, [[ctx.keys.queue(queue), 'list']]);
 }
 
 async function assertQueue(ctx: AdminContext, queue: string): Promise<void> {

@@ -2,6 +2,7 @@ import { QueueNotFoundError } from '../errors/index.js';
 import type { JsonValue } from '../protocol/json.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
+import { describeProblem, isWrongTypeError, keyTypeProblems } from './key-types.js';
 
 /** One queue as the dashboard and `resque queues` show it. */
 export interface QueueSummary {
@@ -11,6 +12,8 @@ export interface QueueSummary {
   oldestEnqueuedAt: Date | undefined;
   /** How long the next job has waited, by the Redis clock; undefined for empty queues and jobs without a time. */
   latencyMs: number | undefined;
+  /** Why the queue cannot be read, e.g. `queue:x holds a hash, not a list` (its size then shows as 0). */
+  problem?: string;
 }
 
 /** Every queue in the `queues` set, sorted, with size and head latency: one pipeline, O(queues). */
@@ -18,17 +21,47 @@ export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]>
   const names = (await ctx.redis.smembers(ctx.keys.queues)).sort();
   const pipeline = ctx.redis.pipeline().time();
   for (const name of names) pipeline.llen(ctx.keys.queue(name)).lindex(ctx.keys.queue(name), 0);
-  const [time, ...values] = pipelineValues(await pipeline.exec());
-  const now = redisNow(time);
+  const results = (await pipeline.exec()) ?? [];
+  const now = redisNow(pipelineValues(results.slice(0, 1))[0]);
+  const perQueue = results.slice(1);
+  const unreadable = names.filter((_, i) => perQueue[i * 2]?.[0]);
+  const problems = await wrongTypes(ctx, unreadable, perQueue);
   return names.map((name, i) => {
-    const oldestEnqueuedAt = enqueuedAt(values[i * 2 + 1] as string | null);
+    const [error, size] = perQueue[i * 2] ?? [null, 0];
+    if (error)
+      return {
+        name,
+        size: 0,
+        oldestEnqueuedAt: undefined,
+        latencyMs: undefined,
+        problem: problems.get(name),
+      };
+    const oldestEnqueuedAt = enqueuedAt(perQueue[i * 2 + 1]?.[1] as string | null);
     return {
       name,
-      size: Number(values[i * 2]),
+      size: Number(size),
       oldestEnqueuedAt,
       latencyMs: oldestEnqueuedAt ? Math.max(0, now - oldestEnqueuedAt.getTime()) : undefined,
     };
   });
+}
+
+/** Why each unreadable queue could not be read; errors other than WRONGTYPE are thrown. */
+async function wrongTypes(
+  ctx: AdminContext,
+  names: readonly string[],
+  results: ReadonlyArray<[Error | null, unknown]>,
+): Promise<Map<string, string>> {
+  const other = results.find(([error]) => error && !isWrongTypeError(error));
+  if (other) throw other[0];
+  const problems = await keyTypeProblems(
+    ctx,
+    names.map((name) => [ctx.keys.queue(name), 'list']),
+  );
+  const byKey = new Map(problems.map((p) => [p.key, describeProblem(p)]));
+  return new Map(
+    names.map((name) => [name, byKey.get(ctx.keys.logical(ctx.keys.queue(name))) ?? 'unreadable']),
+  );
 }
 
 /** `enqueued_at` epoch seconds at the top level (resque-ts), or an ActiveJob wrapper's ISO `enqueued_at`. */

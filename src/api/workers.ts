@@ -4,6 +4,7 @@ import { parseResqueTime } from '../protocol/time.js';
 import { parseWorkerId } from '../protocol/worker-id.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
+import { isWrongTypeError } from './key-types.js';
 
 /** The job a worker is running, from `worker:<id>`. */
 export interface WorkerJob {
@@ -78,10 +79,15 @@ async function describeWorkers(ctx: AdminContext, ids: string[]): Promise<Worker
       stale: heartbeatAt !== undefined && now - heartbeatAt.getTime() > ctx.config.deadWorkerAfterMs,
       heartbeatAgeMs: age(heartbeatAt),
       runningForMs: age(job?.runAt),
-      processed: Number(processed![i] ?? 0),
-      failed: Number(failed![i] ?? 0),
+      processed: counter(processed![i]),
+      failed: counter(failed![i]),
     };
   });
+}
+
+/** A counter's stored text as a number; anything but a whole number (someone else's data) counts as 0. */
+function counter(text: string | null | undefined): number {
+  return text && /^\d{1,15}$/.test(text) ? Number(text) : 0;
 }
 
 function jobOf(raw: string | null | undefined): WorkerJob | undefined {
@@ -113,6 +119,11 @@ export async function workerStats(ctx: AdminContext, ids?: readonly string[]): P
   if (candidates.length === 0) return [];
   const pipeline = ctx.redis.pipeline();
   for (const id of candidates) pipeline.hgetall(ctx.keys.workerStats(id));
-  const hashes = pipelineValues(await pipeline.exec()) as Array<Record<string, string>>;
-  return hashes.flatMap((hash) => parseWorkerStats(hash) ?? []);
+  // A stats key of another type (not written by a worker) is left out like a missing one.
+  const results = (await pipeline.exec()) ?? [];
+  const other = results.find(([error]) => error && !isWrongTypeError(error));
+  if (other) throw other[0];
+  return results.flatMap(([error, hash]) =>
+    error ? [] : (parseWorkerStats(hash as Record<string, string>) ?? []),
+  );
 }

@@ -22,6 +22,8 @@ export interface View {
   /** Now, epoch ms (for ages). */
   readonly now: number;
   readonly options: ResolvedDashboardOptions;
+  /** Signed in with the sign-in form (token mode): the page offers "sign out". */
+  readonly signedIn: boolean;
 }
 
 /** One request as routes see it. */
@@ -36,6 +38,8 @@ export interface Request {
   /** A request for the JSON API (`/api/…`). */
   readonly api: boolean;
   readonly view: View;
+  /** Records a destructive action in the audit log: what, on what, how many jobs or failures it touched. */
+  readonly audit: (action: string, target: string, count: number) => void;
 }
 
 export type Tab = 'overview' | 'working' | 'failed' | 'errors' | 'queues' | 'workers' | 'stats';
@@ -51,7 +55,7 @@ export type Reply =
       status?: number;
     }
   | { kind: 'json'; body: unknown; status?: number }
-  | { kind: 'redirect'; to: string; notice?: string }
+  | { kind: 'redirect'; to: string; notice?: string; signOut?: boolean }
   | { kind: 'text'; body: string; contentType: string; status?: number };
 
 export type Handler = (app: App, request: Request) => Promise<Reply>;

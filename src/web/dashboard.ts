@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { Admin } from '../api/admin.js';
+import { isWrongTypeError, WrongTypeError } from '../api/key-types.js';
 import { describeTarget } from '../redis/connection.js';
 import { readBody } from './body.js';
 import { type App, makeUrl, type Reply, type Request, type View } from './context.js';
@@ -7,27 +9,32 @@ import { errorReply, ForbiddenError, NotFoundError } from './errors.js';
 import { type DashboardOptions, type ResolvedDashboardOptions, resolveDashboardOptions } from './options.js';
 import { routes } from './routes/index.js';
 import { Sampler } from './sampler.js';
-import {
-  AUTH_COOKIE,
-  checkAuth,
-  cookie,
-  isBearer,
-  newSessionId,
-  parseCookies,
-  SECURITY_HEADERS,
-  SESSION_COOKIE,
-  Signer,
-  safeEqual,
-  setHeaders,
-} from './security.js';
+import { type AuditLog, stderrAuditLog } from './security/audit.js';
+import { describeIdentity, type Identity, presentedCredentials } from './security/auth.js';
+import { randomId, Signer, safeEqual } from './security/compare.js';
+import { cookie, parseCookies } from './security/cookies.js';
+import { setSecurityHeaders } from './security/headers.js';
+import { crossOriginRefusal } from './security/origin.js';
+import { Sessions } from './security/session.js';
+import { type DelayClock, REAL_CLOCK, SignInDelay } from './security/sign-in-delay.js';
 import { readAsset } from './static.js';
 import { layout } from './views/layout.js';
 import { signInPage } from './views/sign-in.js';
 
+/** Random per browser: the CSRF token of every form is an HMAC of it (also on the sign-in form). */
+const CSRF_COOKIE = 'resque_session';
+/** The signed session of a browser that signed in with the token. */
+const AUTH_COOKIE = 'resque_auth';
 const NOTICE_COOKIE = 'resque_notice';
 
 /** Express-style continuation for requests outside the dashboard's prefix. */
 export type Next = (error?: unknown) => void;
+
+/** A request target split into the path (still percent-encoded) and its query. */
+interface Target {
+  path: string;
+  query: URLSearchParams;
+}
 
 /**
  * The dashboard as a plain node request handler: mount it in node:http, Express, Fastify or Hono (see examples/).
@@ -39,14 +46,30 @@ export class Dashboard {
   readonly options: ResolvedDashboardOptions;
   private readonly app: App;
   private readonly signer: Signer;
+  private readonly sessions: Sessions | undefined;
+  private readonly signInDelay: SignInDelay;
+  private readonly audit: AuditLog;
   private readonly ownsAdmin: boolean;
   private readonly sampler: Sampler;
+  private readonly clock: DelayClock;
 
-  constructor(options: DashboardOptions = {}) {
+  /** `clock` is for tests: it times the sign-in delay and session expiry. */
+  constructor(options: DashboardOptions = {}, clock: DelayClock = REAL_CLOCK) {
     this.options = resolveDashboardOptions(options);
+    const auth = this.options.auth;
+    const token = auth && 'token' in auth ? auth.token : undefined;
+    // Without a secret, token mode keys everything by the token, so restarts and replicas agree with no setup.
+    const key = options.secret ?? token;
+    this.signer = key === undefined ? Signer.random() : new Signer(Buffer.from(key));
+    this.sessions =
+      token === undefined
+        ? undefined
+        : new Sessions(this.signer.derive(`session\n${token}`), this.options.sessionMaxAgeMs);
+    this.signInDelay = new SignInDelay(options.signInDelay, clock);
+    this.clock = clock;
+    this.audit = options.audit ?? stderrAuditLog;
     this.ownsAdmin = options.admin === undefined;
     this.admin = options.admin ?? new Admin({ redis: options.redis, namespace: options.namespace });
-    this.signer = new Signer(options.secret);
     this.app = {
       admin: this.admin,
       options: this.options,
@@ -59,14 +82,21 @@ export class Dashboard {
 
   /** The node handler: `(req, res)`, or `(req, res, next)` as middleware (next() for paths outside the prefix). */
   readonly handle = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
-    this.serve(req, res, next).catch((error: unknown) => {
-      if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.end('Internal error\n');
-      } else {
-        res.destroy(error as Error);
-      }
+    const target = this.targetOf(req);
+    if (target === undefined && next) {
+      next();
+      return;
+    }
+    // Set before anything can fail, so every answer (errors included) carries them.
+    setSecurityHeaders(res);
+    if (target === undefined) {
+      this.plain(res, 404, 'Not found\n');
+      return;
+    }
+    this.serve(req, res, target).catch((error: unknown) => {
+      console.error('resque dashboard:', error);
+      if (!res.headersSent) this.plain(res, 500, 'Internal error\n');
+      else res.destroy(error as Error);
     });
   };
 
@@ -75,104 +105,261 @@ export class Dashboard {
     if (this.ownsAdmin) await this.admin.close();
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, next: Next | undefined): Promise<void> {
-    const path = this.pathOf(req);
-    if (path === undefined) {
-      if (next) return next();
-      res.statusCode = 404;
-      res.end('Not found\n');
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
-    setHeaders(res, SECURITY_HEADERS);
+  private async serve(req: IncomingMessage, res: ServerResponse, target: Target): Promise<void> {
+    const { path } = target;
     if (this.options.authorize && !(await this.options.authorize(req))) {
       return this.plain(res, 403, 'Forbidden\n');
     }
+    // The static files hold no data and are the same in every install: served without built-in auth, so the
+    // sign-in page is styled (docs/dashboard.md).
     if (path.startsWith('/assets/')) return this.asset(req, res, path.slice('/assets/'.length));
-    const cookies = parseCookies(req.headers.cookie);
     const method = req.method ?? 'GET';
-    const auth = checkAuth(this.options.auth, req, cookies, this.signer);
-    if (auth === 'challenge') {
-      res.setHeader('WWW-Authenticate', 'Basic realm="resque", charset="UTF-8"');
-      return this.plain(res, 401, 'Authentication required\n');
-    }
-    if (auth === 'sign-in') return this.signIn(req, res, method, path);
-    let session = cookies.get(SESSION_COOKIE);
-    if (!session || session.length < 16) {
-      session = newSessionId();
-      res.appendHeader('Set-Cookie', cookie(SESSION_COOKIE, session, this.options.prefix));
-    }
-    const csrf = this.signer.sign('csrf', session);
     const api = path === '/api' || path.startsWith('/api/');
+    const cookies = parseCookies(req.headers.cookie);
+    const secure = isHttps(req);
+    let csrfSession = cookies.get(CSRF_COOKIE);
+    if (!csrfSession || !/^[\w-]{16,64}$/.test(csrfSession)) {
+      csrfSession = randomId();
+      res.appendHeader('Set-Cookie', cookie(CSRF_COOKIE, csrfSession, { path: this.cookiePath, secure }));
+    }
+    const csrf = this.signer.sign('csrf', csrfSession);
+    const url = makeUrl(this.options.prefix);
+    if (method === 'POST') {
+      const refusal = crossOriginRefusal(req, this.options.allowedHosts);
+      if (refusal) return this.refuse(res, req, api, new ForbiddenError(refusal));
+    }
+    const identity = await this.authenticate(req, res, { path, method, api, csrf, secure, cookies });
+    if (identity === undefined) return;
     const view: View = {
-      url: makeUrl(this.options.prefix),
+      url,
       csrf,
       readOnly: this.options.readOnly,
       now: Date.now(),
       options: this.options,
+      signedIn: identity.kind === 'session',
     };
     let form = new URLSearchParams();
     if (method === 'POST') {
       try {
         form = await readBody(req);
       } catch (error) {
-        return this.reply(res, req, errorReply(error, api), view, undefined);
+        return this.reply(res, req, errorReply(error, api), view);
       }
+      // A Bearer token is no ambient credential (a browser never adds one by itself), so it needs no CSRF token.
       const token = form.get('_csrf') ?? req.headers['x-csrf-token'];
-      if (!isBearer(req) && (typeof token !== 'string' || !safeEqual(token, csrf))) {
-        return this.reply(
-          res,
-          req,
-          errorReply(new ForbiddenError('Missing or invalid CSRF token'), api),
-          view,
-        );
+      if (identity.kind !== 'bearer' && (typeof token !== 'string' || !safeEqual(token, csrf))) {
+        return this.refuse(res, req, api, new ForbiddenError('Missing or invalid CSRF token'), view);
       }
-      if (this.options.readOnly) {
-        return this.reply(res, req, errorReply(new ForbiddenError('The dashboard is read-only'), api), view);
+      if (this.options.readOnly && path !== '/sign-out') {
+        return this.refuse(res, req, api, new ForbiddenError('The dashboard is read-only'), view);
       }
     }
     const matched = routes.match(method, path);
-    if (!matched) return this.reply(res, req, errorReply(new NotFoundError(`No page at ${path}`), api), view);
+    if (!matched) {
+      return this.reply(
+        res,
+        req,
+        errorReply(new NotFoundError(`No page at ${path.slice(0, 200)}`), api),
+        view,
+      );
+    }
     if ('allowed' in matched) {
       res.setHeader('Allow', matched.allowed.join(', '));
       return this.plain(res, 405, 'Method not allowed\n');
     }
+    const who = describeIdentity(identity);
+    const address = req.socket.remoteAddress ?? 'unknown';
     const request: Request = {
       method,
       path,
-      query: url.searchParams,
+      query: target.query,
       params: matched.params,
       form,
       api,
       view,
+      audit: (action, on, count) => this.audit({ action, target: on, count, who, address }),
     };
     let reply: Reply;
     try {
       reply = await matched.handler(this.app, request);
     } catch (error) {
-      reply = errorReply(error, api);
+      reply = errorReply(await this.explain(error), api);
     }
     // A notice is shown once, by the next full page (a live refresh in between leaves it for that page).
     const fragment = req.headers['x-dashboard-fragment'] === '1';
     const notice = fragment ? undefined : cookies.get(NOTICE_COOKIE);
     if (notice && reply.kind === 'page') {
-      res.appendHeader('Set-Cookie', cookie(NOTICE_COOKIE, '', this.options.prefix, 0));
+      res.appendHeader('Set-Cookie', cookie(NOTICE_COOKIE, '', { path: this.cookiePath, maxAgeSeconds: 0 }));
     }
     return this.reply(res, req, reply, view, notice);
   }
 
-  /** The path below the prefix, or undefined when the request is not for the dashboard. */
-  private pathOf(req: IncomingMessage): string | undefined {
-    const raw = (req.url ?? '/').split('?')[0]!;
+  /**
+   * Who the request is, or undefined when it was answered here (a challenge, the sign-in page, a sign-in). Presented
+   * credentials (Basic, Bearer, the sign-in form) wait out the address's sign-in delay before they are checked.
+   */
+  private async authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: {
+      path: string;
+      method: string;
+      api: boolean;
+      csrf: string;
+      secure: boolean;
+      cookies: Map<string, string>;
+    },
+  ): Promise<Identity | undefined> {
+    const auth = this.options.auth;
+    if (!auth) return { kind: 'open' };
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const presented = presentedCredentials(auth, req);
+    if (presented.kind !== 'none') {
+      if (await this.signInDelay.attempt(address, () => presented.valid)) {
+        return presented.kind === 'basic' ? { kind: 'basic', user: presented.user } : { kind: 'bearer' };
+      }
+      this.unauthorized(res, request.api, 'The credentials are not valid', request.csrf, true);
+      return undefined;
+    }
+    if ('basic' in auth || !this.sessions) {
+      this.unauthorized(res, request.api, 'Authentication required', request.csrf, false);
+      return undefined;
+    }
+    const session = this.sessions.verify(request.cookies.get(AUTH_COOKIE), this.clock.now());
+    if (session) return { kind: 'session', session };
+    if (request.method === 'POST' && request.path === '/sign-in') {
+      await this.signIn(req, res, auth.token, request.csrf, request.secure);
+      return undefined;
+    }
+    this.unauthorized(res, request.api, undefined, request.csrf, false);
+    return undefined;
+  }
+
+  /** POST /sign-in: the form's CSRF token, then the token itself after the address's delay. */
+  private async signIn(
+    req: IncomingMessage,
+    res: ServerResponse,
+    token: string,
+    csrf: string,
+    secure: boolean,
+  ): Promise<void> {
+    let form: URLSearchParams;
+    try {
+      form = await readBody(req);
+    } catch {
+      return this.unauthorized(res, false, 'The form could not be read; try again', csrf, false, 400);
+    }
+    if (!safeEqual(form.get('_csrf') ?? '', csrf)) {
+      return this.unauthorized(res, false, 'The form expired; try again', csrf, false, 403);
+    }
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const given = form.get('token') ?? '';
+    if (!(await this.signInDelay.attempt(address, () => safeEqual(given, token)))) {
+      return this.unauthorized(res, false, 'That token is not valid.', csrf, false);
+    }
+    const { value } = this.sessions!.issue(this.clock.now());
+    const maxAgeSeconds = this.options.sessionMaxAgeMs / 1000;
+    res.appendHeader(
+      'Set-Cookie',
+      cookie(AUTH_COOKIE, value, { path: this.cookiePath, maxAgeSeconds, secure }),
+    );
+    res.statusCode = 303;
+    res.setHeader('Location', makeUrl(this.options.prefix)('/overview'));
+    res.end();
+  }
+
+  /**
+   * 401 (or `status`): in basic mode a Basic challenge; in token mode a Bearer challenge and, for pages, the sign-in
+   * form. The API answers `{"error":{"code":"UNAUTHORIZED"}}` in both.
+   */
+  private unauthorized(
+    res: ServerResponse,
+    api: boolean,
+    message: string | undefined,
+    csrf: string,
+    badCredentials: boolean,
+    status = 401,
+  ): void {
+    const basic = this.options.auth !== undefined && 'basic' in this.options.auth;
+    res.statusCode = status;
+    res.setHeader(
+      'WWW-Authenticate',
+      basic
+        ? 'Basic realm="resque", charset="UTF-8"'
+        : `Bearer realm="resque"${badCredentials ? ', error="invalid_token"' : ''}`,
+    );
+    if (api) {
+      const text = basic ? 'Send basic-auth credentials' : 'Sign in or send a Bearer token';
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: message ?? text } }));
+      return;
+    }
+    if (basic || badCredentials) {
+      this.plain(res, status, `${message ?? 'Authentication required'}\n`);
+      return;
+    }
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.end(signInPage(makeUrl(this.options.prefix), csrf, message).text);
+  }
+
+  /**
+   * A refused request: before authentication plain text (or the API's JSON), which shows nothing about the
+   * installation; after it, an error page.
+   */
+  private refuse(
+    res: ServerResponse,
+    req: IncomingMessage,
+    api: boolean,
+    error: ForbiddenError,
+    view?: View,
+  ): void {
+    if (view) {
+      this.reply(res, req, errorReply(error, api), view);
+      return;
+    }
+    if (!api) {
+      this.plain(res, error.status, `${error.message}\n`);
+      return;
+    }
+    res.statusCode = error.status;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
+  }
+
+  /** Redis answered WRONGTYPE somewhere outside the admin model's own checks: name the keys that hold it. */
+  private async explain(error: unknown): Promise<unknown> {
+    if (!isWrongTypeError(error)) return error;
+    try {
+      return new WrongTypeError(await this.admin.keyTypeProblems());
+    } catch {
+      return new WrongTypeError([]);
+    }
+  }
+
+  private get cookiePath(): string {
+    return this.options.prefix || '/';
+  }
+
+  /**
+   * The request target below the prefix, or undefined when it is not for the dashboard. An absolute-form target
+   * (`http://host/path`, what proxies send) counts by its path; the query is parsed leniently (never throws).
+   */
+  private targetOf(req: IncomingMessage): Target | undefined {
+    let raw = req.url ?? '/';
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(raw);
+    if (absolute) raw = raw.slice(absolute[0].length) || '/';
+    const q = raw.indexOf('?');
+    const rawPath = q < 0 ? raw : raw.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
     const prefix = this.options.prefix;
     // Express strips its mount path from req.url and keeps it in req.baseUrl.
     const mounted = (req as IncomingMessage & { baseUrl?: string }).baseUrl;
     let path: string;
-    if (prefix === '' || mounted === prefix) path = raw;
-    else if (raw === prefix || raw.startsWith(`${prefix}/`)) path = raw.slice(prefix.length);
+    if (prefix === '' || mounted === prefix) path = rawPath;
+    else if (rawPath === prefix || rawPath.startsWith(`${prefix}/`)) path = rawPath.slice(prefix.length);
     else return undefined;
-    if (path === '' || path === '/') return '/';
-    return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    if (path === '' || path === '/') return { path: '/', query };
+    return { path: path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path, query };
   }
 
   private reply(res: ServerResponse, req: IncomingMessage, reply: Reply, view: View, notice?: string): void {
@@ -180,30 +367,33 @@ export class Dashboard {
       case 'json':
         res.statusCode = reply.status ?? 200;
         res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        res.setHeader('Cache-Control', 'no-store');
         res.end(JSON.stringify(reply.body));
         return;
       case 'text':
         res.statusCode = reply.status ?? 200;
         res.setHeader('Content-Type', reply.contentType);
-        res.setHeader('Cache-Control', 'no-store');
         res.end(reply.body);
         return;
       case 'redirect':
         if (reply.notice) {
           res.appendHeader(
             'Set-Cookie',
-            cookie(NOTICE_COOKIE, reply.notice.slice(0, 300), this.options.prefix),
+            cookie(NOTICE_COOKIE, reply.notice.slice(0, 300), { path: this.cookiePath }),
+          );
+        }
+        if (reply.signOut) {
+          res.appendHeader(
+            'Set-Cookie',
+            cookie(AUTH_COOKIE, '', { path: this.cookiePath, maxAgeSeconds: 0 }),
           );
         }
         res.statusCode = 303;
-        res.setHeader('Location', view.url(reply.to));
+        res.setHeader('Location', headerSafe(view.url(reply.to)));
         res.end();
         return;
       case 'page': {
         res.statusCode = reply.status ?? 200;
         res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        res.setHeader('Cache-Control', 'no-store');
         if (req.headers['x-dashboard-fragment'] === '1') {
           res.setHeader('X-Dashboard-Live', reply.live ? '1' : '0');
           res.end(reply.body.text);
@@ -240,45 +430,26 @@ export class Dashboard {
     res.end(asset.body);
   }
 
-  private async signIn(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    path: string,
-  ): Promise<void> {
-    const auth = this.options.auth;
-    const url = makeUrl(this.options.prefix);
-    if (method === 'POST' && path === '/sign-in' && auth && 'token' in auth) {
-      const form = await readBody(req).catch(() => new URLSearchParams());
-      if (safeEqual(form.get('token') ?? '', auth.token)) {
-        res.appendHeader(
-          'Set-Cookie',
-          cookie(AUTH_COOKIE, this.signer.sign('auth', auth.token), this.options.prefix),
-        );
-        res.statusCode = 303;
-        res.setHeader('Location', url('/overview'));
-        res.end();
-        return;
-      }
-      res.statusCode = 401;
-    } else {
-      res.statusCode = 401;
-    }
-    if (path === '/api' || path.startsWith('/api/')) {
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'Sign in or send a Bearer token' } }));
-      return;
-    }
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.end(signInPage(url, method === 'POST').text);
-  }
-
   private plain(res: ServerResponse, status: number, text: string): void {
     res.statusCode = status;
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end(text);
   }
+}
+
+/** Served over TLS, directly or (as the proxy says) behind one: session cookies are then `Secure`. */
+function isHttps(req: IncomingMessage): boolean {
+  if ((req.socket as TLSSocket).encrypted) return true;
+  const forwarded = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first === 'https';
+}
+
+/** Percent-encodes what a header value may not hold (CR, LF, controls, non-ASCII), byte by byte. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x21-\x7e]/gu, (c) =>
+    [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 }
 
 /** Creates the dashboard handler. */

@@ -1,3 +1,4 @@
+import { WrongTypeError } from '../api/key-types.js';
 import { ResqueError } from '../errors/index.js';
 import type { Reply } from './context.js';
 import { errorPage } from './views/error.js';
@@ -30,7 +31,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_ARGUMENTS: 400,
 };
 
-/** Maps an error to a status and code: our named errors by code, RangeErrors (bad paging) as 400, others 500. */
+/**
+ * Maps an error to a status and code: our named errors by code, keys of the wrong type as 409, RangeErrors (bad
+ * paging) as 400, others 500.
+ */
 export function classify(error: unknown): { status: number; code: string; message: string } {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ResqueError)
@@ -38,6 +42,7 @@ export function classify(error: unknown): { status: number; code: string; messag
   if (error instanceof ForbiddenError || error instanceof NotFoundError || error instanceof BadRequestError) {
     return { status: error.status, code: error.code, message };
   }
+  if (error instanceof WrongTypeError) return { status: 409, code: error.code, message };
   if (error instanceof RangeError) return { status: 400, code: 'BAD_REQUEST', message };
   return { status: 500, code: 'INTERNAL', message: 'Internal error' };
 }

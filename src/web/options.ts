@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Admin } from '../api/admin.js';
 import type { RedisTarget } from '../config/options.js';
+import type { AuditLog } from './security/audit.js';
+import { allowedHostSet } from './security/origin.js';
+import type { SignInDelayOptions } from './security/sign-in-delay.js';
 
 /** Who may use the dashboard: HTTP basic auth, or a token (an `Authorization: Bearer` header or a sign-in form). */
 export type DashboardAuth = { basic: { username: string; password: string } } | { token: string };
@@ -24,8 +27,22 @@ export interface DashboardOptions {
    * to let the request in; false answers 403.
    */
   authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
-  /** Key for CSRF tokens and sign-in cookies. Default random per process (give one when several processes serve). */
+  /**
+   * Key for CSRF tokens and session cookies. Default: the token in token mode (so restarts and replicas agree),
+   * else random per process (give one when several processes serve the dashboard).
+   */
   secret?: string;
+  /**
+   * Origins (or bare hosts) besides the dashboard's own from which browsers may POST, e.g. the public address of a
+   * proxy that rewrites `Host`. Hosts are compared, not schemes. Default none.
+   */
+  allowedOrigins?: readonly string[];
+  /** How long a sign-in (token mode) lasts. Default 43200000 (12 hours). */
+  sessionMaxAgeMs?: number;
+  /** The delay before answering sign-in attempts from an address that keeps failing. */
+  signInDelay?: SignInDelayOptions;
+  /** Receives one entry per destructive action (who, what, how many). Default: a line on stderr. */
+  audit?: AuditLog;
   /** How often live pages refresh. Default 2000. */
   pollIntervalMs?: number;
   /** A job running longer than this flags its worker as stuck. Default 600000 (10 minutes). */
@@ -46,6 +63,7 @@ export const DASHBOARD_DEFAULTS = {
   lateHeartbeatMs: 150_000,
   sampleIntervalMs: 10_000,
   pageSize: 20,
+  sessionMaxAgeMs: 12 * 3_600_000,
 } as const satisfies Partial<DashboardOptions>;
 
 export interface ResolvedDashboardOptions {
@@ -58,6 +76,9 @@ export interface ResolvedDashboardOptions {
   readonly lateHeartbeatMs: number;
   readonly sampleIntervalMs: number;
   readonly pageSize: number;
+  readonly sessionMaxAgeMs: number;
+  /** `allowedOrigins` as lower-case hosts. */
+  readonly allowedHosts: ReadonlySet<string>;
 }
 
 /** Merges defaults and checks values; the prefix is normalised to `''` or `/path` without a trailing slash. */
@@ -74,7 +95,7 @@ export function resolveDashboardOptions(options: DashboardOptions): ResolvedDash
     return value;
   };
   const auth = options.auth;
-  if (auth && 'token' in auth && auth.token === '') throw new TypeError('auth.token must not be empty');
+  checkAuth(auth);
   return Object.freeze({
     prefix,
     readOnly: options.readOnly ?? DASHBOARD_DEFAULTS.readOnly,
@@ -85,5 +106,23 @@ export function resolveDashboardOptions(options: DashboardOptions): ResolvedDash
     lateHeartbeatMs: positive('lateHeartbeatMs'),
     sampleIntervalMs: positive('sampleIntervalMs', true),
     pageSize: Math.floor(positive('pageSize')),
+    sessionMaxAgeMs: positive('sessionMaxAgeMs'),
+    allowedHosts: allowedHostSet(options.allowedOrigins ?? []),
   });
+}
+
+/** Refuses credentials that would let anyone in: an empty (or blank) token, user name or password. */
+function checkAuth(auth: DashboardAuth | undefined): void {
+  if (!auth) return;
+  if ('token' in auth) {
+    if (typeof auth.token !== 'string' || auth.token.trim() === '')
+      throw new TypeError('auth.token must not be empty');
+    return;
+  }
+  const { username, password } = auth.basic ?? {};
+  if (typeof username !== 'string' || username.trim() === '')
+    throw new TypeError('auth.basic.username must not be empty');
+  if (username.includes(':')) throw new TypeError('auth.basic.username must not contain ":"');
+  if (typeof password !== 'string' || password === '')
+    throw new TypeError('auth.basic.password must not be empty');
 }

@@ -18,6 +18,11 @@ export class Router {
     return this.add('POST', pattern, handler);
   }
 
+  /** Every route as `{ method, pattern }`, in the order they were added (tests walk them all). */
+  list(): Array<{ method: Route['method']; pattern: string }> {
+    return this.routes.map((r) => ({ method: r.method, pattern: `/${r.segments.join('/')}` }));
+  }
+
   private add(method: Route['method'], pattern: string, handler: Handler): this {
     this.routes.push({ method, segments: pattern.split('/').slice(1), handler });
     return this;

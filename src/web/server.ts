@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createDashboard, type Dashboard } from './dashboard.js';
 import type { DashboardOptions } from './options.js';
+import { rawErrorResponse } from './security/headers.js';
 
 export interface DashboardServerOptions extends DashboardOptions {
   /** Port to listen on; 0 picks a free one. Default 5678 (resque-web's). */
@@ -24,6 +25,7 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
   const dashboard = createDashboard(rest);
   const server = createServer(dashboard.handle);
   server.keepAliveTimeout = 5000;
+  server.on('clientError', answerClientError);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -50,4 +52,23 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
       await dashboard.close();
     },
   };
+}
+
+/**
+ * Requests Node refuses before any handler runs (headers over its limit, a malformed request line) get its usual
+ * status, with the dashboard's security headers. Only this standalone server can do so: a dashboard mounted in
+ * another server leaves these answers to that server's own `clientError` handling.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const response =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? rawErrorResponse(431, 'Request Header Fields Too Large')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? rawErrorResponse(408, 'Request Timeout')
+        : rawErrorResponse(400, 'Bad Request');
+  socket.end(response);
 }

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /** The dashboard's static files (no inline script or style anywhere, so the CSP can forbid both). */
-const TYPES: Readonly<Record<string, string>> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-  'icon.svg': 'image/svg+xml',
-};
+const TYPES: ReadonlyMap<string, string> = new Map([
+  ['app.js', 'text/javascript; charset=utf-8'],
+  ['app.css', 'text/css; charset=utf-8'],
+  ['icon.svg', 'image/svg+xml'],
+]);
 
 interface Asset {
   body: Buffer;
@@ -17,7 +17,7 @@ interface Asset {
 const assets = new Map<string, Asset>();
 
 function load(name: string): Asset | undefined {
-  const type = TYPES[name];
+  const type = TYPES.get(name);
   if (!type) return undefined;
   let asset = assets.get(name);
   if (!asset) {

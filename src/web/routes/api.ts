@@ -2,7 +2,7 @@ import type { App, Reply, Request } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { groupsData } from './errors.js';
 import { failedData } from './failed.js';
-import { failureFilter, jobMatch, workerRows } from './load.js';
+import { cursorParam, failureFilter, jobMatch, workerRows } from './load.js';
 import { overviewData } from './overview.js';
 import { queueData } from './queues.js';
 import { keyData, resqueStatsData } from './stats.js';
@@ -73,7 +73,7 @@ export const api = {
   stats: async (app: App, request: Request): Promise<Reply> => json(await resqueStatsData(app, request)),
   redis: async (app: App): Promise<Reply> => json({ sections: await app.admin.redisInfo() }),
   keys: async (app: App, request: Request): Promise<Reply> => {
-    const cursor = /^\d+$/.test(request.query.get('cursor') ?? '') ? request.query.get('cursor')! : '0';
+    const cursor = cursorParam(request.query, 'cursor');
     return json(await app.admin.scanKeys(cursor));
   },
   key: async (app: App, request: Request): Promise<Reply> => json(await keyData(app, request)),

@@ -1,4 +1,5 @@
 import { isFailureListName } from '../../failure/identity.js';
+import type { FailureFilter } from '../../failure/scope.js';
 import type { App, Reply, Request } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { confirmBulkPage, failedPage, failurePage } from '../views/failed.js';
@@ -45,9 +46,10 @@ function idOf(request: Request): string {
 }
 
 export async function retryOne(app: App, request: Request): Promise<Reply> {
-  const result = await app.admin.failures.retry(idOf(request), {
-    remove: request.form.get('remove') === 'yes',
-  });
+  const id = idOf(request);
+  const remove = request.form.get('remove') === 'yes';
+  const result = await app.admin.failures.retry(id, { remove });
+  request.audit(remove ? 'retry and remove failure' : 'retry failure', id, 1);
   if (request.api) return { kind: 'json', body: result };
   return {
     kind: 'redirect',
@@ -57,15 +59,20 @@ export async function retryOne(app: App, request: Request): Promise<Reply> {
 }
 
 export async function removeOne(app: App, request: Request): Promise<Reply> {
-  const removed = await app.admin.failures.remove(idOf(request));
+  const id = idOf(request);
+  const removed = await app.admin.failures.remove(id);
+  request.audit('remove failure', id, 1);
   if (request.api) return { kind: 'json', body: { removed } };
   return { kind: 'redirect', to: back(request), notice: `Removed a failed ${removed.className ?? 'job'}.` };
 }
 
-/** Back where the action was taken: a failure list (its path is checked to stay inside the dashboard). */
+/**
+ * Back where the action was taken: a failure list. The path must stay inside the dashboard and be a plain URL
+ * (percent-encoded ASCII only: no CR, LF or other characters a header cannot carry).
+ */
 function back(request: Request): string {
   const to = request.form.get('back') ?? '';
-  return /^\/failed(\/[^/?#]+)?(\?[^#]*)?$/.test(to) ? to : '/failed';
+  return /^\/failed(\/[\w.~%:!$'()*+,;=@-]+)?(\?[\w.~%:!$'()*+,;=@&/?-]*)?$/.test(to) ? to : '/failed';
 }
 
 export async function confirmBulk(app: App, request: Request): Promise<Reply> {
@@ -102,6 +109,11 @@ export async function bulk(app: App, request: Request): Promise<Reply> {
   }
   const result =
     action === 'retry' ? await app.admin.failures.retryAll(filter) : await app.admin.failures.clear(filter);
+  request.audit(
+    action === 'retry' ? 'retry failures' : 'clear failures',
+    describeFilter(filter),
+    result.done,
+  );
   if (request.api) return { kind: 'json', body: { action, ...result } };
   const verb = action === 'retry' ? 'Retried' : 'Removed';
   return {
@@ -109,4 +121,10 @@ export async function bulk(app: App, request: Request): Promise<Reply> {
     to: '/failed',
     notice: `${verb} ${count(result.done)} failed jobs${result.skipped > 0 ? ` (${count(result.skipped)} could not be retried)` : ''}.`,
   };
+}
+
+/** A filter as audit text: `class=Mailer queue=mail`, or `all`. */
+function describeFilter(filter: FailureFilter): string {
+  const parts = Object.entries(filter).map(([key, value]) => `${key}=${String(value)}`);
+  return parts.length > 0 ? parts.join(' ') : 'all';
 }

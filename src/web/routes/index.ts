@@ -16,10 +16,14 @@ import { key, keys, redisStats, resqueStats } from './stats.js';
 import { workerOrHost, workers } from './workers.js';
 
 const redirect = (to: string) => async (): Promise<Reply> => ({ kind: 'redirect', to });
+/** Clears the sign-in cookie (token mode); the next page asks for the token again. */
+const signOut = async (): Promise<Reply> => ({ kind: 'redirect', to: '/overview', signOut: true });
 
 /** Every page and action: resque-web's paths where it has one, every mutation a POST. */
 export const routes = new Router()
   .get('/', redirect('/overview'))
+  .get('/sign-in', redirect('/overview'))
+  .post('/sign-out', signOut)
   .get('/overview', overview)
   .get('/working', working)
   .get('/working/:id', workingOne)

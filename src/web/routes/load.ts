@@ -73,3 +73,18 @@ export function expected(form: URLSearchParams): number | undefined {
   const text = form.get('expected');
   return text && /^\d+$/.test(text) ? Number(text) : undefined;
 }
+
+/** The largest SCAN cursor Redis accepts (an unsigned 64-bit integer). */
+const MAX_CURSOR = 18_446_744_073_709_551_615n;
+
+/** A SCAN cursor (or list index) from the query: '0' when absent; a 400 for anything Redis would refuse. */
+export function cursorParam(query: URLSearchParams, name: string): string {
+  const text = query.get(name);
+  if (text === null || text === '') return '0';
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > MAX_CURSOR) {
+    throw new BadRequestError(
+      `${name} must be a cursor this page gave, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  return text;
+}

@@ -55,6 +55,7 @@ export async function confirmRemoveQueue(app: App, request: Request): Promise<Re
 export async function removeQueue(app: App, request: Request): Promise<Reply> {
   const name = request.params['name']!;
   const removed = await app.admin.removeQueue(name);
+  request.audit('remove queue', name, removed);
   if (request.api) return { kind: 'json', body: { queue: name, removed } };
   return { kind: 'redirect', to: '/queues', notice: `Removed queue ${name} and its ${count(removed)} jobs.` };
 }
@@ -89,6 +90,11 @@ export async function removeMatching(app: App, request: Request): Promise<Reply>
     }
   }
   const removed = await app.admin.removeQueueMatches(name, match);
+  request.audit(
+    'remove matching jobs',
+    `${name}${match.className ? ` class=${match.className}` : ''}${match.argsText ? ` args=${match.argsText}` : ''}`,
+    removed,
+  );
   if (request.api) return { kind: 'json', body: { queue: name, removed } };
   return {
     kind: 'redirect',

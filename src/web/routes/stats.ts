@@ -1,7 +1,7 @@
 import type { App, Reply, Request } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { keyPage, keysPage, redisStatsPage, resqueStatsPage, WINDOWS } from '../views/stats.js';
-import { series } from './load.js';
+import { cursorParam, series } from './load.js';
 
 export async function resqueStatsData(app: App, request: Request) {
   const window = WINDOWS.find(([name]) => name === request.query.get('window')) ?? WINDOWS[0]!;
@@ -31,14 +31,14 @@ export async function redisStats(app: App, request: Request): Promise<Reply> {
 }
 
 export async function keys(app: App, request: Request): Promise<Reply> {
-  const cursor = /^\d+$/.test(request.query.get('cursor') ?? '') ? request.query.get('cursor')! : '0';
+  const cursor = cursorParam(request.query, 'cursor');
   const page = await app.admin.scanKeys(cursor);
   return { kind: 'page', title: 'Keys', tab: 'stats', body: keysPage(request.view, page, cursor) };
 }
 
 export async function keyData(app: App, request: Request) {
   const name = request.params['key']!;
-  const start = /^\d+$/.test(request.query.get('start') ?? '') ? request.query.get('start')! : '0';
+  const start = cursorParam(request.query, 'start');
   const contents = await app.admin.readKey(name, start);
   if (!contents) throw new NotFoundError(`No key ${JSON.stringify(name)} in the namespace`);
   return contents;

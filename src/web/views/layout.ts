@@ -64,6 +64,11 @@ ${input.body}
   <span>${input.redisLabel}</span>
   ${view.readOnly ? html`<span class="badge">read-only</span>` : ''}
   <a href="${url('/api')}">JSON API</a>
+  ${
+    view.signedIn
+      ? html`<form method="post" action="${url('/sign-out')}" class="inline sign-out"><input type="hidden" name="_csrf" value="${view.csrf}"><button type="submit" class="link">Sign out</button></form>`
+      : ''
+  }
 </footer>
 </body>
 </html>

@@ -114,7 +114,7 @@ export function keyPage(view: View, key: KeyContents): Html {
   return html`<main>
 ${subtabs(view, 'keys')}
 <h1>Key <code>${key.name}</code> <span class="muted">${key.type}, ${count(key.size)} ${key.type === 'string' ? 'bytes' : 'elements'}</span></h1>
-${key.truncated ? html`<p class="warn">Only the first 64 KiB are shown.</p>` : ''}
+${key.truncated ? html`<p class="warn">Only the first 64 KiB of each value are shown.</p>` : ''}
 <table class="grid key-contents"><thead><tr>${(two ? heads : heads.slice(0, 1)).map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${key.rows.map(
     (row) => html`<tr>${row.map((cell) => html`<td><pre class="cell">${cell}</pre></td>`)}</tr>`,
   )}</tbody></table>
