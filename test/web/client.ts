@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import type { Redis } from 'ioredis';
 import { Keys } from '../../src/protocol/keys.js';
 import { encodeWorkerStatus } from '../../src/protocol/worker-status.js';
-import { createDashboard, type Dashboard, type DashboardOptions } from '../../src/web/index.js';
+import { Dashboard, type DashboardOptions } from '../../src/web/index.js';
+import type { DelayClock } from '../../src/web/security/sign-in-delay.js';
 
 /** A dashboard on a real in-process HTTP server (port 0), and a client that keeps its cookies like a browser. */
 export interface Served {
@@ -17,8 +18,9 @@ export interface Served {
 export async function serve(
   options: DashboardOptions,
   mount?: (server: Server, d: Dashboard) => void,
+  clock?: DelayClock,
 ): Promise<Served> {
-  const dashboard = createDashboard({ sampleIntervalMs: 0, ...options });
+  const dashboard = new Dashboard({ sampleIntervalMs: 0, audit: () => {}, ...options }, clock);
   const server = createServer();
   if (mount) mount(server, dashboard);
   else server.on('request', dashboard.handle);
@@ -133,4 +135,31 @@ export async function registerWorker(
 /** ISO time `ms` before now. */
 export function before(ms: number): string {
   return new Date(Date.now() - ms).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** Sends raw bytes (a request fetch would refuse to send) and returns the status and headers of the answer. */
+export function rawRequest(
+  base: string,
+  request: string,
+): Promise<{ status: number; headers: Map<string, string>; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = new Map<string, string>();
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+    });
+  });
 }

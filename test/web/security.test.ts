@@ -82,7 +82,7 @@ describe('headers', () => {
 });
 
 describe('authentication', () => {
-  it('basic auth: challenges, then lets the right user in', async () => {
+  it('basic auth: challenges (JSON for the API), then lets the right user in', async () => {
     const guarded = await serve({
       redis: sharedRedisUrl(),
       namespace,
@@ -94,6 +94,11 @@ describe('authentication', () => {
       expect(denied.headers.get('www-authenticate')).toMatch(/^Basic/);
       const wrong = `Basic ${Buffer.from('ops:nope').toString('base64')}`;
       expect((await guarded.client.get('/overview', { authorization: wrong })).status).toBe(401);
+      const api = await guarded.client.get('/api/overview');
+      expect(api.status).toBe(401);
+      expect(api.headers.get('www-authenticate')).toMatch(/^Basic/);
+      expect(api.headers.get('cache-control')).toBe('no-store');
+      expect(api.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
       const right = `Basic ${Buffer.from('ops:s3cret').toString('base64')}`;
       expect((await guarded.client.get('/overview', { authorization: right })).status).toBe(200);
     } finally {
@@ -101,26 +106,30 @@ describe('authentication', () => {
     }
   });
 
-  it('token auth: a sign-in form for browsers, a Bearer header for scripts (no CSRF token needed)', async () => {
+  it('token auth: a sign-in form (with its CSRF token) for browsers, a Bearer header for scripts', async () => {
     const guarded = await serve({ redis: sharedRedisUrl(), namespace, auth: { token: 'tok-123' } });
     try {
       const signIn = await guarded.client.get('/overview');
       expect(signIn.status).toBe(401);
       expect(signIn.text).toContain('Access token');
+      expect(signIn.headers.get('www-authenticate')).toMatch(/^Bearer realm="resque"$/);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(signIn.text)![1]!;
       expect((await guarded.client.get('/api/overview')).json()).toMatchObject({
         error: { code: 'UNAUTHORIZED' },
       });
-      const bad = await guarded.client.post('/sign-in', { token: 'nope' });
+      const bad = await guarded.client.post('/sign-in', { token: 'nope', _csrf: csrf });
       expect(bad.status).toBe(401);
-      const good = await guarded.client.send('POST', '/sign-in', 'token=tok-123', {
-        'content-type': 'application/x-www-form-urlencoded',
-      });
+      expect(bad.text).toContain('That token is not valid.');
+      const good = await guarded.client.post('/sign-in', { token: 'tok-123', _csrf: csrf });
       expect(good.status).toBe(303);
       expect((await guarded.client.get('/overview')).status).toBe(200);
       const script = new WebClient(guarded.base);
       const bearer = { authorization: 'Bearer tok-123' };
       expect((await script.get('/api/queues', bearer)).status).toBe(200);
-      expect((await script.get('/api/queues', { authorization: 'Bearer wrong' })).status).toBe(401);
+      const wrong = await script.get('/api/queues', { authorization: 'Bearer wrong' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="resque", error="invalid_token"');
+      expect(wrong.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
       const removed = await script.send('POST', '/api/queues/empty/remove', '', bearer);
       expect(removed.status).toBe(200);
     } finally {

@@ -80,13 +80,24 @@ export function webSettings(values: Record<string, unknown>, env: NodeJS.Process
   };
 }
 
-function authOf(token: string | undefined, basic: string | undefined): DashboardAuth | undefined {
-  if (token && basic) throw new UsageError('give --token or --basic, not both');
-  if (token) return { token };
-  if (basic) {
+/**
+ * Auth from --token / --basic (or their variables). A value that is given but empty is refused rather than taken to
+ * mean "no auth": `--token=` or `--basic user:` would otherwise serve the dashboard open.
+ */
+export function authOf(token: string | undefined, basic: string | undefined): DashboardAuth | undefined {
+  if (token !== undefined && basic !== undefined) throw new UsageError('give --token or --basic, not both');
+  if (token !== undefined) {
+    if (token.trim() === '') throw new UsageError('--token (RESQUE_WEB_TOKEN) must not be empty');
+    return { token };
+  }
+  if (basic !== undefined) {
     const colon = basic.indexOf(':');
-    if (colon <= 0) throw new UsageError('--basic takes user:password');
-    return { basic: { username: basic.slice(0, colon), password: basic.slice(colon + 1) } };
+    const username = colon < 0 ? '' : basic.slice(0, colon);
+    const password = colon < 0 ? '' : basic.slice(colon + 1);
+    if (username.trim() === '' || password === '') {
+      throw new UsageError('--basic (RESQUE_WEB_BASIC) takes user:password, both non-empty');
+    }
+    return { basic: { username, password } };
   }
   return undefined;
 }
