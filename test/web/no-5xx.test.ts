@@ -86,6 +86,15 @@ describe('wrong-typed items, huge values, hostile cursors and forms', () => {
   it('answers every route below 500, with the security headers', async () => {
     const answers = await walkRoutes(web.client, values(await failureId(web)), { queries: HOSTILE_QUERIES });
     // Healthy things still show while damaged items sit next to them.
+    // Damaged items say what is wrong with them.
+    expect(answers.get('GET /queues')?.text).toContain('queue:hashq holds a hash, not a list');
+    const hashq = answers.get('GET /queues/hashq')!;
+    expect(hashq.status).toBe(409);
+    expect(hashq.text).toContain('queue:hashq holds a hash, not a list');
+    expect(answers.get('GET /api/queues/strq')?.json()).toEqual({
+      error: { code: 'WRONG_TYPE', message: 'queue:strq holds a string, not a list' },
+    });
+    expect(answers.get('GET /stats/keys/queue%3Ahuge')?.text).toContain('Only the first 64 KiB');
     for (const path of [
       '/overview',
       '/queues',
@@ -110,7 +119,9 @@ describe.each(Object.entries(COLLECTIONS))('%s', (_label, damage) => {
   });
   afterAll(() => web.close());
 
-  it('answers every route below 500, with the security headers', async () => {
-    await walkRoutes(web.client, values(await failureId(web)));
+  it('answers every route below 500, with the security headers; pages that need the key name it', async () => {
+    const answers = await walkRoutes(web.client, values(await failureId(web)));
+    const refused = [...answers.values()].filter((a) => a.status === 409);
+    for (const answer of refused) expect(answer.text).toMatch(/holds a \w+, not a \w+/);
   }, 60_000);
 });

@@ -60,11 +60,13 @@ export function queuesTable(
 <tbody>${queues.length === 0 ? html`<tr><td colspan="3" class="empty">No queues.</td></tr>` : ''}${queues.map(
     (q) => html`<tr>
 <td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a></td>
-<td class="num">${count(q.size)}</td>
+<td class="num">${q.problem ? html`<span class="state state-dead" title="${q.problem}">wrong type</span>` : count(q.size)}</td>
 <td>${
-      q.latencyMs === undefined
-        ? html`<span class="muted">${q.size > 0 ? 'unknown' : '–'}</span>`
-        : html`<meter min="0" max="${maxLatency}" value="${q.latencyMs}"></meter> ${duration(q.latencyMs)}`
+      q.problem
+        ? html`<span class="bad-text">${q.problem}</span>`
+        : q.latencyMs === undefined
+          ? html`<span class="muted">${q.size > 0 ? 'unknown' : '–'}</span>`
+          : html`<meter min="0" max="${maxLatency}" value="${q.latencyMs}"></meter> ${duration(q.latencyMs)}`
     }</td>
 </tr>`,
   )}${failureLists.map(
