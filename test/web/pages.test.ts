@@ -141,8 +141,8 @@ describe('workers', () => {
     expect(host).not.toContain('web-1:100');
     expect(await page('/workers/all')).toContain('web-1:101');
     const one = await page(`/workers/${encodeURIComponent('web-1:100:mail')}`);
-    expect(one).toMatch(/<th>Processed<\/th><td>40<\/td>/);
-    expect(one).toMatch(/<th>Failed<\/th><td>3<\/td>/);
+    expect(one).toMatch(/<th>Processed<\/th><td data-counter="processed">40<\/td>/);
+    expect(one).toMatch(/<th>Failed<\/th><td data-counter="failed">3<\/td>/);
     expect(one).toContain('busy@example.com');
     expect((await web.client.get('/workers/nohost')).status).toBe(404);
     const api = (await web.client.get(`/api/workers/${encodeURIComponent('web-2:201:*')}`)).json();
@@ -240,10 +240,21 @@ describe('stats', () => {
     expect((await web.client.get('/stats')).headers.get('location')).toBe('/stats/resque');
   });
 
-  it('shows Redis INFO by section', async () => {
+  it('shows the main Redis figures, then INFO by section, folded', async () => {
     const text = await page('/stats/redis');
-    expect(text).toContain('<h2>Server</h2>');
+    expect(text).toMatch(/<dt>Version<\/dt><dd>\d+\.\d+/);
+    expect(text).toMatch(/<dt>Memory<\/dt><dd>[\d.]+[KMG]?B?/);
+    expect(text).toContain('<details class="info-section"><summary>Server');
     expect(text).toContain('redis_version');
+  });
+
+  it("shows job arguments as stored (Ruby's 1.0, integers beyond 2^53) in list views", async () => {
+    await redis
+      .pipeline()
+      .sadd(keys.queues, 'ruby-numbers')
+      .rpush(keys.queue('ruby-numbers'), '{"class":"Ruby","args":[1.0, 9007199254740993]}')
+      .exec();
+    expect(await page('/queues/ruby-numbers')).toContain('[1.0,9007199254740993]');
   });
 
   it('browses the namespace keys with SCAN, page by page, and each key type', async () => {

@@ -102,3 +102,15 @@ function polyline(points: ReadonlyArray<[number, number]>, className: string): H
 function chart(title: string, caption: string, content: Html): Html {
   return html`<figure class="chart"><figcaption><strong>${title}</strong> <span class="muted">${caption}</span></figcaption><svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${title}"><line class="axis" x1="0" y1="${H}" x2="${W}" y2="${H}"></line>${content}</svg></figure>`;
 }
+
+/**
+ * What the charts count, under them: they are drawn from samples a running dashboard takes (every 10 s), so they
+ * start when sampling started and show gaps where none ran; the processed counter counts every job ever.
+ */
+export function chartNote(buckets: readonly SeriesBucket[]): Html {
+  const first = buckets.find((b) => b.known);
+  if (!first) {
+    return html`<p class="chart-note" data-chart-note="empty">No history yet: the charts are drawn from samples a running dashboard takes every 10 s, so the first bars appear about 20 s after one starts (and gaps show where none ran).</p>`;
+  }
+  return html`<p class="chart-note" data-chart-note="partial">The charts count jobs between samples a running dashboard takes every 10 s, from <time datetime="${new Date(first.at).toISOString()}">${utc(new Date(first.at))} UTC</time> in this window: jobs done before sampling started, or while no dashboard ran, are not in them, which is why their totals can be below the processed counter.</p>`;
+}

@@ -4,7 +4,7 @@ import type { FailureFilter } from '../../failure/scope.js';
 import { parseWorkerId } from '../../protocol/worker-id.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { ago, argsText, count, jobClass, prettyJson } from './format.js';
+import { ago, argsText, count, jobClass, prettyJson, storedMember } from './format.js';
 import { actionForm, pager } from './layout.js';
 
 /** The filter as query parameters (the names the failure pages and the API take). */
@@ -102,7 +102,7 @@ function failureItem(view: View, failure: Failure, filter: FailureFilter): Html 
   <a href="${view.url(`/failure/${seg(failure.id)}`)}" class="muted">details</a>
   ${failureActions(view, failure, backTo(filter))}
 </header>
-<div class="args-line">${argsText(failure.args, 200)}</div>
+<div class="args-line">${argsText(failure.args, 200, storedMember(failure.raw, ['payload', 'args']))}</div>
 ${backtrace(failure)}
 </article>`;
 }

@@ -1,3 +1,4 @@
+import { compactJson, rawMember } from '../../failure/raw-json.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { type Html, html } from '../html.js';
 
@@ -33,10 +34,14 @@ export function ago(date: Date | undefined, now: number): Html {
   )} ago</time>`;
 }
 
-/** Job arguments as compact JSON text, cut at `max` characters (the full text is in the title). */
-export function argsText(args: readonly JsonValue[] | undefined, max = 120): Html {
+/**
+ * Job arguments as compact JSON text, cut at `max` characters (the full text is in the title). `stored` is their text
+ * as stored, when known: shown instead, since decoding changes numbers (Ruby's `1.0` would show as `1`, and integers
+ * beyond 2^53 rounded).
+ */
+export function argsText(args: readonly JsonValue[] | undefined, max = 120, stored?: string): Html {
   if (args === undefined) return html`<span class="muted">–</span>`;
-  const text = JSON.stringify(args);
+  const text = stored ?? JSON.stringify(args);
   const short = text.length > max ? `${text.slice(0, max - 1)}…` : text;
   return html`<code class="args" title="${text.length > max ? text.slice(0, 2000) : undefined}">${short}</code>`;
 }
@@ -71,4 +76,24 @@ export function jobClass(className: string | undefined, args: readonly JsonValue
     return html`<code title="${className}">${first['job_class']}</code>`;
   }
   return html`<code>${className ?? '(unknown)'}</code>`;
+}
+
+/**
+ * The stored text of a member inside JSON text that has already been decoded (`['payload', 'args']`), compacted,
+ * or undefined when it cannot be found.
+ */
+export function storedMember(raw: string, path: readonly string[]): string | undefined {
+  try {
+    let start = 0;
+    let end = raw.length;
+    for (const key of path) {
+      const member = rawMember(raw.slice(0, end), key, start);
+      if (!member) return undefined;
+      start = member.valueStart;
+      end = member.valueEnd;
+    }
+    return compactJson(raw.slice(start, end));
+  } catch {
+    return undefined;
+  }
 }

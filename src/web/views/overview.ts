@@ -2,7 +2,7 @@ import type { QueueSummary } from '../../api/queues.js';
 import type { SeriesBucket } from '../../api/stats.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { failureRateChart, throughputChart } from './charts.js';
+import { chartNote, failureRateChart, throughputChart } from './charts.js';
 import { count, duration } from './format.js';
 import { type WorkerRow, workingTable } from './workers.js';
 
@@ -41,6 +41,7 @@ ${card('working', `${count(working)} / ${count(data.workers.length)}`, view.url(
 ${card('stuck or dead', count(flagged.length), view.url('/workers'), flagged.length > 0 ? 'warn' : undefined)}
 </section>
 <section class="charts">${throughputChart(data.series, data.bucketMs)}${failureRateChart(data.series, data.bucketMs)}</section>
+${chartNote(data.series)}
 <div class="columns">
 <section><h2>Queues</h2>${queuesTable(view, data.queues, data.failureLists)}</section>
 <section><h2>Working <span class="muted">${count(working)} of ${count(data.workers.length)} workers</span></h2>${workingTable(view, data.workers, OVERVIEW_WORKING)}</section>

@@ -3,7 +3,7 @@ import type { QueueSummary } from '../../api/queues.js';
 import type { QueuedJob } from '../../client/inspect.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { ago, argsText, count, duration, jobClass } from './format.js';
+import { ago, argsText, count, duration, jobClass, storedMember } from './format.js';
 import { actionForm, pager } from './layout.js';
 import { queuesTable } from './overview.js';
 
@@ -25,7 +25,7 @@ function jobsTable(jobs: readonly QueuedJob[], now: number): Html {
     return html`<tr>
 <td class="num muted">${count(job.index)}</td>
 <td>${job.payload ? jobClass(job.payload.class, job.payload.args) : html`<span class="bad-text" title="${job.malformed}">malformed</span>`}</td>
-<td>${job.payload ? argsText(job.payload.args, 160) : html`<code class="args">${job.raw.slice(0, 160)}</code>`}</td>
+<td>${job.payload ? argsText(job.payload.args, 160, storedMember(job.raw, ['args'])) : html`<code class="args">${job.raw.slice(0, 160)}</code>`}</td>
 <td>${ago(enqueued, now)}</td>
 </tr>`;
   })}</tbody></table>`;

@@ -5,7 +5,7 @@ import type { SeriesBucket } from '../../api/stats.js';
 import type { ResqueInfo } from '../../client/info.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { backlogChart, failureRateChart, throughputChart } from './charts.js';
+import { backlogChart, chartNote, failureRateChart, throughputChart } from './charts.js';
 import { count, duration } from './format.js';
 
 type StatsTab = 'resque' | 'redis' | 'keys';
@@ -52,6 +52,7 @@ ${subtabs(view, 'resque')}
       html`<a href="${view.url('/stats/resque', { window: name })}" class="${name === data.window ? 'active' : undefined}">${name}</a>`,
   )}</nav>
 <section class="charts">${throughputChart(data.series, data.bucketMs)}${failureRateChart(data.series, data.bucketMs)}${backlogChart(data.series)}</section>
+${chartNote(data.series)}
 <div class="columns">
 <section><h2>Resque</h2><table class="kv">${rows.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}</table></section>
 <section><h2>Queue latency <span class="muted">(how long the next job has waited)</span></h2>
@@ -69,14 +70,47 @@ ${subtabs(view, 'resque')}
 </main>`;
 }
 
+/** The INFO figures an operator looks for first, as cards; undefined values are left out. */
+function redisFigures(sections: readonly RedisInfoSection[]): Array<[string, string]> {
+  const all = new Map(sections.flatMap((s) => s.entries));
+  const number = (key: string) => (all.has(key) ? Number(all.get(key)) : undefined);
+  const hits = number('keyspace_hits');
+  const misses = number('keyspace_misses');
+  const hitRate =
+    hits !== undefined && misses !== undefined && hits + misses > 0
+      ? `${((100 * hits) / (hits + misses)).toFixed(1)} %`
+      : undefined;
+  const uptime = number('uptime_in_seconds');
+  const keys = [...all]
+    .filter(([key]) => /^db\d+$/.test(key))
+    .reduce((sum, [, value]) => sum + Number(/keys=(\d+)/.exec(value)?.[1] ?? 0), 0);
+  const figures: Array<[string, string | undefined]> = [
+    ['Version', all.get('redis_version')],
+    ['Role', all.get('role')],
+    ['Up', uptime === undefined ? undefined : duration(uptime * 1000)],
+    ['Clients', all.get('connected_clients')],
+    ['Memory', all.get('used_memory_human')],
+    ['Peak memory', all.get('used_memory_peak_human')],
+    ['Max memory', all.get('maxmemory_human') === '0B' ? 'no limit' : all.get('maxmemory_human')],
+    ['Ops/s', all.get('instantaneous_ops_per_sec')],
+    ['Hit rate', hitRate],
+    ['Keys', count(keys)],
+    ['Last save', all.get('rdb_last_bgsave_status')],
+    ['AOF', all.get('aof_enabled') === undefined ? undefined : all.get('aof_enabled') === '1' ? 'on' : 'off'],
+  ];
+  return figures.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '');
+}
+
+/** Redis INFO: the main figures, then every section folded (open one to read it in full). */
 export function redisStatsPage(view: View, sections: readonly RedisInfoSection[]): Html {
   return html`<main>
 ${subtabs(view, 'redis')}
+<dl class="redis-summary">${redisFigures(sections).map(([name, value]) => html`<div><dt>${name}</dt><dd>${value}</dd></div>`)}</dl>
 <div class="info-sections">${sections.map(
     (s) =>
-      html`<section><h2>${s.name}</h2><table class="kv">${s.entries.map(
+      html`<details class="info-section"><summary>${s.name} <span class="muted">${count(s.entries.length)}</span></summary><table class="kv">${s.entries.map(
         ([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`,
-      )}</table></section>`,
+      )}</table></details>`,
   )}</div>
 </main>`;
 }

@@ -120,13 +120,25 @@ ${condition.reason && condition.health !== 'ok' ? html`<p class="warn">${conditi
 <tr><th>Started</th><td>${ago(worker.startedAt, view.now)}</td></tr>
 <tr><th>Heartbeat</th><td>${ago(worker.heartbeatAt, view.now)}</td></tr>
 <tr><th>Queues</th><td>${queueLinks(view, worker.queues)}</td></tr>
-<tr><th>Processed</th><td>${count(worker.processed)}</td></tr>
-<tr><th>Failed</th><td>${count(worker.failed)}</td></tr>
+${counterRow('Processed', worker.processed, stats?.processed)}
+${counterRow('Failed', worker.failed, stats?.failed)}
 <tr><th>Processing</th><td>${doing(view, worker)}</td></tr>
 </table>
 ${job ? jobDetail(view, worker) : ''}
 ${processSection(stats, view.now)}
 </main>`;
+}
+
+/**
+ * A worker's counter. Resque keeps one per worker id (`stat:processed:<id>`), and a resque-ts worker registers one id
+ * per slot, so with several slots this id's counter is only part of what the worker did: the worker's own figure
+ * since start comes first then, and the slot's is labelled as such.
+ */
+function counterRow(label: string, slot: number, sinceStart: number | undefined): Html {
+  if (sinceStart === undefined || sinceStart === slot) {
+    return html`<tr><th>${label}</th><td data-counter="${label.toLowerCase()}">${count(slot)}</td></tr>`;
+  }
+  return html`<tr><th>${label}</th><td data-counter="${label.toLowerCase()}">${count(sinceStart)} <span class="muted">since the worker started, all its slots · ${count(slot)} by this slot (Resque's per-worker counter)</span></td></tr>`;
 }
 
 /** The job a worker runs (Ruby's /working/<id>): where, queue, started, class, arguments. */
