@@ -220,6 +220,84 @@ describe('actions, by clicking', () => {
   });
 });
 
+describe('what operators notice', () => {
+  it('on a 390 px phone the tabs stay on one row and no page scrolls sideways', async () => {
+    const phone = await browser.newPage();
+    try {
+      await phone.setViewportSize({ width: 390, height: 844 });
+      for (const path of [
+        '/overview',
+        '/working',
+        '/failed',
+        '/queues',
+        '/workers',
+        '/stats/resque',
+        '/stats/redis',
+      ]) {
+        const response = await phone.goto(`${served.url.replace(/\/$/, '')}${path}`);
+        expect(response?.status(), path).toBe(200);
+        const layout = (await phone.evaluate(`({
+          width: document.documentElement.scrollWidth,
+          tabs: document.querySelector('nav.tabs').getBoundingClientRect().height,
+          tab: document.querySelector('nav.tabs a').getBoundingClientRect().height,
+        })`)) as { width: number; tabs: number; tab: number };
+        expect(layout.width, path).toBeLessThanOrEqual(390);
+        expect(layout.tabs, path).toBeLessThan(layout.tab * 1.5);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('Stats → Redis shows the main figures and folds the sections', async () => {
+    await go('/stats/redis');
+    expect(await page.locator('.redis-summary dt').first().textContent()).toBe('Version');
+    expect(await page.locator('details.info-section[open]').count()).toBe(0);
+    const height = (await page.evaluate('document.documentElement.scrollHeight')) as number;
+    expect(height).toBeLessThan(1500);
+    await page.click('details.info-section summary:has-text("Server")');
+    await eventually(() =>
+      page.locator('details.info-section[open] th:text-is("redis_version")').count(),
+    ).toBe(1);
+  });
+
+  it("a worker's counters say which are the whole worker's since start, and which one slot's", async () => {
+    const id = workers[0]!.id;
+    // Read before the page, so the page's figures can only be as large or larger.
+    const api = await fetch(`${served.url}api/workers/${encodeURIComponent(id)}`).then(
+      (r) => r.json() as Promise<{ processed: number; process?: { processed: number } }>,
+    );
+    await go(`/workers/${encodeURIComponent(id)}`);
+    const cell = (await page.locator('td[data-counter="processed"]').textContent()) ?? '';
+    const shown = Number(/^[\d,]+/.exec(cell)![0].replaceAll(',', ''));
+    expect(api.process).toBeDefined();
+    expect(shown).toBeGreaterThanOrEqual(api.process!.processed);
+    if (shown !== api.processed) {
+      expect(cell).toContain('since the worker started, all its slots');
+      expect(cell).toMatch(/[\d,]+ by this slot/);
+    }
+  });
+
+  it('the charts say what they count, from the first minute on', async () => {
+    await go('/overview');
+    const note = page.locator('p.chart-note');
+    expect(await note.count()).toBe(1);
+    expect(await note.textContent()).toMatch(/samples a running dashboard takes every 10 s/);
+    await go('/stats/resque');
+    expect(await page.locator('p.chart-note').count()).toBe(1);
+  });
+
+  it("list views show job arguments as stored: Ruby's 1.0 and integers beyond 2^53", async () => {
+    await redis
+      .pipeline()
+      .sadd(keys.queues, 'ruby-numbers')
+      .rpush(keys.queue('ruby-numbers'), '{"class":"Legacy","args":[1.0,9007199254740993]}')
+      .exec();
+    await go('/queues/ruby-numbers');
+    expect(await page.locator('table.jobs code.args').first().textContent()).toBe('[1.0,9007199254740993]');
+  });
+});
+
 describe('live updates', () => {
   it('new work appears without a reload, and polling comes back after the connection drops', async () => {
     await go('/overview');
@@ -353,5 +431,17 @@ describe.runIf(process.env['UPDATE_SCREENSHOTS'] === '1')('screenshots', () => {
         await page.screenshot({ path: `${SCREENSHOTS}${name}-${scheme}.png` });
       }
     }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await go('/stats/redis');
+    await page.screenshot({ path: `${SCREENSHOTS}redis-light.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [name, path] of [
+      ['overview', '/overview'],
+      ['working', '/working'],
+    ] as const) {
+      await go(path);
+      await page.screenshot({ path: `${SCREENSHOTS}${name}-phone.png` });
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 });

@@ -47,7 +47,7 @@ describe('cross-origin POSTs', () => {
 
   it('refuses a POST whose Origin names another host, even with a valid session and CSRF token', async () => {
     await redis.sadd(keys.queues, 'origin-a');
-    for (const origin of ['http://evil.example', 'null', 'not a url']) {
+    for (const origin of ['http://evil.example', 'https://evil.example:443', 'not a url']) {
       const answer = await web.client.post('/queues/origin-a/remove', {}, { origin });
       expect(answer.status, origin).toBe(403);
       expect(answer.headers.get('content-security-policy')).toBeTruthy();
@@ -57,6 +57,13 @@ describe('cross-origin POSTs', () => {
     expect(cross.status).toBe(403);
     const sameSite = await web.client.post('/queues/origin-a/remove', {}, { 'sec-fetch-site': 'same-site' });
     expect(sameSite.status).toBe(403);
+    // `Origin: null` (a page with no-referrer, a sandboxed frame) defers to Sec-Fetch-Site.
+    const opaque = await web.client.post(
+      '/queues/origin-a/remove',
+      {},
+      { origin: 'null', 'sec-fetch-site': 'cross-site' },
+    );
+    expect(opaque.status).toBe(403);
     expect(await redis.sismember(keys.queues, 'origin-a')).toBe(1);
   });
 
@@ -69,6 +76,12 @@ describe('cross-origin POSTs', () => {
       { origin: `https://${host}`, 'sec-fetch-site': 'same-origin' },
     );
     expect(own.status).toBe(303);
+    const ownForm = await web.client.post(
+      '/queues/origin-b/remove',
+      {},
+      { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    );
+    expect(ownForm.status).toBe(404);
     const allowed = await web.client.post(
       '/queues/origin-c/remove',
       {},

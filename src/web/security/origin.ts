@@ -3,16 +3,17 @@ import type { IncomingMessage } from 'node:http';
 /**
  * Whether a state-changing request may come from where the browser says it comes from. `Origin`, when sent, must
  * name this dashboard's host (hosts are compared, not schemes: a TLS-terminating proxy turns https into http) or one
- * of the allowed origins; without `Origin`, `Sec-Fetch-Site` must be `same-origin` or `none` (typed by the user).
- * Requests with neither header (curl, scripts, the CLI) are judged by their credentials and CSRF token alone.
- * Returns why the request is refused, or undefined.
+ * of the allowed origins. `Origin: null` says nothing (browsers send it for the dashboard's own forms, since its
+ * pages have `Referrer-Policy: no-referrer`), so then, as without `Origin`, `Sec-Fetch-Site` must be `same-origin`
+ * or `none` (typed by the user). Requests with neither (curl, scripts, the CLI) are judged by their credentials and
+ * CSRF token alone. Returns why the request is refused, or undefined.
  */
 export function crossOriginRefusal(
   req: IncomingMessage,
   allowedHosts: ReadonlySet<string>,
 ): string | undefined {
   const origin = req.headers.origin;
-  if (origin !== undefined) {
+  if (origin !== undefined && origin !== 'null') {
     const host = hostOf(origin);
     if (host === undefined) return `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed`;
     const own = (req.headers.host ?? '').toLowerCase();
