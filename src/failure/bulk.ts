@@ -41,8 +41,10 @@ export async function retryMatching(
     (list: string): ChunkAction =>
     async (batch) => {
       const planned: PlannedRetry[] = [];
+      // Records keep the run's stamp; jobs are enqueued now, so their queue wait is measured from this chunk.
+      const at = { record: stamp, epochSeconds: Date.now() / 1000 };
       for (const failure of batch) {
-        const write = retryWrite(failure, stamp);
+        const write = retryWrite(failure, at);
         if (typeof write === 'string') skipped.add(failure.id);
         else planned.push({ failure, write });
       }

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FailureNotFoundError, FailureNotRetryableError } from '../errors/index.js';
-import { failureTime } from '../protocol/time.js';
 import { runScript, SCRIPTS } from '../redis/scripts.js';
-import { type Failure, retryWrite, toFailure } from './failure.js';
+import { type Failure, retryTime, retryWrite, toFailure } from './failure.js';
 import { type FailureId, parseFailureId, recordDigest } from './identity.js';
 import { CHUNK } from './read.js';
 import type { StoreContext } from './scope.js';
@@ -77,7 +76,7 @@ export async function retryById(
 ): Promise<RetryResult> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const failure = await locate(ctx, text);
-    const write = retryWrite(failure, failureTime(new Date()));
+    const write = retryWrite(failure, retryTime(new Date()));
     if (typeof write === 'string') throw new FailureNotRetryableError(text, write);
     const [retried] = await runRetryScript(ctx, failure.list, [{ failure, write }], options.remove === true);
     if (retried === 1) {

@@ -1,6 +1,6 @@
 import { decodeFailureRecord, type FailureRecord } from '../protocol/failure-record.js';
 import type { JsonValue } from '../protocol/json.js';
-import { parseResqueTime } from '../protocol/time.js';
+import { failureTime, parseResqueTime } from '../protocol/time.js';
 import { groupId, groupSignature, payloadClass } from './grouping.js';
 import { formatFailureId } from './identity.js';
 import { compactJson, rawMember, withStringMember } from './raw-json.js';
@@ -110,24 +110,37 @@ function unreadable(raw: string): FailureRecord {
 /** What Ruby's Failure.requeue writes: the record with `retried_at` set, and the clean job pushed to its queue. */
 export interface RetryWrite {
   queue: string;
-  /** `{"class":…,"args":…}` with the args' bytes untouched (Ruby's floats and big integers survive). */
+  /**
+   * `{"class":…,"args":…}` with the args' bytes untouched (Ruby's floats and big integers survive); a job that had
+   * a resque-ts id keeps it and gains a new `enqueued_at` and a `retried_at` (epoch seconds, the same instant).
+   */
   job: string;
   /** The record with `retried_at` set (replaced in place, or appended as the last key). */
   record: string;
 }
 
+/** When a retry happens: as the failure record writes it, and as a payload does (epoch seconds). */
+export interface RetryTime {
+  record: string;
+  epochSeconds: number;
+}
+
+export function retryTime(date: Date): RetryTime {
+  return { record: failureTime(date), epochSeconds: date.getTime() / 1000 };
+}
+
 /** Builds a retry's writes, or returns why the failure cannot be retried. */
-export function retryWrite(failure: Failure, retriedAt: string): RetryWrite | string {
+export function retryWrite(failure: Failure, at: RetryTime): RetryWrite | string {
   if (!failure.readable) return 'its record is not JSON';
   if (failure.queue === '') return 'its record names no queue';
-  const job = cleanJob(failure.raw);
+  const job = cleanJob(failure.raw, at.epochSeconds);
   if (typeof job === 'string' && job.startsWith('{')) {
-    return { queue: failure.queue, job, record: withStringMember(failure.raw, 'retried_at', retriedAt) };
+    return { queue: failure.queue, job, record: withStringMember(failure.raw, 'retried_at', at.record) };
   }
   return job;
 }
 
-function cleanJob(raw: string): string {
+function cleanJob(raw: string, now: number): string {
   const payload = rawMember(raw, 'payload');
   if (!payload || raw[payload.valueStart] !== '{') return 'its payload is not a job';
   const className = rawMember(raw, 'class', payload.valueStart);
@@ -136,5 +149,10 @@ function cleanJob(raw: string): string {
   if (!classText.startsWith('"') || classText === '""') return 'its payload has no class';
   if (!args || raw[args.valueStart] !== '[') return 'its payload has no args array';
   const name = JSON.parse(classText) as string;
-  return `{"class":${JSON.stringify(name)},"args":${compactJson(raw.slice(args.valueStart, args.valueEnd))}}`;
+  const head = `{"class":${JSON.stringify(name)},"args":${compactJson(raw.slice(args.valueStart, args.valueEnd))}`;
+  // Ruby's requeue pushes class and args only; a job resque-ts enqueued keeps its id, so its story continues.
+  const id = rawMember(raw, 'id', payload.valueStart);
+  const idText = id ? raw.slice(id.valueStart, id.valueEnd) : '';
+  if (!idText.startsWith('"') || idText === '""') return `${head}}`;
+  return `${head},"id":${compactJson(idText)},"enqueued_at":${now},"retried_at":${now}}`;
 }
