@@ -6,6 +6,12 @@ export type { KeyContents, KeyEntry, KeyPage } from './api/keyspace.js';
 export type { JobMatch, QueueJobsPage, QueueSearch } from './api/queue-jobs.js';
 export type { QueueSummary } from './api/queues.js';
 export type { RedisInfoSection } from './api/redis-info.js';
+export {
+  checkRedisSafety,
+  type RedisRisk,
+  type RedisRiskCode,
+  type RedisSafety,
+} from './api/redis-safety.js';
 export type { StatsSample } from './api/stats.js';
 export type { WorkerJob, WorkerSummary } from './api/workers.js';
 export type { Enqueued, JobRef } from './client/enqueue.js';

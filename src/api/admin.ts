@@ -19,6 +19,7 @@ import {
 } from './queue-jobs.js';
 import { clearQueue, type QueueSummary, queueExists, queueSummaries } from './queues.js';
 import { type RedisInfoSection, redisInfo } from './redis-info.js';
+import { checkRedisSafety, type RedisSafety } from './redis-safety.js';
 import { readCounters, readSamples, type StatsSample, writeSample } from './stats.js';
 import { type WorkerSummary, workerStats, workerSummaries, workerSummary } from './workers.js';
 
@@ -107,6 +108,11 @@ export class Admin {
   /** Redis INFO by section. */
   redisInfo(): Promise<RedisInfoSection[]> {
     return guarded(this.ctx, () => redisInfo(this.ctx));
+  }
+
+  /** Redis settings that can lose jobs (an evicting maxmemory-policy, no persistence); see redis-safety.ts. */
+  redisSafety(): Promise<RedisSafety> {
+    return guarded(this.ctx, () => checkRedisSafety(this.ctx.redis));
   }
 
   /** A page of the namespace's keys by SCAN cursor ('0' to start), with type and size. */

@@ -26,6 +26,8 @@ export interface RedisServerOptions {
   appendOnly?: boolean;
   /** Start as a replica of the server on this loopback port. */
   replicaOf?: number;
+  /** More `redis-server` arguments, after the harness's own (so they win): `['--maxmemory-policy', 'allkeys-lru']`. */
+  args?: string[];
 }
 
 export const freePort = freeLoopbackPort;
@@ -73,7 +75,10 @@ function launch(port: number, dir: string, options: RedisServerOptions): Promise
     port,
     dir,
     appendOnly: options.appendOnly ? 'always' : false,
-    extraArgs: options.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(options.replicaOf)] : [],
+    extraArgs: [
+      ...(options.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(options.replicaOf)] : []),
+      ...(options.args ?? []),
+    ],
   });
 }
 

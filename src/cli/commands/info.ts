@@ -1,29 +1,28 @@
-import { Resque } from '../../client/resque.js';
 import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
 import { printTable } from '../output.js';
+import { runAdmin, writeJson } from './support.js';
 
+/** `resque info`: Resque.info, and the Redis settings that could lose jobs (see api/redis-safety.ts). */
 export const infoCommand: Command = {
   name: 'info',
-  summary: "Resque's summary: pending, processed, queues, workers, working, failed.",
+  summary:
+    "Resque's summary: pending, processed, queues, workers, working, failed; Redis settings that can lose jobs.",
   usage: '[--redis URL] [--namespace NS] [--json]',
   options: CONNECTION_OPTIONS,
-  async run({ values }, io) {
-    const resque = new Resque({
-      redis: values['redis'] as string | undefined,
-      namespace: values['namespace'] as string | undefined,
-    });
-    try {
-      const info = await resque.info();
-      if (values['json']) io.stdout.write(`${JSON.stringify(info)}\n`);
-      else
-        printTable(
-          io.stdout,
-          ['field', 'value'],
-          Object.entries(info).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)]),
-        );
+  run({ values }, io) {
+    return runAdmin(this, values, io, async (admin) => {
+      const [info, safety] = await Promise.all([admin.info(), admin.redisSafety()]);
+      if (values['json']) {
+        writeJson(io, { ...info, warnings: safety.risks });
+        return EXIT.ok;
+      }
+      printTable(
+        io.stdout,
+        ['field', 'value'],
+        Object.entries(info).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)]),
+      );
+      for (const risk of safety.risks) io.stdout.write(`warning: ${risk.message}\n`);
       return EXIT.ok;
-    } finally {
-      await resque.close();
-    }
+    });
   },
 };
