@@ -25,12 +25,30 @@ export function openRedis(settings: ConnectionSettings, role: ConnectionRole): R
   };
   const target = settings.redis;
   if (target instanceof Redis)
-    return role === 'client' ? target : target.duplicate(patientOverrides(patient));
+    return role === 'client' ? target : rememberFailures(target.duplicate(patientOverrides(patient)), target);
   if (typeof target === 'string') {
     const parsed = redisOptionsFromUrl(target);
-    return parsed ? new Redis({ ...options, ...parsed }) : new Redis(target, options);
+    return rememberFailures(
+      parsed ? new Redis({ ...options, ...parsed }) : new Redis(target, options),
+      target,
+    );
   }
-  return new Redis({ ...options, ...target, ...patientOverrides(patient) });
+  return rememberFailures(new Redis({ ...options, ...target, ...patientOverrides(patient) }), target);
+}
+
+/**
+ * The last socket error seen per address, until a connection there is ready again. A command that gives up reports
+ * only "Reached the max retries per request limit"; the error behind it (ECONNREFUSED, ENOTFOUND…) is here.
+ */
+const lastSocketError = new Map<string, Error>();
+
+function rememberFailures(redis: Redis, target: RedisTarget): Redis {
+  const address = describeTarget(target);
+  redis.on('error', (error: Error) => {
+    if (CONNECTION_CODES.has((error as { code?: string }).code ?? '')) lastSocketError.set(address, error);
+  });
+  redis.on('ready', () => lastSocketError.delete(address));
+  return redis;
 }
 
 /**
@@ -93,6 +111,7 @@ export function describeTarget(target: RedisTarget): string {
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
+  'EAI_AGAIN',
   'ETIMEDOUT',
   'ECONNRESET',
   'EHOSTUNREACH',
@@ -112,7 +131,9 @@ export function asConnectionError(error: unknown, target: RedisTarget): unknown 
     error.name === 'MaxRetriesPerRequestError' ||
     CONNECTION_MESSAGES.test(error.message)
   ) {
-    return new RedisConnectionError(describeTarget(target), error);
+    const address = describeTarget(target);
+    const gaveUp = !(code && CONNECTION_CODES.has(code));
+    return new RedisConnectionError(address, (gaveUp && lastSocketError.get(address)) || error);
   }
   return error;
 }
