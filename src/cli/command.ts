@@ -3,9 +3,9 @@ import type { ParseArgsConfig } from 'node:util';
 /** Exit codes scripts can rely on. */
 export const EXIT = {
   ok: 0,
-  /** The operation ran but found a problem (e.g. unknown failure id, nothing matched). */
+  /** The operation ran but found a problem (e.g. unknown failure id, nothing matched, a port in use). */
   failure: 1,
-  /** Bad command line: unknown command, bad option, bad JSON argument. */
+  /** Bad command line: unknown command, bad option, bad JSON argument, invalid queue or class name. */
   usage: 2,
   /** Redis could not be reached. */
   unavailable: 3,
@@ -15,6 +15,23 @@ export interface CommandIO {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
+  /** Where answers to confirmations come from; commands ask only when it is a terminal. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+/**
+ * What `--help` says of one option. An option that sets a ResqueOptions field (`--interval` → `intervalMs`) needs
+ * none of it: its meaning, default and environment variable come from the option table (./option-reference.ts).
+ */
+export interface OptionHelp {
+  /** What it does; required unless the option sets a ResqueOptions field. */
+  readonly description?: string;
+  /** Its value's placeholder: `url` shows as `--redis <url>`. */
+  readonly value?: string;
+  readonly default?: string;
+  readonly env?: string;
+  /** The ResqueOptions field it sets, when its name does not say (`pidfile` → `pidFile`). */
+  readonly field?: string;
 }
 
 /** One `resque <name>` command: its own module under ./commands, listed in ./commands/index.ts. */
@@ -23,12 +40,16 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options?: ParseArgsConfig['options'];
+  /** `--help` text of the options, by option name (see OptionHelp). */
+  readonly optionHelp?: Readonly<Record<string, OptionHelp>>;
+  /** Checks the command line before any Redis is looked for or started; throws UsageError. */
+  check?(args: { values: Record<string, unknown>; positionals: string[] }): void;
   /** Exit the process once `run` returns, whatever handles the application's code left open (workers). */
   readonly exitWhenDone?: boolean;
   run(args: { values: Record<string, unknown>; positionals: string[] }, io: CommandIO): Promise<number>;
 }
 
-/** A bad command line: printed with the command's usage, exit code 2. */
+/** A bad command line: one line naming what to change, exit code 2. */
 export class UsageError extends Error {}
 
 /** Where a command finds its Redis and namespace. */
@@ -42,3 +63,11 @@ export const CONNECTION_OPTIONS = {
   ...REDIS_OPTIONS,
   json: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
+
+export const CONNECTION_HELP: Readonly<Record<string, OptionHelp>> = {
+  redis: { value: 'url' },
+  namespace: { value: 'ns' },
+  json: {
+    description: 'Print JSON: the result on stdout; an error as {"error":{"code","message"}} on stderr.',
+  },
+};

@@ -279,7 +279,16 @@ describe('resque failed', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.at(-1)).toBe('retried 2500, read 2500 of 2500 (failed)');
-    const cleared = await resque(['failed', 'clear', '--redis', sharedRedisUrl(), '-N', bulk, '--json']);
+    const cleared = await resque([
+      'failed',
+      'clear',
+      '--all',
+      '--redis',
+      sharedRedisUrl(),
+      '-N',
+      bulk,
+      '--json',
+    ]);
     expect(JSON.parse(cleared.stdout)).toEqual({ removed: 2500, scanned: 2500 });
     expect(JSON.parse(cleared.stderr.trim().split('\n').at(-1)!).progress).toMatchObject({
       done: 2500,

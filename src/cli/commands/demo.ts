@@ -8,7 +8,7 @@ import { type DashboardServer, startDashboardServer } from '../../web/server.js'
 import { CONNECTION_OPTIONS, type Command, type CommandIO, EXIT, UsageError } from '../command.js';
 import { printTable } from '../output.js';
 import { stringOption } from './support.js';
-import { untilStopped, WEB_OPTIONS, webSettings } from './web.js';
+import { untilStopped, WEB_OPTION_HELP, WEB_OPTIONS, webSettings } from './web.js';
 
 /** The demo keeps to its own namespace unless told otherwise, so it never mixes with an application's queues. */
 export const DEMO_NAMESPACE = 'resque-demo';
@@ -42,6 +42,23 @@ export const demoCommand: Command = {
     ...WEB_OPTIONS,
     jobs: { type: 'string' },
     'seed-only': { type: 'boolean' },
+  },
+  optionHelp: {
+    ...WEB_OPTION_HELP,
+    namespace: {
+      value: 'ns',
+      description: "Namespace of the demo's keys.",
+      default: DEMO_NAMESPACE,
+      env: 'RESQUE_NAMESPACE',
+    },
+    jobs: {
+      value: 'n',
+      description: 'Demo jobs to enqueue first.',
+      default: `${DEFAULT_JOBS} (20 with --seed-only)`,
+    },
+    'seed-only': {
+      description: 'Enqueue the demo jobs, report the queues and exit (no workers, no dashboard).',
+    },
   },
   async run({ values }, io) {
     const total = jobCount(values['jobs'], values['seed-only'] === true ? 20 : DEFAULT_JOBS);

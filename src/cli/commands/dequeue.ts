@@ -1,6 +1,7 @@
-import { QueueNotFoundError } from '../../errors/index.js';
+import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.js';
-import { jsonArguments, requiredString, runAdmin, writeJson } from './support.js';
+import { existingQueue } from './queue-name.js';
+import { jsonArguments, requiredString, writeJson } from './support.js';
 
 /** `resque dequeue <Class> [json args…] --queue q`: removes queued jobs of a class (with those arguments, if given). */
 export const dequeueCommand: Command = {
@@ -9,13 +10,14 @@ export const dequeueCommand: Command = {
   usage:
     '<Class> [json args…] --queue q [--redis URL] [--namespace NS] [--json]   (use -- before args like -1)',
   options: { ...CONNECTION_OPTIONS, queue: { type: 'string', short: 'q' } },
+  optionHelp: { queue: { value: 'queue', description: 'The queue to remove the jobs from (required).' } },
   run({ values, positionals }, io) {
-    return runAdmin(this, values, io, async (admin) => {
+    return withAdmin(values, async (admin) => {
       const [className, ...texts] = positionals;
       if (!className) throw new UsageError('a job class is required');
       const queue = requiredString(values, 'queue');
       const args = jsonArguments(texts);
-      if (!(await admin.hasQueue(queue))) throw new QueueNotFoundError(queue);
+      await existingQueue(admin, queue);
       const removed = (await admin.resque.dequeueFrom(queue, className, ...args)) ?? 0;
       if (values['json'])
         writeJson(io, { queue, class: className, args: texts.length > 0 ? args : null, removed });

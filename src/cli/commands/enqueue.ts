@@ -1,5 +1,6 @@
+import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.js';
-import { jsonArguments, requiredString, runAdmin, writeJson } from './support.js';
+import { jsonArguments, requiredString, writeJson } from './support.js';
 
 /** `resque enqueue <Class> [json args…] --queue q`: pushes one job, as Resque.enqueue_to would. */
 export const enqueueCommand: Command = {
@@ -8,8 +9,9 @@ export const enqueueCommand: Command = {
   usage:
     '<Class> [json args…] --queue q [--redis URL] [--namespace NS] [--json]   (use -- before args like -1)',
   options: { ...CONNECTION_OPTIONS, queue: { type: 'string', short: 'q' } },
+  optionHelp: { queue: { value: 'queue', description: 'The queue to push onto (required).' } },
   run({ values, positionals }, io) {
-    return runAdmin(this, values, io, async (admin) => {
+    return withAdmin(values, async (admin) => {
       const [className, ...texts] = positionals;
       if (!className) throw new UsageError('a job class is required');
       const queue = requiredString(values, 'queue');

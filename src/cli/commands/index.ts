@@ -8,11 +8,12 @@ import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
 import { webCommand } from './web.js';
 import { workCommand } from './work.js';
+import { WORK_OPTION_HELP } from './work-help.js';
 import { workersCommand } from './workers.js';
 
 /** Every `resque` command, in the order `resque --help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  workCommand,
+  { ...workCommand, optionHelp: { ...WORK_OPTION_HELP, ...workCommand.optionHelp } },
   webCommand,
   infoCommand,
   demoCommand,

@@ -1,6 +1,7 @@
+import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
 import { printTable } from '../output.js';
-import { runAdmin, writeJson } from './support.js';
+import { writeJson } from './support.js';
 
 /** `resque info`: Resque.info, and the Redis settings that could lose jobs (see api/redis-safety.ts). */
 export const infoCommand: Command = {
@@ -10,7 +11,7 @@ export const infoCommand: Command = {
   usage: '[--redis URL] [--namespace NS] [--json]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
-    return runAdmin(this, values, io, async (admin) => {
+    return withAdmin(values, async (admin) => {
       const [info, safety] = await Promise.all([admin.info(), admin.redisSafety()]);
       if (values['json']) {
         writeJson(io, { ...info, warnings: safety.risks });

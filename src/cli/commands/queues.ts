@@ -1,6 +1,7 @@
+import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
 import { printTable } from '../output.js';
-import { formatDuration, formatTime, iso, runAdmin, writeJson } from './support.js';
+import { formatDuration, formatTime, iso, writeJson } from './support.js';
 
 /** `resque queues`: every queue with its size and how long its next job has waited. */
 export const queuesCommand: Command = {
@@ -9,7 +10,7 @@ export const queuesCommand: Command = {
   usage: '[--redis URL] [--namespace NS] [--json]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
-    return runAdmin(this, values, io, async (admin) => {
+    return withAdmin(values, async (admin) => {
       const queues = await admin.queues();
       if (values['json']) {
         writeJson(

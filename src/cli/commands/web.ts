@@ -1,7 +1,14 @@
 import { describeTarget } from '../../redis/connection.js';
 import type { DashboardAuth } from '../../web/options.js';
 import { startDashboardServer } from '../../web/server.js';
-import { type Command, type CommandIO, EXIT, REDIS_OPTIONS, UsageError } from '../command.js';
+import {
+  type Command,
+  type CommandIO,
+  EXIT,
+  type OptionHelp,
+  REDIS_OPTIONS,
+  UsageError,
+} from '../command.js';
 import { stringOption } from './support.js';
 
 export const WEB_OPTIONS = {
@@ -13,6 +20,37 @@ export const WEB_OPTIONS = {
   basic: { type: 'string' },
   seconds: { type: 'string' },
 } as const;
+
+export const WEB_OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
+  port: {
+    value: 'port',
+    description: 'Port to listen on (0: any free port).',
+    default: '5678',
+    env: 'RESQUE_WEB_PORT',
+  },
+  host: {
+    value: 'host',
+    description: 'Address to listen on; other than loopback, use --token or --basic.',
+    default: '127.0.0.1',
+  },
+  prefix: {
+    value: '/path',
+    description: 'Path the dashboard is served under, starting with "/".',
+    default: '/ (the root)',
+  },
+  'read-only': { description: 'Show everything, change nothing: no retry, remove or clear.' },
+  token: {
+    value: 'token',
+    description: 'Ask for this token (Authorization: Bearer, or a sign-in form).',
+    env: 'RESQUE_WEB_TOKEN',
+  },
+  basic: {
+    value: 'user:password',
+    description: 'Ask for HTTP basic authentication with these credentials.',
+    env: 'RESQUE_WEB_BASIC',
+  },
+  seconds: { value: 'n', description: 'Stop after n seconds instead of at Ctrl-C.' },
+};
 
 /**
  * `resque web`: the dashboard on its own server, port 5678 and 127.0.0.1 unless told otherwise, until Ctrl-C (or
@@ -29,6 +67,7 @@ export const webCommand: Command = {
     ...REDIS_OPTIONS,
     ...WEB_OPTIONS,
   },
+  optionHelp: WEB_OPTION_HELP,
   async run({ values }, io) {
     const settings = webSettings(values, io.env);
     const served = await startDashboardServer({
@@ -67,10 +106,16 @@ export function webSettings(values: Record<string, unknown>, env: NodeJS.Process
   if (seconds !== undefined && (!Number.isFinite(seconds) || seconds <= 0)) {
     throw new UsageError(`--seconds must be a positive number, got ${secondsText}`);
   }
+  const prefix = stringOption(values, 'prefix');
+  if (prefix !== undefined && prefix !== '' && !prefix.startsWith('/')) {
+    throw new UsageError(
+      `--prefix must start with "/", got ${JSON.stringify(prefix)} (e.g. --prefix /${prefix})`,
+    );
+  }
   return {
     port,
     host: stringOption(values, 'host') ?? '127.0.0.1',
-    prefix: stringOption(values, 'prefix'),
+    prefix,
     readOnly: values['read-only'] === true,
     auth: authOf(
       stringOption(values, 'token') ?? env['RESQUE_WEB_TOKEN'],

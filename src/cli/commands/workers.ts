@@ -1,7 +1,8 @@
 import type { WorkerSummary } from '../../api/workers.js';
+import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
 import { printTable } from '../output.js';
-import { formatTime, iso, runAdmin, writeJson } from './support.js';
+import { formatTime, iso, writeJson } from './support.js';
 
 /** `resque workers`: who is doing what, since when, and when each worker last said it was alive. */
 export const workersCommand: Command = {
@@ -10,7 +11,7 @@ export const workersCommand: Command = {
   usage: '[--redis URL] [--namespace NS] [--json]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
-    return runAdmin(this, values, io, async (admin) => {
+    return withAdmin(values, async (admin) => {
       const workers = await admin.workers();
       if (values['json']) writeJson(io, workers.map(toJson));
       else {

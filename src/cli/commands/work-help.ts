@@ -1,0 +1,30 @@
+import type { OptionHelp } from '../command.js';
+
+/**
+ * `resque work --help` text for the options that set no ResqueOptions field (the others are described by the
+ * option table). Kept beside work.ts until its option definitions carry their own help.
+ */
+export const WORK_OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
+  require: {
+    value: 'module',
+    description:
+      'A compiled module exporting the job definitions (and optionally a config object with jobs, hooks and options); repeat for more.',
+    env: 'RESQUE_REQUIRE (comma-separated)',
+  },
+  config: {
+    value: 'module',
+    description:
+      'A module exporting a config object { jobs, hooks, ...options }, loaded after the --require ones.',
+  },
+  queues: { value: 'q1,q2' },
+  isolation: { value: 'process|none' },
+  count: { value: 'n' },
+  concurrency: { value: 'n' },
+  spare: { value: 'n' },
+  'max-jobs-per-child': { value: 'n' },
+  pidfile: { value: 'path' },
+  verbose: { description: 'Log at info level.', env: 'VERBOSE, LOGGING' },
+  vverbose: { description: 'Log at debug level.', env: 'VVERBOSE' },
+  redis: { value: 'url' },
+  namespace: { value: 'ns' },
+};

@@ -1,0 +1,210 @@
+// Generated from the doc comments of ResqueOptions (src/config/options.ts), as the README's configuration table is;
+// test/unit/cli-help.test.ts checks it (UPDATE_DOCS=1 rewrites it). Do not edit by hand.
+
+/** Environment variables, default (Markdown) and meaning of one option of ResqueOptions. */
+export interface OptionReferenceEntry {
+  readonly env: readonly string[];
+  readonly seconds: boolean;
+  readonly default: string;
+  readonly meaning: string;
+}
+
+export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = {
+  redis: {
+    env: ['REDIS_URL'],
+    seconds: false,
+    default: '`redis://127.0.0.1:6379`',
+    meaning: 'Redis to talk to.',
+  },
+  namespace: {
+    env: ['RESQUE_NAMESPACE'],
+    seconds: false,
+    default: '`resque`',
+    meaning: 'Key prefix shared with Ruby Resque (`<namespace>:queue:default`).',
+  },
+  strictPayloads: {
+    env: ['RESQUE_STRICT_PAYLOADS'],
+    seconds: false,
+    default: 'false',
+    meaning:
+      'Emit exactly Ruby\'s payload `{"class","args"}`. When false (default) a job id and enqueue time follow (`"id"`, `"enqueued_at"`), which Ruby workers ignore.',
+  },
+  inline: {
+    env: [],
+    seconds: false,
+    default: 'false',
+    meaning: 'Perform jobs at once in the caller instead of queueing them (for application tests).',
+  },
+  connectTimeoutMs: {
+    env: [],
+    seconds: false,
+    default: '5000',
+    meaning: 'How long a client waits to connect before failing with a RedisConnectionError.',
+  },
+  commandRetries: {
+    env: [],
+    seconds: false,
+    default: '2',
+    meaning: 'Reconnect attempts a client command waits for before it fails (workers wait forever).',
+  },
+  failureBackend: {
+    env: ['FAILURE_BACKEND'],
+    seconds: false,
+    default: '`redis` (one `failed` list)',
+    meaning: 'Failure store layout.',
+  },
+  waitForReplicas: {
+    env: ['RESQUE_WAIT_FOR_REPLICAS'],
+    seconds: false,
+    default: '0 (asynchronous, as Ruby)',
+    meaning:
+      'Enqueues wait until this many replicas confirm the write (Redis `WAIT`, in the same round trip), so a failover right after an enqueue cannot lose the job.',
+  },
+  replicaTimeoutMs: {
+    env: [],
+    seconds: false,
+    default: '1000',
+    meaning: 'How long an enqueue waits for `waitForReplicas` before failing with NotReplicatedError.',
+  },
+  release: {
+    env: ['RESQUE_RELEASE'],
+    seconds: false,
+    default: 'the package version',
+    meaning: 'Application release written with error groups.',
+  },
+  queues: {
+    env: ['QUEUES', 'QUEUE'],
+    seconds: false,
+    default: '`[]`',
+    meaning: 'Queues a worker takes work from, in priority order; `*`, globs and `!exclusions` as in Resque.',
+  },
+  intervalMs: {
+    env: ['INTERVAL'],
+    seconds: true,
+    default: '5000',
+    meaning: 'Poll interval for queues pushed by foreign clients (and the idle sleep).',
+  },
+  concurrency: {
+    env: ['CONCURRENCY'],
+    seconds: false,
+    default: '1',
+    meaning: 'Jobs a worker runs at once; in a supervised worker, jobs each child runs at once.',
+  },
+  isolation: {
+    env: ['RESQUE_ISOLATION'],
+    seconds: false,
+    default: '`process`',
+    meaning:
+      "Where a worker runs jobs: `process`, in warm child processes that load the job modules (`resque work --require`) once, supervised by the worker; `none`, in the worker's own process (the fastest path, but a crash or a stuck job takes the worker with it). A worker built in code without a `require` list runs jobs in its own process.",
+  },
+  count: {
+    env: ['COUNT'],
+    seconds: false,
+    default: 'one per core',
+    meaning: 'Child processes of a supervised worker; its slots are count × concurrency. 0 = one per core.',
+  },
+  spare: {
+    env: ['RESQUE_SPARE'],
+    seconds: false,
+    default: '0',
+    meaning:
+      'Warm spare children a supervised worker keeps ready, so a replaced child costs no start-up pause.',
+  },
+  jobTimeoutMs: {
+    env: ['RESQUE_JOB_TIMEOUT'],
+    seconds: true,
+    default: '0',
+    meaning:
+      'Time limit of a job in a supervised worker: its AbortSignal fires, and if it is still running `jobTimeoutGraceMs` later its child is killed; either way it fails with JobTimeoutError. A job class may set its own (`defineJob({ timeoutMs })`). 0 = no limit.',
+  },
+  jobTimeoutGraceMs: {
+    env: ['RESQUE_JOB_TIMEOUT_GRACE'],
+    seconds: true,
+    default: '5000',
+    meaning: 'How long a timed-out job has to stop after its AbortSignal fires before its child is killed.',
+  },
+  memorySoftLimitMb: {
+    env: ['RESQUE_MEMORY_SOFT_LIMIT_MB'],
+    seconds: false,
+    default: '0',
+    meaning:
+      'A child whose resident memory passes this many MB is replaced once its running jobs finish; 0 = no limit.',
+  },
+  memoryHardLimitMb: {
+    env: ['RESQUE_MEMORY_HARD_LIMIT_MB'],
+    seconds: false,
+    default: '0',
+    meaning:
+      'A child whose resident memory passes this many MB is killed at once and its job fails with MemoryLimitError; 0 = no limit.',
+  },
+  maxJobsPerChild: {
+    env: ['RESQUE_MAX_JOBS_PER_CHILD'],
+    seconds: false,
+    default: '0',
+    meaning: 'A child is replaced after it has been given this many jobs; 0 = never.',
+  },
+  heartbeatIntervalMs: {
+    env: ['RESQUE_HEARTBEAT_INTERVAL'],
+    seconds: true,
+    default: '60000',
+    meaning: 'Heartbeat period; Ruby prunes a worker silent for 300 s.',
+  },
+  deadWorkerAfterMs: {
+    env: ['RESQUE_PRUNE_INTERVAL'],
+    seconds: true,
+    default: '300000',
+    meaning: "A worker whose heartbeat is older than this is dead and reaped (Ruby's prune_interval).",
+  },
+  reaperIntervalMs: {
+    env: ['RESQUE_REAPER_INTERVAL'],
+    seconds: true,
+    default: '60000',
+    meaning: 'How often every worker looks for dead workers to reap.',
+  },
+  maxReturns: {
+    env: ['RESQUE_MAX_RETURNS'],
+    seconds: false,
+    default: '3',
+    meaning:
+      'A job whose workers died this many times after it was returned goes to the failed list instead.',
+  },
+  termTimeoutMs: {
+    env: ['RESQUE_TERM_TIMEOUT'],
+    seconds: true,
+    default: '4000',
+    meaning: 'Grace period after TERM/INT before running jobs are aborted.',
+  },
+  preShutdownTimeoutMs: {
+    env: ['RESQUE_PRE_SHUTDOWN_TIMEOUT'],
+    seconds: true,
+    default: '0',
+    meaning: 'Wait this long for running jobs to finish on TERM before aborting them.',
+  },
+  gracefulTerm: {
+    env: ['GRACEFUL_TERM'],
+    seconds: false,
+    default: 'false',
+    meaning: 'TERM behaves like QUIT.',
+  },
+  onTermTimeout: {
+    env: ['RESQUE_ON_TERM_TIMEOUT'],
+    seconds: false,
+    default: '`requeue`',
+    meaning:
+      'Jobs still running after the TERM grace period go back to their queue (`requeue`, default) or to failed (`fail`).',
+  },
+  logLevel: {
+    env: ['VERBOSE', 'VVERBOSE'],
+    seconds: false,
+    default: '`warn`',
+    meaning: 'Log level; env `VERBOSE` → info, `VVERBOSE` → debug.',
+  },
+  pidFile: { env: ['PIDFILE'], seconds: false, default: '—', meaning: "Write the worker's pid here." },
+  hostname: { env: [], seconds: false, default: '`os.hostname()`', meaning: 'Host part of the worker id.' },
+  proclinePrefix: {
+    env: ['RESQUE_PROCLINE_PREFIX'],
+    seconds: false,
+    default: 'empty',
+    meaning: 'Prefix for process titles.',
+  },
+};

@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import { VERSION } from '../version.js';
+import { type Command, type CommandIO, EXIT, UsageError } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { commandHelp, overviewHelp } from './help.js';
+import { provideRedis } from './private-redis.js';
+import { reportError } from './report.js';
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+const VERSION_WORDS = new Set(['version', '--version', '-v', '-V']);
+
+/** Runs `resque <argv…>` and returns its exit code; every error is reported on `io.stderr` (JSON with --json). */
+export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  const json = argv.includes('--json');
+  if (name === undefined) {
+    io.stderr.write(overviewHelp(COMMANDS));
+    return EXIT.usage;
+  }
+  if (HELP_FLAGS.has(name)) {
+    io.stdout.write(overviewHelp(COMMANDS));
+    return EXIT.ok;
+  }
+  if (VERSION_WORDS.has(name)) {
+    io.stdout.write(json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (name === 'help') return help(rest, json, io);
+  const command = findCommand(name);
+  if (!command) return reportError('', unknownCommand(name), json, io);
+  return runCommand(command, rest, io);
+}
+
+/** `resque help [command]`. */
+function help(args: readonly string[], json: boolean, io: CommandIO): number {
+  const names = args.filter((arg) => arg !== '--json');
+  if (names.length === 0) {
+    io.stdout.write(overviewHelp(COMMANDS));
+    return EXIT.ok;
+  }
+  const command = findCommand(names[0]!);
+  if (!command || names.length > 1) {
+    const error = command
+      ? new UsageError(`help takes one command, got ${names.length}`)
+      : unknownCommand(names[0]!);
+    return reportError('', error, json, io);
+  }
+  io.stdout.write(commandHelp(command));
+  return EXIT.ok;
+}
+
+function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(
+    `unknown command ${JSON.stringify(name)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`,
+  );
+}
+
+async function runCommand(command: Command, argv: readonly string[], io: CommandIO): Promise<number> {
+  const beforeSeparator = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (beforeSeparator.some((arg) => HELP_FLAGS.has(arg))) {
+    io.stdout.write(commandHelp(command));
+    return EXIT.ok;
+  }
+  const json = beforeSeparator.includes('--json');
+  try {
+    const parsed = parseArgs({
+      args: [...argv],
+      options: command.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    });
+    const values = parsed.values as Record<string, unknown>;
+    command.check?.({ values, positionals: parsed.positionals });
+    const redis = await provideRedis(command, values, io);
+    try {
+      return await command.run({ values: redis.values, positionals: parsed.positionals }, redis.io);
+    } finally {
+      await redis.release();
+    }
+  } catch (error) {
+    return reportError(command.name, error, json, io);
+  }
+}
