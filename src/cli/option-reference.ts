@@ -165,8 +165,7 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     env: ['RESQUE_MAX_RETURNS'],
     seconds: false,
     default: '3',
-    meaning:
-      'A job whose workers died this many times after it was returned goes to the failed list instead.',
+    meaning: 'A job given back this many times after its worker or child died is failed instead.',
   },
   termTimeoutMs: {
     env: ['RESQUE_TERM_TIMEOUT'],
@@ -191,7 +190,7 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     seconds: false,
     default: '`requeue`',
     meaning:
-      'Jobs still running after the TERM grace period go back to their queue (`requeue`, default) or to failed (`fail`).',
+      'Jobs still running after the TERM grace period go back to their queue (`requeue`, default: they are given back) or to failed (`fail`).',
   },
   logLevel: {
     env: ['VERBOSE', 'VVERBOSE'],
