@@ -55,6 +55,9 @@ describe('resque command-line errors', () => {
       ['info', '--redis', 'http://example.com'],
       /^resque info: Invalid option "redis": unsupported scheme http:/,
     ],
+    [['queue', 'empty', 'q', ...at], /^resque queue: unknown action "empty"/],
+    [['queues', 'extra', '--nope', ...at], /^resque queues: unknown option --nope/],
+    [['demo', '--jobs', '0', '--seed-only', ...at], /^resque demo: --jobs must be a positive integer, got 0/],
   ])('resque %j exits 2 with one line', async (args, message) => {
     const result = await resque(args);
     expect(result.code).toBe(2);
@@ -101,6 +104,11 @@ describe('resque command-line errors', () => {
       code: 'REDIS_CONNECTION',
       message: `Cannot reach Redis at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
     });
+    const workers = await resque(['workers', '--redis', `redis://127.0.0.1:${port}`]);
+    expect(workers.code).toBe(3);
+    expect(oneLine(workers.stderr)).toMatch(
+      /^resque workers: Cannot reach Redis at .*: connect ECONNREFUSED/,
+    );
     const unknownHost = await resque([
       'failed',
       'list',

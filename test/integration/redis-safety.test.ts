@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedisSafety } from '../../src/api/redis-safety.js';
-import { runCli } from '../harness/cli.js';
+import { resqueInProcess } from '../harness/cli-in-process.js';
 import { type RedisServer, removeDir, startRedis } from '../harness/redis-server.js';
 
 describe('checkRedisSafety', () => {
@@ -93,9 +93,9 @@ describe('checkRedisSafety', () => {
 
   it('resque info prints the warnings, and includes them under --json', async () => {
     const [json, human, quiet] = await Promise.all([
-      runCli(['info', '--json', '--redis', evicting.url]),
-      runCli(['info', '--redis', evicting.url]),
-      runCli(['info', '--json', '--redis', durable.url]),
+      resqueInProcess(['info', '--json', '--redis', evicting.url]),
+      resqueInProcess(['info', '--redis', evicting.url]),
+      resqueInProcess(['info', '--json', '--redis', durable.url]),
     ]);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { warnings: Array<{ code: string }>; pending: number };
