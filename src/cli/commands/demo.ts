@@ -34,8 +34,7 @@ export const demoCommand: Command = {
   name: 'demo',
   summary:
     'Run demo jobs (quick, slow, failing) on workers with the dashboard, on a private or configured Redis, until Ctrl-C.',
-  usage:
-    '[--jobs n] [--seconds n] [--port 5678] [--host 127.0.0.1] [--seed-only] [--redis URL] [--namespace NS] [--json]',
+  usage: '[options]',
   exitWhenDone: true,
   options: {
     ...CONNECTION_OPTIONS,

@@ -7,8 +7,7 @@ import { jsonArguments, requiredString, writeJson } from './support.js';
 export const dequeueCommand: Command = {
   name: 'dequeue',
   summary: 'Remove queued jobs of a class from a queue (only those with the given JSON arguments, if any).',
-  usage:
-    '<Class> [json args…] --queue q [--redis URL] [--namespace NS] [--json]   (use -- before args like -1)',
+  usage: '<Class> [json args…] --queue q [options]   (put -- before arguments like -1)',
   options: { ...CONNECTION_OPTIONS, queue: { type: 'string', short: 'q' } },
   optionHelp: { queue: { value: 'queue', description: 'The queue to remove the jobs from (required).' } },
   run({ values, positionals }, io) {

@@ -6,8 +6,7 @@ import { jsonArguments, requiredString, writeJson } from './support.js';
 export const enqueueCommand: Command = {
   name: 'enqueue',
   summary: 'Push a job onto a queue; each argument is JSON (42, \'"text"\', \'{"a":1}\').',
-  usage:
-    '<Class> [json args…] --queue q [--redis URL] [--namespace NS] [--json]   (use -- before args like -1)',
+  usage: '<Class> [json args…] --queue q [options]   (put -- before arguments like -1)',
   options: { ...CONNECTION_OPTIONS, queue: { type: 'string', short: 'q' } },
   optionHelp: { queue: { value: 'queue', description: 'The queue to push onto (required).' } },
   run({ values, positionals }, io) {

@@ -62,7 +62,7 @@ export const failedCommand: Command = {
     '       remove <id>\n' +
     '       clear --all | [--retried] [--queue q] [--class C] [--group g]  [--yes]\n' +
     '       groups [--sort recent|count] [--limit n]\n' +
-    '  (every subcommand: [--redis URL] [--namespace NS] [--json])',
+    '  (every subcommand also takes --redis, --namespace and --json)',
   options: {
     ...CONNECTION_OPTIONS,
     queue: { type: 'string', short: 'q' },

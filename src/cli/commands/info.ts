@@ -8,7 +8,7 @@ export const infoCommand: Command = {
   name: 'info',
   summary:
     "Resque's summary: pending, processed, queues, workers, working, failed; Redis settings that can lose jobs.",
-  usage: '[--redis URL] [--namespace NS] [--json]',
+  usage: '[options]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
     return withAdmin(values, async (admin) => {

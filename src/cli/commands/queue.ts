@@ -7,7 +7,7 @@ import { writeJson } from './support.js';
 export const queueCommand: Command = {
   name: 'queue',
   summary: 'Act on one queue: "clear <name>" drops all its jobs.',
-  usage: 'clear <name> [--redis URL] [--namespace NS] [--json]',
+  usage: 'clear <name> [options]',
   options: CONNECTION_OPTIONS,
   run({ values, positionals }, io) {
     return withAdmin(values, async (admin) => {

@@ -7,7 +7,7 @@ import { formatDuration, formatTime, iso, writeJson } from './support.js';
 export const queuesCommand: Command = {
   name: 'queues',
   summary: 'Queues with their sizes and the latency of their oldest job.',
-  usage: '[--redis URL] [--namespace NS] [--json]',
+  usage: '[options]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
     return withAdmin(values, async (admin) => {

@@ -59,9 +59,7 @@ export const WEB_OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
 export const webCommand: Command = {
   name: 'web',
   summary: 'Serve the dashboard (resque-web and more) on http://127.0.0.1:5678/ until Ctrl-C.',
-  usage:
-    '[--port 5678] [--host 127.0.0.1] [--prefix /path] [--read-only] [--token T | --basic user:pass] ' +
-    '[--seconds n] [--redis URL] [--namespace NS]',
+  usage: '[options]',
   exitWhenDone: true,
   options: {
     ...REDIS_OPTIONS,

@@ -8,7 +8,7 @@ import { formatTime, iso, writeJson } from './support.js';
 export const workersCommand: Command = {
   name: 'workers',
   summary: 'Registered workers: what each is running, since when, last heartbeat, counters.',
-  usage: '[--redis URL] [--namespace NS] [--json]',
+  usage: '[options]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
     return withAdmin(values, async (admin) => {
