@@ -112,10 +112,7 @@ function jobOf(raw: string | null | undefined): WorkerJob | undefined {
  */
 export async function workerStats(ctx: AdminContext, ids?: readonly string[]): Promise<WorkerStats[]> {
   const candidates =
-    ids ??
-    (await ctx.redis.smembers(ctx.keys.workers))
-      .filter((id) => /^\d+$/.test(parseWorkerId(id)?.pid ?? ''))
-      .sort();
+    ids ?? (await ctx.redis.smembers(ctx.keys.workers)).filter((id) => parseWorkerId(id)?.slot === 0).sort();
   if (candidates.length === 0) return [];
   const pipeline = ctx.redis.pipeline();
   for (const id of candidates) pipeline.hgetall(ctx.keys.workerStats(id));

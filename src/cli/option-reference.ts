@@ -147,19 +147,33 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     env: ['RESQUE_HEARTBEAT_INTERVAL'],
     seconds: true,
     default: '60000',
-    meaning: 'Heartbeat period; Ruby prunes a worker silent for 300 s.',
+    meaning: "Period of Ruby's heartbeat (`workers:heartbeat`), which Ruby workers and resque-web read.",
   },
   deadWorkerAfterMs: {
     env: ['RESQUE_PRUNE_INTERVAL'],
     seconds: true,
     default: '300000',
-    meaning: "A worker whose heartbeat is older than this is dead and reaped (Ruby's prune_interval).",
+    meaning:
+      "Ruby's rule, for workers without a resque-ts liveness beat (Ruby's, older releases'): one whose heartbeat is older than this is dead (Ruby's prune_interval).",
+  },
+  livenessIntervalMs: {
+    env: ['RESQUE_LIVENESS_INTERVAL'],
+    seconds: true,
+    default: '2000',
+    meaning: "Period of resque-ts's own liveness beat, written for every slot of a worker.",
+  },
+  livenessTimeoutMs: {
+    env: ['RESQUE_LIVENESS_TIMEOUT'],
+    seconds: true,
+    default: '10000',
+    meaning: 'A resque-ts worker whose liveness beat is older than this is dead: its jobs are given back.',
   },
   reaperIntervalMs: {
     env: ['RESQUE_REAPER_INTERVAL'],
     seconds: true,
-    default: '60000',
-    meaning: 'How often every worker looks for dead workers to reap.',
+    default: '3000',
+    meaning:
+      'How often every worker looks for dead workers (a pass costs a range query on the expired beats).',
   },
   maxReturns: {
     env: ['RESQUE_MAX_RETURNS'],

@@ -70,11 +70,15 @@ export interface ResqueOptions {
   memoryHardLimitMb?: number;
   /** A child is replaced after it has been given this many jobs; 0 = never. Env `RESQUE_MAX_JOBS_PER_CHILD`. Default 0. */
   maxJobsPerChild?: number;
-  /** Heartbeat period; Ruby prunes a worker silent for 300 s. Env `RESQUE_HEARTBEAT_INTERVAL` (seconds). Default 60000. */
+  /** Period of Ruby's heartbeat (`workers:heartbeat`), which Ruby workers and resque-web read. Env `RESQUE_HEARTBEAT_INTERVAL` (seconds). Default 60000. */
   heartbeatIntervalMs?: number;
-  /** A worker whose heartbeat is older than this is dead and reaped (Ruby's prune_interval). Env `RESQUE_PRUNE_INTERVAL` (seconds). Default 300000. */
+  /** Ruby's rule, for workers without a resque-ts liveness beat (Ruby's, older releases'): one whose heartbeat is older than this is dead (Ruby's prune_interval). Env `RESQUE_PRUNE_INTERVAL` (seconds). Default 300000. */
   deadWorkerAfterMs?: number;
-  /** How often every worker looks for dead workers to reap. Env `RESQUE_REAPER_INTERVAL` (seconds). Default 60000. */
+  /** Period of resque-ts's own liveness beat, written for every slot of a worker. Env `RESQUE_LIVENESS_INTERVAL` (seconds). Default 2000. */
+  livenessIntervalMs?: number;
+  /** A resque-ts worker whose liveness beat is older than this is dead: its jobs are given back. Env `RESQUE_LIVENESS_TIMEOUT` (seconds). Default 10000. */
+  livenessTimeoutMs?: number;
+  /** How often every worker looks for dead workers (a pass costs a range query on the expired beats). Env `RESQUE_REAPER_INTERVAL` (seconds). Default 3000. */
   reaperIntervalMs?: number;
   /** A job given back this many times after its worker or child died is failed instead. Env `RESQUE_MAX_RETURNS`. Default 3. */
   maxReturns?: number;
@@ -120,7 +124,9 @@ export const DEFAULTS = {
   maxJobsPerChild: 0,
   heartbeatIntervalMs: 60_000,
   deadWorkerAfterMs: 300_000,
-  reaperIntervalMs: 60_000,
+  livenessIntervalMs: 2000,
+  livenessTimeoutMs: 10_000,
+  reaperIntervalMs: 3000,
   maxReturns: 3,
   termTimeoutMs: 4000,
   preShutdownTimeoutMs: 0,

@@ -47,6 +47,8 @@ export interface ResolvedConfig {
   readonly maxJobsPerChild: number;
   readonly heartbeatIntervalMs: number;
   readonly deadWorkerAfterMs: number;
+  readonly livenessIntervalMs: number;
+  readonly livenessTimeoutMs: number;
   readonly reaperIntervalMs: number;
   readonly maxReturns: number;
   readonly termTimeoutMs: number;
@@ -106,6 +108,8 @@ function readEnv(env: Env): ResqueOptions {
     gracefulTerm: envFlag(env['GRACEFUL_TERM']),
     heartbeatIntervalMs: seconds('RESQUE_HEARTBEAT_INTERVAL', env['RESQUE_HEARTBEAT_INTERVAL']),
     deadWorkerAfterMs: seconds('RESQUE_PRUNE_INTERVAL', env['RESQUE_PRUNE_INTERVAL']),
+    livenessIntervalMs: seconds('RESQUE_LIVENESS_INTERVAL', env['RESQUE_LIVENESS_INTERVAL']),
+    livenessTimeoutMs: seconds('RESQUE_LIVENESS_TIMEOUT', env['RESQUE_LIVENESS_TIMEOUT']),
     reaperIntervalMs: seconds('RESQUE_REAPER_INTERVAL', env['RESQUE_REAPER_INTERVAL']),
     maxReturns: integer('RESQUE_MAX_RETURNS', env['RESQUE_MAX_RETURNS']),
     onTermTimeout: (env['RESQUE_ON_TERM_TIMEOUT'] || undefined) as OnTermTimeout | undefined,
@@ -178,6 +182,8 @@ function validate(config: ResolvedConfig): void {
     'intervalMs',
     'heartbeatIntervalMs',
     'deadWorkerAfterMs',
+    'livenessIntervalMs',
+    'livenessTimeoutMs',
     'reaperIntervalMs',
     'termTimeoutMs',
     'preShutdownTimeoutMs',
@@ -200,6 +206,13 @@ function validate(config: ResolvedConfig): void {
   validateSupervision(config);
   if (config.heartbeatIntervalMs === 0) throw new ConfigError('heartbeatIntervalMs', 'must be > 0');
   if (config.reaperIntervalMs === 0) throw new ConfigError('reaperIntervalMs', 'must be > 0');
+  if (config.livenessIntervalMs === 0) throw new ConfigError('livenessIntervalMs', 'must be > 0');
+  if (config.livenessTimeoutMs < 2 * config.livenessIntervalMs) {
+    throw new ConfigError(
+      'livenessTimeoutMs',
+      'must be at least twice livenessIntervalMs, or one late beat would make a live worker look dead',
+    );
+  }
   if (config.deadWorkerAfterMs <= config.heartbeatIntervalMs) {
     throw new ConfigError(
       'deadWorkerAfterMs',

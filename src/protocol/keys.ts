@@ -83,6 +83,14 @@ export class Keys {
     return `${this.prefix}ts:inflight:${slotId}`;
   }
   /**
+   * Left by the reaper when it gives back or fails a dead slot's job (STRING, the reservation's token, expiring after
+   * an hour): if the worker was only stalled and later finishes that job, reserve.lua refuses the acknowledgement and
+   * says so, rather than dropping it silently.
+   */
+  givenBack(slotId: string): string {
+    return `${this.prefix}ts:given-back:${slotId}`;
+  }
+  /**
    * What a dashboard shows about one worker (HASH): field `worker` = JSON counters, memory, restarts; one field
    * `child:<n>` per child of a supervised worker. Rewritten with each heartbeat, expires with it; see worker-stats.ts.
    */
@@ -112,6 +120,33 @@ export class Keys {
   /** Error-group counts at the previous sample (HASH group id → count), so samples store growth only. */
   get statsGroupCounts(): string {
     return `${this.prefix}ts:stats:group-counts`;
+  }
+  /**
+   * resque-ts's own liveness record (ZSET): member = slot id, score = the worker's last liveness beat (epoch ms, Redis
+   * clock), every few seconds. A slot whose beat is older than `livenessTimeoutMs` is dead; ids without a score here
+   * (Ruby's, an older release's) are judged by Ruby's heartbeat rule instead.
+   */
+  get liveness(): string {
+    return `${this.prefix}ts:liveness`;
+  }
+  /**
+   * One resque-ts worker process (HASH, by its worker id): `host`, `pid`, `bootId`, `pidNamespace`, `slots` (JSON
+   * array of its slot ids). Written at registration, deleted with it; the reaper reads it to find every slot of a dead
+   * process and to tell a process on this host that is gone.
+   */
+  process(workerId: string): string {
+    return `${this.prefix}ts:process:${workerId}`;
+  }
+  /** The resque-ts worker ids registered from one hostname (SET), for the same-host check of the reaper. */
+  hostWorkers(hostname: string): string {
+    return `${this.prefix}ts:host:${hostname}`;
+  }
+  /**
+   * Taken (`SET NX PX`) by the one worker that runs the pass of Ruby's heartbeat rule this period, so the fleet runs
+   * one such pass per period, not one per worker.
+   */
+  get rubyPruneTurn(): string {
+    return `${this.prefix}ts:ruby-prune-turn`;
   }
   /** Pub/Sub channel on which enqueues announce the queue name, waking idle workers. */
   get wakeChannel(): string {

@@ -17,11 +17,14 @@ import type { Executor } from './executor.js';
 import type { WorkerHookName } from './hooks.js';
 import type { Manager } from './manager.js';
 import type { Processor } from './processor.js';
-import { reapDeadWorkers } from './reaper.js';
+import { Reaper } from './reaper.js';
 import type { WakeListener } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
 
 export type StopMode = 'graceful' | 'term';
+
+/** What a TERM shutdown may take beyond its pre-shutdown and term timeouts to write its last words to Redis. */
+const TERM_REDIS_GRACE_MS = 2000;
 
 export type LifeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -52,18 +55,26 @@ export class Launcher {
   /** The heartbeat being written, awaited before the registry entries are cleared. */
   private beating: Promise<void> = Promise.resolve();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly reaper: Reaper;
+  /** A TERM shutdown gave up waiting for Redis (see `abandon`). */
+  private abandoned = false;
 
   constructor(private readonly p: LauncherParts) {
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
+    const { redis, keys, config, logger, jobs, registration } = p;
+    this.reaper = new Reaper({ redis, keys, config, logger, jobs }, registration.process);
     this.watchConnection();
   }
 
   start(): Promise<void> {
     if (this.state !== 'new') throw new Error('A worker can only be started once');
     this.state = 'starting';
-    this.startup = this.startUp();
+    // A start-up that a TERM shutdown abandoned (Redis never answered) ends quietly: the worker has stopped.
+    this.startup = this.startUp().catch((error: unknown) => {
+      if (!this.abandoned) throw error;
+    });
     return this.startup;
   }
 
@@ -73,7 +84,7 @@ export class Launcher {
    * running. Either way the worker then unregisters and `finished` resolves.
    */
   async stop(mode: StopMode): Promise<void> {
-    const { config, manager, processor, executor, logger } = this.p;
+    const { config, manager } = this.p;
     if (this.state === 'new') {
       this.state = 'stopped';
       await this.close();
@@ -82,11 +93,31 @@ export class Launcher {
     if (this.state !== 'starting' && this.state !== 'running') return this.finished;
     this.state = 'stopping';
     manager.accepting = false;
+    const windingDown = this.windDown(mode);
+    if (mode === 'graceful') {
+      await windingDown;
+      return this.finished;
+    }
+    // TERM ends the worker in time whatever Redis does: what could not be written by then is left to the reaper.
+    const limitMs = config.preShutdownTimeoutMs + config.termTimeoutMs + TERM_REDIS_GRACE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), limitMs);
+    });
+    const tooLate = await Promise.race([windingDown.then(() => false), late]);
+    clearTimeout(timer);
+    if (tooLate) await this.abandon(limitMs);
+    return this.finished;
+  }
+
+  private async windDown(mode: StopMode): Promise<void> {
+    const { config, manager, processor, executor, logger } = this.p;
     await this.startup?.catch(() => {});
     logger.info(`Shutting down (${mode})`);
     manager.stopIdleTimer();
     await this.p.runHooks('shutdown');
     if (mode === 'term') {
+      processor.deferGiveBacks();
       await processor.waitIdle(config.preShutdownTimeoutMs);
       processor.abort(new TermException('SIGTERM'), true);
       await processor.waitIdle(config.termTimeoutMs);
@@ -94,9 +125,27 @@ export class Launcher {
       await processor.interruptUnfinished();
     }
     await processor.waitIdle(Number.POSITIVE_INFINITY);
-    await manager.pump();
+    await manager.flush();
     await this.shutdown();
-    return this.finished;
+  }
+
+  /** Redis did not let a TERM shutdown finish in time: stop everything here and leave the rest to the reaper. */
+  private async abandon(limitMs: number): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.abandoned = true;
+    const { processor, manager, executor, logger, redis, wake, events } = this.p;
+    logger.warn(
+      `Redis did not let the shutdown finish within ${limitMs} ms; leaving ${processor.busy} job(s) in flight ` +
+        'for the reaper of another worker to give back',
+    );
+    this.stopTimers();
+    manager.stopIdleTimer();
+    await Promise.race([executor.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    wake.disconnect();
+    redis.disconnect();
+    events.emit('stopped');
+    this.resolveFinished();
   }
 
   private async startUp(): Promise<void> {
@@ -105,19 +154,21 @@ export class Launcher {
     if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
     await registration.clearHeartbeats();
     await registration.heartbeat();
+    await registration.beat();
     // Beating from here on, as Ruby starts its heartbeat before pruning: starting the children can take longer than
-    // deadWorkerAfterMs, and a peer's reaper must not take this worker for dead meanwhile.
+    // the liveness timeout, and a peer's reaper must not take this worker for dead meanwhile.
     this.every(config.heartbeatIntervalMs, () => {
-      this.beating = this.beat();
+      this.beating = this.heartbeat();
       return this.beating;
     });
+    this.every(config.livenessIntervalMs, () => this.beat());
     await this.reap();
     await this.p.runHooks('before_first_fork');
     await this.startExecutor();
     await registration.register();
     await this.p.wake.start();
     this.p.redis.on('ready', () => void this.registerAgain());
-    this.every(config.reaperIntervalMs, () => this.reap());
+    this.every(config.reaperIntervalMs, () => this.reap(false));
     logger.info(`Starting worker ${this.p.id}`);
     if (this.state !== 'starting') return;
     this.state = 'running';
@@ -141,17 +192,22 @@ export class Launcher {
     }
   }
 
-  /** The heartbeat, and once started the stats hash (a worker that fails to start leaves none behind). */
-  private async beat(): Promise<void> {
-    const { registration, logger } = this.p;
-    await registration.heartbeat();
-    // A peer's reaper may have taken this worker for dead (e.g. Redis was unreachable for longer than
-    // deadWorkerAfterMs): it is alive, so it registers again.
-    if (this.state === 'running' && !(await registration.isRegistered())) {
-      logger.warn('This worker was unregistered as dead while it was alive; registering again');
-      await registration.register();
-    }
+  /**
+   * Ruby's heartbeat, the stats hash once started (a worker that fails to start leaves none behind), and a turn at
+   * Ruby's pruning rule (one worker of the fleet gets it each period).
+   */
+  private async heartbeat(): Promise<void> {
+    await this.p.registration.heartbeat();
     if (this.state === 'running' || this.state === 'stopping') await this.writeStats();
+    if (this.state === 'running') await this.rubyPrune();
+  }
+
+  /** The liveness beat. A peer may have taken this worker for dead while it stalled: it is alive, so it registers again. */
+  private async beat(): Promise<void> {
+    const registered = await this.p.registration.beat();
+    if (registered || this.state !== 'running') return;
+    this.p.logger.warn('This worker was unregistered as dead while it was alive; registering again');
+    await this.p.registration.register();
   }
 
   private async writeStats(): Promise<void> {
@@ -162,13 +218,23 @@ export class Launcher {
     }
   }
 
-  private async reap(): Promise<void> {
-    const { redis, keys, config, logger, jobs, manager } = this.p;
+  /** A reaper pass (fleet/liveness.ts rules); at start-up also Ruby's rule, as Ruby prunes when it starts. */
+  private async reap(startingUp = true): Promise<void> {
     try {
-      const report = await reapDeadWorkers({ redis, keys, config, logger, jobs }, this.p.id);
-      if (report.givenBack > 0) manager.schedulePump();
+      const report = await this.reaper.pass();
+      if (report.givenBack > 0) this.p.manager.schedulePump();
     } catch (error) {
-      logger.warn(`Reaping dead workers failed: ${(error as Error).message}`);
+      this.p.logger.warn(`Reaping dead workers failed: ${(error as Error).message}`);
+    }
+    if (startingUp) await this.rubyPrune();
+  }
+
+  private async rubyPrune(): Promise<void> {
+    try {
+      const report = await this.reaper.rubyPass();
+      if (report.givenBack > 0) this.p.manager.schedulePump();
+    } catch (error) {
+      this.p.logger.warn(`Pruning dead workers by Ruby's rule failed: ${(error as Error).message}`);
     }
   }
 
@@ -216,6 +282,7 @@ export class Launcher {
   }
 
   private async shutdown(): Promise<void> {
+    if (this.state === 'stopped') return;
     this.stopTimers();
     this.p.manager.stopIdleTimer();
     // A heartbeat already on its way would otherwise land after the unregistering.

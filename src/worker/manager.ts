@@ -118,6 +118,15 @@ export class Manager {
     if (this.s.processor.busy < this.s.slotIds.length) this.schedulePump();
   }
 
+  /** Sends what is still to acknowledge, retrying with backoff until Redis takes it (a shutdown's last word). */
+  async flush(): Promise<void> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      await this.pump();
+      if (!this.s.fetcher.hasAcks) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
   stopIdleTimer(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;

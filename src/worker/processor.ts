@@ -20,6 +20,8 @@ export interface RunningJob {
    */
   readonly controller: AbortController;
   readonly startedAt: number;
+  /** Its place in the order jobs were taken, for giving back in that order. */
+  readonly sequence: number;
   /** Aborted by a shutdown: an error it ends with means "interrupted", not "broken". */
   interrupted: boolean;
   /** Its outcome is being recorded, or it was given back when the TERM grace period ended: later ones are ignored. */
@@ -47,6 +49,12 @@ export interface ProcessorSettings {
 export class Processor {
   readonly running = new Map<string, RunningJob>();
   readonly tally: ProcessorTally = { processed: 0, failed: 0, givenBack: 0 };
+  /**
+   * During a TERM shutdown jobs going back to their queues wait here, to be given back together in the order they
+   * were taken (see `interruptUnfinished`), rather than in the order they happened to stop.
+   */
+  private deferred: Array<{ job: RunningJob; outcome: Outcome }> | undefined;
+  private sequence = 0;
 
   constructor(private readonly settings: ProcessorSettings) {}
 
@@ -60,6 +68,7 @@ export class Processor {
       reservation,
       controller,
       startedAt: Date.now(),
+      sequence: this.sequence++,
       interrupted: false,
       done: false,
     };
@@ -78,6 +87,11 @@ export class Processor {
     if (title) procline?.(title);
   }
 
+  /** A TERM shutdown begins: jobs that go back to their queue from now on wait for `interruptUnfinished`. */
+  deferGiveBacks(): void {
+    this.deferred ??= [];
+  }
+
   /** Fires every running job's AbortSignal; `interrupted` marks it as stopped by a shutdown (TERM). */
   abort(reason: Error, interrupted: boolean): void {
     for (const job of this.running.values()) {
@@ -94,7 +108,11 @@ export class Processor {
     }
   }
 
-  /** The TERM grace period is over: what still runs is interrupted (given back, or failed per `onTermTimeout`). */
+  /**
+   * The TERM grace period is over: what still runs is interrupted (given back, or failed per `onTermTimeout`), and
+   * every job waiting to go back goes, newest first, so that on the head of their queues they stand in the order they
+   * were taken.
+   */
   async interruptUnfinished(): Promise<void> {
     const left = [...this.running.values()].filter((job) => !job.done);
     const error = `Job still running ${this.settings.config.termTimeoutMs} ms after the worker was told to stop`;
@@ -104,6 +122,9 @@ export class Processor {
         failure: { exception: EXCEPTION.term, error, backtrace: [] },
       });
     }
+    const waiting = (this.deferred ?? []).splice(0).sort((a, b) => b.job.sequence - a.job.sequence);
+    this.deferred = undefined;
+    for (const { job, outcome } of waiting) await this.record(job, outcome);
     if (left.length > 0)
       this.settings.logger.warn(
         `Gave back ${left.length} unfinished job(s) (${this.settings.config.onTermTimeout})`,
@@ -113,8 +134,17 @@ export class Processor {
   private async finish(job: RunningJob, reported: Outcome): Promise<void> {
     if (job.done) return;
     job.done = true;
-    const { reservation } = job;
     const outcome = this.classify(job, reported);
+    if (outcome.kind === 'given-back' && this.deferred) {
+      this.deferred.push({ job, outcome });
+      this.running.delete(job.reservation.slotId);
+      return;
+    }
+    await this.record(job, outcome);
+  }
+
+  private async record(job: RunningJob, outcome: Outcome): Promise<void> {
+    const { reservation } = job;
     this.count(reservation, outcome);
     await reservation.ack(outcome);
     this.running.delete(reservation.slotId);

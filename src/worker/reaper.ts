@@ -1,7 +1,22 @@
+// Every worker looks for dead peers and gives their jobs back. Two rules, by who wrote the registration:
+// - resque-ts's own (`pass`): a slot whose liveness beat (fleet/liveness.ts) is older than `livenessTimeoutMs`, or
+//   whose process on this host is gone, is dead. A pass costs a range query on the expired beats, O(dead).
+// - Ruby's (`rubyPass`): an id without a liveness beat (a Ruby worker, an older release) is dead when its
+//   `workers:heartbeat` entry is older than `deadWorkerAfterMs`. That needs the whole heartbeat hash, so one worker of
+//   the fleet runs it per `heartbeatIntervalMs`, holding Ruby's pruning lock for the pass only.
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { EXCEPTION } from '../errors/exception-names.js';
 import { queueFailureWrite } from '../failure/save.js';
+import { hostIdentity, processAlive } from '../fleet/host-identity.js';
+import {
+  type Clock,
+  expiredSlots,
+  lastBeats,
+  type ProcessRecord,
+  processesOnHost,
+  redisClock,
+} from '../fleet/liveness.js';
 import { unregisterWorkers } from '../fleet/registration.js';
 import { runFailureHooks } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -11,131 +26,197 @@ import type { Keys } from '../protocol/keys.js';
 import type { JobPayload } from '../protocol/payload.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
-import { redisTime } from '../redis/replies.js';
-import { failHeld, giveBackHeld, type HeldContext } from './fetch/held.js';
+import { pipelineValues, redisTime } from '../redis/replies.js';
+import { defineScript, runScript } from '../redis/scripts.js';
+import { dropHeld, failHeld, giveBackHeld, type HeldContext } from './fetch/held.js';
 import { parseInflight } from './fetch/inflight.js';
 import { Reservation } from './fetch/reservation.js';
+
+const RELEASE_LOCK = defineScript(new URL('../fleet/release_lock.lua', import.meta.url));
+/** The most expired slots one pass takes on (the next pass takes the rest). */
+const PASS_LIMIT = 100;
 
 export interface ReaperContext {
   readonly redis: Redis;
   readonly keys: Keys;
   readonly config: Pick<
     ResolvedConfig,
-    'deadWorkerAfterMs' | 'maxReturns' | 'failureBackend' | 'heartbeatIntervalMs' | 'release'
+    | 'deadWorkerAfterMs'
+    | 'maxReturns'
+    | 'failureBackend'
+    | 'heartbeatIntervalMs'
+    | 'release'
+    | 'livenessIntervalMs'
+    | 'livenessTimeoutMs'
   >;
   readonly logger: Logger;
   readonly jobs?: JobRegistry;
+  /** Tests pass a clock of their own; by default the Redis clock. */
+  readonly clock?: Clock;
 }
 
 export interface ReapReport {
-  /** False when another worker held Ruby's pruning lock, so this pass did nothing. */
+  /** False when this pass judged no one: its own beat was late, or another worker had the turn or the lock. */
   ran: boolean;
   reaped: string[];
   givenBack: number;
   failed: number;
+  /** In-flight keys of slots Ruby had already pruned (it recorded their jobs as failed): deleted. */
+  dropped: number;
 }
 
-/**
- * Prunes dead workers (docs/protocol.md, pruning) under Ruby's pruning lock, so Ruby and resque-ts workers never
- * prune the same worker twice. A worker is dead when its heartbeat is older than `deadWorkerAfterMs` by the Redis
- * clock. Jobs a dead resque-ts worker held are given back to the head of their queue; one already given back
- * `maxReturns` times is failed instead, so a job that kills its worker cannot loop. A dead Ruby worker's job is
- * failed as Ruby's pruner would (`Resque::PruneDeadWorkerDirtyExit`).
- */
-export async function reapDeadWorkers(ctx: ReaperContext, selfId: string): Promise<ReapReport> {
-  const report: ReapReport = { ran: false, reaped: [], givenBack: 0, failed: 0 };
-  const lockSeconds = Math.max(1, Math.round(ctx.config.heartbeatIntervalMs / 1000));
-  const locked = await ctx.redis.set(ctx.keys.pruningLock, selfId, 'EX', lockSeconds, 'NX');
-  if (locked !== 'OK') return report;
-  const now = (await redisTime(ctx.redis)).getTime();
-  const beats = await ctx.redis.hgetall(ctx.keys.heartbeats);
-  if (!heartbeatIsFresh(beats[selfId], now, ctx.config.heartbeatIntervalMs)) return report;
-  report.ran = true;
-  for (const [id, value] of Object.entries(beats)) {
-    const beat = parseResqueTime(value);
-    // Heartbeats are written to the whole second: one can look up to a second older than it is.
-    if (beat && now - beat.getTime() <= ctx.config.deadWorkerAfterMs + 1000) continue;
-    await reapOne(ctx, id, report);
-  }
-  return report;
-}
+const emptyReport = (): ReapReport => ({ ran: false, reaped: [], givenBack: 0, failed: 0, dropped: 0 });
 
-/**
- * A reaper whose own heartbeat is late was cut off from Redis too (an outage, a frozen server, a stalled event loop):
- * everyone's heartbeats look old to it, live workers' included, so it judges no one until its own beat is current.
- */
-function heartbeatIsFresh(value: string | undefined, now: number, heartbeatIntervalMs: number): boolean {
-  const beat = parseResqueTime(value);
-  return beat !== undefined && now - beat.getTime() <= 2 * heartbeatIntervalMs + 1000;
-}
+export class Reaper {
+  constructor(
+    private readonly ctx: ReaperContext,
+    private readonly self: Pick<ProcessRecord, 'workerId' | 'host'>,
+  ) {}
 
-async function reapOne(ctx: ReaperContext, id: string, report: ReapReport): Promise<void> {
-  const [inflight, status] = await ctx.redis.mget(ctx.keys.inflight(id), ctx.keys.worker(id));
-  const held = parseInflight(inflight);
-  if (held) await settleOrphan(ctx, new Reservation({ slotId: id, ...held }), report);
-  else await failRubyJob(ctx, id, status ?? null, report);
-  await unregisterWorkers(ctx.redis, ctx.keys, [id]);
-  report.reaped.push(id);
-}
-
-/** A dead resque-ts slot's job: given back, or failed once it has been given back `maxReturns` times. */
-async function settleOrphan(ctx: ReaperContext, reservation: Reservation, report: ReapReport) {
-  const held: HeldContext = ctx;
-  const { returns } = reservation;
-  const { maxReturns } = ctx.config;
-  const id = reservation.slotId;
-  if (returns >= maxReturns) {
-    const error = `Worker ${id} died while processing ${reservation.payload?.class ?? '<Unknown Job>'}; the job was already given back to its queue ${returns} times after its workers died (maxReturns is ${maxReturns}), so it is failed instead`;
-    const failure = { exception: EXCEPTION.dirtyExit, error, backtrace: [] };
-    if (await failHeld(held, reservation, reservation.failureRecord(failure))) {
-      report.failed++;
-      await failureHooks(ctx, reservation.payload, failure.exception, error);
+  /** resque-ts's rule: expired liveness beats, and workers of this host whose process is gone. */
+  async pass(): Promise<ReapReport> {
+    const { redis, keys, config } = this.ctx;
+    const report = emptyReport();
+    const query = { timeoutMs: config.livenessTimeoutMs, limit: PASS_LIMIT, selfId: this.self.workerId };
+    const { now, ownBeat, slots } = await expiredSlots(redis, keys, query, this.ctx.clock ?? redisClock);
+    // A reaper whose own beat is late was cut off too (an outage, a frozen server, a stalled event loop): everyone's
+    // beats look old to it, so it judges no one until its own is current.
+    if (ownBeat === undefined || now - ownBeat > 2 * config.livenessIntervalMs + 1000) return report;
+    report.ran = true;
+    const dead = new Map(slots.map((slot) => [slot, `no liveness beat for ${config.livenessTimeoutMs} ms`]));
+    for (const gone of await this.goneOnThisHost()) {
+      for (const slot of gone.slots) dead.set(slot, `its process ${gone.pid} on this host is gone`);
     }
-  } else if (await giveBackHeld(held, reservation, true)) {
-    report.givenBack++;
+    for (const [slot, why] of dead) await this.reapSlot(slot, why, report);
+    return report;
   }
-  const what = returns >= maxReturns ? 'failed' : 'given back to its queue';
-  ctx.logger.warn(`Reaped dead worker ${id}: its ${reservation.queue} job is ${what}`);
-}
 
-/** A dead Ruby worker's job (its `worker:<id>` status), failed as Ruby's pruner fails it. */
-async function failRubyJob(ctx: ReaperContext, id: string, status: string | null, report: ReapReport) {
-  const job = decodeWorkerStatus(status);
-  if (job) {
-    const payload = job.payload as unknown as JobPayload | null;
-    const className =
-      payload && typeof payload === 'object' && typeof payload.class === 'string'
-        ? payload.class
-        : '<Unknown Job>';
-    const failure = {
-      rawPayload: undefined,
-      payload: job.payload as JsonValue,
-      exception: EXCEPTION.pruneDeadWorker,
-      error: `Worker ${id} did not gracefully exit while processing ${className}`,
-      backtrace: [],
-      worker: id,
-      queue: job.queue,
-    };
-    await queueFailureWrite(ctx.redis.pipeline(), ctx, failure).exec();
-    report.failed++;
-    await failureHooks(ctx, payload ?? undefined, failure.exception, failure.error);
+  /** Ruby's heartbeat rule for ids resque-ts's liveness does not judge; one worker per period runs it. */
+  async rubyPass(): Promise<ReapReport> {
+    const { redis, keys, config } = this.ctx;
+    const report = emptyReport();
+    const selfId = this.self.workerId;
+    const turn = await redis.set(keys.rubyPruneTurn, selfId, 'PX', config.heartbeatIntervalMs, 'NX');
+    if (turn !== 'OK') return report;
+    const lockSeconds = Math.max(1, Math.round(config.heartbeatIntervalMs / 1000));
+    if ((await redis.set(keys.pruningLock, selfId, 'EX', lockSeconds, 'NX')) !== 'OK') return report;
+    try {
+      const now = (await redisTime(redis)).getTime();
+      const beats = await redis.hgetall(keys.heartbeats);
+      const own = parseResqueTime(beats[selfId]);
+      // As in `pass`: a worker whose own heartbeat is late was cut off and judges no one.
+      if (!own || now - own.getTime() > 2 * config.heartbeatIntervalMs + 1000) return report;
+      const old = Object.entries(beats)
+        .filter(([, value]) => {
+          const beat = parseResqueTime(value);
+          // Heartbeats are written to the whole second: one can look up to a second older than it is.
+          return !beat || now - beat.getTime() > config.deadWorkerAfterMs + 1000;
+        })
+        .map(([id]) => id);
+      const liveness = await lastBeats(redis, keys, old);
+      report.ran = true;
+      for (const [i, id] of old.entries()) {
+        if (liveness[i] !== undefined) continue;
+        await this.reapSlot(id, `no heartbeat for ${config.deadWorkerAfterMs} ms`, report);
+      }
+    } finally {
+      // Held for the pass only: a Ruby worker starting now may prune too.
+      await runScript(redis, RELEASE_LOCK, [keys.pruningLock], [selfId]);
+    }
+    return report;
   }
-  ctx.logger.warn(`Reaped dead worker ${id}${job ? ` (its ${job.queue} job is failed)` : ''}`);
-}
 
-async function failureHooks(
-  ctx: ReaperContext,
-  payload: JobPayload | undefined,
-  name: string,
-  message: string,
-) {
-  const definition = payload && ctx.jobs?.resolve(payload.class);
-  if (!definition || !payload) return;
-  const error = new Error(message);
-  error.name = name;
-  try {
-    await runFailureHooks(definition, error, payload.args);
-  } catch (hookError) {
-    ctx.logger.error(`on_failure hook failed for ${payload.class}: ${String(hookError)}`);
+  /** Processes registered from this host, in this pid namespace of this boot, that no longer exist. */
+  private async goneOnThisHost(): Promise<ProcessRecord[]> {
+    const mine = hostIdentity();
+    if (!mine) return [];
+    const { redis, keys } = this.ctx;
+    const records = await processesOnHost(redis, keys, this.self.host, this.self.workerId);
+    return records.filter(
+      (record) =>
+        record.identity?.bootId === mine.bootId &&
+        record.identity.pidNamespace === mine.pidNamespace &&
+        !processAlive(record.pid),
+    );
+  }
+
+  private async reapSlot(id: string, why: string, report: ReapReport): Promise<void> {
+    const { redis, keys, logger } = this.ctx;
+    const [inflight, status, registered] = pipelineValues(
+      await redis.pipeline().get(keys.inflight(id)).get(keys.worker(id)).sismember(keys.workers, id).exec(),
+    ) as [string | null, string | null, number];
+    const held = parseInflight(inflight);
+    if (held && status === null && registered === 0) {
+      // Our scripts write and delete `worker:<slot>` with the in-flight key: without it, and unregistered, the slot
+      // was pruned by Ruby, which has already recorded its job as failed.
+      if (await dropHeld(this.ctx, new Reservation({ slotId: id, ...held }))) report.dropped++;
+      logger.warn(
+        `Dead worker ${id} (${why}) was pruned by a Ruby worker, which failed its job; in-flight entry dropped`,
+      );
+    } else if (held) {
+      await this.settleOrphan(new Reservation({ slotId: id, ...held }), why, report);
+    } else {
+      await this.failRubyJob(id, status, why, report);
+    }
+    await unregisterWorkers(redis, keys, [id]);
+    report.reaped.push(id);
+  }
+
+  /** A dead resque-ts slot's job: given back, or failed once it has been given back `maxReturns` times. */
+  private async settleOrphan(reservation: Reservation, why: string, report: ReapReport) {
+    const held: HeldContext = this.ctx;
+    const { returns, slotId, queue } = reservation;
+    const { maxReturns } = this.ctx.config;
+    if (returns >= maxReturns) {
+      const error = `Worker ${slotId} died while processing ${reservation.payload?.class ?? '<Unknown Job>'} (${why}); the job was already given back to its queue ${returns} times after its workers died (maxReturns is ${maxReturns}), so it is failed instead`;
+      const failure = { exception: EXCEPTION.dirtyExit, error, backtrace: [] };
+      if (await failHeld(held, reservation, reservation.failureRecord(failure))) {
+        report.failed++;
+        await this.failureHooks(reservation.payload, failure.exception, error);
+      }
+      this.ctx.logger.warn(`Reaped dead worker ${slotId} (${why}): its ${queue} job is failed`);
+    } else if (await giveBackHeld(held, reservation, true, 'reaper')) {
+      report.givenBack++;
+      this.ctx.logger.warn(
+        `Reaped dead worker ${slotId} (${why}): its ${queue} job is given back to its queue`,
+      );
+    }
+  }
+
+  /** A dead Ruby worker's job (its `worker:<id>` status), failed as Ruby's pruner fails it. */
+  private async failRubyJob(id: string, status: string | null, why: string, report: ReapReport) {
+    const job = decodeWorkerStatus(status);
+    if (job) {
+      const payload = job.payload as unknown as JobPayload | null;
+      const className =
+        payload && typeof payload === 'object' && typeof payload.class === 'string'
+          ? payload.class
+          : '<Unknown Job>';
+      const failure = {
+        rawPayload: undefined,
+        payload: job.payload as JsonValue,
+        exception: EXCEPTION.pruneDeadWorker,
+        error: `Worker ${id} did not gracefully exit while processing ${className}`,
+        backtrace: [],
+        worker: id,
+        queue: job.queue,
+      };
+      await queueFailureWrite(this.ctx.redis.pipeline(), this.ctx, failure).exec();
+      report.failed++;
+      await this.failureHooks(payload ?? undefined, failure.exception, failure.error);
+    }
+    this.ctx.logger.warn(`Reaped dead worker ${id} (${why})${job ? `; its ${job.queue} job is failed` : ''}`);
+  }
+
+  private async failureHooks(payload: JobPayload | undefined, name: string, message: string) {
+    const definition = payload && this.ctx.jobs?.resolve(payload.class);
+    if (!definition || !payload) return;
+    const error = new Error(message);
+    error.name = name;
+    try {
+      await runFailureHooks(definition, error, payload.args);
+    } catch (hookError) {
+      this.ctx.logger.error(`on_failure hook failed for ${payload.class}: ${String(hookError)}`);
+    }
   }
 }

@@ -27,6 +27,12 @@ export class WakeListener {
     this.subscriber = subscriber;
   }
 
+  /** Drops the subscription at once, without waiting for Redis. */
+  disconnect(): void {
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+  }
+
   async stop(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = undefined;

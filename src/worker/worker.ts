@@ -3,6 +3,7 @@ import { memoryUsage } from 'node:process';
 import type { ResqueOptions } from '../config/options.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
 import { TermException } from '../errors/index.js';
+import { hostIdentity } from '../fleet/host-identity.js';
 import { Registration } from '../fleet/registration.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
 import { type AnyJob, JobRegistry } from '../jobs/registry.js';
@@ -122,7 +123,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       redis,
       keys: this.keys,
       jobs: registry,
-      registration: new Registration(redis, this.keys, this.slotIds),
+      registration: new Registration(redis, this.keys, {
+        workerId: this.id,
+        host: this.config.hostname,
+        pid: process.pid,
+        slots: this.slotIds,
+        identity: hostIdentity(),
+      }),
       executor: this.executor,
       manager: this.manager,
       processor: this.processor,

@@ -10,7 +10,7 @@ import { isoOffset } from '../../src/protocol/time.js';
 import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { parseInflight } from '../../src/worker/fetch/inflight.js';
-import { reapDeadWorkers } from '../../src/worker/reaper.js';
+import { Reaper } from '../../src/worker/reaper.js';
 import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
 const OLD_RESERVE = defineScript(new URL('../fixtures/release-0.1.0/reserve.lua', import.meta.url));
@@ -70,7 +70,10 @@ describe('in-flight jobs across releases', () => {
       raw: JOB,
     });
     await beats(keys, 'h:1:q', 'h:2:q');
-    const report = await reapDeadWorkers({ redis, keys, config, logger }, 'h:2:q');
+    const report = await new Reaper(
+      { redis, keys, config, logger },
+      { workerId: 'h:2:q', host: 'h' },
+    ).rubyPass();
     expect(report).toMatchObject({ ran: true, reaped: ['h:1:q'], givenBack: 1 });
     expect(await redis.lrange(keys.queue('q'), 0, -1)).toEqual([JOB.replace(/}$/, ',"returns":1}')]);
     expect(await redis.exists(keys.inflight('h:1:q'), keys.worker('h:1:q'))).toBe(0);
@@ -110,7 +113,10 @@ describe('in-flight jobs across releases', () => {
       [keys.prefix, '2026-01-01T00:00:00Z', 1, 'h:1:q', 'b'.repeat(16), '0', 0, 0],
     );
     await beats(keys, 'h:1:q', 'h:2:q');
-    const report = await reapDeadWorkers({ redis, keys, config, logger }, 'h:2:q');
+    const report = await new Reaper(
+      { redis, keys, config, logger },
+      { workerId: 'h:2:q', host: 'h' },
+    ).rubyPass();
     expect(report.givenBack).toBe(0);
     expect(await redis.llen(keys.queue('q'))).toBe(0);
     expect(await redis.get(keys.processed)).toBe('1');

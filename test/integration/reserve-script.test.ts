@@ -4,6 +4,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
+import { giveBackHeld } from '../../src/worker/fetch/held.js';
 import { Reservation } from '../../src/worker/fetch/reservation.js';
 import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
@@ -74,7 +75,13 @@ describe('reserve.lua', () => {
       '{"class":"A","args":[2]}',
       '{"class":"A","args":[3]}',
     );
-    const slotKeys = [keys.inflight('s1'), keys.worker('s1'), keys.processedBy('s1'), keys.failedBy('s1')];
+    const slotKeys = [
+      keys.inflight('s1'),
+      keys.worker('s1'),
+      keys.processedBy('s1'),
+      keys.failedBy('s1'),
+      keys.givenBack('s1'),
+    ];
     const call = (finished: string, fresh: string) =>
       runScript<Array<number | string>>(
         redis,
@@ -113,6 +120,21 @@ describe('reserve.lua', () => {
     expect(await redis.get(keys.failedBy('s1'))).toBe('1');
     expect(await redis.llen(keys.failed)).toBe(1);
     expect(await redis.llen(keys.queue('q'))).toBe(1);
+  });
+
+  it('a job the reaper gave back while its worker stalled: the late acknowledgement is refused and reported', async () => {
+    const { keys, fetcher } = setup();
+    await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
+    const [job] = (await fetcher.reserve(['s1'], ['q'])).reservations;
+    // What a peer's reaper does to a slot whose liveness beat expired.
+    expect(await giveBackHeld({ redis, keys, config }, job!, true, 'reaper')).toBe(true);
+    expect(await redis.get(keys.givenBack('s1'))).toBe(job!.token);
+    await job!.ack({ kind: 'performed' });
+    await fetcher.reserve([], []);
+    expect(fetcher.refusedAcks).toBe(1);
+    expect(await redis.get(keys.processed)).toBeNull();
+    expect(await redis.exists(keys.givenBack('s1'))).toBe(0);
+    expect(await redis.lrange(keys.queue('q'), 0, -1)).toEqual(['{"class":"A","args":[1],"returns":1}']);
   });
 
   it('acknowledgements whose call failed are sent with the next call', async () => {

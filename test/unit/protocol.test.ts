@@ -9,7 +9,12 @@ import { decodeFailureRecord, encodeFailureRecord } from '../../src/protocol/fai
 import { assertClassName, assertQueueName } from '../../src/protocol/names.js';
 import { decodePayload, encodePayload, withNumberField } from '../../src/protocol/payload.js';
 import { failureTime, isoOffset, isoUtc, parseResqueTime, rubyTimeToS } from '../../src/protocol/time.js';
-import { formatWorkerId, parseWorkerId } from '../../src/protocol/worker-id.js';
+import {
+  formatSlotIds,
+  formatWorkerId,
+  parseWorkerId,
+  workerIdOfSlot,
+} from '../../src/protocol/worker-id.js';
 import { encodeWorkerStatus, rawPayloadOfStatus } from '../../src/protocol/worker-status.js';
 
 describe('keys', () => {
@@ -94,9 +99,33 @@ describe('worker ids', () => {
     expect(formatWorkerId('web-1', 4242, ['!low'])).toBe('web-1:4242:*');
   });
   it('parse like split(":", 3)', () => {
-    expect(parseWorkerId('web-1:4242:a,b')).toEqual({ host: 'web-1', pid: '4242', queues: ['a', 'b'] });
-    expect(parseWorkerId('web-1:4242:a:b')).toEqual({ host: 'web-1', pid: '4242', queues: ['a:b'] });
+    expect(parseWorkerId('web-1:4242:a,b')).toEqual({
+      host: 'web-1',
+      pid: '4242',
+      queues: ['a', 'b'],
+      slot: 0,
+    });
+    expect(parseWorkerId('web-1:4242:a:b')).toEqual({ host: 'web-1', pid: '4242', queues: ['a:b'], slot: 0 });
     expect(parseWorkerId('web-1:4242')).toBeUndefined();
+  });
+
+  it('slot ids: the host carries the slot number, the pid stays the worker’s; 0.1.0’s form still parses', () => {
+    expect(formatSlotIds('web-1.example:4242:a,b', 3)).toEqual([
+      'web-1.example:4242:a,b',
+      'web-1.example~1:4242:a,b',
+      'web-1.example~2:4242:a,b',
+    ]);
+    expect(parseWorkerId('web-1.example~2:4242:a,b')).toEqual({
+      host: 'web-1.example',
+      pid: '4242',
+      queues: ['a', 'b'],
+      slot: 2,
+    });
+    expect(parseWorkerId('web-1:4242-3:a')).toEqual({ host: 'web-1', pid: '4242', queues: ['a'], slot: 3 });
+    expect(workerIdOfSlot('web-1~12:4242:a,b')).toBe('web-1:4242:a,b');
+    expect(workerIdOfSlot('web-1:4242:a~b')).toBe('web-1:4242:a~b');
+    // Ruby's split(':') reads a slot as host "web-1~1", pid "4242", never its own hostname.
+    expect('web-1~1:4242:a'.split(':')).toEqual(['web-1~1', '4242', 'a']);
   });
 });
 

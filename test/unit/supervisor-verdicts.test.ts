@@ -16,6 +16,7 @@ function job(slotId: string, raw = '{"class":"Job","args":[1]}', timeoutMs = 0):
     timer: undefined,
     timedOutAt: undefined,
     abortReason: undefined,
+    started: true,
     decided: false,
     resolve: () => {},
   };

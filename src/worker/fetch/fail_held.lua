@@ -5,9 +5,12 @@
 -- KEYS[3]  the failure list (`failed`, or `<queue>_failed` with the redis_multi_queue backend)
 -- KEYS[4]  failed_queues (written only with a member in ARGV[3])
 -- KEYS[5]  stat:failed
+-- KEYS[6]  ts:given-back:<slot>: the reservation's token is kept there for ARGV[4] ms, so a worker that was only
+--          stalled has its late acknowledgement refused and reported
 -- ARGV[1]  the reservation's header, token .. "\n" .. queue .. "\n" (worker/fetch/inflight.ts)
 -- ARGV[2]  the failure record's bytes
 -- ARGV[3]  member to add to failed_queues, or ''
+-- ARGV[4]  how long (ms) to keep the mark in KEYS[6]
 -- Returns  1 when failed, 0 when the slot no longer holds that reservation
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
@@ -19,4 +22,5 @@ if ARGV[3] ~= '' then
 end
 redis.call('INCR', KEYS[5])
 redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[6], string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1), 'PX', ARGV[4])
 return 1

@@ -26,6 +26,9 @@ export interface FetchReply {
 interface PendingAck {
   token: string;
   failed: boolean;
+  /** For the warning if it is refused. */
+  className: string;
+  queue: string;
 }
 
 export class Fetcher implements ReservationOwner {
@@ -35,6 +38,11 @@ export class Fetcher implements ReservationOwner {
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
   private readonly acks = new Map<string, PendingAck>();
   private readonly held: HeldContext;
+  /**
+   * Finished jobs whose acknowledgement Redis refused: their slot no longer held them, because a peer's reaper took
+   * this worker for dead (stalled past the liveness timeout) and gave them back. They may run a second time.
+   */
+  refusedAcks = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -65,6 +73,7 @@ export class Fetcher implements ReservationOwner {
         this.keys.worker(slot),
         this.keys.processedBy(slot),
         this.keys.failedBy(slot),
+        this.keys.givenBack(slot),
       );
       const ack = acks.get(slot);
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refill.has(slot) ? this.nextToken() : '');
@@ -80,8 +89,10 @@ export class Fetcher implements ReservationOwner {
       for (const [slot, ack] of acks) if (!this.acks.has(slot)) this.acks.set(slot, ack);
       throw error;
     }
+    const refusedCount = Number(reply[1]);
+    for (let r = 0; r < refusedCount; r++) this.refused(slots[Number(reply[2 + r]) - 1], acks);
     const reservations: Reservation[] = [];
-    for (let i = 1; i + 1 < reply.length; i += 2) {
+    for (let i = 2 + refusedCount; i + 1 < reply.length; i += 2) {
       const slotId = slots[Number(reply[i]) - 1];
       const held = parseInflight(String(reply[i + 1]));
       if (slotId !== undefined && held) reservations.push(new Reservation({ slotId, ...held }, this));
@@ -105,8 +116,23 @@ export class Fetcher implements ReservationOwner {
         this.logger,
       );
     }
-    this.acks.set(reservation.slotId, { token: reservation.token, failed: isFailure(outcome) });
+    this.acks.set(reservation.slotId, {
+      token: reservation.token,
+      failed: isFailure(outcome),
+      className: reservation.className,
+      queue: reservation.queue,
+    });
     this.onAck();
+  }
+
+  private refused(slotId: string | undefined, acks: Map<string, PendingAck>): void {
+    const ack = slotId === undefined ? undefined : acks.get(slotId);
+    if (!ack) return;
+    this.refusedAcks++;
+    this.logger.warn(
+      `${ack.className} on ${ack.queue} finished in slot ${slotId} after its reservation had been given back ` +
+        '(this worker was taken for dead: it stalled past the liveness timeout); it may run again elsewhere',
+    );
   }
 
   async giveBack(reservation: Reservation, options: { countReturn: boolean }): Promise<boolean> {

@@ -5,11 +5,14 @@
 -- KEYS[2]  worker:<slot>
 -- KEYS[3]  queue:<name>, the queue the job came from
 -- KEYS[4]  queues
+-- KEYS[5]  ts:given-back:<slot>, the mark a reaper leaves (see ARGV[5])
 -- ARGV[1]  the reservation's header, token .. "\n" .. queue .. "\n" (worker/fetch/inflight.ts): the in-flight value
 --          must start with it
 -- ARGV[2]  the item to push back (the job's bytes, or with an updated "returns" count)
 -- ARGV[3]  queue name (member of `queues`, announced on the wake channel)
 -- ARGV[4]  wake channel
+-- ARGV[5]  '' from the worker holding the job; from a reaper, how long (ms) to keep the reservation's token in
+--          KEYS[5], so a worker that was only stalled has its late acknowledgement refused and reported
 -- Returns  1 when given back, 0 when the slot no longer holds that reservation
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
@@ -18,5 +21,8 @@ end
 redis.call('LPUSH', KEYS[3], ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
 redis.call('DEL', KEYS[1], KEYS[2])
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[5], string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1), 'PX', ARGV[5])
+end
 redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1

@@ -12,6 +12,10 @@ import type { Reservation } from './reservation.js';
 
 const GIVE_BACK = defineScript(new URL('./give_back.lua', import.meta.url));
 const FAIL_HELD = defineScript(new URL('./fail_held.lua', import.meta.url));
+const DROP_HELD = defineScript(new URL('./drop_held.lua', import.meta.url));
+
+/** How long the reaper's mark on a slot it settled stays (`ts:given-back:<slot>`). */
+const MARK_MS = 3_600_000;
 
 export interface HeldContext extends FailureWriteContext {
   readonly redis: Redis;
@@ -23,7 +27,12 @@ export interface HeldContext extends FailureWriteContext {
  * `countReturn` the item carries `"returns":n+1`, so a job that keeps killing its worker is noticed. False when the
  * slot no longer held it (it was finished or given back by someone else).
  */
-export async function giveBackHeld(ctx: HeldContext, reservation: Reservation, countReturn: boolean) {
+export async function giveBackHeld(
+  ctx: HeldContext,
+  reservation: Reservation,
+  countReturn: boolean,
+  by: 'holder' | 'reaper' = 'holder',
+) {
   const item =
     countReturn && reservation.payload
       ? withNumberField(reservation.raw, 'returns', reservation.returns + 1)
@@ -37,14 +46,15 @@ export async function giveBackHeld(ctx: HeldContext, reservation: Reservation, c
       keys.worker(reservation.slotId),
       keys.queue(reservation.queue),
       keys.queues,
+      keys.givenBack(reservation.slotId),
     ],
-    [reservation.header, item, reservation.queue, keys.wakeChannel],
+    [reservation.header, item, reservation.queue, keys.wakeChannel, by === 'reaper' ? MARK_MS : ''],
   );
   return done === 1;
 }
 
 /**
- * Moves a held job nobody will finish to the failure store, if its slot still holds that reservation, then counts
+ * Moves a held job nobody will finish (its worker is dead) to the failure store, if its slot still holds that reservation, then counts
  * it in its error group. False when the slot no longer held it.
  */
 export async function failHeld(ctx: HeldContext, reservation: Reservation, failure: NewFailure) {
@@ -61,10 +71,22 @@ export async function failHeld(ctx: HeldContext, reservation: Reservation, failu
       multi ? keys.failedList(listName) : keys.failed,
       keys.failedQueues,
       keys.failedCount,
+      keys.givenBack(reservation.slotId),
     ],
-    [reservation.header, failureRecordBytes(dated), listName],
+    [reservation.header, failureRecordBytes(dated), listName, MARK_MS],
   );
   if (done !== 1) return false;
   await queueFailureGroupUpdate(ctx.redis.pipeline(), ctx, dated).exec();
   return true;
+}
+
+/** Deletes a held job's in-flight entry if it still holds that reservation (its job was dealt with elsewhere). */
+export async function dropHeld(ctx: Pick<HeldContext, 'redis' | 'keys'>, reservation: Reservation) {
+  const done = await runScript<number>(
+    ctx.redis,
+    DROP_HELD,
+    [ctx.keys.inflight(reservation.slotId), ctx.keys.givenBack(reservation.slotId)],
+    [reservation.header, MARK_MS],
+  );
+  return done === 1;
 }

@@ -6,8 +6,9 @@
 -- KEYS[1]            pause-all-workers
 -- KEYS[2]            stat:processed
 -- KEYS[3]            stat:failed
--- KEYS[4..3+4S]      per slot, 4 keys: ts:inflight:<slot>, worker:<slot>, stat:processed:<slot>, stat:failed:<slot>
--- KEYS[4+4S..]       per queue in priority order: queue:<name>
+-- KEYS[4..3+5S]      per slot, 5 keys: ts:inflight:<slot>, worker:<slot>, stat:processed:<slot>, stat:failed:<slot>,
+--                    ts:given-back:<slot>
+-- KEYS[4+5S..]       per queue in priority order: queue:<name>
 -- ARGV[1]            run_at for new statuses (UTC ISO-8601, as Ruby writes it)
 -- ARGV[2]            S = number of slots in this call
 -- ARGV[3..2+3S]      per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
@@ -19,11 +20,13 @@
 -- nor clears a newer job. A slot to refill that still holds a job (a reservation whose reply was lost) hands that job
 -- back instead of taking another. A slot finished and refilled in the same call is overwritten (SET), one that is not
 -- refilled is deleted at the end: either way the keys end as if each step had run on its own.
--- Returns  { paused (0/1), then per slot that holds a job now: its position in the call (1-based), in-flight value }
+-- Returns  { paused (0/1), R = number of finishes refused (the reaper gave that job back, or failed it, while this
+--          worker seemed dead: ts:given-back:<slot> holds its token), then R positions, then per slot that holds a job now: its position in the
+--          call (1-based), in-flight value }
 local slotCount = tonumber(ARGV[2])
 local queuesAt = 3 + 3 * slotCount
 local queueCount = (#ARGV - queuesAt + 1) / 2
-local queueKeysAt = 4 + 4 * slotCount
+local queueKeysAt = 4 + 5 * slotCount
 
 local paused = 0
 local pause = redis.call('GET', KEYS[1])
@@ -33,20 +36,26 @@ end
 
 local processed, failed = 0, 0
 local result = { paused }
+local refused = {}
 local empty = {}
 local toDelete = {}
 for s = 1, slotCount do
-  local inflightKey, statusKey = KEYS[4 * s], KEYS[4 * s + 1]
+  local k = 5 * s - 1
+  local inflightKey, statusKey = KEYS[k], KEYS[k + 1]
   local finishToken, fresh = ARGV[3 * s], ARGV[3 * s + 2]
   local held = redis.call('GET', inflightKey)
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
+  if finishToken ~= '' and not finished and redis.call('GET', KEYS[k + 4]) == finishToken then
+    table.insert(refused, s)
+    redis.call('DEL', KEYS[k + 4])
+  end
   if finished then
     held = false
     processed = processed + 1
-    redis.call('INCR', KEYS[4 * s + 2])
+    redis.call('INCR', KEYS[k + 2])
     if ARGV[3 * s + 1] == '1' then
       failed = failed + 1
-      redis.call('INCR', KEYS[4 * s + 3])
+      redis.call('INCR', KEYS[k + 3])
     end
   end
   if fresh ~= '' then
@@ -93,6 +102,10 @@ if failed > 0 then
   redis.call('INCRBY', KEYS[3], failed)
 end
 for _, s in ipairs(toDelete) do
-  redis.call('DEL', KEYS[4 * s], KEYS[4 * s + 1])
+  redis.call('DEL', KEYS[5 * s - 1], KEYS[5 * s])
+end
+table.insert(result, 2, #refused)
+for i, s in ipairs(refused) do
+  table.insert(result, 2 + i, s)
 end
 return result

@@ -32,6 +32,8 @@ export interface Assignment {
   timedOutAt: number | undefined;
   /** The application aborted it (`Worker.abortRunning`) with this reason: its child is told once it has it. */
   abortReason: WireError | undefined;
+  /** Its child said it has it (the `started` message): until then, a death of the child cannot be its doing. */
+  started: boolean;
   /** Its outcome is known (resolved): later news of it is ignored. */
   decided: boolean;
   readonly resolve: (outcome: Outcome) => void;

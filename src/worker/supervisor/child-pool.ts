@@ -24,6 +24,8 @@ export interface PoolEvents {
 }
 
 const MAX_SPAWN_BACKOFF_MS = 10_000;
+/** Children started for one position before the worker gives up starting (each killed before it was ready). */
+const START_ATTEMPTS = 5;
 
 /**
  * The supervisor's children: `count` positions, each held by one child that takes jobs, plus `spare` ready
@@ -49,17 +51,37 @@ export class ChildPool {
     private readonly events: PoolEvents,
   ) {}
 
-  /** Starts the children and waits until each has loaded the job modules; throws if one cannot. */
+  /**
+   * Starts the children and waits until each position has one that loaded the job modules. A child that cannot load
+   * them stops the start-up with its reason; one killed before it was ready (a signal, the OOM killer) is replaced,
+   * up to START_ATTEMPTS times per position.
+   */
   async start(): Promise<void> {
-    for (let i = 0; i < this.settings.count; i++) this.spawn(i);
-    for (let i = 0; i < this.settings.spare; i++) this.spawn(null);
     try {
-      await Promise.all([...this.children].map((child) => child.ready));
+      await Promise.all([
+        ...Array.from({ length: this.settings.count }, (_, i) => this.startPosition(i)),
+        ...Array.from({ length: this.settings.spare }, () => this.startPosition(null)),
+      ]);
     } catch (error) {
       await this.close();
       throw new Error(`A worker child process could not start: ${(error as Error).message}`);
     }
     this.started = true;
+  }
+
+  private async startPosition(index: number | null): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const child = this.spawn(index);
+      try {
+        await child.ready;
+        return;
+      } catch (error) {
+        if (child.initError !== undefined || attempt >= START_ATTEMPTS || this.stopping) throw error;
+        this.logger.warn(
+          `Child ${child.pid} ended before it was ready (${(error as Error).message}); starting another`,
+        );
+      }
+    }
   }
 
   /** Tells every child whether the worker is paused, for their idle titles; children started later are told too. */
@@ -145,7 +167,7 @@ export class ChildPool {
     });
   }
 
-  private spawn(index: number | null): void {
+  private spawn(index: number | null): ChildHandle {
     const child = new ChildHandle(this.settings.fork, index, {
       onReady: (c) => this.onReady(c),
       onMessage: (c, message) => this.onMessage(c, message),
@@ -153,6 +175,7 @@ export class ChildPool {
     });
     if (this.paused) child.send({ type: 'paused', paused: true });
     this.children.add(child);
+    return child;
   }
 
   private onReady(child: ChildHandle): void {
@@ -166,7 +189,12 @@ export class ChildPool {
 
   private onMessage(child: ChildHandle, message: FromChild): void {
     if (message.type === 'results') this.events.results(child, message);
-    else if (message.type === 'exiting')
+    else if (message.type === 'started') {
+      for (const slotId of message.slotIds) {
+        const assignment = child.jobs.get(slotId);
+        if (assignment) assignment.started = true;
+      }
+    } else if (message.type === 'exiting')
       child.lastWords = { kind: 'exit', slotId: message.slotId, code: message.code };
     else if (message.type === 'crash')
       child.lastWords = { kind: 'crash', slotId: message.slotId, error: message.error };

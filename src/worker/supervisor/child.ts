@@ -88,7 +88,9 @@ function run(data: ReservationData): void {
 
 function finish(slotId: string, token: string, outcome: Outcome): void {
   if (running.get(slotId)?.reservation.token === token) running.delete(slotId);
-  if (outbox.push({ slotId, token, outcome }) === 1) setImmediate(flush);
+  // Sent at the end of this microtask checkpoint, not of the event loop's turn: a child killed right after a job
+  // ends has already reported it, so a finished job is never taken for one that died with its child.
+  if (outbox.push({ slotId, token, outcome }) === 1) queueMicrotask(flush);
   title();
 }
 
@@ -119,6 +121,7 @@ function onMessage(message: unknown): void {
       void init(message);
       return;
     case 'run':
+      send({ type: 'started', slotIds: message.jobs.map((job) => job.slotId) });
       for (const data of message.jobs) run(data);
       title();
       return;

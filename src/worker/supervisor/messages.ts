@@ -53,6 +53,11 @@ export type ToChild =
 export type FromChild =
   | { type: 'ready'; pid: number; jobClasses: number }
   | { type: 'init-failed'; error: WireError }
+  /**
+   * Sent as soon as a `run` batch arrives, before any of its jobs starts: a job the supervisor never heard of as
+   * started was never run, and goes back to its queue untouched if the child dies.
+   */
+  | { type: 'started'; slotIds: string[] }
   /** `rssBytes` rides along at most every half second where the supervisor cannot read /proc. */
   | { type: 'results'; results: JobResult[]; rssBytes?: number }
   /** A job called process.exit(code): the child is about to exit; `slotId` names the job when known. Results

@@ -121,6 +121,7 @@ export class SupervisedExecutor implements Executor {
         timer: undefined,
         timedOutAt: undefined,
         abortReason: undefined,
+        started: false,
         decided: false,
         resolve,
       };

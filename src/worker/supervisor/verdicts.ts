@@ -37,8 +37,17 @@ export type Verdict =
  * untouched. When the cause cannot be pinned on one of several jobs, each goes back counted, so a job that keeps
  * killing its children is failed after `maxReturns` returns, as the reaper does for dead workers.
  */
-export function judge(death: Death, held: readonly Assignment[], settings: VerdictSettings) {
+export function judge(death: Death, allHeld: readonly Assignment[], settings: VerdictSettings) {
   const verdicts = new Map<Assignment, Verdict>();
+  // Jobs the child never said it had were never run: whatever killed it, they go back untouched.
+  for (const a of allHeld.filter((a) => !a.started)) {
+    verdicts.set(a, {
+      kind: 'return',
+      reason: `child ${death.pid} died before it started the job`,
+      countReturn: false,
+    });
+  }
+  const held = allHeld.filter((a) => a.started);
   const cause = death.killCause;
   const innocent = (why: string): Verdict => ({ kind: 'return', reason: why, countReturn: false });
   const pid = death.pid;
