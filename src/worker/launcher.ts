@@ -136,7 +136,7 @@ export class Launcher {
     this.abandoned = true;
     const { processor, manager, executor, logger, redis, wake, events } = this.p;
     logger.warn(
-      `Redis did not let the shutdown finish within ${limitMs} ms; leaving ${processor.busy} job(s) in flight ` +
+      `Redis did not let the shutdown finish within ${limitMs} ms; leaving ${processor.unsettled} job(s) in flight ` +
         'for the reaper of another worker to give back',
     );
     this.stopTimers();

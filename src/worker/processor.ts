@@ -55,11 +55,17 @@ export class Processor {
    */
   private deferred: Array<{ job: RunningJob; outcome: Outcome }> | undefined;
   private sequence = 0;
+  private recording = 0;
 
   constructor(private readonly settings: ProcessorSettings) {}
 
   get busy(): number {
     return this.running.size;
+  }
+
+  /** Jobs whose outcome is not yet written to Redis: running, waiting to be given back, or being recorded. */
+  get unsettled(): number {
+    return this.running.size + (this.deferred?.length ?? 0) + this.recording;
   }
 
   start(reservation: Reservation, controller: AbortController): void {
@@ -146,7 +152,12 @@ export class Processor {
   private async record(job: RunningJob, outcome: Outcome): Promise<void> {
     const { reservation } = job;
     this.count(reservation, outcome);
-    await reservation.ack(outcome);
+    this.recording++;
+    try {
+      await reservation.ack(outcome);
+    } finally {
+      this.recording--;
+    }
     this.running.delete(reservation.slotId);
     this.settings.events.emit('job:finish', reservation, outcome);
     this.settings.onSlotFree();

@@ -98,4 +98,55 @@ describe('a supervised worker starting slowly', () => {
       await resque.close();
     }
   });
+
+  it('replaces a child killed before it was ready and goes on starting', async () => {
+    const namespace = uniqueNamespace('killed-starting');
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+    const gate = join(tmpdir(), `resque-child-gate-${randomBytes(4).toString('hex')}`);
+    await resque.enqueueTo('q', 'Ok', 1);
+    const worker = spawnWorker(
+      {
+        REDIS_URL: sharedRedisUrl(),
+        RESQUE_NAMESPACE: namespace,
+        RESQUE_ISOLATION: 'process',
+        COUNT: '1',
+        QUEUES: 'q',
+        INTERVAL: '0.2',
+        VERBOSE: '1',
+        CHILD_START_GATE: gate,
+      },
+      ['--require', `${CHILD_JOBS}ok.mjs`, '--require', `${CHILD_JOBS}gated-start.mjs`],
+    );
+    try {
+      const [first] = await waitFor(
+        () => {
+          const kids = childrenOf(worker.pid);
+          return kids.length > 0 ? kids : undefined;
+        },
+        20_000,
+        'the first child',
+      );
+      kill(first!);
+      const second = await waitFor(
+        () => childrenOf(worker.pid).find((pid) => pid !== first),
+        20_000,
+        'a new child',
+      );
+      writeFileSync(gate, '');
+      await waitFor(
+        async () => (await redis.hlen(`${namespace}:test:ledger:1`)) === 1,
+        20_000,
+        'the job to run',
+      );
+      expect(childrenOf(worker.pid)).toEqual([second]);
+      expect(worker.output()).toMatch(/ended before it was ready .*SIGKILL.*; starting another/);
+      expect(worker.child.exitCode).toBeNull();
+    } finally {
+      rmSync(gate, { force: true });
+      const kids = childrenOf(worker.pid);
+      worker.child.kill('SIGKILL');
+      for (const pid of kids) kill(pid);
+      await resque.close();
+    }
+  });
 });

@@ -38,6 +38,11 @@ const summary = {
   leftBehind: report.leftBehind,
   staleRegistrations: report.staleRegistrations.length,
   staleIds: report.staleRegistrations.slice(0, 10),
+  performedAndFailed: report.performedAndFailed.length,
+  dirtyExitNeverStarted: report.dirtyExitNeverStarted.length,
+  recoveries: report.recoveryMs.length,
+  recoveryMedianMs: median(report.recoveryMs),
+  recoveryMaxMs: report.recoveryMs.length > 0 ? Math.max(...report.recoveryMs) : null,
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 if (report.lost.length > 0) process.stdout.write(`LOST: ${report.lost.slice(0, 50).join(', ')}\n`);
@@ -50,5 +55,16 @@ const ok =
   report.lost.length === 0 &&
   report.unexplainedDuplicates.length === 0 &&
   report.leftBehind === 0 &&
-  report.staleRegistrations.length === 0;
+  report.staleRegistrations.length === 0 &&
+  report.performedAndFailed.length === 0 &&
+  report.dirtyExitNeverStarted.length === 0 &&
+  report.recoveryMs.every((ms) => ms <= 15_000);
+if (report.performedAndFailed.length > 0)
+  process.stdout.write(`PERFORMED AND FAILED: ${JSON.stringify(report.performedAndFailed.slice(0, 20))}\n`);
 process.exit(ok ? 0 : 1);
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}

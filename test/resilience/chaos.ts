@@ -28,15 +28,18 @@ export interface ChaosReport extends LedgerReport {
   /** Registry entries of our dead workers still present at the end: must be 0. */
   staleRegistrations: string[];
   malformedPushed: number;
+  /** For each kill -9 of a worker that held jobs: ms from the kill until none of its jobs was left in flight. */
+  recoveryMs: number[];
 }
 
 const QUEUES = ['chaos_high', 'chaos_default', 'chaos_low'];
 const NS = 'chaos';
-const FAST = {
-  RESQUE_HEARTBEAT_INTERVAL: '0.5',
-  RESQUE_PRUNE_INTERVAL: '8',
-  RESQUE_REAPER_INTERVAL: '1',
-  RESQUE_TERM_TIMEOUT: '1',
+/**
+ * The workers' settings: recovery (heartbeat, liveness, reaper, TERM) at their defaults. The job time limit is the
+ * application's (the Hang jobs need one), the poll interval finds the malformed items pushed without a wake-up, and
+ * a high maxReturns keeps jobs that were in flight during many kills running rather than failed.
+ */
+const SETTINGS = {
   RESQUE_MAX_RETURNS: '20',
   RESQUE_JOB_TIMEOUT: '2',
   RESQUE_JOB_TIMEOUT_GRACE: '0.5',
@@ -59,6 +62,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const jobs = new Set<number>();
   const atRisk = new Set<number>();
   const killedPids = new Set<string>();
+  const recoveries: Array<Promise<number | undefined>> = [];
   const faults: Record<string, number> = {};
   const workers = new Set<WorkerProcess>();
   const allPids = new Set<number>();
@@ -74,7 +78,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const spawnOne = () => {
     const worker = spawnWorker({
-      ...FAST,
+      ...SETTINGS,
       REDIS_URL: server.url,
       RESQUE_NAMESPACE: NS,
       QUEUES: QUEUES.join(','),
@@ -97,7 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${NS}:ts:inflight:*`, 'COUNT', 500);
       cursor = next;
       const mine =
-        pid === undefined ? keys : keys.filter((key) => key.includes(`:${pid}:`) || key.includes(`:${pid}-`));
+        pid === undefined ? keys : keys.filter((key) => key.includes(`:${pid}:`));
       const values = mine.length > 0 ? await redis.mget(mine) : [];
       for (const value of values) {
         const job = parseInflight(value);
@@ -106,6 +110,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     } while (cursor !== '0');
     return found;
+  };
+  /** Polls until none of a killed worker's jobs is in flight any more: given back (or failed) by a live reaper. */
+  const timeToRecover = async (pid: number): Promise<number | undefined> => {
+    const killedAt = Date.now();
+    while (Date.now() - killedAt < 120_000) {
+      await sleep(100);
+      try {
+        if ((await inflightOf(pid)).length === 0) return Date.now() - killedAt;
+      } catch {
+        // Redis is being broken by another fault: try again
+      }
+    }
+    return undefined;
   };
   const markAtRisk = (ids: number[]) => {
     for (const id of ids) atRisk.add(id);
@@ -139,10 +156,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       async () => {
         const victim = pick([...workers]);
         if (!victim) return;
-        markAtRisk(await inflightOf(victim.pid));
+        const held = await inflightOf(victim.pid);
+        markAtRisk(held);
         killedPids.add(String(victim.pid));
         for (const child of childPids(victim.pid)) killedPids.add(String(child));
         victim.signal('SIGKILL');
+        if (held.length > 0) recoveries.push(timeToRecover(victim.pid));
       },
     ],
     [
@@ -277,8 +296,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   // Dead workers are unregistered by a live worker's reaper once their heartbeat expires: give it the time.
-  const ours = (id: string) =>
-    [...allPids].some((pid) => id.includes(`:${pid}:`) || id.includes(`:${pid}-`) || id.includes(`:${pid}.`));
+  const ours = (id: string) => [...allPids].some((pid) => id.includes(`:${pid}:`));
   const live = () => [...workers].map((w) => w.pid);
   const cleaned = Date.now() + 30_000;
   while (Date.now() < cleaned) {
@@ -287,7 +305,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ...Object.keys(await redis.hgetall(`${NS}:workers:heartbeat`)),
     ];
     const stale = ids.filter(
-      (id) => ours(id) && !live().some((pid) => id.includes(`:${pid}:`) || id.includes(`:${pid}-`)),
+      (id) => ours(id) && !live().some((pid) => id.includes(`:${pid}:`)),
     );
     if (stale.length === 0) break;
     await sleep(250);
@@ -309,8 +327,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await resque.close();
   await server.stop();
   removeDir(server.dir);
+  const recoveryMs = (await Promise.all(recoveries)).map((ms) => ms ?? Number.POSITIVE_INFINITY);
   return {
     ...ledger,
+    recoveryMs,
     faults,
     workerStarts,
     leftBehind: leftBehind.length,

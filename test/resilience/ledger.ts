@@ -14,6 +14,10 @@ export interface LedgerReport {
   executions: Record<number, string[]>;
   /** Failure records by exception name (job failures, malformed items, reaped jobs …). */
   failedByReason: Record<string, number>;
+  /** Jobs that ran to their end and yet have a failure record (a finished job taken for one killed with its process). */
+  performedAndFailed: Array<{ job: number; exception: string }>;
+  /** `Resque::DirtyExit` records of jobs that record their start (Slow, Abortable) and never started. */
+  dirtyExitNeverStarted: number[];
 }
 
 /**
@@ -39,6 +43,8 @@ export async function checkLedger(
     });
   }
   const failedIds = new Set<number>();
+  const dirtyExits: number[] = [];
+  const failures: Array<{ job: number; exception: string; className: string }> = [];
   const failedByReason: Record<string, number> = {};
   const total = await redis.llen(`${namespace}:failed`);
   for (let start = 0; start < total; start += 1000) {
@@ -51,7 +57,12 @@ export async function checkLedger(
       failedByReason[record.exception] = (failedByReason[record.exception] ?? 0) + 1;
       const payload = record.payload as { args?: unknown[] } | null;
       const first = Array.isArray(payload?.args) ? payload.args[0] : undefined;
-      if (typeof first === 'number') failedIds.add(first);
+      if (typeof first !== 'number') continue;
+      failedIds.add(first);
+      const className = String((payload as { class?: unknown } | null)?.class ?? '');
+      failures.push({ job: first, exception: record.exception, className });
+      if (record.exception === 'Resque::DirtyExit' && (className === 'Slow' || className === 'Abortable'))
+        dirtyExits.push(first);
     }
   }
   const lost = ids.filter((id) => (counts.get(id) ?? 0) === 0 && !failedIds.has(id));
@@ -66,7 +77,12 @@ export async function checkLedger(
     const pids = Object.values(await redis.hgetall(`${namespace}:test:ledger:${id}`));
     if (!pids.some((pid) => killedPids.has(pid))) unexplainedDuplicates.push(id);
   }
+  const started = new Set(Object.keys(await redis.hgetall(`${namespace}:test:started`)).map(Number));
   return {
+    performedAndFailed: failures
+      .filter((f) => (counts.get(f.job) ?? 0) > 0)
+      .map(({ job, exception }) => ({ job, exception })),
+    dirtyExitNeverStarted: dirtyExits.filter((job) => !started.has(job)),
     jobs: ids.length,
     performed: ids.filter((id) => (counts.get(id) ?? 0) > 0).length,
     lost,
