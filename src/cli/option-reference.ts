@@ -69,7 +69,7 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
   release: {
     env: ['RESQUE_RELEASE'],
     seconds: false,
-    default: 'the package version',
+    default: 'the version in the nearest package.json above the working directory, else `git describe`',
     meaning: 'Application release written with error groups.',
   },
   queues: {

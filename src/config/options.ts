@@ -36,7 +36,7 @@ export interface ResqueOptions {
   waitForReplicas?: number;
   /** How long an enqueue waits for `waitForReplicas` before failing with NotReplicatedError. Default 1000. */
   replicaTimeoutMs?: number;
-  /** Application release written with error groups. Env `RESQUE_RELEASE`. Default the package version. */
+  /** Application release written with error groups. Env `RESQUE_RELEASE`. Default the version in the nearest package.json above the working directory, else `git describe`. */
   release?: string;
 
   /** Queues a worker takes work from, in priority order; `*`, globs and `!exclusions` as in Resque. Env `QUEUES`/`QUEUE`. */

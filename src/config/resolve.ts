@@ -1,7 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { ConfigError } from '../errors/index.js';
 import { redisOptionsFromUrl } from '../redis/connection.js';
-import { VERSION } from '../version.js';
 import {
   DEFAULT_REDIS_URL,
   DEFAULTS,
@@ -12,6 +11,7 @@ import {
   type RedisTarget,
   type ResqueOptions,
 } from './options.js';
+import { applicationRelease } from './release.js';
 
 export interface ResolvedConfig {
   readonly redis: RedisTarget;
@@ -72,7 +72,7 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
     ...merged,
     redis: redis ?? DEFAULT_REDIS_URL,
     redisIsDefault: redis === undefined,
-    release: merged.release ?? VERSION,
+    release: merged.release ?? applicationRelease(process.cwd()),
     queues: Object.freeze([...merged.queues]),
     hostname: merged.hostname || hostname(),
     count: merged.count === 0 ? availableParallelism() : merged.count,

@@ -100,8 +100,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${NS}:ts:inflight:*`, 'COUNT', 500);
       cursor = next;
-      const mine =
-        pid === undefined ? keys : keys.filter((key) => key.includes(`:${pid}:`));
+      const mine = pid === undefined ? keys : keys.filter((key) => key.includes(`:${pid}:`));
       const values = mine.length > 0 ? await redis.mget(mine) : [];
       for (const value of values) {
         const job = parseInflight(value);
@@ -304,9 +303,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ...(await redis.smembers(`${NS}:workers`)),
       ...Object.keys(await redis.hgetall(`${NS}:workers:heartbeat`)),
     ];
-    const stale = ids.filter(
-      (id) => ours(id) && !live().some((pid) => id.includes(`:${pid}:`)),
-    );
+    const stale = ids.filter((id) => ours(id) && !live().some((pid) => id.includes(`:${pid}:`)));
     if (stale.length === 0) break;
     await sleep(250);
   }
