@@ -119,7 +119,7 @@ export class Launcher {
     if (mode === 'term') {
       processor.deferGiveBacks();
       await processor.waitIdle(config.preShutdownTimeoutMs);
-      processor.abort(new TermException('SIGTERM'), true);
+      processor.abort(new TermException('SIGTERM'), 'shutdown');
       await processor.waitIdle(config.termTimeoutMs);
       await executor.halt?.();
       await processor.interruptUnfinished();

@@ -22,11 +22,17 @@ export interface RunningJob {
   readonly startedAt: number;
   /** Its place in the order jobs were taken, for giving back in that order. */
   readonly sequence: number;
-  /** Aborted by a shutdown: an error it ends with means "interrupted", not "broken". */
-  interrupted: boolean;
+  /**
+   * Why its AbortSignal fired, when the worker fired it: by a shutdown (TERM) or an operator (USR1), an error it
+   * ends with means "interrupted", not "broken".
+   */
+  abortedBy: AbortCause | undefined;
   /** Its outcome is being recorded, or it was given back when the TERM grace period ended: later ones are ignored. */
   done: boolean;
 }
+
+/** `shutdown`: TERM/INT; `operator`: USR1; `application`: `Worker.abortRunning` with a reason of its own. */
+export type AbortCause = 'shutdown' | 'operator' | 'application';
 
 export interface ProcessorTally {
   /** Jobs finished (failed ones included, as in Resque's stats), failed, and given back unfinished. */
@@ -75,7 +81,7 @@ export class Processor {
       controller,
       startedAt: Date.now(),
       sequence: this.sequence++,
-      interrupted: false,
+      abortedBy: undefined,
       done: false,
     };
     this.running.set(reservation.slotId, job);
@@ -98,10 +104,10 @@ export class Processor {
     this.deferred ??= [];
   }
 
-  /** Fires every running job's AbortSignal; `interrupted` marks it as stopped by a shutdown (TERM). */
-  abort(reason: Error, interrupted: boolean): void {
+  /** Fires every running job's AbortSignal, remembering why. */
+  abort(reason: Error, cause: AbortCause): void {
     for (const job of this.running.values()) {
-      job.interrupted = interrupted;
+      job.abortedBy = cause;
       job.controller.abort(reason);
     }
   }
@@ -163,9 +169,20 @@ export class Processor {
     this.settings.onSlotFree();
   }
 
-  /** A failure of a job the shutdown interrupted is an interruption, which goes back unless told to fail. */
+  /**
+   * A failure of a job the shutdown interrupted is an interruption, which goes back unless told to fail; one an
+   * operator stopped (USR1) goes back untouched.
+   */
   private classify(job: RunningJob, outcome: Outcome): Outcome {
-    const interrupted = outcome.kind === 'interrupted' || (job.interrupted && isFailure(outcome));
+    if (
+      job.abortedBy === 'operator' &&
+      isFailure(outcome) &&
+      outcome.kind !== 'timed-out' &&
+      outcome.kind !== 'over-memory'
+    )
+      return { kind: 'given-back', reason: 'the worker was sent USR1', countReturn: false };
+    const interrupted =
+      outcome.kind === 'interrupted' || (job.abortedBy === 'shutdown' && isFailure(outcome));
     if (!interrupted) return outcome;
     if (this.settings.config.onTermTimeout === 'requeue')
       return { kind: 'given-back', reason: 'the worker was told to stop', countReturn: false };

@@ -164,12 +164,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * USR1, or the application's own reason: fire the running jobs' AbortSignals; a job that then throws is recorded
-   * as failed. In a supervised worker USR1 kills the busy children (Ruby's default), and any other reason fires the
-   * job's AbortSignal in its child, with an Error of the same name and message.
+   * USR1, or the application's own reason: fire the running jobs' AbortSignals. After USR1 a job that then throws is
+   * given back to its queue (an operator stopped it; Ruby fails it); with another reason it is recorded as failed. In
+   * a supervised worker USR1 kills the busy children (Ruby's default) and their jobs are given back; any other reason
+   * fires the job's AbortSignal in its child, with an Error of the same name and message.
    */
   abortRunning(reason: Error = new TermException('SIGUSR1')): void {
-    this.processor.abort(reason, reason instanceof TermException && reason.signal === 'SIGTERM');
+    const signal = reason instanceof TermException ? reason.signal : undefined;
+    this.processor.abort(
+      reason,
+      signal === 'SIGTERM' ? 'shutdown' : signal === 'SIGUSR1' ? 'operator' : 'application',
+    );
   }
 
   get paused(): boolean {

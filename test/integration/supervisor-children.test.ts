@@ -235,21 +235,32 @@ describe('supervised children', () => {
     await resque.close();
   });
 
-  it('kill -9 of a child fails its job with the signal; the spare takes over at once', async () => {
+  it('kill -9 of a child gives its job back counted, the spare takes it at once; after maxReturns it fails', async () => {
     const namespace = uniqueNamespace('kill-child');
     const resque = client(namespace);
-    const worker = startSupervised(namespace, { RESQUE_SPARE: '1' });
+    const worker = startSupervised(namespace, { RESQUE_SPARE: '1', RESQUE_MAX_RETURNS: '1' });
     const before = await readyChildren(worker, 2);
     await resque.enqueueTo('q', 'Slow', 1, 60_000);
     const victim = await awaitStarted(redis, namespace, 1);
     kill(victim, 'SIGKILL');
+    // Nobody here sent the signal: not evidence against the job, which goes back marked "returns":1.
+    const spare = before.find((pid) => pid !== victim)!;
+    await waitFor(
+      async () => Number(await redis.hget(`${namespace}:test:started`, '1')) === spare,
+      20_000,
+      'the spare',
+    );
+    expect(await redis.llen(`${namespace}:failed`)).toBe(0);
+    expect(worker.output()).toContain(`Child ${victim} (#0) replaced (signal)`);
+    // Killed again: it has been given back maxReturns (1) times, so now it fails, saying so.
+    kill(spare, 'SIGKILL');
     const [record] = await awaitFailures(redis, namespace);
     expect(record?.exception).toBe('Resque::DirtyExit');
-    expect(record?.error).toBe(`Child process received unhandled signal SIGKILL (signal 9, pid ${victim})`);
-    await resque.enqueueTo('q', 'Ok', 2);
-    const spare = before.find((pid) => pid !== victim);
-    expect(await awaitPerformed(redis, namespace, 2)).toBe(spare);
-    expect(worker.output()).toContain(`Child ${victim} (#0) replaced (signal)`);
+    expect(record?.error).toMatch(
+      new RegExp(
+        `^Child process received unhandled signal SIGKILL \\(signal 9, pid ${spare}\\); .*given back to its queue 1 times, and maxReturns is 1$`,
+      ),
+    );
     await resque.close();
   });
 });

@@ -142,19 +142,26 @@ describe('signals to a supervised worker', () => {
     await resque.close();
   });
 
-  it("USR1 kills the children's current jobs (DirtyExit) and keeps working with fresh children", async () => {
+  it("USR1 kills the children's current jobs, gives them back untouched, and keeps working with fresh children", async () => {
     const namespace = uniqueNamespace('usr1');
     const resque = client(namespace);
     const worker = startSupervised(namespace);
     await readyChildren(worker);
-    await resque.enqueueTo('q', 'Slow', 1, 60_000);
+    await resque.enqueueTo('q', 'Slow', 1, 1000);
     const child = await awaitStarted(redis, namespace, 1);
     worker.signal('SIGUSR1');
-    const [record] = await awaitFailures(redis, namespace);
-    expect(record?.exception).toBe('Resque::DirtyExit');
-    expect(record?.error).toBe(
-      `Child process received unhandled signal SIGKILL (signal 9, pid ${child}): the worker was sent USR1`,
+    // Given back to the head of its queue, not failed: a fresh child starts it again and finishes it.
+    const again = await waitFor(
+      async () => {
+        const pid = Number(await redis.hget(`${namespace}:test:started`, '1'));
+        return pid !== child ? pid : undefined;
+      },
+      20_000,
+      'the job to start again in a fresh child',
     );
+    expect(await awaitPerformed(redis, namespace, 1)).toBe(again);
+    expect(await redis.llen(`${namespace}:failed`)).toBe(0);
+    expect(worker.output()).toContain('killed because the worker was sent USR1');
     await resque.enqueueTo('q', 'Ok', 2);
     const fresh = await awaitPerformed(redis, namespace, 2);
     expect(fresh).not.toBe(child);

@@ -123,22 +123,24 @@ describe('verdicts on a dead child', () => {
     expect(verdict.error.stack).toContain('at tick (/app/job.js:3:9)');
   });
 
-  it('a signal nobody sent: the only job fails with it; among several nobody is blamed', () => {
+  it('a signal nobody here sent (kill -9, the OOM killer) blames no job: each goes back counted, then fails', () => {
     expect(summary(judge(death({ signal: 'SIGKILL' }), [job('s1')], settings))).toEqual([
-      ['s1', 'Resque::DirtyExit', 'Child process received unhandled signal SIGKILL (signal 9, pid 42)'],
+      ['s1', 'return counted', 'child 42 died running 1 jobs; which one caused it is unknown'],
     ]);
+    const spent = job('s1', '{"class":"Job","args":[1],"returns":3}');
+    expect(summary(judge(death({ signal: 'SIGKILL' }), [spent], settings))[0]?.[1]).toBe('Resque::DirtyExit');
     expect(
       summary(judge(death({ signal: 'SIGSEGV' }), [job('s1'), job('s2')], settings)).map((v) => v[1]),
     ).toEqual(['return counted', 'return counted']);
   });
 
-  it('USR1 fails every job of the child as a dirty exit; a TERM kill as TermException, without hooks', () => {
+  it('USR1 gives every job of the child back untouched; a TERM kill fails them as TermException, without hooks', () => {
     const usr1 = judge(
       death({ signal: 'SIGKILL', killCause: { kind: 'usr1' } }),
       [job('s1'), job('s2')],
       settings,
     );
-    expect(summary(usr1).map((v) => v[1])).toEqual(['Resque::DirtyExit', 'Resque::DirtyExit']);
+    expect(summary(usr1).map((v) => v[1])).toEqual(['return', 'return']);
     const term = [
       ...judge(death({ signal: 'SIGKILL', killCause: { kind: 'term' } }), [job('s1')], settings).values(),
     ];

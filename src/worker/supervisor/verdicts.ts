@@ -82,8 +82,9 @@ export function judge(death: Death, allHeld: readonly Assignment[], settings: Ve
       verdicts.set(a, verdict);
     }
   } else if (cause?.kind === 'usr1') {
-    const text = `${signalText('SIGKILL', pid)}: the worker was sent USR1`;
-    for (const a of held) verdicts.set(a, fail('dirty-exit', new DirtyExit(text), EXCEPTION.dirtyExit));
+    // An operator's request to stop the current jobs, not evidence that they are broken (Ruby fails them).
+    for (const a of held)
+      verdicts.set(a, innocent(`child ${pid} was killed because the worker was sent USR1`));
   } else if (cause?.kind === 'term') {
     const error = new Error(
       `Job still running ${settings.termTimeoutMs} ms after TERM was sent to child ${pid}; the child was killed (SIGKILL)`,
@@ -117,8 +118,10 @@ function ownDeath(
     text = `${base} after an uncaught ${words.error.name}: ${words.error.message}`;
     stack = fromWireError(words.error).stack;
   }
+  // Only the job's own last words (process.exit, an uncaught exception) blame it. A signal nobody here sent (the OOM
+  // killer, kill -9) or a silent exit blames no job: each goes back counted, and fails after `maxReturns`.
   const named = held.find((a) => a.reservation.slotId === words?.slotId);
-  const culprit = named ?? (held.length === 1 ? held[0] : undefined);
+  const culprit = named ?? (words && held.length === 1 ? held[0] : undefined);
   for (const a of held) {
     if (culprit === undefined) {
       out.set(
