@@ -12,6 +12,8 @@ export interface WorkerJob {
   className: string | undefined;
   args: JsonValue[] | undefined;
   runAt: Date | undefined;
+  /** The `worker:<id>` status as stored: its arguments' own text (Ruby's `1.0`, integers past 2^53) is in here. */
+  raw: string;
 }
 
 /** One registered worker: who it is, what it does and since when, and whether it is still alive. */
@@ -101,6 +103,7 @@ function jobOf(raw: string | null | undefined): WorkerJob | undefined {
     className: typeof object?.['class'] === 'string' ? object['class'] : undefined,
     args: Array.isArray(object?.['args']) ? object['args'] : undefined,
     runAt: parseResqueTime(status.run_at),
+    raw: raw ?? '',
   };
 }
 

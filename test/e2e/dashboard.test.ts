@@ -295,6 +295,20 @@ describe('what operators notice', () => {
       .exec();
     await go('/queues/ruby-numbers');
     expect(await page.locator('table.jobs code.args').first().textContent()).toBe('[1.0,9007199254740993]');
+    const rubyWorker = 'ruby-host:4242:ruby-numbers';
+    await redis
+      .pipeline()
+      .sadd(keys.workers, rubyWorker)
+      .set(
+        keys.worker(rubyWorker),
+        '{"queue":"ruby-numbers","run_at":"2026-11-27T21:39:58Z","payload":{"class":"Legacy","args":[1.0,9007199254740993]}}',
+      )
+      .exec();
+    await go('/working');
+    expect(await page.locator('code.args', { hasText: '9007199254740993' }).first().textContent()).toBe(
+      '[1.0,9007199254740993]',
+    );
+    await redis.pipeline().srem(keys.workers, rubyWorker).del(keys.worker(rubyWorker)).exec();
   });
 });
 

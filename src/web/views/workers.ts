@@ -3,7 +3,7 @@ import type { WorkerSummary } from '../../api/workers.js';
 import type { WorkerStats } from '../../fleet/worker-stats.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { ago, argsText, count, duration, jobClass } from './format.js';
+import { ago, argsText, count, duration, jobClass, storedMember } from './format.js';
 import { processSection } from './process.js';
 
 export interface WorkerRow {
@@ -30,7 +30,7 @@ function doing(view: View, worker: WorkerSummary): Html {
   const job = worker.job;
   if (!job) return html`<span class="muted">Waiting for a job…</span>`;
   return html`<a href="${view.url(`/working/${seg(worker.id)}`)}">${jobClass(job.className, job.args)}</a>
-    ${argsText(job.args, 60)} <span class="muted">on</span> ${job.queue} <span class="muted">for ${duration(worker.runningForMs)}</span>`;
+    ${argsText(job.args, 60, storedMember(job.raw, ['payload', 'args']))} <span class="muted">on</span> ${job.queue} <span class="muted">for ${duration(worker.runningForMs)}</span>`;
 }
 
 /** The workers table: state, id, queues, counters, started, heartbeat, current job. */
@@ -69,7 +69,7 @@ export function workingTable(view: View, rows: readonly WorkerRow[], limit = Num
 <td>${workerLink(view, worker)}</td>
 <td><a href="${view.url(`/queues/${seg(job.queue)}`)}">${job.queue}</a></td>
 <td><a href="${view.url(`/working/${seg(worker.id)}`)}">${jobClass(job.className, job.args)}</a></td>
-<td>${argsText(job.args)}</td>
+<td>${argsText(job.args, 120, storedMember(job.raw, ['payload', 'args']))}</td>
 <td>${ago(job.runAt, view.now)}</td>
 </tr>`;
   })}</tbody></table>${
