@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { TermException } from '../errors/index.js';
 import type { Registration } from '../fleet/registration.js';
+import type { SlotCounters } from '../fleet/slot-counters.js';
 import { type WorkerStats, writeWorkerStats } from '../fleet/worker-stats.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
@@ -44,6 +45,8 @@ export interface LauncherParts {
   runHooks: (name: WorkerHookName) => Promise<void>;
   procline: (text: string) => void;
   stats: () => WorkerStats;
+  /** Ruby's per-worker counters, written with each liveness beat. */
+  slotCounters: SlotCounters;
 }
 
 export class Launcher {
@@ -204,6 +207,7 @@ export class Launcher {
 
   /** The liveness beat. A peer may have taken this worker for dead while it stalled: it is alive, so it registers again. */
   private async beat(): Promise<void> {
+    await this.p.slotCounters.write(this.p.redis, this.p.keys);
     const registered = await this.p.registration.beat();
     if (registered || this.state !== 'running') return;
     this.p.logger.warn('This worker was unregistered as dead while it was alive; registering again');

@@ -139,6 +139,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       runHooks,
       procline,
       stats: () => this.stats(),
+      slotCounters: fetcher.slotCounters,
     });
     this.finished = this.launcher.finished;
   }

@@ -75,7 +75,12 @@ describe('worker', () => {
       'around_a out',
       'after_perform',
     ]);
-    expect(await redis.get(`${namespace}:stat:processed:${worker.id}`)).toBe('1');
+    // Ruby's per-worker counter is written with the next liveness beat.
+    await waitFor(
+      async () => (await redis.get(`${namespace}:stat:processed:${worker.id}`)) === '1',
+      10_000,
+      'the per-worker counter',
+    );
     expect(await redis.get(`${namespace}:stat:failed`)).toBeNull();
     expect(await redis.exists(`${namespace}:worker:${worker.id}`)).toBe(0);
     await resque.close();
@@ -113,7 +118,11 @@ describe('worker', () => {
     expect(seen).toEqual(['could not export report-42']);
     await waitFor(async () => (await redis.get(`${namespace}:stat:processed`)) === '1');
     expect(await redis.get(`${namespace}:stat:failed`)).toBe('1');
-    expect(await redis.get(`${namespace}:stat:failed:${worker.id}`)).toBe('1');
+    await waitFor(
+      async () => (await redis.get(`${namespace}:stat:failed:${worker.id}`)) === '1',
+      10_000,
+      'the per-worker counter',
+    );
     redis.disconnect();
   });
 

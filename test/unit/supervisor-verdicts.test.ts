@@ -149,7 +149,11 @@ describe('verdicts on a dead child', () => {
 
   it('a job the child never said it started goes back untouched, whatever killed the child', () => {
     const unstarted = { ...job('s2'), started: false };
-    for (const killCause of [undefined, { kind: 'usr1' } as const, { kind: 'memory-hard', rssBytes: 1 } as const]) {
+    for (const killCause of [
+      undefined,
+      { kind: 'usr1' } as const,
+      { kind: 'memory-hard', rssBytes: 1 } as const,
+    ]) {
       const verdicts = judge(death({ signal: 'SIGKILL', killCause }), [job('s1'), unstarted], settings);
       expect(verdicts.get(unstarted)).toEqual({
         kind: 'return',

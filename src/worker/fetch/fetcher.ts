@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../../config/resolve.js';
 import { queueFailureWrite } from '../../failure/save.js';
+import { SlotCounters } from '../../fleet/slot-counters.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Keys } from '../../protocol/keys.js';
 import { isoUtc } from '../../protocol/time.js';
@@ -23,6 +24,11 @@ export interface FetchReply {
   reservations: Reservation[];
 }
 
+interface SlotKeys {
+  inflight: string;
+  status: string;
+}
+
 interface PendingAck {
   token: string;
   failed: boolean;
@@ -34,20 +40,23 @@ interface PendingAck {
 export class Fetcher implements ReservationOwner {
   private readonly tokenPrefix = randomBytes(4).toString('hex');
   private tokenCounter = 0;
-  private readonly queueJson = new Map<string, string>();
+  private readonly queueNameCache = new Map<string, [string, string]>();
+  private readonly slotKeys = new Map<string, SlotKeys>();
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
-  private readonly acks = new Map<string, PendingAck>();
+  private acks = new Map<string, PendingAck>();
   private readonly held: HeldContext;
   /**
    * Finished jobs whose acknowledgement Redis refused: their slot no longer held them, because a peer's reaper took
    * this worker for dead (stalled past the liveness timeout) and gave them back. They may run a second time.
    */
   refusedAcks = 0;
+  /** Acknowledgements that applied, per slot, for Ruby's per-worker counters (written with the liveness beat). */
+  readonly slotCounters = new SlotCounters();
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly config: Pick<ResolvedConfig, 'failureBackend' | 'release' | 'onTermTimeout'>,
+    private readonly config: Pick<ResolvedConfig, 'failureBackend' | 'release'>,
     private readonly logger: Logger,
     /** Called when an acknowledgement waits to be sent. */
     private readonly onAck: () => void,
@@ -61,26 +70,24 @@ export class Fetcher implements ReservationOwner {
 
   /** Acknowledges what is finished and fills `freeSlots` from `queues` (priority order), in one round trip. */
   async reserve(freeSlots: readonly string[], queues: readonly string[]): Promise<FetchReply> {
-    const refill = new Set(queues.length > 0 ? freeSlots : []);
-    const acks = new Map(this.acks);
-    this.acks.clear();
-    const slots = [...new Set([...acks.keys(), ...refill])];
+    const acks = this.acks;
+    this.acks = new Map();
+    const refill = queues.length > 0 ? freeSlots : [];
+    const slots = [...acks.keys()];
+    for (const slot of refill) if (!acks.has(slot)) slots.push(slot);
+    const refilled = new Set(refill);
     const keys = [this.keys.pauseAll, this.keys.processed, this.keys.failedCount];
     const args: string[] = [isoUtc(new Date()), String(slots.length)];
     for (const slot of slots) {
-      keys.push(
-        this.keys.inflight(slot),
-        this.keys.worker(slot),
-        this.keys.processedBy(slot),
-        this.keys.failedBy(slot),
-        this.keys.givenBack(slot),
-      );
+      const slotKeys = this.keysOf(slot);
       const ack = acks.get(slot);
-      args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refill.has(slot) ? this.nextToken() : '');
+      keys.push(slotKeys.inflight, slotKeys.status);
+      args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
     }
     for (const queue of queues) {
-      keys.push(this.keys.queue(queue));
-      args.push(queue, this.jsonName(queue));
+      const [key, json] = this.queueNames(queue);
+      keys.push(key);
+      args.push(queue, json);
     }
     let reply: Array<number | string>;
     try {
@@ -89,13 +96,23 @@ export class Fetcher implements ReservationOwner {
       for (const [slot, ack] of acks) if (!this.acks.has(slot)) this.acks.set(slot, ack);
       throw error;
     }
-    const refusedCount = Number(reply[1]);
-    for (let r = 0; r < refusedCount; r++) this.refused(slots[Number(reply[2 + r]) - 1], acks);
+    const unmatched = Number(reply[1]);
+    for (let u = 0; u < unmatched; u++) {
+      const slot = slots[Number(reply[2 + u]) - 1];
+      const ack = slot === undefined ? undefined : acks.get(slot);
+      if (slot === undefined || !ack) continue;
+      acks.delete(slot);
+      void this.checkRefused(slot, ack);
+    }
+    for (const [slot, ack] of acks) this.slotCounters.add(slot, ack.failed);
     const reservations: Reservation[] = [];
-    for (let i = 2 + refusedCount; i + 1 < reply.length; i += 2) {
+    for (let i = 2 + unmatched; i + 1 < reply.length; i += 2) {
       const slotId = slots[Number(reply[i]) - 1];
       const held = parseInflight(String(reply[i + 1]));
-      if (slotId !== undefined && held) reservations.push(new Reservation({ slotId, ...held }, this));
+      if (slotId !== undefined && held)
+        reservations.push(
+          new Reservation({ slotId, token: held.token, queue: held.queue, raw: held.raw }, this),
+        );
     }
     return { paused: reply[0] === 1, reservations };
   }
@@ -103,10 +120,6 @@ export class Fetcher implements ReservationOwner {
   async settle(reservation: Reservation, outcome: Outcome): Promise<void> {
     if (outcome.kind === 'given-back') {
       await this.giveBack(reservation, { countReturn: outcome.countReturn });
-      return;
-    }
-    if (outcome.kind === 'interrupted' && this.config.onTermTimeout === 'requeue') {
-      await this.giveBack(reservation, { countReturn: false });
       return;
     }
     if (isFailure(outcome)) {
@@ -125,14 +138,32 @@ export class Fetcher implements ReservationOwner {
     this.onAck();
   }
 
-  private refused(slotId: string | undefined, acks: Map<string, PendingAck>): void {
-    const ack = slotId === undefined ? undefined : acks.get(slotId);
-    if (!ack) return;
+  /**
+   * An acknowledgement that did not apply: a resent call (already applied), or a job a peer's reaper gave back while
+   * this worker seemed dead, which the reaper marked with its token (`ts:given-back:<slot>`). Only the latter is said.
+   */
+  private async checkRefused(slotId: string, ack: PendingAck): Promise<void> {
+    try {
+      if ((await this.redis.getdel(this.keys.givenBack(slotId))) !== ack.token) return;
+    } catch (error) {
+      this.logger.debug(`Checking an unapplied acknowledgement failed: ${(error as Error).message}`);
+      return;
+    }
     this.refusedAcks++;
     this.logger.warn(
       `${ack.className} on ${ack.queue} finished in slot ${slotId} after its reservation had been given back ` +
         '(this worker was taken for dead: it stalled past the liveness timeout); it may run again elsewhere',
     );
+  }
+
+  /** A slot's keys, built once: the reserve call names them every time. */
+  private keysOf(slot: string): SlotKeys {
+    let keys = this.slotKeys.get(slot);
+    if (!keys) {
+      keys = { inflight: this.keys.inflight(slot), status: this.keys.worker(slot) };
+      this.slotKeys.set(slot, keys);
+    }
+    return keys;
   }
 
   async giveBack(reservation: Reservation, options: { countReturn: boolean }): Promise<boolean> {
@@ -149,12 +180,13 @@ export class Fetcher implements ReservationOwner {
     return (this.tokenPrefix + this.tokenCounter.toString(16).padStart(8, '0')).slice(0, TOKEN_LENGTH);
   }
 
-  private jsonName(queue: string): string {
-    let json = this.queueJson.get(queue);
-    if (json === undefined) {
-      json = JSON.stringify(queue);
-      this.queueJson.set(queue, json);
+  /** A queue's key and its name as a JSON string (for statuses), built once. */
+  private queueNames(queue: string): [key: string, json: string] {
+    let names = this.queueNameCache.get(queue);
+    if (names === undefined) {
+      names = [this.keys.queue(queue), JSON.stringify(queue)];
+      this.queueNameCache.set(queue, names);
     }
-    return json;
+    return names;
   }
 }

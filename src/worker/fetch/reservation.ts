@@ -34,7 +34,9 @@ export class Reservation implements ReservationData {
   readonly token: string;
   readonly queue: string;
   readonly raw: string;
-  private decoded: { payload: JobPayload } | { error: MalformedPayloadError } | undefined;
+  private decoded = false;
+  private decodedPayload: JobPayload | undefined;
+  private decodeFailure: MalformedPayloadError | undefined;
 
   constructor(
     data: ReservationData,
@@ -48,13 +50,13 @@ export class Reservation implements ReservationData {
 
   /** The decoded job, or undefined when its bytes are not a Resque job (see `decodeError`). */
   get payload(): JobPayload | undefined {
-    const decoded = this.decode();
-    return 'payload' in decoded ? decoded.payload : undefined;
+    if (!this.decoded) this.decode();
+    return this.decodedPayload;
   }
 
   get decodeError(): MalformedPayloadError | undefined {
-    const decoded = this.decode();
-    return 'error' in decoded ? decoded.error : undefined;
+    if (!this.decoded) this.decode();
+    return this.decodeFailure;
   }
 
   get className(): string {
@@ -113,14 +115,12 @@ export class Reservation implements ReservationData {
     return this.owner;
   }
 
-  private decode() {
-    if (!this.decoded) {
-      try {
-        this.decoded = { payload: decodePayload(this.raw) };
-      } catch (error) {
-        this.decoded = { error: error as MalformedPayloadError };
-      }
+  private decode(): void {
+    this.decoded = true;
+    try {
+      this.decodedPayload = decodePayload(this.raw);
+    } catch (error) {
+      this.decodeFailure = error as MalformedPayloadError;
     }
-    return this.decoded;
   }
 }

@@ -3,30 +3,31 @@
 -- slot's in-flight key and writes the slot's Ruby-visible `worker:<slot>` status in the same step, so a worker
 -- that dies at any moment leaves every job it took either on its queue or in its in-flight keys.
 --
--- KEYS[1]            pause-all-workers
--- KEYS[2]            stat:processed
--- KEYS[3]            stat:failed
--- KEYS[4..3+5S]      per slot, 5 keys: ts:inflight:<slot>, worker:<slot>, stat:processed:<slot>, stat:failed:<slot>,
---                    ts:given-back:<slot>
--- KEYS[4+5S..]       per queue in priority order: queue:<name>
--- ARGV[1]            run_at for new statuses (UTC ISO-8601, as Ruby writes it)
--- ARGV[2]            S = number of slots in this call
--- ARGV[3..2+3S]      per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
---                    fresh token to refill it with ('' to leave it empty)
--- ARGV[3+3S..]       per queue, 2 values: queue name, queue name as a JSON string
+-- KEYS[1]    pause-all-workers
+-- KEYS[2]    stat:processed
+-- KEYS[3]    stat:failed
+-- KEYS[4..3+2S]  per slot: ts:inflight:<slot>, worker:<slot>
+-- KEYS[4+2S..]   per queue in priority order: queue:<name>
+-- The per-slot counters (stat:processed:<slot>, stat:failed:<slot>) are not touched here: the worker adds what the
+-- reply says was finished, with its next liveness beat (fleet/slot-counters.ts). Naming two more keys per slot in
+-- every call cost the in-process worker a tenth of its throughput.
+-- ARGV[1]    run_at for new statuses (UTC ISO-8601, as Ruby writes it)
+-- ARGV[2]    S = number of slots in this call
+-- ARGV[3..2+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
+--                fresh token to refill it with ('' to leave it empty)
+-- ARGV[3+3S..]   per queue, 2 values: queue name, queue name as a JSON string
 -- In-flight value (worker/fetch/inflight.ts): token .. "\n" .. queue .. "\n" .. item bytes. This script writes it
 -- and compares tokens by prefix; it never parses it.
 -- A finish applies only when the slot still holds that token, so a call resent after a lost reply never counts twice
 -- nor clears a newer job. A slot to refill that still holds a job (a reservation whose reply was lost) hands that job
 -- back instead of taking another. A slot finished and refilled in the same call is overwritten (SET), one that is not
 -- refilled is deleted at the end: either way the keys end as if each step had run on its own.
--- Returns  { paused (0/1), R = number of finishes refused (the reaper gave that job back, or failed it, while this
---          worker seemed dead: ts:given-back:<slot> holds its token), then R positions, then per slot that holds a job now: its position in the
---          call (1-based), in-flight value }
+-- Returns  { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
+--          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
+--          that holds a job now: its position in the call (1-based), in-flight value }
 local slotCount = tonumber(ARGV[2])
 local queuesAt = 3 + 3 * slotCount
 local queueCount = (#ARGV - queuesAt + 1) / 2
-local queueKeysAt = 4 + 5 * slotCount
 
 local paused = 0
 local pause = redis.call('GET', KEYS[1])
@@ -34,28 +35,26 @@ if pause and string.match(string.lower(pause), '^%s*true%s*$') then
   paused = 1
 end
 
+local queueKeysAt = 4 + 2 * slotCount
+
 local processed, failed = 0, 0
 local result = { paused }
-local refused = {}
+local unmatched = {}
 local empty = {}
 local toDelete = {}
 for s = 1, slotCount do
-  local k = 5 * s - 1
-  local inflightKey, statusKey = KEYS[k], KEYS[k + 1]
+  local inflightKey, statusKey = KEYS[2 + 2 * s], KEYS[3 + 2 * s]
   local finishToken, fresh = ARGV[3 * s], ARGV[3 * s + 2]
   local held = redis.call('GET', inflightKey)
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
-  if finishToken ~= '' and not finished and redis.call('GET', KEYS[k + 4]) == finishToken then
-    table.insert(refused, s)
-    redis.call('DEL', KEYS[k + 4])
+  if finishToken ~= '' and not finished then
+    table.insert(unmatched, s)
   end
   if finished then
     held = false
     processed = processed + 1
-    redis.call('INCR', KEYS[k + 2])
     if ARGV[3 * s + 1] == '1' then
       failed = failed + 1
-      redis.call('INCR', KEYS[k + 3])
     end
   end
   if fresh ~= '' then
@@ -102,10 +101,10 @@ if failed > 0 then
   redis.call('INCRBY', KEYS[3], failed)
 end
 for _, s in ipairs(toDelete) do
-  redis.call('DEL', KEYS[5 * s - 1], KEYS[5 * s])
+  redis.call('DEL', KEYS[2 + 2 * s], KEYS[3 + 2 * s])
 end
-table.insert(result, 2, #refused)
-for i, s in ipairs(refused) do
+table.insert(result, 2, #unmatched)
+for i, s in ipairs(unmatched) do
   table.insert(result, 2 + i, s)
 end
 return result
