@@ -57,7 +57,9 @@ describe('worker stats', () => {
       (s) => s.processed === 6 && s.children.filter((c) => c.state !== 'starting').length === 3,
     );
     expect(stats).toMatchObject({ isolation: 'process', slots: 2, count: 2, concurrency: 1, spare: 1 });
-    expect(stats.id).toBe((await redis.smembers(`${namespace}:workers`)).find((id) => !id.includes('-')));
+    expect(stats.id).toBe(
+      (await redis.smembers(`${namespace}:workers`)).find((id) => !id.split(':')[0]!.includes('~')),
+    );
     expect(stats.pid).toBe(worker.pid);
     expect(stats.failed).toBe(2);
     expect(stats.givenBack).toBe(0);

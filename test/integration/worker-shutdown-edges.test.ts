@@ -8,6 +8,7 @@ import { Keys } from '../../src/protocol/keys.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import { spawnWorker, type WorkerProcess } from '../harness/processes.js';
 import { freePort, removeDir, startRedis } from '../harness/redis-server.js';
+import { readTitle } from '../harness/supervised.js';
 
 let redis: Redis;
 const started: WorkerProcess[] = [];
@@ -33,7 +34,8 @@ describe('TERM while Redis is unreachable', () => {
   it('ends a worker that never reached Redis, without a second TERM', { timeout: 60_000 }, async () => {
     const closed = await freePort();
     const w = worker({ REDIS_URL: `redis://127.0.0.1:${closed}`, QUEUES: 'q', RESQUE_TERM_TIMEOUT: '1' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Its signal handlers are in place once it titles itself Starting (and then waits for Redis).
+    await waitFor(async () => (await readTitle(w.pid)).includes('Starting'), 20_000, 'the worker to start');
     w.signal('SIGTERM');
     expect((await w.exited).code).toBe(0);
     expect(w.output()).toContain('leaving 0 job(s) in flight for the reaper');

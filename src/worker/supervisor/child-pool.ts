@@ -1,3 +1,6 @@
+// A little longer than the worker's other files (about 275 lines): the pool is one state machine (positions, spares,
+// start-up attempts, replacements with backoff, recycling, closing) and reads best in one place; what becomes of the
+// jobs of a dead child is the executor's (supervised-executor.ts, verdicts.ts).
 import type { ChildStats, RestartReason } from '../../fleet/worker-stats.js';
 import type { Logger } from '../../logging/logger.js';
 import { type Assignment, ChildHandle, type ForkSettings, type KillCause } from './child-handle.js';

@@ -1,0 +1,149 @@
+// What a live worker does on its own clock, beside its jobs: Ruby's heartbeat and the stats hash, the liveness beat
+// (and Ruby's per-worker counters with it), reaper passes, registering again after a reconnect, and logging outages.
+// The launcher starts it during start-up and stops it before unregistering.
+import type { Redis } from 'ioredis';
+import type { ResolvedConfig } from '../config/resolve.js';
+import type { Registration } from '../fleet/registration.js';
+import type { SlotCounters } from '../fleet/slot-counters.js';
+import { type WorkerStats, writeWorkerStats } from '../fleet/worker-stats.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import type { Logger } from '../logging/logger.js';
+import type { Keys } from '../protocol/keys.js';
+import type { Manager } from './manager.js';
+import { Reaper } from './reaper.js';
+
+export type LifeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface UpkeepParts {
+  config: ResolvedConfig;
+  redis: Redis;
+  keys: Keys;
+  jobs: JobRegistry;
+  registration: Registration;
+  manager: Manager;
+  logger: Logger;
+  stats: () => WorkerStats;
+  /** Ruby's per-worker counters, written with each liveness beat. */
+  slotCounters: SlotCounters;
+  /** Where the worker is in its life: some duties apply only while it runs. */
+  state: () => LifeState;
+}
+
+export class Upkeep {
+  /** The heartbeat being written, awaited before the registry entries are cleared. */
+  beating: Promise<void> = Promise.resolve();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly reaper: Reaper;
+
+  constructor(private readonly p: UpkeepParts) {
+    const { redis, keys, config, logger, jobs, registration } = p;
+    this.reaper = new Reaper({ redis, keys, config, logger, jobs }, registration.process);
+    this.watchConnection();
+  }
+
+  /** From the first heartbeat on: Ruby's heartbeat and the liveness beat, each on its timer. */
+  beginBeating(): void {
+    this.every(this.p.config.heartbeatIntervalMs, () => {
+      this.beating = this.heartbeat();
+      return this.beating;
+    });
+    this.every(this.p.config.livenessIntervalMs, () => this.beat());
+  }
+
+  /** Once registered: reaper passes, and registering again whenever the connection comes back. */
+  beginReaping(): void {
+    this.p.redis.on('ready', () => void this.registerAgain());
+    this.every(this.p.config.reaperIntervalMs, () => this.reap(false));
+  }
+
+  stop(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
+  /** A reaper pass (fleet/liveness.ts rules); at start-up also Ruby's rule, as Ruby prunes when it starts. */
+  async reap(startingUp = true): Promise<void> {
+    try {
+      const report = await this.reaper.pass();
+      if (report.givenBack > 0) this.p.manager.schedulePump();
+    } catch (error) {
+      this.p.logger.warn(`Reaping dead workers failed: ${(error as Error).message}`);
+    }
+    if (startingUp) await this.rubyPrune();
+  }
+
+  async writeStats(): Promise<void> {
+    try {
+      await writeWorkerStats(this.p.redis, this.p.keys, this.p.stats(), this.p.config.deadWorkerAfterMs);
+    } catch (error) {
+      this.p.logger.debug(`Writing worker stats failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Ruby's heartbeat, the stats hash once started (a worker that fails to start leaves none behind), and a turn at
+   * Ruby's pruning rule (one worker of the fleet gets it each period).
+   */
+  private async heartbeat(): Promise<void> {
+    await this.p.registration.heartbeat();
+    const state = this.p.state();
+    if (state === 'running' || state === 'stopping') await this.writeStats();
+    if (state === 'running') await this.rubyPrune();
+  }
+
+  /** The liveness beat. A peer may have taken this worker for dead while it stalled: it is alive, so it registers again. */
+  private async beat(): Promise<void> {
+    await this.p.slotCounters.write(this.p.redis, this.p.keys);
+    const registered = await this.p.registration.beat();
+    if (registered || this.p.state() !== 'running') return;
+    this.p.logger.warn('This worker was unregistered as dead while it was alive; registering again');
+    await this.p.registration.register();
+  }
+
+  private async rubyPrune(): Promise<void> {
+    try {
+      const report = await this.reaper.rubyPass();
+      if (report.givenBack > 0) this.p.manager.schedulePump();
+    } catch (error) {
+      this.p.logger.warn(`Pruning dead workers by Ruby's rule failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** After a reconnect (e.g. Redis restarted without persistence) put our registry entries back. */
+  private async registerAgain(): Promise<void> {
+    if (this.p.state() !== 'running') return;
+    try {
+      await this.p.registration.heartbeat();
+      // Checked again: a shutdown that began meanwhile has unregistered, and must stay unregistered.
+      if (this.p.state() !== 'running') return;
+      await this.p.registration.register();
+      this.p.manager.schedulePump();
+    } catch (error) {
+      this.p.logger.debug(`Registering again failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Logs an outage once when it starts and once when it ends; ioredis reconnects with backoff meanwhile. */
+  private watchConnection(): void {
+    const { redis, logger } = this.p;
+    let down = false;
+    redis.on('error', (error) => logger.debug(`Redis: ${error.message}`));
+    redis.on('reconnecting', () => {
+      if (down || this.p.state() === 'stopped') return;
+      down = true;
+      logger.warn('Lost the connection to Redis; reconnecting with backoff (running jobs continue)');
+    });
+    redis.on('ready', () => {
+      if (!down) return;
+      down = false;
+      logger.warn('Reconnected to Redis');
+    });
+  }
+
+  private every(ms: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      task().catch((error: Error) => this.p.logger.warn(error.message));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
