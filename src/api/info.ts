@@ -27,7 +27,6 @@ export async function resqueInfo(ctx: AdminContext): Promise<ResqueInfo> {
     servers: [
       `redis://${describeTarget(ctx.config.redis).replace(/^rediss?:\/\//, '')}/${ctx.config.namespace}`,
     ],
-    environment:
-      process.env['RAILS_ENV'] ?? process.env['RACK_ENV'] ?? process.env['NODE_ENV'] ?? 'development',
+    environment: ctx.config.environment,
   };
 }
