@@ -15,6 +15,9 @@ import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import { retryForever } from '../redis/retry.js';
 import type { Executor } from './executor.js';
+import { giveBackHeld } from './fetch/held.js';
+import { parseInflight } from './fetch/inflight.js';
+import { Reservation } from './fetch/reservation.js';
 import type { WorkerHookName } from './hooks.js';
 import type { Manager } from './manager.js';
 import type { Processor } from './processor.js';
@@ -191,6 +194,7 @@ export class Launcher {
     this.p.manager.stopIdleTimer();
     // A heartbeat already on its way would otherwise land after the unregistering.
     await this.upkeep.beating.catch(() => {});
+    await retryForever(() => this.giveBackLeftovers(), this.p.logger, 10);
     await retryForever(() => this.p.registration.unregister(), this.p.logger, 10);
     await this.p.runHooks('worker_exit');
     this.state = 'stopped';
@@ -198,6 +202,25 @@ export class Launcher {
     this.p.logger.info(`Worker ${this.p.id} stopped`);
     this.p.events.emit('stopped');
     this.resolveFinished();
+  }
+
+  /**
+   * Once unregistered no reaper would look at this worker's in-flight keys again: any job still held there (a
+   * reservation this worker never started) goes back to its queue first.
+   */
+  private async giveBackLeftovers(): Promise<void> {
+    const { redis, keys, config, registration, logger } = this.p;
+    const values = await redis.mget(registration.slotIds.map((slot) => keys.inflight(slot)));
+    for (const [i, value] of values.entries()) {
+      const held = parseInflight(value);
+      const slotId = registration.slotIds[i]!;
+      if (
+        !held ||
+        !(await giveBackHeld({ redis, keys, config }, new Reservation({ slotId, ...held }), false))
+      )
+        continue;
+      logger.warn(`A ${held.queue} job still held by slot ${slotId} at shutdown was given back to its queue`);
+    }
   }
 
   private async close(): Promise<void> {

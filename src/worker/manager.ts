@@ -41,7 +41,8 @@ export class Manager {
   private pausedByAll = false;
   /** What the executor was last told about `paused`. */
   private pausedShown = false;
-  private pumping = false;
+  /** The pump running now, if any: a shutdown waits for it before its last acknowledgements. */
+  private pumping: Promise<void> | undefined;
   private pumpAgain = false;
   private pumpScheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -78,12 +79,18 @@ export class Manager {
   }
 
   /** Acknowledges what is finished and fills the free slots, until there is nothing more to do right now. */
-  async pump(): Promise<void> {
+  pump(): Promise<void> {
     if (this.pumping) {
       this.pumpAgain = true;
-      return;
+      return this.pumping;
     }
-    this.pumping = true;
+    this.pumping = this.pumpUntilDone().finally(() => {
+      this.pumping = undefined;
+    });
+    return this.pumping;
+  }
+
+  private async pumpUntilDone(): Promise<void> {
     try {
       do {
         this.pumpAgain = false;
@@ -97,8 +104,6 @@ export class Manager {
       );
       this.s.onError(error as Error);
       this.idleIn(this.retryDelayMs);
-    } finally {
-      this.pumping = false;
     }
   }
 
@@ -121,8 +126,10 @@ export class Manager {
   /** Sends what is still to acknowledge, retrying with backoff until Redis takes it (a shutdown's last word). */
   async flush(): Promise<void> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      // A pump already running (a reservation call sent before the stop) is waited for first.
+      await this.pumping;
       await this.pump();
-      if (!this.s.fetcher.hasAcks) return;
+      if (!this.s.fetcher.hasAcks && !this.pumping) return;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -140,6 +147,12 @@ export class Manager {
     const reply = await fetcher.reserve(free, free.length > 0 ? await this.queues() : []);
     this.pausedByAll = reply.paused;
     this.showPaused();
+    if (!this.accepting && reply.reservations.length > 0) {
+      // A stop began while this call was on its way: what it reserved is not started but given back, newest first.
+      for (const reservation of [...reply.reservations].reverse())
+        await reservation.giveBack({ countReturn: false });
+      return;
+    }
     const controller = new AbortController();
     setMaxListeners(0, controller.signal);
     for (const reservation of reply.reservations) processor.start(reservation, controller);
