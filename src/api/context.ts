@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { connectionAdvice } from '../config/redis-source.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
@@ -23,7 +24,7 @@ export async function guarded<T>(ctx: AdminContext, operation: () => Promise<T>)
   } catch (error) {
     if (error instanceof ResqueError || error instanceof WrongTypeError) throw error;
     if (isWrongTypeError(error)) throw new WrongTypeError(await keyTypeProblems(ctx));
-    throw asConnectionError(error, ctx.config.redis);
+    throw asConnectionError(error, ctx.config.redis, connectionAdvice(ctx.config.redisSource));
   }
 }
 

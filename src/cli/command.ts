@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { RedisSource } from '../config/redis-source.js';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -17,6 +18,8 @@ export interface CommandIO {
   readonly env: NodeJS.ProcessEnv;
   /** Where answers to confirmations come from; commands ask only when it is a terminal. */
   readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Where the command line put Redis (`--redis`, or the embedded server), when it did (./private-redis.ts). */
+  readonly redisSource?: RedisSource;
 }
 
 /**
@@ -46,6 +49,8 @@ export interface Command {
   check?(args: { values: Record<string, unknown>; positionals: string[] }): void;
   /** Exit the process once `run` returns, whatever handles the application's code left open (workers). */
   readonly exitWhenDone?: boolean;
+  /** Runs on the embedded redis-server unless `--redis` or REDIS_URL names one (`resque demo`). */
+  readonly embeddedRedisByDefault?: boolean;
   run(args: { values: Record<string, unknown>; positionals: string[] }, io: CommandIO): Promise<number>;
 }
 
@@ -55,6 +60,7 @@ export class UsageError extends Error {}
 /** Where a command finds its Redis and namespace. */
 export const REDIS_OPTIONS = {
   redis: { type: 'string', short: 'r' },
+  'embedded-redis': { type: 'boolean' },
   namespace: { type: 'string', short: 'N' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -66,6 +72,11 @@ export const CONNECTION_OPTIONS = {
 
 export const CONNECTION_HELP: Readonly<Record<string, OptionHelp>> = {
   redis: { value: 'url' },
+  'embedded-redis': {
+    description:
+      'Run on the embedded redis-server (data in ./.resque-data, or RESQUE_DATA_DIR): started, or shared with the resque commands already using it, and stopped by the last one to exit.',
+    env: 'RESQUE_EMBEDDED_REDIS',
+  },
   namespace: { value: 'ns' },
   json: {
     description: 'Print JSON: the result on stdout; an error as {"error":{"code","message"}} on stderr.',

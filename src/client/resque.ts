@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { ResqueOptions } from '../config/options.js';
+import { connectionAdvice } from '../config/redis-source.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
 import type { JobDefinition } from '../jobs/define.js';
 import { type AnyJob, JobRegistry } from '../jobs/registry.js';
@@ -133,7 +134,7 @@ export class Resque {
     try {
       return await operation();
     } catch (error) {
-      throw asConnectionError(error, this.config.redis);
+      throw asConnectionError(error, this.config.redis, connectionAdvice(this.config.redisSource));
     }
   }
 }

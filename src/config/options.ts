@@ -12,8 +12,18 @@ export type Isolation = 'process' | 'none';
 
 /** Every option of resque-ts. Durations are milliseconds and say so in their names. */
 export interface ResqueOptions {
-  /** Redis to talk to. Env `REDIS_URL`. Default `redis://127.0.0.1:6379`. */
+  /**
+   * Redis to talk to. Env `REDIS_URL`. Default `redis://127.0.0.1:6379`. Start-up lines say where it came from:
+   * `(from REDIS_URL)`, `(embedded)`, `(default)`.
+   */
   redis?: RedisTarget;
+  /**
+   * Use the embedded `redis-server` when `redis` names none (it outranks `REDIS_URL`; the environment variable does
+   * not): the CLI starts or joins it (`--embedded-redis`, and `resque demo` always); a process built on the library
+   * connects to the one running in `RESQUE_DATA_DIR` (`./.resque-data`) and fails with a RedisConnectionError when
+   * none runs there. Env `RESQUE_EMBEDDED_REDIS`. Default false.
+   */
+  embeddedRedis?: boolean;
   /** Key prefix shared with Ruby Resque (`<namespace>:queue:default`). Env `RESQUE_NAMESPACE`. Default `resque`. */
   namespace?: string;
   /**
@@ -98,11 +108,19 @@ export interface ResqueOptions {
   hostname?: string;
   /** Prefix for process titles. Env `RESQUE_PROCLINE_PREFIX`. Default empty. */
   proclinePrefix?: string;
+  /**
+   * A worker refuses to start (RedisUnsafeError; `resque work` exits with code 3) when Redis is set up so that it
+   * can lose jobs: a `maxmemory-policy` other than `noeviction`, or neither AOF nor RDB snapshots on. Without it the
+   * worker logs each risk as a warning and starts. Settings a managed Redis does not show count as safe.
+   * Env `RESQUE_REFUSE_UNSAFE_REDIS`. Default false.
+   */
+  refuseUnsafeRedis?: boolean;
 }
 
 type Defaulted = Omit<Required<ResqueOptions>, 'pidFile' | 'release' | 'redis'>;
 
 export const DEFAULTS = {
+  embeddedRedis: false,
   namespace: 'resque',
   strictPayloads: false,
   inline: false,
@@ -135,6 +153,7 @@ export const DEFAULTS = {
   logLevel: 'warn',
   hostname: '',
   proclinePrefix: '',
+  refuseUnsafeRedis: false,
 } as const satisfies Defaulted;
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -2,7 +2,6 @@ import { availableParallelism, hostname } from 'node:os';
 import { ConfigError } from '../errors/index.js';
 import { redisOptionsFromUrl } from '../redis/connection.js';
 import {
-  DEFAULT_REDIS_URL,
   DEFAULTS,
   type FailureBackendName,
   type Isolation,
@@ -11,12 +10,17 @@ import {
   type RedisTarget,
   type ResqueOptions,
 } from './options.js';
+import { chooseRedis, type RedisSource } from './redis-source.js';
 import { applicationRelease } from './release.js';
 
 export interface ResolvedConfig {
   readonly redis: RedisTarget;
-  /** True when neither options nor REDIS_URL named a Redis (the CLI may then start a private one). */
+  /** Where `redis` came from (./redis-source.ts): the options, REDIS_URL, the embedded server, or the default. */
+  readonly redisSource: RedisSource;
+  /** True when nothing named a Redis: the default address is used. */
   readonly redisIsDefault: boolean;
+  /** The embedded redis-server is in use. */
+  readonly embeddedRedis: boolean;
   readonly namespace: string;
   readonly strictPayloads: boolean;
   readonly inline: boolean;
@@ -59,6 +63,7 @@ export interface ResolvedConfig {
   readonly pidFile: string | undefined;
   readonly hostname: string;
   readonly proclinePrefix: string;
+  readonly refuseUnsafeRedis: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -67,11 +72,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function resolveConfig(options: ResqueOptions = {}, env: Env = process.env): ResolvedConfig {
   const fromEnv = readEnv(env);
   const merged = { ...DEFAULTS, ...stripUndefined(fromEnv), ...stripUndefined(options) };
-  const redis = configuredRedis(options, env);
+  const redis = chooseRedis({ redis: options.redis, embeddedRedis: options.embeddedRedis }, env);
   const config: ResolvedConfig = {
     ...merged,
-    redis: redis ?? DEFAULT_REDIS_URL,
-    redisIsDefault: redis === undefined,
+    redis: redis.target,
+    redisSource: redis.source,
+    redisIsDefault: redis.source === 'default',
+    embeddedRedis: redis.source === 'embedded',
     release: merged.release ?? applicationRelease(process.cwd()),
     queues: Object.freeze([...merged.queues]),
     hostname: merged.hostname || hostname(),
@@ -84,18 +91,9 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
   return Object.freeze(config);
 }
 
-/** The Redis named by the options or REDIS_URL; undefined when neither names one. */
-export function configuredRedis(
-  options: Pick<ResqueOptions, 'redis'>,
-  env: Env = process.env,
-): RedisTarget | undefined {
-  return options.redis ?? (env['REDIS_URL'] || undefined);
-}
-
 function readEnv(env: Env): ResqueOptions {
   const queues = env['QUEUES'] ?? env['QUEUE'];
   return {
-    redis: env['REDIS_URL'] || undefined,
     namespace: env['RESQUE_NAMESPACE'] || undefined,
     strictPayloads: envFlag(env['RESQUE_STRICT_PAYLOADS']),
     waitForReplicas: integer('RESQUE_WAIT_FOR_REPLICAS', env['RESQUE_WAIT_FOR_REPLICAS']),
@@ -125,6 +123,7 @@ function readEnv(env: Env): ResqueOptions {
     logLevel: env['VVERBOSE'] ? 'debug' : env['VERBOSE'] || env['LOGGING'] ? 'info' : undefined,
     pidFile: env['PIDFILE'] || undefined,
     proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
+    refuseUnsafeRedis: envFlag(env['RESQUE_REFUSE_UNSAFE_REDIS']),
   };
 }
 

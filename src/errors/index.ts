@@ -79,12 +79,16 @@ export class NoQueueError extends ResqueError {
 }
 
 export class RedisConnectionError extends ResqueError {
+  /** `advice`: what to change, appended as a sentence (e.g. for the default address: set REDIS_URL). */
   constructor(
     readonly target: string,
     cause: unknown,
+    advice?: string,
   ) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super('REDIS_CONNECTION', `Cannot reach Redis at ${target}: ${why}`, { cause });
+    super('REDIS_CONNECTION', `Cannot reach Redis at ${target}: ${why}${advice ? `. ${advice}` : ''}`, {
+      cause,
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { connectionAdvice } from '../config/redis-source.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
@@ -28,7 +29,7 @@ export class Failures {
   constructor(
     redis: Redis,
     keys: Keys,
-    private readonly config: Pick<ResolvedConfig, 'redis'>,
+    private readonly config: Pick<ResolvedConfig, 'redis'> & Partial<Pick<ResolvedConfig, 'redisSource'>>,
   ) {
     this.ctx = { redis, keys };
   }
@@ -99,7 +100,9 @@ export class Failures {
       return await operation();
     } catch (error) {
       // Our own errors pass as they are (asConnectionError's pattern would take "…NotFound…" for ENOTFOUND).
-      throw error instanceof ResqueError ? error : asConnectionError(error, this.config.redis);
+      throw error instanceof ResqueError
+        ? error
+        : asConnectionError(error, this.config.redis, connectionAdvice(this.config.redisSource));
     }
   }
 }

@@ -121,8 +121,11 @@ const CONNECTION_CODES = new Set([
 const CONNECTION_MESSAGES =
   /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|connect ETIMEDOUT/;
 
-/** Turns ioredis's connection failures into RedisConnectionError; leaves command errors (and our own) alone. */
-export function asConnectionError(error: unknown, target: RedisTarget): unknown {
+/**
+ * Turns ioredis's connection failures into RedisConnectionError; leaves command errors (and our own) alone. `advice`
+ * is added to the message (config/redis-source.ts `connectionAdvice`: set REDIS_URL, when no Redis was configured).
+ */
+export function asConnectionError(error: unknown, target: RedisTarget, advice?: string): unknown {
   if (!(error instanceof Error) || error instanceof ResqueError) return error;
   if (error.name === 'ReplyError') return error;
   const code = (error as { code?: string }).code;
@@ -133,7 +136,7 @@ export function asConnectionError(error: unknown, target: RedisTarget): unknown 
   ) {
     const address = describeTarget(target);
     const gaveUp = !(code && CONNECTION_CODES.has(code));
-    return new RedisConnectionError(address, (gaveUp && lastSocketError.get(address)) || error);
+    return new RedisConnectionError(address, (gaveUp && lastSocketError.get(address)) || error, advice);
   }
   return error;
 }

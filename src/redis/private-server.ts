@@ -23,13 +23,30 @@ import {
 export { redisAnswers } from './server-process.js';
 
 /**
- * The "embedded default" Redis: a private `redis-server` the CLI starts when no Redis is configured and none answers
- * on localhost. Its data lives in a project folder (AOF on), so queued jobs survive a restart of the CLI. Commands
- * started on the same folder while it runs share it, and the last one to exit stops it.
+ * The embedded Redis: a private `redis-server` the CLI starts for `resque demo` and for `--embedded-redis`
+ * (`RESQUE_EMBEDDED_REDIS=1`). Its data lives in a project folder (AOF on), so queued jobs survive a restart of the
+ * CLI. Commands started on the same folder while it runs share it, and the last one to exit stops it; a library
+ * process asked for it finds the running one through the same folder (`runningPrivateRedisUrl`).
  */
 
 /** Where the private server keeps its data, relative to the working directory. */
 export const PRIVATE_REDIS_DIR = '.resque-data';
+
+/** The data folder of the embedded server: `RESQUE_DATA_DIR`, else `./.resque-data`, as an absolute path. */
+export function privateRedisDir(env: Readonly<Record<string, string | undefined>>): string {
+  return resolve(env['RESQUE_DATA_DIR'] || PRIVATE_REDIS_DIR);
+}
+
+/**
+ * The URL of the embedded server running on `dataDir`, read from its pid and port files (synchronously, so options
+ * can be resolved in a constructor); undefined when none runs there.
+ */
+export function runningPrivateRedisUrl(dataDir: string): string | undefined {
+  const pid = readNumber(join(dataDir, FILES.pid));
+  const port = readNumber(join(dataDir, FILES.port));
+  if (pid === undefined || port === undefined || !isAlive(pid)) return undefined;
+  return `redis://${HOST}:${port}`;
+}
 
 export interface PrivateRedisOptions {
   /** Data folder (AOF, pid, port, log). Default `./.resque-data`. */

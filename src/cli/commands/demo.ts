@@ -1,5 +1,6 @@
 import type { ResqueInfo } from '../../client/info.js';
 import { Resque } from '../../client/resque.js';
+import type { RedisSource } from '../../config/redis-source.js';
 import { DEMO_QUEUES, demoJobs } from '../../demo/jobs.js';
 import { startDemoWorkers, stopDemoWorkers, trickle } from '../../demo/pool.js';
 import { seedDemo } from '../../demo/seed.js';
@@ -7,6 +8,7 @@ import { describeTarget } from '../../redis/connection.js';
 import { type DashboardServer, startDashboardServer } from '../../web/server.js';
 import { CONNECTION_OPTIONS, type Command, type CommandIO, EXIT, UsageError } from '../command.js';
 import { printTable } from '../output.js';
+import { announceRedis } from '../private-redis.js';
 import { stringOption } from './support.js';
 import { untilStopped, WEB_OPTION_HELP, WEB_OPTIONS, webSettings } from './web.js';
 
@@ -18,6 +20,8 @@ const DEMO_CONCURRENCY = 4;
 
 interface DemoReport {
   redis: string;
+  /** Where the Redis came from: `embedded`, `REDIS_URL` or `options` (--redis). */
+  redisSource: RedisSource;
   namespace: string;
   enqueued: number;
   queues: Record<string, number>;
@@ -36,6 +40,7 @@ export const demoCommand: Command = {
     'Run demo jobs (quick, slow, failing) on workers with the dashboard, on a private or configured Redis, until Ctrl-C.',
   usage: '[options]',
   exitWhenDone: true,
+  embeddedRedisByDefault: true,
   options: {
     ...CONNECTION_OPTIONS,
     ...WEB_OPTIONS,
@@ -65,14 +70,15 @@ export const demoCommand: Command = {
     const redis = stringOption(values, 'redis');
     const resque = new Resque({ redis, namespace, jobs: demoJobs });
     try {
+      const redisLine = await announceRedis(resque.config, io);
       const enqueued = await seedDemo(resque, total);
       if (values['seed-only'] === true) {
-        const report = await inspect(resque, enqueued);
+        const report = await inspect(resque, enqueued, io.redisSource ?? resque.config.redisSource);
         if (values['json']) io.stdout.write(`${JSON.stringify(report)}\n`);
-        else printReport(report, io);
+        else printReport(report, redisLine, io);
         return EXIT.ok;
       }
-      return await runLive(resque, values, io, enqueued);
+      return await runLive(resque, values, io, enqueued, redisLine);
     } finally {
       await resque.close();
     }
@@ -84,6 +90,7 @@ async function runLive(
   values: Record<string, unknown>,
   io: CommandIO,
   enqueued: number,
+  redisLine: string,
 ): Promise<number> {
   const settings = webSettings(values, io.env);
   const { namespace, redis } = resque.config;
@@ -102,7 +109,7 @@ async function runLive(
     if (values['json']) io.stdout.write(`${JSON.stringify(line)}\n`);
     else {
       io.stdout.write(
-        `Enqueued ${enqueued} demo jobs on Redis ${line.redis}, namespace "${namespace}"; ` +
+        `Enqueued ${enqueued} demo jobs on Redis ${redisLine}, namespace "${namespace}"; ` +
           `${DEMO_WORKERS} workers (concurrency ${DEMO_CONCURRENCY}) are running them, and more arrive every second.\n\n` +
           `  Dashboard: ${served.url}\n\n` +
           `${settings.seconds ? `Stopping after ${settings.seconds} s.` : 'Press Ctrl-C to stop.'}\n`,
@@ -152,7 +159,7 @@ function jobCount(value: unknown, fallback: number): number {
   return count;
 }
 
-async function inspect(resque: Resque, enqueued: number): Promise<DemoReport> {
+async function inspect(resque: Resque, enqueued: number, redisSource: RedisSource): Promise<DemoReport> {
   const sizes = await resque.queueSizes();
   const next: DemoReport['next'] = {};
   for (const queue of DEMO_QUEUES) {
@@ -161,6 +168,7 @@ async function inspect(resque: Resque, enqueued: number): Promise<DemoReport> {
   }
   return {
     redis: describeTarget(resque.config.redis),
+    redisSource,
     namespace: resque.config.namespace,
     enqueued,
     queues: Object.fromEntries(DEMO_QUEUES.map((queue) => [queue, sizes[queue] ?? 0])),
@@ -169,10 +177,10 @@ async function inspect(resque: Resque, enqueued: number): Promise<DemoReport> {
   };
 }
 
-function printReport(report: DemoReport, io: CommandIO): void {
+function printReport(report: DemoReport, redisLine: string, io: CommandIO): void {
   const out = io.stdout;
   out.write(
-    `Redis ${report.redis}, namespace "${report.namespace}": enqueued ${report.enqueued} demo jobs.\n\n`,
+    `Redis ${redisLine}, namespace "${report.namespace}": enqueued ${report.enqueued} demo jobs.\n\n`,
   );
   printTable(
     out,
@@ -191,6 +199,6 @@ function printReport(report: DemoReport, io: CommandIO): void {
       Array.isArray(value) ? value.join(' ') : String(value),
     ]),
   );
-  const target = `--namespace ${report.namespace}`;
+  const target = `${report.redisSource === 'embedded' ? '--embedded-redis ' : ''}--namespace ${report.namespace}`;
   out.write(`\nInspect again with: resque info ${target}\n`);
 }

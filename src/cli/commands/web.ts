@@ -1,4 +1,4 @@
-import { describeTarget } from '../../redis/connection.js';
+import type { Admin } from '../../api/admin.js';
 import type { DashboardAuth } from '../../web/options.js';
 import { startDashboardServer } from '../../web/server.js';
 import {
@@ -9,6 +9,7 @@ import {
   REDIS_OPTIONS,
   UsageError,
 } from '../command.js';
+import { announceRedis } from '../private-redis.js';
 import { stringOption } from './support.js';
 
 export const WEB_OPTIONS = {
@@ -73,12 +74,20 @@ export const webCommand: Command = {
       redis: stringOption(values, 'redis'),
       namespace: stringOption(values, 'namespace'),
     });
-    const { config } = served.dashboard.admin;
+    const { admin } = served.dashboard;
+    let redis: string;
+    try {
+      redis = await announceRedis(admin.config, io);
+    } catch (error) {
+      await served.close();
+      throw error;
+    }
     io.stdout.write(
-      `resque web: dashboard at ${served.url} (Redis ${describeTarget(config.redis)}, namespace "${config.namespace}"` +
-        `${settings.readOnly ? ', read-only' : ''})\n`,
+      `resque web: dashboard at ${served.url} on Redis ${redis}, namespace "${admin.config.namespace}"` +
+        `${settings.readOnly ? ', read-only' : ''}\n`,
     );
     warnIfExposed(settings, io);
+    await warnIfUnsafe(admin, io);
     await untilStopped(settings.seconds);
     await served.close();
     return EXIT.ok;
@@ -153,6 +162,12 @@ function warnIfExposed(settings: WebSettings, io: CommandIO): void {
       `resque web: listening on ${settings.host} without authentication; anyone who can reach it can retry and remove jobs (use --token or --read-only)\n`,
     );
   }
+}
+
+/** Names the Redis settings that can lose jobs (also on the dashboard's Stats → Redis page). */
+async function warnIfUnsafe(admin: Admin, io: CommandIO): Promise<void> {
+  const safety = await admin.redisSafety().catch(() => undefined);
+  for (const risk of safety?.risks ?? []) io.stderr.write(`resque web: warning: ${risk.message}\n`);
 }
 
 /** Resolves on SIGINT/SIGTERM, or after `seconds`. */

@@ -23,6 +23,11 @@ export const WORK_OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
   spare: { value: 'n' },
   'max-jobs-per-child': { value: 'n' },
   pidfile: { value: 'path' },
+  'exit-with-parent': {
+    description:
+      'Stop as on TERM once the process that started the worker has exited (an npx or npm run killed without passing the signal on). On by default when npm started it.',
+    env: 'RESQUE_EXIT_WITH_PARENT (0 turns the npm default off)',
+  },
   verbose: { description: 'Log at info level.', env: 'VERBOSE, LOGGING' },
   vverbose: { description: 'Log at debug level.', env: 'VVERBOSE' },
   redis: { value: 'url' },

@@ -6,6 +6,8 @@ import { loadAppModules } from '../../worker/load-jobs.js';
 import { installSignalHandlers } from '../../worker/signals.js';
 import { Worker } from '../../worker/worker.js';
 import { type Command, EXIT, REDIS_OPTIONS, UsageError } from '../command.js';
+import { exitsWithParent, stopWhenParentGone } from '../parent-watch.js';
+import { announceRedis } from '../private-redis.js';
 
 export const workCommand: Command = {
   name: 'work',
@@ -31,6 +33,7 @@ export const workCommand: Command = {
     'memory-hard-limit': { type: 'string' },
     'max-jobs-per-child': { type: 'string' },
     pidfile: { type: 'string' },
+    'exit-with-parent': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     vverbose: { type: 'boolean' },
     ...REDIS_OPTIONS,
@@ -45,6 +48,10 @@ export const workCommand: Command = {
     const app = await loadAppModules(modules);
     // Options resolved once: the modules' own, then the environment, then the flags; everything below gets this.
     const config = resolveConfig({ ...app.options, ...cliOptions(values) }, io.env);
+    io.stderr.write(
+      `resque work: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"\n`,
+    );
+    if (exitsWithParent(values['exit-with-parent'] === true, io.env)) stopWhenParentGone(io.stderr);
     // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
     if (config.processes > 1) return runMany(config.processes, io.env);
     const logger = createLogger(config.logLevel);
