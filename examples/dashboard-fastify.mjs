@@ -1,4 +1,5 @@
-// The dashboard in a Fastify app (npm install fastify): hand the raw request and response to the dashboard.
+// The dashboard in a Fastify app (npm install fastify): hand the raw request and response to the dashboard. Fastify
+// leaves the path as it came, so `prefix` tells the dashboard which part is its mount.
 import Fastify from 'fastify';
 import { createDashboard } from 'resque-ts/web';
 
@@ -15,7 +16,8 @@ const mount = (request, reply) => {
 };
 app.all('/resque', mount);
 app.all('/resque/*', mount);
+app.get('/', async () => 'The application. The dashboard is at /resque/');
 app.addHook('onClose', () => dashboard.close());
 
-await app.listen({ port: 3000, host: '127.0.0.1' });
-console.log('http://127.0.0.1:3000/resque/');
+await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
+console.log(`http://127.0.0.1:${app.server.address().port}/resque/`);

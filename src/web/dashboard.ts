@@ -4,7 +4,7 @@ import { Admin } from '../api/admin.js';
 import { isWrongTypeError, WrongTypeError } from '../api/key-types.js';
 import { describeTarget } from '../redis/connection.js';
 import { readBody } from './body.js';
-import { type App, makeUrl, type Reply, type Request, type View } from './context.js';
+import { type App, makeUrl, type Reply, type Request, type UrlFn, type View } from './context.js';
 import { errorReply, ForbiddenError, NotFoundError } from './errors.js';
 import { type DashboardOptions, type ResolvedDashboardOptions, resolveDashboardOptions } from './options.js';
 import { routes } from './routes/index.js';
@@ -30,10 +30,12 @@ const NOTICE_COOKIE = 'resque_notice';
 /** Express-style continuation for requests outside the dashboard's prefix. */
 export type Next = (error?: unknown) => void;
 
-/** A request target split into the path (still percent-encoded) and its query. */
+/** A request target split into the path below the mount (still percent-encoded) and its query. */
 interface Target {
   path: string;
   query: URLSearchParams;
+  /** Where the dashboard is mounted, as the browser sees it: the prefix, or the mount path a framework stripped. */
+  mount: string;
 }
 
 /**
@@ -52,6 +54,8 @@ export class Dashboard {
   private readonly ownsAdmin: boolean;
   private readonly sampler: Sampler;
   private readonly clock: DelayClock;
+  /** The mount of the request each response answers: its links, redirects and cookies stay under it. */
+  private readonly mounts = new WeakMap<ServerResponse, string>();
 
   /** `clock` is for tests: it times the sign-in delay and session expiry. */
   constructor(options: DashboardOptions = {}, clock: DelayClock = REAL_CLOCK) {
@@ -93,6 +97,7 @@ export class Dashboard {
       this.plain(res, 404, 'Not found\n');
       return;
     }
+    this.mounts.set(res, target.mount);
     this.serve(req, res, target).catch((error: unknown) => {
       console.error('resque dashboard:', error);
       if (!res.headersSent) this.plain(res, 500, 'Internal error\n');
@@ -120,10 +125,13 @@ export class Dashboard {
     let csrfSession = cookies.get(CSRF_COOKIE);
     if (!csrfSession || !/^[\w-]{16,64}$/.test(csrfSession)) {
       csrfSession = randomId();
-      res.appendHeader('Set-Cookie', cookie(CSRF_COOKIE, csrfSession, { path: this.cookiePath, secure }));
+      res.appendHeader(
+        'Set-Cookie',
+        cookie(CSRF_COOKIE, csrfSession, { path: this.cookiePath(res), secure }),
+      );
     }
     const csrf = this.signer.sign('csrf', csrfSession);
-    const url = makeUrl(this.options.prefix);
+    const url = makeUrl(target.mount);
     if (method === 'POST') {
       const refusal = crossOriginRefusal(req, this.options.allowedHosts);
       if (refusal) return this.refuse(res, req, api, new ForbiddenError(refusal));
@@ -189,7 +197,10 @@ export class Dashboard {
     const fragment = req.headers['x-dashboard-fragment'] === '1';
     const notice = fragment ? undefined : cookies.get(NOTICE_COOKIE);
     if (notice && reply.kind === 'page') {
-      res.appendHeader('Set-Cookie', cookie(NOTICE_COOKIE, '', { path: this.cookiePath, maxAgeSeconds: 0 }));
+      res.appendHeader(
+        'Set-Cookie',
+        cookie(NOTICE_COOKIE, '', { path: this.cookiePath(res), maxAgeSeconds: 0 }),
+      );
     }
     return this.reply(res, req, reply, view, notice);
   }
@@ -261,10 +272,10 @@ export class Dashboard {
     const maxAgeSeconds = this.options.sessionMaxAgeMs / 1000;
     res.appendHeader(
       'Set-Cookie',
-      cookie(AUTH_COOKIE, value, { path: this.cookiePath, maxAgeSeconds, secure }),
+      cookie(AUTH_COOKIE, value, { path: this.cookiePath(res), maxAgeSeconds, secure }),
     );
     res.statusCode = 303;
-    res.setHeader('Location', makeUrl(this.options.prefix)('/overview'));
+    res.setHeader('Location', this.urlFor(res)('/overview'));
     res.end();
   }
 
@@ -299,7 +310,7 @@ export class Dashboard {
       return;
     }
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.end(signInPage(makeUrl(this.options.prefix), csrf, message).text);
+    res.end(signInPage(this.urlFor(res), csrf, message).text);
   }
 
   /**
@@ -336,13 +347,20 @@ export class Dashboard {
     }
   }
 
-  private get cookiePath(): string {
-    return this.options.prefix || '/';
+  private urlFor(res: ServerResponse): UrlFn {
+    return makeUrl(this.mounts.get(res) ?? this.options.prefix);
+  }
+
+  private cookiePath(res: ServerResponse): string {
+    return (this.mounts.get(res) ?? this.options.prefix) || '/';
   }
 
   /**
-   * The request target below the prefix, or undefined when it is not for the dashboard. An absolute-form target
-   * (`http://host/path`, what proxies send) counts by its path; the query is parsed leniently (never throws).
+   * The request target below the mount, or undefined when it is not for the dashboard. A framework that strips its
+   * mount path from `req.url` keeps it in `req.baseUrl` (Express does): the full path is the two together. With a
+   * `prefix`, the dashboard answers the paths under it (mounted at the root, or where the framework mounted it);
+   * without one, everything it is given, with links under the framework's mount (the root when there is none). An
+   * absolute-form target (`http://host/path`, what proxies send) counts by its path; the query is parsed leniently.
    */
   private targetOf(req: IncomingMessage): Target | undefined {
     let raw = req.url ?? '/';
@@ -352,14 +370,20 @@ export class Dashboard {
     const rawPath = q < 0 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
     const prefix = this.options.prefix;
-    // Express strips its mount path from req.url and keeps it in req.baseUrl.
-    const mounted = (req as IncomingMessage & { baseUrl?: string }).baseUrl;
+    const stripped = (req as IncomingMessage & { baseUrl?: unknown }).baseUrl;
+    const mounted = typeof stripped === 'string' ? stripped.replace(/\/+$/, '') : '';
+    const full = `${mounted}${rawPath === '/' && mounted ? '' : rawPath}`;
     let path: string;
-    if (prefix === '' || mounted === prefix) path = rawPath;
-    else if (rawPath === prefix || rawPath.startsWith(`${prefix}/`)) path = rawPath.slice(prefix.length);
-    else return undefined;
-    if (path === '' || path === '/') return { path: '/', query };
-    return { path: path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path, query };
+    let mount: string;
+    if (prefix === '') {
+      path = rawPath;
+      mount = mounted;
+    } else if (full === prefix || full.startsWith(`${prefix}/`)) {
+      path = full.slice(prefix.length);
+      mount = prefix;
+    } else return undefined;
+    if (path === '' || path === '/') return { path: '/', query, mount };
+    return { path: path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path, query, mount };
   }
 
   private reply(res: ServerResponse, req: IncomingMessage, reply: Reply, view: View, notice?: string): void {
@@ -378,13 +402,13 @@ export class Dashboard {
         if (reply.notice) {
           res.appendHeader(
             'Set-Cookie',
-            cookie(NOTICE_COOKIE, reply.notice.slice(0, 300), { path: this.cookiePath }),
+            cookie(NOTICE_COOKIE, reply.notice.slice(0, 300), { path: this.cookiePath(res) }),
           );
         }
         if (reply.signOut) {
           res.appendHeader(
             'Set-Cookie',
-            cookie(AUTH_COOKIE, '', { path: this.cookiePath, maxAgeSeconds: 0 }),
+            cookie(AUTH_COOKIE, '', { path: this.cookiePath(res), maxAgeSeconds: 0 }),
           );
         }
         res.statusCode = 303;
@@ -426,6 +450,8 @@ export class Dashboard {
       res.end();
       return;
     }
+    // Set, not assumed: a framework may have set its own status already (Koa starts every response as a 404).
+    res.statusCode = 200;
     res.setHeader('Content-Type', asset.type);
     res.end(asset.body);
   }
