@@ -45,6 +45,7 @@ export {
   QueueNotFoundError,
   RedisConnectionError,
   RedisNotInstalledError,
+  RedisUnsafeError,
   ResqueError,
   type ResqueErrorCode,
   TermException,

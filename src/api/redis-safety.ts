@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { RedisUnsafeError } from '../errors/index.js';
+import type { Logger } from '../logging/logger.js';
 import { parseInfo } from './redis-info.js';
 
 /**
@@ -95,4 +97,22 @@ async function refusedAsUndefined<T>(reply: Promise<T>): Promise<T | undefined> 
     if (error instanceof Error && error.name === 'ReplyError') return undefined;
     throw error;
   }
+}
+
+/**
+ * A worker's start-up check: each risk logged as a warning; with `refuse`, a RedisUnsafeError instead (the worker does
+ * not start). A check that fails for another reason (the connection) is logged and lets the worker start: the worker
+ * deals with its connection as it always does.
+ */
+export async function checkRedisAtStartUp(redis: Redis, logger: Logger, refuse: boolean): Promise<void> {
+  let risks: RedisRisk[];
+  try {
+    risks = (await checkRedisSafety(redis)).risks;
+  } catch (error) {
+    logger.warn(`Could not check whether Redis can lose jobs: ${(error as Error).message}`);
+    return;
+  }
+  if (refuse && risks.length > 0) throw new RedisUnsafeError(risks);
+  for (const risk of risks)
+    logger.warn(`${risk.message} (RESQUE_REFUSE_UNSAFE_REDIS=1 refuses to start instead)`);
 }

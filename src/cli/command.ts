@@ -8,7 +8,7 @@ export const EXIT = {
   failure: 1,
   /** Bad command line: unknown command, bad option, bad JSON argument, invalid queue or class name. */
   usage: 2,
-  /** Redis could not be reached. */
+  /** Redis could not be reached (or, for a worker with refuseUnsafeRedis, is set up so that it can lose jobs). */
   unavailable: 3,
 } as const;
 

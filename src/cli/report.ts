@@ -1,4 +1,9 @@
-import { RedisConnectionError, RedisNotInstalledError, ResqueError } from '../errors/index.js';
+import {
+  RedisConnectionError,
+  RedisNotInstalledError,
+  RedisUnsafeError,
+  ResqueError,
+} from '../errors/index.js';
 import { type CommandIO, EXIT, UsageError } from './command.js';
 
 /** An error as the CLI reports it: one line (or one JSON object), a stable code and the exit code. */
@@ -14,7 +19,11 @@ export interface Reported {
 /** Classifies an error; `undefined` for one that is not the user's doing (a bug: reported with its stack). */
 export function describeError(error: unknown): Reported | undefined {
   if (error instanceof UsageError) return usage(error.message);
-  if (error instanceof RedisConnectionError || error instanceof RedisNotInstalledError) {
+  if (
+    error instanceof RedisConnectionError ||
+    error instanceof RedisNotInstalledError ||
+    error instanceof RedisUnsafeError
+  ) {
     return { code: error.code, message: error.message, exit: EXIT.unavailable, usage: false };
   }
   if (error instanceof ResqueError) {

@@ -21,7 +21,8 @@ export type ResqueErrorCode =
   | 'NOT_REPLICATED'
   | 'FAILURE_NOT_FOUND'
   | 'FAILURE_NOT_RETRYABLE'
-  | 'QUEUE_NOT_FOUND';
+  | 'QUEUE_NOT_FOUND'
+  | 'REDIS_UNSAFE';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;
@@ -211,6 +212,19 @@ export class FailureNotRetryableError extends ResqueError {
 export class QueueNotFoundError extends ResqueError {
   constructor(readonly queue: string) {
     super('QUEUE_NOT_FOUND', `No queue ${JSON.stringify(queue)}`);
+  }
+}
+
+/**
+ * A worker with `refuseUnsafeRedis` found Redis set up so that it can lose jobs (an evicting `maxmemory-policy`, no
+ * persistence) and did not start; `risks` says which (api/redis-safety.ts).
+ */
+export class RedisUnsafeError extends ResqueError {
+  constructor(readonly risks: ReadonlyArray<{ code: string; message: string }>) {
+    super(
+      'REDIS_UNSAFE',
+      `Refusing to start (refuseUnsafeRedis): ${risks.map((risk) => risk.message).join('; ')}`,
+    );
   }
 }
 

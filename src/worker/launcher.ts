@@ -5,6 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { checkRedisAtStartUp } from '../api/redis-safety.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { TermException } from '../errors/index.js';
 import type { Registration } from '../fleet/registration.js';
@@ -155,6 +156,7 @@ export class Launcher {
     if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
     await registration.clearHeartbeats();
     await registration.heartbeat();
+    await this.checkRedis();
     await registration.beat();
     // Beating from here on, as Ruby starts its heartbeat before pruning: starting the children can take longer than
     // the liveness timeout, and a peer's reaper must not take this worker for dead meanwhile.
@@ -171,6 +173,19 @@ export class Launcher {
     manager.accepting = true;
     await this.upkeep.writeStats();
     await manager.pump();
+  }
+
+  /** Names Redis settings that can lose jobs; with `refuseUnsafeRedis` the worker stops here, leaving nothing behind. */
+  private async checkRedis(): Promise<void> {
+    try {
+      await checkRedisAtStartUp(this.p.redis, this.p.logger, this.p.config.refuseUnsafeRedis);
+    } catch (error) {
+      this.state = 'stopped';
+      await this.p.registration.clearHeartbeats().catch(() => {});
+      await this.close();
+      this.resolveFinished();
+      throw error;
+    }
   }
 
   /** Starts the executor (a supervised one forks its children); on failure nothing stays registered. */

@@ -2,8 +2,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedisSafety } from '../../src/api/redis-safety.js';
+import { RedisUnsafeError, Worker } from '../../src/index.js';
+import type { Logger } from '../../src/logging/logger.js';
 import { resqueInProcess } from '../harness/cli-in-process.js';
+import { uniqueNamespace } from '../harness/context.js';
+import { spawnWorker } from '../harness/processes.js';
 import { type RedisServer, removeDir, startRedis } from '../harness/redis-server.js';
+import { serve } from '../web/client.js';
 
 describe('checkRedisSafety', () => {
   let evicting: RedisServer;
@@ -104,5 +109,129 @@ describe('checkRedisSafety', () => {
     expect(human.stdout).toMatch(/^warning: Redis maxmemory-policy is "allkeys-lru"/m);
     expect(human.stdout).toMatch(/^warning: Redis persists nothing/m);
     expect(JSON.parse(quiet.stdout).warnings).toEqual([]);
+  });
+
+  it('the dashboard names the risks on Stats → Redis and in its API, and says nothing on a safe Redis', async () => {
+    const risky = await serve({ redis: evicting.url });
+    const safe = await serve({ redis: durable.url });
+    try {
+      const page = (await risky.client.get('/stats/redis')).text;
+      expect(page).toContain('<section class="risks" role="alert"><h2>This Redis can lose jobs</h2>');
+      expect(page).toContain(
+        '<li data-risk="EVICTION_POLICY">Redis maxmemory-policy is &quot;allkeys-lru&quot;',
+      );
+      expect(page).toContain('<li data-risk="NO_PERSISTENCE">Redis persists nothing');
+      const api = (await risky.client.get('/api/redis')).json<{ warnings: Array<{ code: string }> }>();
+      expect(api.warnings.map((w) => w.code)).toEqual(['EVICTION_POLICY', 'NO_PERSISTENCE']);
+      const quiet = (await safe.client.get('/stats/redis')).text;
+      expect(quiet).not.toContain('class="risks"');
+      expect(quiet).toContain('<details class="info-section">');
+    } finally {
+      await risky.close();
+      await safe.close();
+    }
+  });
+
+  it('resque web says so when it starts', async () => {
+    const [risky, safe] = await Promise.all([
+      resqueInProcess(['web', '--redis', evicting.url, '--port', '0', '--seconds', '0.05']),
+      resqueInProcess(['web', '--redis', durable.url, '--port', '0', '--seconds', '0.05']),
+    ]);
+    expect(risky.code).toBe(0);
+    expect(risky.stdout).toMatch(
+      /^resque web: dashboard at http:\/\/127\.0\.0\.1:\d+\/ on Redis redis:\/\/127\.0\.0\.1:\d+ \(from --redis\)/,
+    );
+    expect(risky.stderr.split('\n').filter((line) => line.startsWith('resque web: warning: '))).toHaveLength(
+      2,
+    );
+    expect(safe.stderr).toBe('');
+  });
+
+  describe('a worker starting', () => {
+    function lines(): { logger: Logger; warnings: string[] } {
+      const warnings: string[] = [];
+      const ignore = () => {};
+      return {
+        warnings,
+        logger: { error: ignore, warn: (m) => warnings.push(m), info: ignore, debug: ignore },
+      };
+    }
+    const workerOn = (server: RedisServer, logger: Logger, refuseUnsafeRedis = false) =>
+      new Worker({
+        redis: server.url,
+        namespace: uniqueNamespace('safety'),
+        queues: ['q'],
+        jobs: [],
+        logger,
+        setProcessTitle: false,
+        refuseUnsafeRedis,
+      });
+
+    it('logs each risk as a warning and starts', async () => {
+      const { logger, warnings } = lines();
+      const worker = workerOn(evicting, logger);
+      await worker.start();
+      await worker.stop('term');
+      expect(warnings.filter((w) => w.startsWith('Redis maxmemory-policy is "allkeys-lru"'))).toHaveLength(1);
+      expect(warnings.filter((w) => w.startsWith('Redis persists nothing'))).toHaveLength(1);
+      expect(warnings.every((w) => !w.includes('Could not check'))).toBe(true);
+    });
+
+    it('with refuseUnsafeRedis refuses to start and leaves nothing registered; a safe Redis is fine', async () => {
+      const worker = workerOn(evicting, lines().logger, true);
+      const attempt = worker.start();
+      await expect(attempt).rejects.toBeInstanceOf(RedisUnsafeError);
+      await expect(attempt).rejects.toThrow(
+        /^Refusing to start \(refuseUnsafeRedis\): Redis maxmemory-policy/,
+      );
+      await worker.finished;
+      const check = connect(evicting);
+      const { namespace } = worker.config;
+      expect(await check.smembers(`${namespace}:workers`)).toEqual([]);
+      expect(await check.hkeys(`${namespace}:workers:heartbeat`)).toEqual([]);
+
+      const { logger, warnings } = lines();
+      const fine = workerOn(durable, logger, true);
+      await fine.start();
+      expect(await connect(durable).sismember(`${fine.config.namespace}:workers`, fine.id)).toBe(1);
+      await fine.stop('term');
+      expect(warnings).toEqual([]);
+    });
+
+    it('starts quietly, refusing or not, when the server will not show its settings', async () => {
+      const admin = connect(snapshots);
+      await admin.call('ACL', 'SETUSER', 'worker', 'on', '>secret', '~*', '&*', '+@all', '-config', '-info');
+      const url = snapshots.url.replace('redis://', 'redis://worker:secret@');
+      const { logger, warnings } = lines();
+      const worker = new Worker({
+        redis: url,
+        namespace: uniqueNamespace('safety'),
+        queues: ['q'],
+        jobs: [],
+        logger,
+        setProcessTitle: false,
+        refuseUnsafeRedis: true,
+      });
+      await worker.start();
+      await worker.stop('term');
+      expect(warnings).toEqual([]);
+    });
+
+    it('resque work with RESQUE_REFUSE_UNSAFE_REDIS=1 exits with code 3 and one line naming the risks', async () => {
+      const worker = spawnWorker({
+        REDIS_URL: evicting.url,
+        RESQUE_NAMESPACE: uniqueNamespace('safety'),
+        QUEUES: 'q',
+        RESQUE_REFUSE_UNSAFE_REDIS: '1',
+      });
+      expect(await worker.exited).toEqual({ code: 3, signal: null });
+      const errors = worker
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('resque work: Refusing'));
+      expect(errors).toEqual([
+        expect.stringMatching(/maxmemory-policy is "allkeys-lru".*; Redis persists nothing/),
+      ]);
+    });
   });
 });

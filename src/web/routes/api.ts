@@ -5,7 +5,7 @@ import { failedData } from './failed.js';
 import { cursorParam, failureFilter, jobMatch, workerRows } from './load.js';
 import { overviewData } from './overview.js';
 import { queueData } from './queues.js';
-import { keyData, resqueStatsData } from './stats.js';
+import { keyData, redisStatsData, resqueStatsData } from './stats.js';
 
 /** The JSON API behind the pages (docs/dashboard.md): the same reads, as data. */
 const json = (body: unknown): Reply => ({ kind: 'json', body });
@@ -71,7 +71,7 @@ export const api = {
     });
   },
   stats: async (app: App, request: Request): Promise<Reply> => json(await resqueStatsData(app, request)),
-  redis: async (app: App): Promise<Reply> => json({ sections: await app.admin.redisInfo() }),
+  redis: async (app: App): Promise<Reply> => json(await redisStatsData(app)),
   keys: async (app: App, request: Request): Promise<Reply> => {
     const cursor = cursorParam(request.query, 'cursor');
     return json(await app.admin.scanKeys(cursor));

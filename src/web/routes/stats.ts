@@ -25,9 +25,20 @@ export async function resqueStats(app: App, request: Request): Promise<Reply> {
   };
 }
 
+/** INFO by section, and the settings under which Redis can lose jobs (api/redis-safety.ts). */
+export async function redisStatsData(app: App) {
+  const [sections, safety] = await Promise.all([app.admin.redisInfo(), app.admin.redisSafety()]);
+  return { sections, warnings: safety.risks };
+}
+
 export async function redisStats(app: App, request: Request): Promise<Reply> {
-  const sections = await app.admin.redisInfo();
-  return { kind: 'page', title: 'Redis', tab: 'stats', body: redisStatsPage(request.view, sections) };
+  const { sections, warnings } = await redisStatsData(app);
+  return {
+    kind: 'page',
+    title: 'Redis',
+    tab: 'stats',
+    body: redisStatsPage(request.view, sections, warnings),
+  };
 }
 
 export async function keys(app: App, request: Request): Promise<Reply> {

@@ -1,6 +1,7 @@
 import type { KeyContents, KeyPage } from '../../api/keyspace.js';
 import type { QueueSummary } from '../../api/queues.js';
 import type { RedisInfoSection } from '../../api/redis-info.js';
+import type { RedisRisk } from '../../api/redis-safety.js';
 import type { SeriesBucket } from '../../api/stats.js';
 import type { ResqueInfo } from '../../client/info.js';
 import { seg, type View } from '../context.js';
@@ -102,9 +103,20 @@ function redisFigures(sections: readonly RedisInfoSection[]): Array<[string, str
 }
 
 /** Redis INFO: the main figures, then every section folded (open one to read it in full). */
-export function redisStatsPage(view: View, sections: readonly RedisInfoSection[]): Html {
+export function redisStatsPage(
+  view: View,
+  sections: readonly RedisInfoSection[],
+  warnings: readonly RedisRisk[] = [],
+): Html {
   return html`<main>
 ${subtabs(view, 'redis')}
+${
+  warnings.length > 0
+    ? html`<section class="risks" role="alert"><h2>This Redis can lose jobs</h2><ul>${warnings.map(
+        (w) => html`<li data-risk="${w.code}">${w.message}</li>`,
+      )}</ul></section>`
+    : ''
+}
 <dl class="redis-summary">${redisFigures(sections).map(([name, value]) => html`<div><dt>${name}</dt><dd>${value}</dd></div>`)}</dl>
 <div class="info-sections">${sections.map(
     (s) =>
