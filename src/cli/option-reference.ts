@@ -16,6 +16,13 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     default: '`redis://127.0.0.1:6379`',
     meaning: 'Redis to talk to.',
   },
+  embeddedRedis: {
+    env: ['RESQUE_EMBEDDED_REDIS'],
+    seconds: false,
+    default: 'false',
+    meaning:
+      'Use the embedded `redis-server` when `redis` names none (it outranks `REDIS_URL`; the environment variable does not): the CLI starts or joins it (`--embedded-redis`, and `resque demo` always); a process built on the library connects to the one running in `RESQUE_DATA_DIR` (`./.resque-data`) and fails with a RedisConnectionError when none runs there.',
+  },
   namespace: {
     env: ['RESQUE_NAMESPACE'],
     seconds: false,
@@ -219,5 +226,12 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     seconds: false,
     default: 'empty',
     meaning: 'Prefix for process titles.',
+  },
+  refuseUnsafeRedis: {
+    env: ['RESQUE_REFUSE_UNSAFE_REDIS'],
+    seconds: false,
+    default: 'false',
+    meaning:
+      'A worker refuses to start (RedisUnsafeError; `resque work` exits with code 3) when Redis is set up so that it can lose jobs: a `maxmemory-policy` other than `noeviction`, or neither AOF nor RDB snapshots on. Without it the worker logs each risk as a warning and starts. Settings a managed Redis does not show count as safe.',
   },
 };

@@ -12,10 +12,7 @@ export type Isolation = 'process' | 'none';
 
 /** Every option of resque-ts. Durations are milliseconds and say so in their names. */
 export interface ResqueOptions {
-  /**
-   * Redis to talk to. Env `REDIS_URL`. Default `redis://127.0.0.1:6379`. Start-up lines say where it came from:
-   * `(from REDIS_URL)`, `(embedded)`, `(default)`.
-   */
+  /** Redis to talk to. Env `REDIS_URL`. Default `redis://127.0.0.1:6379`. */
   redis?: RedisTarget;
   /**
    * Use the embedded `redis-server` when `redis` names none (it outranks `REDIS_URL`; the environment variable does
