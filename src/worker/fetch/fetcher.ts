@@ -56,7 +56,7 @@ export class Fetcher implements ReservationOwner {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly config: Pick<ResolvedConfig, 'failureBackend' | 'release'>,
+    config: Pick<ResolvedConfig, 'failureBackend' | 'release'>,
     private readonly logger: Logger,
     /** Called when an acknowledgement waits to be sent. */
     private readonly onAck: () => void,
