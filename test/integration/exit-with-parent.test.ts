@@ -65,10 +65,11 @@ function running(pid: number): boolean {
   }
 }
 
+/** The worker's id and pid once it registered; npx (and a loaded machine) can take a while to start it. */
 async function workerOf(namespace: string): Promise<{ id: string; pid: number }> {
   const id = await waitFor(
     async () => (await redis.smembers(`${namespace}:workers`))[0],
-    20_000,
+    50_000,
     'registration',
   );
   return { id, pid: Number(id.split(':')[1]) };
@@ -156,7 +157,9 @@ describe('resque work when the process that started it is gone', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/has exited; stopping as on TERM/);
   });
 
-  it('npx resque work: a TERM to npx, which does not reach the worker, still stops it', async () => {
+  it('npx resque work: a TERM to npx, which does not reach the worker, still stops it', {
+    timeout: 120_000,
+  }, async () => {
     // An application that depends on this checkout, as `npm install <folder>` leaves it.
     const app = join(dir, 'app');
     mkdirSync(join(app, 'node_modules', '.bin'), { recursive: true });
