@@ -7,6 +7,9 @@ import { type AnyJob, JobRegistry } from '../jobs/registry.js';
 import type { JsonValue } from '../protocol/json.js';
 import { Keys } from '../protocol/keys.js';
 import { asConnectionError, openRedis } from '../redis/connection.js';
+import { DelayedJobs } from '../scheduler/delayed-jobs.js';
+import { type Scheduled, scheduleJobs } from '../scheduler/delayed-push.js';
+import { type DueAt, dueAfterMs, dueTimeMs } from '../scheduler/due-time.js';
 import type { ClientContext } from './context.js';
 import { dequeueJobs } from './dequeue.js';
 import { type Enqueued, enqueueMany, enqueueOne, type JobRef } from './enqueue.js';
@@ -36,6 +39,8 @@ export class Resque {
   readonly redis: Redis;
   private readonly ctx: ClientContext;
   private readonly ownsConnection: boolean;
+  /** resque-scheduler's query and removal API for delayed jobs (docs/scheduling.md). */
+  readonly delayed: DelayedJobs;
 
   constructor(options: ClientOptions = {}) {
     const { jobs, ...rest } = options;
@@ -47,6 +52,65 @@ export class Resque {
       // Reported through the failing command as a RedisConnectionError; an unhandled 'error' event would crash.
     });
     this.ctx = { redis: this.redis, keys: this.keys, config: this.config, jobs: new JobRegistry(jobs) };
+    this.delayed = new DelayedJobs(this.ctx, (operation) => this.guard(operation));
+  }
+
+  /**
+   * Files a job to reach its class's queue at `at` (resque-scheduler's enqueue_at), on resque-scheduler's keys. A
+   * time already past enqueues it now. Returns null when a before_schedule hook vetoed it.
+   */
+  enqueueAt<A extends JsonValue[]>(at: DueAt, job: JobDefinition<A>, ...args: A): Promise<Scheduled | null> {
+    return this.schedule(undefined, job, [{ at, args }]).then(([one]) => one ?? null);
+  }
+
+  /** enqueueAt onto an explicit queue; `job` may be a bare class name (enqueue_at_with_queue). */
+  enqueueAtTo<A extends JsonValue[]>(
+    queue: string,
+    at: DueAt,
+    job: JobRef<A>,
+    ...args: A
+  ): Promise<Scheduled | null> {
+    return this.schedule(queue, job, [{ at, args }]).then(([one]) => one ?? null);
+  }
+
+  /** Files a job to reach its queue `delayMs` from now (enqueue_in). */
+  enqueueIn<A extends JsonValue[]>(
+    delayMs: number,
+    job: JobDefinition<A>,
+    ...args: A
+  ): Promise<Scheduled | null> {
+    return this.guard(async () => this.enqueueAt(dueAfterMs(delayMs, Date.now()), job, ...args));
+  }
+
+  /** enqueueIn onto an explicit queue (enqueue_in_with_queue). */
+  enqueueInTo<A extends JsonValue[]>(
+    queue: string,
+    delayMs: number,
+    job: JobRef<A>,
+    ...args: A
+  ): Promise<Scheduled | null> {
+    return this.guard(async () => this.enqueueAtTo(queue, dueAfterMs(delayMs, Date.now()), job, ...args));
+  }
+
+  /** Many delayed jobs of one class, 500 per round trip; null where a before_schedule hook vetoed. */
+  enqueueAtBulk<A extends JsonValue[]>(
+    job: JobRef<A>,
+    jobs: ReadonlyArray<{ at: DueAt; args: A }>,
+    options: { queue?: string } = {},
+  ): Promise<Array<Scheduled | null>> {
+    return this.schedule(options.queue, job, jobs);
+  }
+
+  private schedule<A extends JsonValue[]>(
+    queue: string | undefined,
+    job: JobRef<A>,
+    jobs: ReadonlyArray<{ at: DueAt; args: A }>,
+  ): Promise<Array<Scheduled | null>> {
+    return this.guard(async () => {
+      if (!Array.isArray(jobs)) throw new TypeError('enqueueAtBulk expects an array of { at, args }');
+      const entries = jobs.map(({ at, args }) => ({ dueMs: dueTimeMs(at), args: args as JsonValue[] }));
+      return scheduleJobs(this.ctx, job as unknown as JobRef<JsonValue[]>, queue, entries, Date.now());
+    });
   }
 
   /** Pushes a job onto its class's default queue. Returns null when a before_enqueue hook vetoed it. */

@@ -22,7 +22,10 @@ export type ResqueErrorCode =
   | 'FAILURE_NOT_FOUND'
   | 'FAILURE_NOT_RETRYABLE'
   | 'QUEUE_NOT_FOUND'
-  | 'REDIS_UNSAFE';
+  | 'REDIS_UNSAFE'
+  | 'INVALID_TIME'
+  | 'INVALID_SCHEDULE'
+  | 'DUPLICATE_SCHEDULE';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;
@@ -226,6 +229,39 @@ export class RedisUnsafeError extends ResqueError {
       `Refusing to start (refuseUnsafeRedis): ${risks.map((risk) => risk.message).join('; ')}`,
     );
   }
+}
+
+/** A due date or delay that cannot be scheduled (invalid date, negative or non-finite delay); nothing was written. */
+export class InvalidTimeError extends ResqueError {
+  constructor(
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super('INVALID_TIME', `Invalid ${reason}: ${describeValue(value)}`);
+  }
+}
+
+/** A recurring schedule that cannot run (bad cron string, unknown time zone, bad interval…); `schedule` names it. */
+export class InvalidScheduleError extends ResqueError {
+  constructor(
+    readonly schedule: string,
+    reason: string,
+  ) {
+    super('INVALID_SCHEDULE', `Invalid schedule ${JSON.stringify(schedule)}: ${reason}`);
+  }
+}
+
+/** A schedule name defined twice where names must be unique; nothing was written. */
+export class DuplicateScheduleError extends ResqueError {
+  constructor(readonly schedule: string) {
+    super('DUPLICATE_SCHEDULE', `Schedule ${JSON.stringify(schedule)} is defined more than once`);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
 }
 
 function truncate(text: string, max: number): string {

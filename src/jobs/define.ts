@@ -39,6 +39,12 @@ export type JobHooks<A extends JsonValue[]> = {
   [name: `around_perform${string}`]: (next: () => Promise<void>, ...args: A) => Awaitable<Result>;
 } & { [name: `after_perform${string}`]: (...args: A) => Awaitable<Result> } & {
   [name: `on_failure${string}`]: (error: Error, ...args: A) => Awaitable<Result>;
+} & {
+  /** resque-scheduler's: returning exactly `false` vetoes a delayed enqueue (enqueueAt/enqueueIn). */
+  [name: `before_schedule${string}`]: (...args: A) => Awaitable<Result>;
+} & { [name: `after_schedule${string}`]: (...args: A) => Awaitable<Result> } & {
+  /** resque-scheduler's: runs in the process that moves a due delayed or recurring job to its queue; result ignored. */
+  [name: `before_delayed_enqueue${string}`]: (...args: A) => Awaitable<Result>;
 };
 
 export type HookPrefix =
@@ -49,7 +55,10 @@ export type HookPrefix =
   | 'before_perform'
   | 'around_perform'
   | 'after_perform'
-  | 'on_failure';
+  | 'on_failure'
+  | 'before_schedule'
+  | 'after_schedule'
+  | 'before_delayed_enqueue';
 
 export interface JobSpec<A extends JsonValue[]> {
   /** The class name on the wire (`"Archive"`, `"App::Jobs::Export"`): what Ruby's `constantize` would look up. */

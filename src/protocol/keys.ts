@@ -74,6 +74,44 @@ export class Keys {
     return `${this.prefix}pause-all-workers`;
   }
 
+  // resque-scheduler's keys (docs/scheduling.md, Redis keys).
+  /** Due timestamps (ZSET): member and score both the integer epoch second of a `delayed:<second>` list. */
+  get delayedSchedule(): string {
+    return `${this.prefix}delayed_queue_schedule`;
+  }
+  /** The delayed items due at one epoch second (LIST of `{"class","args","queue"}`). */
+  delayedAt(second: number): string {
+    return `${this.prefix}delayed:${second}`;
+  }
+  /** The value a `timestamps:` set holds for one second: the logical name of its list, without the namespace. */
+  delayedMember(second: number): string {
+    return `delayed:${second}`;
+  }
+  /** Which seconds hold an item (SET of `delayed:<second>`), the key embedding the item's exact JSON. */
+  timestamps(item: string): string {
+    return `${this.prefix}timestamps:${item}`;
+  }
+  /** When each recurring schedule last enqueued (HASH name → Ruby `Time#to_s`). */
+  get lastEnqueuedAt(): string {
+    return `${this.prefix}delayed:last_enqueued_at`;
+  }
+  /** Schedules shared through Redis (HASH name → JSON config without `persist`). */
+  get persistentSchedules(): string {
+    return `${this.prefix}persistent_schedules`;
+  }
+  /** Names of schedules changed since the master last looked (SET). */
+  get schedulesChanged(): string {
+    return `${this.prefix}schedules_changed`;
+  }
+  /**
+   * The scheduler master lock (STRING `host:pid`, with a TTL). resque-scheduler builds
+   * `<ns>:[<prefix>:]resque_scheduler_master_lock` and sends it through its namespaced client, which prefixes it
+   * again: the key in Redis is `<ns>:<ns>:[<prefix>:]resque_scheduler_master_lock`.
+   */
+  schedulerMasterLock(lockPrefix = ''): string {
+    return `${this.prefix}${this.prefix}${lockPrefix ? `${lockPrefix}:` : ''}resque_scheduler_master_lock`;
+  }
+
   // resque-ts's own keys: invisible to Ruby, which never reads them.
   /**
    * The job a worker slot has reserved and not finished (STRING, format in worker/fetch/inflight.ts). Written with
@@ -147,6 +185,57 @@ export class Keys {
    */
   get rubyPruneTurn(): string {
     return `${this.prefix}ts:ruby-prune-turn`;
+  }
+  /**
+   * resque-ts's delayed jobs by due time (ZSET): member = delayed job id, score = due time in epoch ms. Ruby's
+   * `delayed_queue_schedule` only knows whole seconds; this index lets promotion run a job at its millisecond.
+   */
+  get delayedDue(): string {
+    return `${this.prefix}ts:delayed:due`;
+  }
+  /**
+   * What resque-ts keeps about each of its delayed jobs and Ruby ignores (HASH id → JSON record, see
+   * scheduler/delayed-record.ts): its second, its Ruby item, and the payload to push when it comes due.
+   */
+  get delayedRecords(): string {
+    return `${this.prefix}ts:delayed:records`;
+  }
+  /**
+   * How many copies of one item at one second resque-ts pushed (HASH `<second>:<sha1 of item>` → count), so that
+   * promotion removes the second from the item's `timestamps:` set only when its last copy leaves.
+   */
+  get delayedCopies(): string {
+    return `${this.prefix}ts:delayed:copies`;
+  }
+  /** Delayed items that cannot be enqueued (not JSON, no class, no queue), set aside with the reason (LIST). */
+  get delayedUnpromotable(): string {
+    return `${this.prefix}ts:delayed:unpromotable`;
+  }
+  /**
+   * One recurring tick's claim (STRING, `SET NX PX`): the scheduler that takes it enqueues that tick, so two schedulers,
+   * a leader change or a restart never enqueue the same tick twice.
+   */
+  scheduleTick(name: string, tickMs: number): string {
+    return `${this.prefix}ts:schedule:tick:${name}:${tickMs}`;
+  }
+  /** The last tick each recurring schedule fired (HASH name → epoch ms), for missed-run catch-up. */
+  get scheduleLastTick(): string {
+    return `${this.prefix}ts:schedule:last-tick`;
+  }
+  /** Options resque-ts adds to persistent schedules (HASH name → JSON, e.g. the missed-run policy); Ruby ignores it. */
+  get scheduleOptions(): string {
+    return `${this.prefix}ts:schedule:options`;
+  }
+  /**
+   * Persistent schedules switched off from the dashboard or CLI (HASH name → the config taken out of
+   * `persistent_schedules`), so that no master, Ruby's or ours, fires them until they are switched on again.
+   */
+  get schedulesDisabled(): string {
+    return `${this.prefix}ts:schedule:disabled`;
+  }
+  /** Pub/Sub channel on which delayed enqueues announce their earliest due ms, so promoters wake in time. */
+  get delayedWakeChannel(): string {
+    return `${this.prefix}ts:delayed:wake`;
   }
   /** Pub/Sub channel on which enqueues announce the queue name, waking idle workers. */
   get wakeChannel(): string {

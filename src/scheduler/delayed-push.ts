@@ -1,0 +1,109 @@
+import type { ClientContext } from '../client/context.js';
+import { enqueueOne, type JobRef, queueOf } from '../client/enqueue.js';
+import { newJobId } from '../client/job-id.js';
+import { hooksFor, type JobDefinition } from '../jobs/define.js';
+import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
+import { assertClassName } from '../protocol/names.js';
+import { runScript } from '../redis/scripts.js';
+import { bucketSecond, copiesField, encodeDelayedItem } from './delayed-item.js';
+import { encodeRecord } from './delayed-record.js';
+import { DELAYED_SCRIPTS } from './scripts.js';
+
+export interface Scheduled {
+  queue: string;
+  /** The delayed job's id (also the payload's `"id"` unless strict); undefined for a strict immediate enqueue. */
+  id: string | undefined;
+  /** When it is due (epoch ms). */
+  dueAtMs: number;
+  /** False when it was already due and went straight to its queue, as Ruby's enqueue_at does. */
+  delayed: boolean;
+}
+
+export interface DelayedEntry {
+  dueMs: number;
+  args: JsonValue[];
+}
+
+/** Jobs filed by one script call: each costs 2 keys and 7 arguments. */
+const JOBS_PER_CALL = 500;
+
+/**
+ * Files jobs of one class for later (resque-scheduler's enqueue_at_with_queue): everything is checked before any
+ * hook runs or anything is written; before_schedule hooks may veto a job (null in the result); jobs already due, or
+ * all jobs in inline mode, are enqueued at once; the rest are filed atomically, 500 per script call.
+ */
+export async function scheduleJobs(
+  ctx: ClientContext,
+  job: JobRef<JsonValue[]>,
+  explicitQueue: string | undefined,
+  entries: readonly DelayedEntry[],
+  nowMs: number,
+): Promise<Array<Scheduled | null>> {
+  const className = typeof job === 'string' ? job : job.className;
+  assertClassName(className);
+  const queue = queueOf(job, explicitQueue);
+  entries.forEach((entry, i) =>
+    assertJsonSafe(entry.args, entries.length === 1 ? 'args' : `jobs[${i}].args`),
+  );
+  const definition = typeof job === 'string' ? ctx.jobs.resolve(job) : job;
+  const results: Array<Scheduled | null> = [];
+  const filed: Array<{ entry: DelayedEntry; id: string }> = [];
+  const allowed: DelayedEntry[] = [];
+  for (const entry of entries) {
+    if (!(await allowedBySchedule(definition, entry.args))) {
+      results.push(null);
+      continue;
+    }
+    allowed.push(entry);
+    if (ctx.config.inline || entry.dueMs <= nowMs) {
+      const enqueued = await enqueueOne(ctx, job, queue, entry.args);
+      results.push(enqueued && { queue, id: enqueued.id, dueAtMs: entry.dueMs, delayed: false });
+      continue;
+    }
+    const id = newJobId();
+    filed.push({ entry, id });
+    results.push({ queue, id, dueAtMs: entry.dueMs, delayed: true });
+  }
+  for (let i = 0; i < filed.length; i += JOBS_PER_CALL) {
+    await fileChunk(ctx, className, queue, filed.slice(i, i + JOBS_PER_CALL), nowMs);
+  }
+  for (const entry of allowed) {
+    for (const hook of hooksFor(definition, 'after_schedule')) await hook(...entry.args);
+  }
+  return results;
+}
+
+async function allowedBySchedule(definition: JobDefinition | undefined, args: JsonValue[]): Promise<boolean> {
+  let allowed = true;
+  for (const hook of hooksFor(definition, 'before_schedule')) {
+    if ((await hook(...args)) === false) allowed = false;
+  }
+  return allowed;
+}
+
+async function fileChunk(
+  ctx: ClientContext,
+  className: string,
+  queue: string,
+  chunk: ReadonlyArray<{ entry: DelayedEntry; id: string }>,
+  nowMs: number,
+): Promise<void> {
+  const { keys } = ctx;
+  const scriptKeys = [keys.delayedSchedule, keys.delayedDue, keys.delayedRecords, keys.delayedCopies];
+  const earliest = Math.min(...chunk.map(({ entry }) => entry.dueMs));
+  const args: Array<string | number> = [keys.delayedWakeChannel, earliest];
+  for (const { entry, id } of chunk) {
+    const second = bucketSecond(entry.dueMs);
+    const item = encodeDelayedItem(className, entry.args, queue);
+    scriptKeys.push(keys.delayedAt(second), keys.timestamps(item));
+    const record = encodeRecord({
+      second,
+      queue,
+      item,
+      enqueuedAtMs: nowMs,
+      withMetadata: !ctx.config.strictPayloads,
+    });
+    args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, copiesField(second, item));
+  }
+  await runScript(ctx.redis, DELAYED_SCRIPTS.push, scriptKeys, args);
+}

@@ -1,0 +1,45 @@
+/**
+ * What resque-ts keeps beside each of its delayed jobs (`ts:delayed:records`, by delayed job id), invisible to Ruby:
+ * the second and exact item it was filed as (to find it again in `delayed:<second>`), its queue, and whether its
+ * payload carries the id (not in strict mode). Promotion reads it to build the payload the job reaches its queue with.
+ */
+export interface DelayedRecord {
+  /** The epoch second of the `delayed:<second>` list holding the item. */
+  second: number;
+  queue: string;
+  /** The exact bytes of the item in that list. */
+  item: string;
+  /** When the job was enqueued (epoch ms). */
+  enqueuedAtMs: number;
+  /** The payload carries `"id"` and `"enqueued_at"` (false in strict mode). */
+  withMetadata: boolean;
+}
+
+export function encodeRecord(record: DelayedRecord): string {
+  return JSON.stringify({
+    s: record.second,
+    q: record.queue,
+    i: record.item,
+    e: record.enqueuedAtMs,
+    m: record.withMetadata ? 1 : 0,
+  });
+}
+
+/** Undefined when the text is not a record this release wrote. */
+export function decodeRecord(text: string | null | undefined): DelayedRecord | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as { s?: unknown; q?: unknown; i?: unknown; e?: unknown; m?: unknown };
+    if (typeof value.s !== 'number' || typeof value.q !== 'string' || typeof value.i !== 'string')
+      return undefined;
+    return {
+      second: value.s,
+      queue: value.q,
+      item: value.i,
+      enqueuedAtMs: typeof value.e === 'number' ? value.e : 0,
+      withMetadata: value.m === 1,
+    };
+  } catch {
+    return undefined;
+  }
+}

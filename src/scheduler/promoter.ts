@@ -1,0 +1,154 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger.js';
+import { redisTime } from '../redis/replies.js';
+import { type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
+
+export interface PromoterOptions extends PromotionContext {
+  readonly logger: Logger;
+  /** The clock promotion decides by (epoch ms). Default: Redis `TIME`, one clock for every process. */
+  readonly now?: () => Promise<number>;
+  /** Opens the connection that listens for new delayed jobs; without it the promoter only wakes on its own timer. */
+  readonly openSubscriber?: () => Redis;
+  /** Jobs per script call. Default 500. */
+  readonly batchSize?: number;
+  /** Longest sleep between passes, for items written by Ruby (which announces nothing). Default 5000. */
+  readonly maxSleepMs?: number;
+}
+
+export interface PassReport {
+  moved: number;
+  /** The next due time (epoch ms) known after the pass, if any job is delayed. */
+  nextDueMs: number | undefined;
+}
+
+/** After a failed pass (Redis down), try again this much later. */
+const RETRY_AFTER_MS = 1000;
+
+/**
+ * Moves due delayed jobs to their queues, in batches of one script call each. Every move is atomic, so any number of
+ * promoters (every `resque work` process runs one) share the work without a leader. Between passes it sleeps until
+ * the next due time, woken earlier when a new delayed job is due sooner, and never longer than `maxSleepMs`.
+ */
+export class Promoter {
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> = Promise.resolve();
+  private passing = false;
+  /** A job was announced during a pass, due before the pass's planned wake-up: look again right after it. */
+  private lookAgain = false;
+  private subscriber: Redis | undefined;
+  /** When the next pass is planned (this machine's clock, epoch ms). */
+  private wakeAtLocal = Number.POSITIVE_INFINITY;
+  /** The promotion clock minus this machine's, as of the last pass. */
+  private clockOffsetMs = 0;
+  private readonly batchSize: number;
+  private readonly maxSleepMs: number;
+  private readonly now: () => Promise<number>;
+
+  constructor(private readonly options: PromoterOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.maxSleepMs = options.maxSleepMs ?? 5000;
+    this.now = options.now ?? (async () => (await redisTime(options.redis)).getTime());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.listen();
+    this.wakeIn(0);
+  }
+
+  /** Stops the timer and the listener; resolves once a pass under way has finished its batch. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    subscriber?.disconnect();
+    await this.pass;
+  }
+
+  /** One full pass at `nowMs`: every due job of resque-ts's own, then every wholly due second. */
+  async promoteDue(nowMs: number): Promise<PassReport> {
+    let moved = 0;
+    for (;;) {
+      const batch = await promoteOwnBatch(this.options, nowMs, this.batchSize);
+      moved += batch.moved;
+      if (batch.seen < this.batchSize) break;
+    }
+    for (;;) {
+      const batch = await promoteSecondBatch(this.options, nowMs, this.batchSize);
+      moved += batch.moved;
+      if (batch.seen === 0 && batch.moved === 0 && !(await this.anySecondDue(nowMs))) break;
+    }
+    return { moved, nextDueMs: await this.nextDueMs() };
+  }
+
+  private async anySecondDue(nowMs: number): Promise<boolean> {
+    const { redis, keys } = this.options;
+    const due = await redis.zcount(keys.delayedSchedule, '-inf', Math.floor(nowMs / 1000));
+    return due > 0;
+  }
+
+  private async nextDueMs(): Promise<number | undefined> {
+    const { redis, keys } = this.options;
+    const [own, second] = await Promise.all([
+      redis.zrange(keys.delayedDue, 0, 0, 'WITHSCORES'),
+      redis.zrange(keys.delayedSchedule, 0, 0),
+    ]);
+    const candidates = [own[1], second[0] === undefined ? undefined : Number(second[0]) * 1000]
+      .filter((value) => value !== undefined)
+      .map(Number);
+    return candidates.length === 0 ? undefined : Math.min(...candidates);
+  }
+
+  private wakeIn(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.running) return;
+    this.wakeAtLocal = Date.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.pass = this.tick();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let delay = RETRY_AFTER_MS;
+    this.passing = true;
+    this.lookAgain = false;
+    try {
+      const nowMs = await this.now();
+      this.clockOffsetMs = nowMs - Date.now();
+      const report = await this.promoteDue(nowMs);
+      delay = report.nextDueMs === undefined ? this.maxSleepMs : report.nextDueMs - nowMs;
+    } catch (error) {
+      this.options.logger.warn(`Promoting delayed jobs failed: ${(error as Error).message}`);
+    } finally {
+      this.passing = false;
+    }
+    this.wakeIn(this.lookAgain ? 0 : Math.max(0, Math.min(delay, this.maxSleepMs)));
+  }
+
+  /** A new delayed job announced its due time: wake for it if that is sooner than planned. */
+  private onAnnounced(dueMs: number): void {
+    if (!this.running || !Number.isFinite(dueMs)) return;
+    const dueLocal = dueMs - this.clockOffsetMs;
+    if (this.passing) {
+      this.lookAgain = true;
+      return;
+    }
+    if (dueLocal < this.wakeAtLocal) this.wakeIn(Math.max(0, dueLocal - Date.now()));
+  }
+
+  private listen(): void {
+    const { openSubscriber, keys, logger } = this.options;
+    if (!openSubscriber) return;
+    const subscriber = openSubscriber();
+    subscriber.on('error', (error) => logger.debug(`Delayed-job listener: ${error.message}`));
+    subscriber.on('message', (_channel: string, due: string) => this.onAnnounced(Number(due)));
+    subscriber.subscribe(keys.delayedWakeChannel).catch((error: Error) => {
+      logger.debug(`Delayed-job listener: ${error.message}`);
+    });
+    this.subscriber = subscriber;
+  }
+}
