@@ -42,9 +42,9 @@ export async function scheduleJobs(
   const className = typeof job === 'string' ? job : job.className;
   assertClassName(className);
   const queue = queueOf(job, explicitQueue);
-  entries.forEach((entry, i) =>
-    assertJsonSafe(entry.args, entries.length === 1 ? 'args' : `jobs[${i}].args`),
-  );
+  for (const [i, entry] of entries.entries()) {
+    assertJsonSafe(entry.args, entries.length === 1 ? 'args' : `jobs[${i}].args`);
+  }
   const definition = typeof job === 'string' ? ctx.jobs.resolve(job) : job;
   const results: Array<Scheduled | null> = [];
   const filed: Array<{ entry: DelayedEntry; id: string }> = [];
