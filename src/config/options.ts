@@ -112,6 +112,12 @@ export interface ResqueOptions {
    * Env `RESQUE_REFUSE_UNSAFE_REDIS`. Default false.
    */
   refuseUnsafeRedis?: boolean;
+  /**
+   * Every worker process moves delayed jobs to their queues when they come due (each move is atomic, so workers
+   * share the work without a leader). Set false to leave that to `resque scheduler` or a Ruby resque-scheduler.
+   * Env `RESQUE_PROMOTE_DELAYED`. Default true.
+   */
+  promoteDelayed?: boolean;
 }
 
 type Defaulted = Omit<Required<ResqueOptions>, 'pidFile' | 'release' | 'redis'>;
@@ -151,6 +157,7 @@ export const DEFAULTS = {
   hostname: '',
   proclinePrefix: '',
   refuseUnsafeRedis: false,
+  promoteDelayed: true,
 } as const satisfies Defaulted;
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -64,6 +64,7 @@ export interface ResolvedConfig {
   readonly hostname: string;
   readonly proclinePrefix: string;
   readonly refuseUnsafeRedis: boolean;
+  readonly promoteDelayed: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -124,6 +125,7 @@ function readEnv(env: Env): ResqueOptions {
     pidFile: env['PIDFILE'] || undefined,
     proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
     refuseUnsafeRedis: envFlag(env['RESQUE_REFUSE_UNSAFE_REDIS']),
+    promoteDelayed: envFlag(env['RESQUE_PROMOTE_DELAYED']),
   };
 }
 

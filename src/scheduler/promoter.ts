@@ -1,10 +1,14 @@
 import type { Redis } from 'ioredis';
+import { hooksFor } from '../jobs/define.js';
+import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
 import { type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
 
 export interface PromoterOptions extends PromotionContext {
   readonly logger: Logger;
+  /** Job definitions whose before_delayed_enqueue hooks run as their jobs are moved. */
+  readonly jobs?: JobRegistry;
   /** The clock promotion decides by (epoch ms). Default: Redis `TIME`, one clock for every process. */
   readonly now?: () => Promise<number>;
   /** Opens the connection that listens for new delayed jobs; without it the promoter only wakes on its own timer. */
@@ -45,7 +49,11 @@ export class Promoter {
   private readonly maxSleepMs: number;
   private readonly now: () => Promise<number>;
 
-  constructor(private readonly options: PromoterOptions) {
+  private readonly options: PromoterOptions;
+
+  constructor(options: PromoterOptions) {
+    this.options =
+      options.jobs && !options.beforeEnqueue ? { ...options, beforeEnqueue: hookRunner(options) } : options;
     this.batchSize = options.batchSize ?? 500;
     this.maxSleepMs = options.maxSleepMs ?? 5000;
     this.now = options.now ?? (async () => (await redisTime(options.redis)).getTime());
@@ -151,4 +159,18 @@ export class Promoter {
     });
     this.subscriber = subscriber;
   }
+}
+
+/** resque-scheduler's before_delayed_enqueue hooks; a failing hook is logged and the job still moves. */
+function hookRunner(options: PromoterOptions): (className: string, args: unknown[]) => Promise<void> {
+  const { jobs, logger } = options;
+  return async (className, args) => {
+    for (const hook of hooksFor(jobs?.resolve(className), 'before_delayed_enqueue')) {
+      try {
+        await hook(...(args as never[]));
+      } catch (error) {
+        logger.warn(`before_delayed_enqueue hook of ${className} failed: ${(error as Error).message}`);
+      }
+    }
+  };
 }

@@ -14,7 +14,9 @@ import type { WorkerStats } from '../fleet/worker-stats.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
+import { openRedis } from '../redis/connection.js';
 import { retryForever } from '../redis/retry.js';
+import { Promoter } from '../scheduler/promoter.js';
 import type { Executor } from './executor.js';
 import { giveBackHeld } from './fetch/held.js';
 import { parseInflight } from './fetch/inflight.js';
@@ -60,6 +62,7 @@ export class Launcher {
   /** Start-up in progress: a stop waits for it, so that nothing registers after the worker has unregistered. */
   private startup: Promise<void> | undefined;
   private readonly upkeep: Upkeep;
+  private readonly promoter: Promoter | undefined;
   /** A TERM shutdown gave up waiting for Redis (see `abandon`). */
   private abandoned = false;
 
@@ -68,6 +71,17 @@ export class Launcher {
       this.resolveFinished = resolve;
     });
     this.upkeep = new Upkeep({ ...p, state: () => this.state });
+    const { redis, keys, config, logger, jobs } = p;
+    this.promoter = config.promoteDelayed
+      ? new Promoter({
+          redis,
+          keys,
+          logger,
+          jobs,
+          strictPayloads: config.strictPayloads,
+          openSubscriber: () => openRedis(config, 'subscriber'),
+        })
+      : undefined;
   }
 
   start(): Promise<void> {
@@ -142,6 +156,7 @@ export class Launcher {
         'for the reaper of another worker to give back',
     );
     this.upkeep.stop();
+    void this.promoter?.stop();
     manager.stopIdleTimer();
     await Promise.race([executor.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     wake.disconnect();
@@ -167,6 +182,7 @@ export class Launcher {
     await registration.register();
     await this.p.wake.start();
     this.upkeep.beginReaping();
+    this.promoter?.start();
     logger.info(`Starting worker ${this.p.id}`);
     if (this.state !== 'starting') return;
     this.state = 'running';
@@ -206,6 +222,7 @@ export class Launcher {
   private async shutdown(): Promise<void> {
     if (this.state === 'stopped') return;
     this.upkeep.stop();
+    await this.promoter?.stop();
     this.p.manager.stopIdleTimer();
     // A heartbeat already on its way would otherwise land after the unregistering.
     await this.upkeep.beating.catch(() => {});
