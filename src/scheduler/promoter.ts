@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { hooksFor } from '../jobs/define.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
+import { delayedEnqueueHooks } from './enqueue-hooks.js';
 import { type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
 
 export interface PromoterOptions extends PromotionContext {
@@ -53,7 +53,9 @@ export class Promoter {
 
   constructor(options: PromoterOptions) {
     this.options =
-      options.jobs && !options.beforeEnqueue ? { ...options, beforeEnqueue: hookRunner(options) } : options;
+      options.jobs && !options.beforeEnqueue
+        ? { ...options, beforeEnqueue: delayedEnqueueHooks(options.jobs, options.logger) }
+        : options;
     this.batchSize = options.batchSize ?? 500;
     this.maxSleepMs = options.maxSleepMs ?? 5000;
     this.now = options.now ?? (async () => (await redisTime(options.redis)).getTime());
@@ -159,18 +161,4 @@ export class Promoter {
     });
     this.subscriber = subscriber;
   }
-}
-
-/** resque-scheduler's before_delayed_enqueue hooks; a failing hook is logged and the job still moves. */
-function hookRunner(options: PromoterOptions): (className: string, args: unknown[]) => Promise<void> {
-  const { jobs, logger } = options;
-  return async (className, args) => {
-    for (const hook of hooksFor(jobs?.resolve(className), 'before_delayed_enqueue')) {
-      try {
-        await hook(...(args as never[]));
-      } catch (error) {
-        logger.warn(`before_delayed_enqueue hook of ${className} failed: ${(error as Error).message}`);
-      }
-    }
-  };
 }
