@@ -1,7 +1,6 @@
 import type { ClientContext } from '../client/context.js';
-import { cleanPayload } from '../protocol/payload.js';
 import { runScript } from '../redis/scripts.js';
-import { type DecodedItem, decodeDelayedItem } from './delayed-item.js';
+import { type DecodedItem, decodeDelayedItem, payloadFromItem } from './delayed-item.js';
 import { type DelayedItemView, eachItemAt, eachSecond, secondsOf, viewItem } from './delayed-query.js';
 import { DELAYED_SCRIPTS } from './scripts.js';
 
@@ -10,7 +9,7 @@ const SECONDS_PER_CALL = 100;
 
 /**
  * Removes every copy of `item` from `seconds` (all the seconds its `timestamps:` set names when omitted), 100
- * seconds per script call; with `enqueueTo`, pushes `{"class","args"}` to that queue for each copy removed, in the
+ * seconds per script call; with `enqueue`, pushes Ruby's `{"class","args"}` (cut from the item's bytes) to its queue for each copy removed, in the
  * same call. Returns the number of copies removed.
  */
 export async function removeItem(
