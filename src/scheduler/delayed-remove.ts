@@ -19,9 +19,7 @@ export async function removeItem(
 ): Promise<number> {
   const seconds = options.seconds ?? (await secondsOf(ctx, item));
   const queue = options.enqueue?.queue;
-  const payload = options.enqueue
-    ? cleanPayload({ class: options.enqueue.className, args: options.enqueue.args })
-    : '';
+  const payload = options.enqueue ? payloadFromItem(item, options.enqueue) : '';
   let removed = 0;
   for (let i = 0; i < seconds.length; i += SECONDS_PER_CALL) {
     const chunk = seconds.slice(i, i + SECONDS_PER_CALL);
