@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { delayedCommand } from './delayed.js';
 import { demoCommand } from './demo.js';
 import { dequeueCommand } from './dequeue.js';
 import { enqueueCommand } from './enqueue.js';
@@ -6,6 +7,8 @@ import { failedCommand } from './failed.js';
 import { infoCommand } from './info.js';
 import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
+import { scheduleCommand } from './schedule.js';
+import { schedulerCommand } from './scheduler.js';
 import { webCommand } from './web.js';
 import { workCommand } from './work.js';
 import { WORK_OPTION_HELP } from './work-help.js';
@@ -14,6 +17,7 @@ import { workersCommand } from './workers.js';
 /** Every `resque` command, in the order `resque --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   { ...workCommand, optionHelp: { ...WORK_OPTION_HELP, ...workCommand.optionHelp } },
+  schedulerCommand,
   webCommand,
   infoCommand,
   demoCommand,
@@ -23,4 +27,6 @@ export const COMMANDS: readonly Command[] = [
   dequeueCommand,
   workersCommand,
   failedCommand,
+  delayedCommand,
+  scheduleCommand,
 ];

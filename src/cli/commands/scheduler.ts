@@ -1,0 +1,133 @@
+import { resolveConfig } from '../../config/resolve.js';
+import { JobRegistry } from '../../jobs/registry.js';
+import { createLogger, type Logger } from '../../logging/logger.js';
+import { Keys } from '../../protocol/keys.js';
+import { openRedis } from '../../redis/connection.js';
+import { readScheduleFile } from '../../scheduler/schedule-file.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
+import { VERSION } from '../../version.js';
+import { loadAppModules } from '../../worker/load-jobs.js';
+import { type Command, EXIT, type OptionHelp, REDIS_OPTIONS, UsageError } from '../command.js';
+import { stringOption } from './support.js';
+
+const OPTIONS = {
+  ...REDIS_OPTIONS,
+  schedule: { type: 'string', short: 's' },
+  require: { type: 'string', multiple: true },
+  interval: { type: 'string', short: 'i' },
+  'lock-timeout': { type: 'string' },
+  'lock-prefix': { type: 'string' },
+  seconds: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
+const OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
+  redis: { value: 'url' },
+  namespace: { value: 'ns' },
+  schedule: { value: 'file', description: "Schedule file (YAML or JSON), resque-scheduler's format." },
+  require: { value: 'module', description: 'Job modules: default queues and before_delayed_enqueue hooks.' },
+  interval: {
+    value: 'seconds',
+    description: 'Longest time between passes (a pass also runs at each due tick).',
+    default: '1',
+    env: 'RESQUE_SCHEDULER_INTERVAL',
+  },
+  'lock-timeout': {
+    value: 'seconds',
+    description: 'Master lock TTL, renewed every pass.',
+    default: '30',
+    env: 'LOCK_TIMEOUT',
+  },
+  'lock-prefix': {
+    value: 'prefix',
+    description: 'Master lock key prefix.',
+    env: 'RESQUE_SCHEDULER_MASTER_LOCK_PREFIX',
+  },
+  seconds: { value: 'n', description: 'Stop after n seconds instead of at a signal.' },
+  verbose: { description: 'Log role changes and fired ticks.' },
+};
+
+function secondsOption(text: string | undefined, name: string, fallbackMs: number): number {
+  if (text === undefined || text === '') return fallbackMs;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`--${name} must be a number of seconds > 0, got ${JSON.stringify(text)}`);
+  return Math.round(value * 1000);
+}
+
+/** resque-scheduler's process title: `resque-scheduler-<version>[<APP_NAME>][<env>]: <text>`. */
+function procline(env: NodeJS.ProcessEnv, environment: string): (text: string) => void {
+  const app = env['APP_NAME'] ? `[${env['APP_NAME']}]` : '';
+  return (text) => {
+    process.title = `resque-scheduler-${VERSION}${app}[${environment}]: ${text}`;
+  };
+}
+
+/** `resque scheduler`: the recurring-job scheduler, electing one master with resque-scheduler on its lock. */
+export const schedulerCommand: Command = {
+  name: 'scheduler',
+  summary:
+    'Run the scheduler: fires recurring jobs (cron, every) from a schedule file and from Redis, and promotes delayed jobs, as one master shared with resque-scheduler.',
+  usage:
+    '[--schedule file.yml] [--require module …] [--interval seconds] [--lock-timeout seconds] [--redis URL] [--namespace NS]',
+  options: OPTIONS,
+  optionHelp: OPTION_HELP,
+  exitWhenDone: true,
+  async run({ values }, io) {
+    const modules = (values['require'] as string[] | undefined) ?? [];
+    const app = modules.length > 0 ? await loadAppModules(modules) : undefined;
+    const config = resolveConfig(
+      {
+        ...app?.options,
+        ...(stringOption(values, 'redis') ? { redis: stringOption(values, 'redis') } : {}),
+        ...(stringOption(values, 'namespace') ? { namespace: stringOption(values, 'namespace') } : {}),
+        ...(values['verbose'] ? { logLevel: 'info' as const } : {}),
+      },
+      io.env,
+    );
+    const logger = createLogger(config.logLevel, io.stderr);
+    const file = stringOption(values, 'schedule');
+    const redis = openRedis(config, 'worker');
+    redis.on('error', (error) => logger.debug(`Redis: ${error.message}`));
+    const scheduler = new Scheduler({
+      redis,
+      keys: new Keys(config.namespace),
+      logger,
+      jobs: app ? new JobRegistry(app.jobs) : undefined,
+      schedules: file ? readScheduleFile(file) : [],
+      pollIntervalMs: secondsOption(
+        stringOption(values, 'interval') ?? io.env['RESQUE_SCHEDULER_INTERVAL'],
+        'interval',
+        1000,
+      ),
+      lockTimeoutMs: secondsOption(
+        stringOption(values, 'lock-timeout') ?? io.env['LOCK_TIMEOUT'],
+        'lock-timeout',
+        30_000,
+      ),
+      lockPrefix: stringOption(values, 'lock-prefix') ?? io.env['RESQUE_SCHEDULER_MASTER_LOCK_PREFIX'],
+      strictPayloads: config.strictPayloads,
+      procline: procline(io.env, config.environment),
+    });
+    await scheduler.start();
+    await untilStopped(scheduler, logger, stringOption(values, 'seconds'));
+    await scheduler.stop();
+    await redis.quit().catch(() => redis.disconnect());
+    return EXIT.ok;
+  },
+};
+
+/** INT/TERM/QUIT stop (releasing the lock); USR1 logs the schedule; USR2 reloads it. */
+function untilStopped(scheduler: Scheduler, logger: Logger, seconds: string | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => resolve();
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const) process.once(signal, stop);
+    process.on('SIGUSR1', () => {
+      for (const s of scheduler.schedules.values()) logger.warn(`${s.name}: ${s.className} on ${s.queue}`);
+    });
+    process.on('SIGUSR2', () => {
+      scheduler.reload().catch((error: Error) => logger.warn(`Reloading failed: ${error.message}`));
+    });
+    if (seconds !== undefined) setTimeout(stop, secondsOption(seconds, 'seconds', 0)).unref();
+  });
+}
