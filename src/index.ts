@@ -32,11 +32,14 @@ export {
   ConfigError,
   DirtyExit,
   DontPerform,
+  DuplicateScheduleError,
   FailureNotFoundError,
   FailureNotRetryableError,
   InvalidArgumentsError,
   InvalidClassNameError,
   InvalidQueueNameError,
+  InvalidScheduleError,
+  InvalidTimeError,
   JobTimeoutError,
   MalformedPayloadError,
   MemoryLimitError,
@@ -83,6 +86,19 @@ export { Keys } from './protocol/keys.js';
 export type { JobPayload } from './protocol/payload.js';
 export type { WorkerStatus } from './protocol/worker-status.js';
 export { redisOptionsFromUrl } from './redis/connection.js';
+export { DelayedJobs } from './scheduler/delayed-jobs.js';
+export type { Scheduled } from './scheduler/delayed-push.js';
+export type { DelayedItemView } from './scheduler/delayed-query.js';
+export type { FoundItem, SelectionOptions } from './scheduler/delayed-remove.js';
+export type { DueAt } from './scheduler/due-time.js';
+export { MasterLock } from './scheduler/master-lock.js';
+export { type PassReport, Promoter, type PromoterOptions } from './scheduler/promoter.js';
+export type { FiredTick } from './scheduler/recurring.js';
+export type { MissedRunPolicy, RecurringSchedule, ScheduleConfig } from './scheduler/schedule-config.js';
+export { readScheduleFile } from './scheduler/schedule-file.js';
+export { ScheduleStore, type StoredSchedule } from './scheduler/schedule-store.js';
+export { type ScheduleOverview, type ScheduleRow, scheduleOverview } from './scheduler/schedule-view.js';
+export { type PassResult, Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 export { VERSION } from './version.js';
 export type { Executor } from './worker/executor.js';
 export type { ReservationData } from './worker/fetch/reservation.js';

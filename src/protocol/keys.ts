@@ -212,11 +212,11 @@ export class Keys {
     return `${this.prefix}ts:delayed:unpromotable`;
   }
   /**
-   * One recurring tick's claim (STRING, `SET NX PX`): the scheduler that takes it enqueues that tick, so two schedulers,
-   * a leader change or a restart never enqueue the same tick twice.
+   * One recurring tick's claim (STRING, `SET NX PX`), `claim` = `<schedule name>:<tick epoch ms>`: the scheduler that
+   * takes it enqueues that tick, so two schedulers, a leader change or a restart never enqueue the same tick twice.
    */
-  scheduleTick(name: string, tickMs: number): string {
-    return `${this.prefix}ts:schedule:tick:${name}:${tickMs}`;
+  scheduleTick(claim: string): string {
+    return `${this.prefix}ts:schedule:tick:${claim}`;
   }
   /** The last tick each recurring schedule fired (HASH name → epoch ms), for missed-run catch-up. */
   get scheduleLastTick(): string {

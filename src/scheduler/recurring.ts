@@ -72,7 +72,7 @@ export async function fireTick(
     redis,
     DELAYED_SCRIPTS.fireTick,
     [
-      keys.scheduleTick(schedule.name, tickMs),
+      keys.scheduleTick(`${schedule.name}:${tickMs}`),
       keys.queues,
       keys.queue(schedule.queue),
       keys.lastEnqueuedAt,
