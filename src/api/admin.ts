@@ -3,6 +3,7 @@ import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
+import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
 import { type AdminContext, guarded } from './context.js';
 import { resqueInfo } from './info.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
@@ -155,6 +156,11 @@ export class Admin {
   }
 
   /** Resque.info's figures (a queue key of the wrong type counts as empty, and is flagged by `queues()`). */
+  /** The earliest delayed job and whether it is overdue (no process promoting): two O(1) reads. */
+  delayedBacklog(): Promise<DelayedBacklog> {
+    return guarded(this.ctx, () => delayedBacklog(this.ctx.redis, this.ctx.keys));
+  }
+
   info(): Promise<ResqueInfo> {
     return guarded(this.ctx, () => resqueInfo(this.ctx));
   }

@@ -136,3 +136,34 @@ describe('resque delayed / schedule / scheduler', () => {
     expect(await redis.exists(keys.schedulerMasterLock())).toBe(0);
   });
 });
+
+describe('resque info', () => {
+  it('warns when delayed jobs are overdue and no process promotes them', async () => {
+    const redis = rawRedis();
+    const namespace = uniqueNamespace('cli-overdue');
+    const keys = new Keys(namespace);
+    try {
+      const quiet = await resqueInProcess([
+        'info',
+        '--json',
+        '--redis',
+        sharedRedisUrl(),
+        '--namespace',
+        namespace,
+      ]);
+      expect(JSON.parse(quiet.stdout).warnings.map((w: { code: string }) => w.code)).not.toContain(
+        'DELAYED_OVERDUE',
+      );
+      // A Ruby-written job due an hour ago that nobody moved.
+      const second = Math.floor(Date.now() / 1000) - 3600;
+      await redis.rpush(keys.delayedAt(second), '{"class":"Late","args":[],"queue":"q"}');
+      await redis.zadd(keys.delayedSchedule, second, second);
+      const text = await resqueInProcess(['info', '--redis', sharedRedisUrl(), '--namespace', namespace]);
+      expect(text.stdout).toMatch(
+        /warning: delayed jobs are overdue: the earliest was due .* \(60 min ago\) and no process is promoting them/,
+      );
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

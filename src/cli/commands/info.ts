@@ -1,3 +1,4 @@
+import { overdueWarning } from '../../scheduler/overdue.js';
 import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
 import { printTable } from '../output.js';
@@ -12,9 +13,15 @@ export const infoCommand: Command = {
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
     return withAdmin(values, async (admin) => {
-      const [info, safety] = await Promise.all([admin.info(), admin.redisSafety()]);
+      const [info, safety, backlog] = await Promise.all([
+        admin.info(),
+        admin.redisSafety(),
+        admin.delayedBacklog(),
+      ]);
+      const overdue = overdueWarning(backlog);
+      const warnings = [...safety.risks, ...(overdue ? [{ code: 'DELAYED_OVERDUE', message: overdue }] : [])];
       if (values['json']) {
-        writeJson(io, { ...info, warnings: safety.risks });
+        writeJson(io, { ...info, warnings });
         return EXIT.ok;
       }
       printTable(
@@ -22,7 +29,7 @@ export const infoCommand: Command = {
         ['field', 'value'],
         Object.entries(info).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)]),
       );
-      for (const risk of safety.risks) io.stdout.write(`warning: ${risk.message}\n`);
+      for (const warning of warnings) io.stdout.write(`warning: ${warning.message}\n`);
       return EXIT.ok;
     });
   },
