@@ -4,6 +4,8 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
 import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
+import { ScheduleStore } from '../scheduler/schedule-store.js';
+import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
 import { type AdminContext, guarded } from './context.js';
 import { resqueInfo } from './info.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
@@ -35,12 +37,15 @@ const SAMPLED_GROUPS = 100;
 export class Admin {
   readonly resque: Resque;
   readonly failures: Failures;
+  /** Recurring schedules stored in Redis (resque-scheduler's persistent schedules). */
+  readonly schedules: ScheduleStore;
   private readonly ctx: AdminContext;
 
   constructor(options: ClientOptions = {}) {
     this.resque = new Resque(options);
     this.ctx = { redis: this.resque.redis, keys: this.resque.keys, config: this.resque.config };
     this.failures = new Failures(this.ctx.redis, this.ctx.keys, this.ctx.config);
+    this.schedules = new ScheduleStore(this.ctx.redis, this.ctx.keys);
   }
 
   get config(): ResolvedConfig {
@@ -156,6 +161,18 @@ export class Admin {
   }
 
   /** Resque.info's figures (a queue key of the wrong type counts as empty, and is flagged by `queues()`). */
+  /** Stored schedules with next and last runs, and the master's `host:pid`. */
+  scheduleOverview(): Promise<ScheduleOverview> {
+    return guarded(this.ctx, () => scheduleOverview(this.ctx.redis, this.ctx.keys));
+  }
+
+  /** One run of a stored schedule now; false when there is no such schedule. */
+  runSchedule(name: string): Promise<boolean> {
+    return guarded(this.ctx, () =>
+      runScheduleNow(this.ctx.redis, this.ctx.keys, name, { strictPayloads: this.ctx.config.strictPayloads }),
+    );
+  }
+
   /** The earliest delayed job and whether it is overdue (no process promoting): two O(1) reads. */
   delayedBacklog(): Promise<DelayedBacklog> {
     return guarded(this.ctx, () => delayedBacklog(this.ctx.redis, this.ctx.keys));

@@ -54,6 +54,11 @@ export class DelayedJobs {
     );
   }
 
+  /** Removes every copy of one item, given by its exact bytes, from one timestamp (the dashboard's "Remove"). */
+  removeRawAt(timestamp: number, item: string): Promise<number> {
+    return this.guard(() => removeItem(this.ctx, item, { seconds: [timestamp] }));
+  }
+
   /** Every delayed item whose args `select` accepts (find_delayed_selection); chunked, optionally bounded. */
   find(select: Selector, options: SelectionOptions = {}): Promise<{ found: FoundItem[]; complete: boolean }> {
     return this.guard(() => findItems(this.ctx, select, options));

@@ -42,7 +42,16 @@ export interface Request {
   readonly audit: (action: string, target: string, count: number) => void;
 }
 
-export type Tab = 'overview' | 'working' | 'failed' | 'errors' | 'queues' | 'workers' | 'stats';
+export type Tab =
+  | 'overview'
+  | 'working'
+  | 'failed'
+  | 'errors'
+  | 'queues'
+  | 'workers'
+  | 'delayed'
+  | 'schedule'
+  | 'stats';
 
 export type Reply =
   | {

@@ -12,6 +12,18 @@ import {
   removeMatching,
   removeQueue,
 } from './queues.js';
+import {
+  clearDelayed,
+  confirmClear,
+  delayed,
+  delayedAt,
+  queueNow,
+  removeDelayed,
+  runSchedule,
+  schedule,
+  searchDelayed,
+  switchSchedule,
+} from './scheduling.js';
 import { key, keys, redisStats, resqueStats } from './stats.js';
 import { workerOrHost, workers } from './workers.js';
 
@@ -35,6 +47,17 @@ export const routes = new Router()
   .post('/queues/:name/remove-matching', removeMatching)
   .get('/workers', workers)
   .get('/workers/:name', workerOrHost)
+  .get('/delayed', delayed)
+  .get('/delayed/search', searchDelayed)
+  .get('/delayed/clear', confirmClear)
+  .post('/delayed/clear', clearDelayed)
+  .post('/delayed/queue-now', queueNow)
+  .post('/delayed/remove', removeDelayed)
+  .get('/delayed/:ts', delayedAt)
+  .get('/schedule', schedule)
+  .post('/schedule/run', runSchedule)
+  .post('/schedule/enable', switchSchedule(true))
+  .post('/schedule/disable', switchSchedule(false))
   .get('/failed', failed)
   .get('/failed/bulk/:action', confirmBulk)
   .post('/failed/bulk/:action', bulk)

@@ -10,6 +10,8 @@ const TABS: ReadonlyArray<[Tab, string, string]> = [
   ['errors', 'Errors', '/errors'],
   ['queues', 'Queues', '/queues'],
   ['workers', 'Workers', '/workers'],
+  ['delayed', 'Delayed', '/delayed'],
+  ['schedule', 'Schedule', '/schedule'],
   ['stats', 'Stats', '/stats'],
 ];
 
