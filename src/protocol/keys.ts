@@ -187,14 +187,20 @@ export class Keys {
     return `${this.prefix}ts:ruby-prune-turn`;
   }
   /**
-   * resque-ts's delayed jobs by due time (ZSET): member = delayed job id, score = due time in epoch ms. Ruby's
-   * `delayed_queue_schedule` only knows whole seconds; this index lets promotion run a job at its millisecond.
+   * resque-ts's delayed jobs by due time (ZSET): member = `<filing sequence, 15 digits>-<job id>`, score = due time in
+   * epoch ms. Ruby's `delayed_queue_schedule` only knows whole seconds; this index lets promotion run a job at its
+   * millisecond. Jobs due at the same millisecond sort in filing order, which is their order in `delayed:<second>`,
+   * so promotion finds each at the head of its list.
    */
   get delayedDue(): string {
     return `${this.prefix}ts:delayed:due`;
   }
+  /** The filing sequence of resque-ts's delayed jobs (STRING counter, `INCR`). */
+  get delayedSequence(): string {
+    return `${this.prefix}ts:delayed:seq`;
+  }
   /**
-   * What resque-ts keeps about each of its delayed jobs and Ruby ignores (HASH id → JSON record, see
+   * What resque-ts keeps about each of its delayed jobs and Ruby ignores (HASH index member → JSON record, see
    * scheduler/delayed-record.ts): its second, its Ruby item, and the payload to push when it comes due.
    */
   get delayedRecords(): string {

@@ -89,7 +89,13 @@ async function fileChunk(
   nowMs: number,
 ): Promise<void> {
   const { keys } = ctx;
-  const scriptKeys = [keys.delayedSchedule, keys.delayedDue, keys.delayedRecords, keys.delayedCopies];
+  const scriptKeys = [
+    keys.delayedSchedule,
+    keys.delayedDue,
+    keys.delayedRecords,
+    keys.delayedCopies,
+    keys.delayedSequence,
+  ];
   const earliest = Math.min(...chunk.map(({ entry }) => entry.dueMs));
   const args: Array<string | number> = [keys.delayedWakeChannel, earliest];
   for (const { entry, id } of chunk) {
@@ -97,6 +103,7 @@ async function fileChunk(
     const item = encodeDelayedItem(className, entry.args, queue);
     scriptKeys.push(keys.delayedAt(second), keys.timestamps(item));
     const record = encodeRecord({
+      id,
       second,
       queue,
       item,

@@ -1,9 +1,11 @@
 /**
- * What resque-ts keeps beside each of its delayed jobs (`ts:delayed:records`, by delayed job id), invisible to Ruby:
+ * What resque-ts keeps beside each of its delayed jobs (`ts:delayed:records`, by its member of `ts:delayed:due`), invisible to Ruby:
  * the second and exact item it was filed as (to find it again in `delayed:<second>`), its queue, and whether its
  * payload carries the id (not in strict mode). Promotion reads it to build the payload the job reaches its queue with.
  */
 export interface DelayedRecord {
+  /** The job id its payload carries. */
+  id: string;
   /** The epoch second of the `delayed:<second>` list holding the item. */
   second: number;
   queue: string;
@@ -17,6 +19,7 @@ export interface DelayedRecord {
 
 export function encodeRecord(record: DelayedRecord): string {
   return JSON.stringify({
+    d: record.id,
     s: record.second,
     q: record.queue,
     i: record.item,
@@ -29,15 +32,22 @@ export function encodeRecord(record: DelayedRecord): string {
 export function decodeRecord(text: string | null | undefined): DelayedRecord | undefined {
   if (!text) return undefined;
   try {
-    const value = JSON.parse(text) as { s?: unknown; q?: unknown; i?: unknown; e?: unknown; m?: unknown };
-    if (typeof value.s !== 'number' || typeof value.q !== 'string' || typeof value.i !== 'string')
+    const value = JSON.parse(text) as Record<string, unknown>;
+    const { d: id, s: second, q: queue, i: item } = value;
+    if (
+      typeof id !== 'string' ||
+      typeof second !== 'number' ||
+      typeof queue !== 'string' ||
+      typeof item !== 'string'
+    )
       return undefined;
     return {
-      second: value.s,
-      queue: value.q,
-      item: value.i,
-      enqueuedAtMs: typeof value.e === 'number' ? value.e : 0,
-      withMetadata: value.m === 1,
+      id,
+      second,
+      queue,
+      item,
+      enqueuedAtMs: typeof value['e'] === 'number' ? value['e'] : 0,
+      withMetadata: value['m'] === 1,
     };
   } catch {
     return undefined;

@@ -26,6 +26,12 @@ export async function resetDelayed(ctx: ClientContext): Promise<number> {
       cleared += 1;
     }
   }
-  await redis.unlink(keys.delayedSchedule, keys.delayedDue, keys.delayedRecords, keys.delayedCopies);
+  await redis.unlink(
+    keys.delayedSchedule,
+    keys.delayedDue,
+    keys.delayedRecords,
+    keys.delayedCopies,
+    keys.delayedSequence,
+  );
   return cleared;
 }

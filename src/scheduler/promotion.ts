@@ -15,9 +15,6 @@ export interface PromotionContext {
   readonly beforeEnqueue?: (className: string, args: unknown[]) => Promise<void>;
 }
 
-/** How far promotion looks along a second's list for another copy of an item before dropping its timestamps entry. */
-const COPY_SCAN = 1000;
-
 export interface BatchResult {
   /** Jobs now on their queues. */
   moved: number;
@@ -45,7 +42,7 @@ export async function promoteOwnBatch(
     keys.delayedCopies,
     keys.queues,
   ];
-  const args: Array<string | number> = [nowMs, keys.wakeChannel, COPY_SCAN];
+  const args: Array<string | number> = [nowMs, keys.wakeChannel];
   const orphans: string[] = [];
   for (const [i, id] of ids.entries()) {
     const record = decodeRecord(texts[i]);
@@ -55,7 +52,7 @@ export async function promoteOwnBatch(
     }
     const decoded = decodeDelayedItem(record.item);
     await ctx.beforeEnqueue?.(decoded.className, decoded.args);
-    const meta = record.withMetadata ? { id, enqueuedAt: nowMs / 1000 } : undefined;
+    const meta = record.withMetadata ? { id: record.id, enqueuedAt: nowMs / 1000 } : undefined;
     scriptKeys.push(keys.delayedAt(record.second), keys.timestamps(record.item), keys.queue(record.queue));
     args.push(
       id,
@@ -110,7 +107,7 @@ export async function moveHead(
   for (;;) {
     const head = await redis.lrange(keys.delayedAt(second), 0, limit - 1);
     const scriptKeys = [keys.delayedSchedule, keys.delayedAt(second), keys.queues, keys.delayedUnpromotable];
-    const args: Array<string | number> = [second, keys.delayedMember(second), keys.wakeChannel, COPY_SCAN];
+    const args: Array<string | number> = [second, keys.delayedMember(second), keys.wakeChannel];
     for (const item of head) {
       const target = await targetOf(ctx, item, second, nowMs);
       scriptKeys.push(

@@ -47,9 +47,9 @@ describe('delayed enqueue on resque-scheduler keys', () => {
     );
     const ourTimestampsKey = under(set.key).replace(goldenItem, ourGoldenItem);
     expect(await redis.smembers(ourTimestampsKey)).toEqual(set.value);
-    expect(await redis.zscore(`${namespace}:ts:delayed:due`, scheduled!.id!)).toBe(
-      String(GOLDEN_SECOND * 1000),
-    );
+    const [member, score] = await redis.zrange(`${namespace}:ts:delayed:due`, 0, 0, 'WITHSCORES');
+    expect(member).toMatch(new RegExp(`^\\d{15}-${scheduled!.id}$`));
+    expect(score).toBe(String(GOLDEN_SECOND * 1000));
   });
 
   it('files a job due mid-second under the next second and keeps its millisecond in the side index', async () => {
@@ -60,9 +60,11 @@ describe('delayed enqueue on resque-scheduler keys', () => {
       '{"class":"Archive","args":[2,"y"],"queue":"file_serve"}',
     ]);
     expect(await redis.zscore(`${namespace}:delayed_queue_schedule`, String(bucket))).toBe(String(bucket));
-    expect(await redis.zscore(`${namespace}:ts:delayed:due`, scheduled!.id!)).toBe(String(at));
-    const record = JSON.parse((await redis.hget(`${namespace}:ts:delayed:records`, scheduled!.id!))!);
+    const members = await redis.zrangebyscore(`${namespace}:ts:delayed:due`, at, at);
+    expect(members).toEqual([expect.stringMatching(new RegExp(`-${scheduled!.id}$`))]);
+    const record = JSON.parse((await redis.hget(`${namespace}:ts:delayed:records`, members[0]!))!);
     expect(record).toMatchObject({
+      d: scheduled!.id,
       s: bucket,
       q: 'file_serve',
       i: '{"class":"Archive","args":[2,"y"],"queue":"file_serve"}',

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Keys } from '../../src/protocol/keys.js';
+import { keysUnder } from '../harness/context.js';
 
 /** Writes a delayed item exactly as resque-scheduler's delayed_push does (three separate commands). */
 export async function rubyDelayedPush(
@@ -34,4 +35,10 @@ export async function rubyMasterMove(redis: Redis, namespace: string, second: nu
     await redis.multi().del(keys.delayedAt(second)).zrem(keys.delayedSchedule, second).exec();
   }
   return items.length;
+}
+
+/** Every key under the namespace but the filing-sequence counter, which outlives the delayed jobs it numbered. */
+export async function keysLeft(redis: Redis, namespace: string): Promise<string[]> {
+  const sequence = new Keys(namespace).delayedSequence;
+  return (await keysUnder(redis, namespace)).filter((key) => key !== sequence);
 }

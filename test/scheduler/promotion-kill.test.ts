@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Keys, Resque } from '../../src/index.js';
-import { keysUnder, rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
-import { rubyDelayedPush } from './delayed-helpers.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { keysLeft, rubyDelayedPush } from './delayed-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROMOTER = `${ROOT}test/fixtures/scheduler/promote-forever.ts`;
@@ -61,7 +61,7 @@ describe('a promoter killed mid-batch', () => {
       );
       expect(ledger.length).toBe(expected.size);
       expect(new Set(ledger)).toEqual(expected);
-      const left = (await keysUnder(redis, namespace)).filter(
+      const left = (await keysLeft(redis, namespace)).filter(
         (key) => key !== keys.queue('ledger') && key !== keys.queues,
       );
       expect(left).toEqual([]);

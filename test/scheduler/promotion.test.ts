@@ -3,8 +3,8 @@ import { defineJob, Keys, Resque } from '../../src/index.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Promoter } from '../../src/scheduler/promoter.js';
 import { goldenCase } from '../compat/golden-fixture.js';
-import { keysUnder, rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
-import { rubyDelayedPush, rubyMasterMove } from './delayed-helpers.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { keysLeft, rubyDelayedPush, rubyMasterMove } from './delayed-helpers.js';
 
 const Archive = defineJob({
   className: 'Archive',
@@ -55,7 +55,7 @@ describe('promotion of due delayed jobs', () => {
       enqueued_at: (T + 1500) / 1000,
     });
     expect(payload!.startsWith('{"class":"Archive","args":[7,"x"],"id":')).toBe(true);
-    expect(await keysUnder(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
+    expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
   });
 
   it('moves a Ruby-written item once its whole second has come, keeping its bytes (2.0 stays 2.0)', async () => {
@@ -67,7 +67,7 @@ describe('promotion of due delayed jobs', () => {
     expect(await redis.lrange(keys.queue('file_serve'), 0, -1)).toEqual([
       '{"class":"Archive","args":[1,"x",2.0]}',
     ]);
-    expect(await keysUnder(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
+    expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
   });
 
   it('sets aside an item naming no queue instead of dropping it', async () => {
@@ -91,7 +91,7 @@ describe('promotion of due delayed jobs', () => {
     expect(await resque.delayed.isDelayed(Archive, 1, 'dup')).toBe(true);
     expect((await promoter.promoteDue(T + 700)).moved).toBe(1);
     expect(await resque.delayed.isDelayed(Archive, 1, 'dup')).toBe(false);
-    expect(await keysUnder(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
+    expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
   });
 
   it('a Ruby-format master moving our items leaves side data that the next pass clears, running nothing twice', async () => {
@@ -104,7 +104,7 @@ describe('promotion of due delayed jobs', () => {
       '{"class":"Archive","args":[1,"a"]}',
       '{"class":"Archive","args":[2,"b"]}',
     ]);
-    expect(await keysUnder(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
+    expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
   });
 
   it('a job Ruby removed (LREM by bytes) is not enqueued; its record goes', async () => {
@@ -113,7 +113,7 @@ describe('promotion of due delayed jobs', () => {
     await redis.lrem(keys.delayedAt(T / 1000 + 1), 0, item);
     await redis.srem(keys.timestamps(item), `delayed:${T / 1000 + 1}`);
     expect((await promoter.promoteDue(T + 2000)).moved).toBe(0);
-    expect(await keysUnder(redis, namespace)).toEqual([]);
+    expect(await keysLeft(redis, namespace)).toEqual([]);
   });
 
   it('two promoters racing over 2,000 due jobs move each exactly once', async () => {
@@ -136,7 +136,7 @@ describe('promotion of due delayed jobs', () => {
       (t) => JSON.parse(t) as { args: [number, string] },
     );
     expect(new Set(queued.map((p) => p.args.join(':'))).size).toBe(2100);
-    expect(await keysUnder(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
+    expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
   });
 
   it('the running promoter wakes for a newly announced job instead of sleeping its full interval', async () => {

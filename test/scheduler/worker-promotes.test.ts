@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineJob, Resque } from '../../src/index.js';
 import { Worker } from '../../src/worker/worker.js';
-import { keysUnder, rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { keysLeft } from './delayed-helpers.js';
 
 const workers: Worker[] = [];
 const clients: Resque[] = [];
@@ -39,7 +40,7 @@ describe('every worker promotes due delayed jobs', () => {
     expect(ran).toEqual(['moving ada', `ada:${scheduled!.id}`]);
     const redis = rawRedis();
     try {
-      const left = (await keysUnder(redis, namespace)).filter((key) =>
+      const left = (await keysLeft(redis, namespace)).filter((key) =>
         /delayed|timestamps/.test(key.slice(namespace.length + 1)),
       );
       expect(left).toEqual([]);
