@@ -207,11 +207,12 @@ export class Keys {
     return `${this.prefix}ts:delayed:records`;
   }
   /**
-   * How many copies of one item at one second resque-ts pushed (HASH `<second>:<sha1 of item>` → count), so that
-   * promotion removes the second from the item's `timestamps:` set only when its last copy leaves.
+   * resque-ts's copies of one item at one second (HASH `<second>:<sha1 of item>` → their `ts:delayed:due` members,
+   * space-separated, in filing order): promotion of a whole second reads items from the head of its list and finds
+   * their records here; the item's `timestamps:` entry goes when the last of them leaves.
    */
-  get delayedCopies(): string {
-    return `${this.prefix}ts:delayed:copies`;
+  get delayedByItem(): string {
+    return `${this.prefix}ts:delayed:by-item`;
   }
   /** Delayed items that cannot be enqueued (not JSON, no class, no queue), set aside with the reason (LIST). */
   get delayedUnpromotable(): string {

@@ -17,8 +17,8 @@ export function bucketSecond(dueMs: number): number {
   return Math.ceil(dueMs / 1000);
 }
 
-/** The field of `ts:delayed:copies` counting resque-ts's copies of one item at one second. */
-export function copiesField(second: number, item: string): string {
+/** The field of `ts:delayed:by-item` listing resque-ts's copies of one item at one second. */
+export function byItemField(second: number, item: string): string {
   return `${second}:${createHash('sha1').update(item).digest('hex')}`;
 }
 

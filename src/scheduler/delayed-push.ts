@@ -5,7 +5,7 @@ import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { runScript } from '../redis/scripts.js';
-import { bucketSecond, copiesField, encodeDelayedItem } from './delayed-item.js';
+import { bucketSecond, byItemField, encodeDelayedItem } from './delayed-item.js';
 import { encodeRecord } from './delayed-record.js';
 import { DELAYED_SCRIPTS } from './scripts.js';
 
@@ -93,7 +93,7 @@ async function fileChunk(
     keys.delayedSchedule,
     keys.delayedDue,
     keys.delayedRecords,
-    keys.delayedCopies,
+    keys.delayedByItem,
     keys.delayedSequence,
   ];
   const earliest = Math.min(...chunk.map(({ entry }) => entry.dueMs));
@@ -110,7 +110,7 @@ async function fileChunk(
       enqueuedAtMs: nowMs,
       withMetadata: !ctx.config.strictPayloads,
     });
-    args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, copiesField(second, item));
+    args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
   }
   await runScript(ctx.redis, DELAYED_SCRIPTS.push, scriptKeys, args);
 }

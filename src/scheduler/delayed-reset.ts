@@ -30,7 +30,7 @@ export async function resetDelayed(ctx: ClientContext): Promise<number> {
     keys.delayedSchedule,
     keys.delayedDue,
     keys.delayedRecords,
-    keys.delayedCopies,
+    keys.delayedByItem,
     keys.delayedSequence,
   );
   return cleared;

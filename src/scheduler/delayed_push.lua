@@ -5,13 +5,13 @@
 -- KEYS[1]        delayed_queue_schedule
 -- KEYS[2]        ts:delayed:due (ZSET id → due ms)
 -- KEYS[3]        ts:delayed:records (HASH id → record)
--- KEYS[4]        ts:delayed:copies (HASH `<second>:<sha1>` → count)
+-- KEYS[4]        ts:delayed:by-item (HASH `<second>:<sha1 of item>` → index members, space-separated)
 -- KEYS[5]        ts:delayed:seq (the filing sequence)
 -- KEYS[4 + 2i]   delayed:<second> of job i (i = 1…n)
 -- KEYS[5 + 2i]   timestamps:<item> of job i
 -- ARGV[1]        the promoters' wake-up channel (`ts:delayed:wake`)
 -- ARGV[2]        the earliest due ms among these jobs, published on that channel
--- ARGV, 7 per job i from ARGV[3]: second, `delayed:<second>` (the set member), item, id, due ms, record, copies field
+-- ARGV, 7 per job i from ARGV[3]: second, `delayed:<second>` (the set member), item, id, due ms, record, by-item field
 -- Returns        the number of jobs filed
 -- Index members are `<sequence, 15 digits>-<id>`: jobs due at the same millisecond sort in filing order, which is
 -- their order in `delayed:<second>`, so promotion finds each at the head of its list.
@@ -26,7 +26,8 @@ for i = 1, jobs do
   redis.call('ZADD', KEYS[1], second, second)
   redis.call('ZADD', KEYS[2], ARGV[a + 5], member)
   redis.call('HSET', KEYS[3], member, ARGV[a + 6])
-  redis.call('HINCRBY', KEYS[4], ARGV[a + 7], 1)
+  local copies = redis.call('HGET', KEYS[4], ARGV[a + 7])
+  redis.call('HSET', KEYS[4], ARGV[a + 7], copies and (copies .. ' ' .. member) or member)
 end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return jobs

@@ -1,27 +1,40 @@
--- Moves a batch of resque-ts's own delayed jobs whose due millisecond has come to their queues, in one step: each
--- job leaves the millisecond index, its record, and its `delayed:<second>` list (one copy, LREM 1) and reaches its
--- queue together, so a process dying mid-batch loses and duplicates nothing. A job no longer in the index (another
--- promoter took it) is skipped; one whose item has left its list (Ruby removed it, or a Ruby master moved it) only
--- has its record dropped. The item's `timestamps:` entry goes when the last copy resque-ts filed in that second
--- leaves (as Ruby's master drops it when a copy leaves).
+-- Moves resque-ts's own delayed jobs due within the second that has not wholly come yet (their millisecond has) to
+-- their queues, in one step: each job leaves the millisecond index, its record, its `ts:delayed:by-item` entry and
+-- its `delayed:<second>` list (one copy, LREM 1) and reaches its queue together, so a process dying mid-batch loses
+-- and duplicates nothing. A job no longer in the index (another promoter took it) is skipped; one whose item has left
+-- its list (Ruby removed it) only has its record dropped. The item's `timestamps:` entry goes with its last copy.
 --
 -- KEYS[1]          delayed_queue_schedule
 -- KEYS[2]          ts:delayed:due
 -- KEYS[3]          ts:delayed:records
--- KEYS[4]          ts:delayed:copies
+-- KEYS[4]          ts:delayed:by-item
 -- KEYS[5]          queues
 -- KEYS[3i + 3]     delayed:<second> of job i (i = 1…n)
 -- KEYS[3i + 4]     timestamps:<item> of job i
 -- KEYS[3i + 5]     queue:<name> of job i
 -- ARGV[1]          now (epoch ms)
 -- ARGV[2]          wake-up channel of idle workers (`ts:wake`)
--- ARGV, 7 per job i from ARGV[3]: index member, second, `delayed:<second>`, item, queue name, payload, copies field
+-- ARGV, 7 per job i from ARGV[3]: index member, second, `delayed:<second>`, item, queue name, payload, by-item field
 -- Returns          { jobs moved to their queues, records dropped without a move }
 local now = tonumber(ARGV[1])
 local moved, dropped = 0, 0
 local queues, seconds = {}, {}
-local jobs = (#KEYS - 5) / 3
-for i = 1, jobs do
+
+-- Removes `member` from a by-item field; returns true when no copy of ours is left.
+local function forget(field, member)
+  local left = {}
+  for token in string.gmatch(redis.call('HGET', KEYS[4], field) or '', '%S+') do
+    if token ~= member then left[#left + 1] = token end
+  end
+  if #left == 0 then
+    redis.call('HDEL', KEYS[4], field)
+    return true
+  end
+  redis.call('HSET', KEYS[4], field, table.concat(left, ' '))
+  return false
+end
+
+for i = 1, (#KEYS - 5) / 3 do
   local a = 2 + (i - 1) * 7
   local member, second, item = ARGV[a + 1], ARGV[a + 2], ARGV[a + 4]
   local bucket = KEYS[3 * i + 3]
@@ -29,18 +42,12 @@ for i = 1, jobs do
   if due and tonumber(due) <= now then
     redis.call('ZREM', KEYS[2], member)
     redis.call('HDEL', KEYS[3], member)
-    local removed = redis.call('LREM', bucket, 1, item)
-    local ours = redis.call('HINCRBY', KEYS[4], ARGV[a + 7], -1)
-    if ours <= 0 then
-      redis.call('HDEL', KEYS[4], ARGV[a + 7])
-    end
-    if removed == 1 then
+    local last = forget(ARGV[a + 7], member)
+    if redis.call('LREM', bucket, 1, item) == 1 then
       redis.call('RPUSH', KEYS[3 * i + 5], ARGV[a + 6])
       queues[ARGV[a + 5]] = true
       moved = moved + 1
-      if ours <= 0 then
-        redis.call('SREM', KEYS[3 * i + 4], ARGV[a + 3])
-      end
+      if last then redis.call('SREM', KEYS[3 * i + 4], ARGV[a + 3]) end
     else
       dropped = dropped + 1
     end
@@ -48,9 +55,7 @@ for i = 1, jobs do
   end
 end
 for second, bucket in pairs(seconds) do
-  if redis.call('LLEN', bucket) == 0 then
-    redis.call('ZREM', KEYS[1], second)
-  end
+  if redis.call('LLEN', bucket) == 0 then redis.call('ZREM', KEYS[1], second) end
 end
 for name in pairs(queues) do
   redis.call('SADD', KEYS[5], name)

@@ -1,44 +1,78 @@
--- Moves the head of one second's list (`delayed:<second>`) to the queues, as resque-scheduler's master does but in
--- one step instead of WATCH/MULTI: the items read beforehand must still be the list's head, else nothing is done and
--- -1 says to read again. Used for items without a resque-ts record (written by Ruby) once their whole second has
--- come, and for "queue now". As Ruby's master, it drops each moved item's `timestamps:` entry for that second.
--- Items that cannot be enqueued (no queue, not JSON) are set aside with the reason, never dropped.
+-- Moves the head of one second's list (`delayed:<second>`) to the queues: the bulk of promotion once a second has
+-- wholly come, and "queue now". One step instead of resque-scheduler's WATCH/MULTI: the items read beforehand must
+-- still be the list's head, and each resque-ts copy must still be the next of its item in `ts:delayed:by-item`, else
+-- nothing is done and -1 says to read again. A resque-ts copy leaves the millisecond index and its record with it
+-- and is pushed with its own payload; an item written by Ruby is pushed as Ruby's master pushes it. An item's
+-- `timestamps:` entry goes when no copy of ours is left (Ruby's master drops it whenever a copy leaves). Items that
+-- cannot be enqueued (no queue, not JSON) are set aside with the reason, never dropped.
 --
 -- KEYS[1]          delayed_queue_schedule
 -- KEYS[2]          delayed:<second>
 -- KEYS[3]          queues
 -- KEYS[4]          ts:delayed:unpromotable
--- KEYS[2i + 3]     timestamps:<item> of item i (i = 1…n)
--- KEYS[2i + 4]     queue:<name> of item i (for an item set aside: ts:delayed:unpromotable again)
+-- KEYS[5]          ts:delayed:due
+-- KEYS[6]          ts:delayed:records
+-- KEYS[7]          ts:delayed:by-item
+-- KEYS[2i + 6]     timestamps:<item> of item i (i = 1…n)
+-- KEYS[2i + 7]     queue:<name> of item i (for an item set aside: ts:delayed:unpromotable again)
 -- ARGV[1]          the second
 -- ARGV[2]          `delayed:<second>` (the timestamps set member)
 -- ARGV[3]          wake-up channel of idle workers (`ts:wake`)
--- ARGV, 3 per item i from ARGV[4]: item, queue name ('' to set it aside), payload (or the set-aside record)
--- Returns          items moved (set-aside ones included), or -1 when the list's head changed
-local items = (#KEYS - 4) / 2
+-- ARGV, 5 per item i from ARGV[4]: item, queue name ('' to set it aside), payload (or the set-aside record),
+--                  by-item field, index member of the resque-ts copy ('' for an item without one)
+-- Returns          items moved (set-aside ones included), or -1 when the list or an item's copies changed
+local items = (#KEYS - 7) / 2
+local arg = function(i, k) return ARGV[3 + (i - 1) * 5 + k] end
+
+-- Check everything before writing anything: the head, and each field's copies in the order they are consumed.
+local copies, taken = {}, {}
 if items > 0 then
   local head = redis.call('LRANGE', KEYS[2], 0, items - 1)
   if #head ~= items then return -1 end
   for i = 1, items do
-    if head[i] ~= ARGV[3 + (i - 1) * 3 + 1] then return -1 end
+    if head[i] ~= arg(i, 1) then return -1 end
+    local field, member = arg(i, 4), arg(i, 5)
+    if copies[field] == nil then
+      copies[field] = {}
+      for token in string.gmatch(redis.call('HGET', KEYS[7], field) or '', '%S+') do
+        copies[field][#copies[field] + 1] = token
+      end
+      taken[field] = 0
+    end
+    if member ~= '' then
+      taken[field] = taken[field] + 1
+      if copies[field][taken[field]] ~= member then return -1 end
+    end
   end
   redis.call('LTRIM', KEYS[2], items, -1)
 end
+
 local queues = {}
 for i = 1, items do
-  local a = 3 + (i - 1) * 3
-  local name, payload = ARGV[a + 2], ARGV[a + 3]
-  redis.call('SREM', KEYS[2 * i + 3], ARGV[2])
+  local name, payload, field, member = arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5)
+  if member ~= '' then
+    redis.call('ZREM', KEYS[5], member)
+    redis.call('HDEL', KEYS[6], member)
+  end
   if name == '' then
     redis.call('RPUSH', KEYS[4], payload)
   else
-    redis.call('RPUSH', KEYS[2 * i + 4], payload)
+    redis.call('RPUSH', KEYS[2 * i + 7], payload)
     queues[name] = true
   end
+  if #copies[field] - taken[field] == 0 then redis.call('SREM', KEYS[2 * i + 6], ARGV[2]) end
 end
-if redis.call('LLEN', KEYS[2]) == 0 then
-  redis.call('ZREM', KEYS[1], ARGV[1])
+for field, count in pairs(taken) do
+  if count > 0 then
+    local left = { unpack(copies[field], count + 1) }
+    if #left == 0 then
+      redis.call('HDEL', KEYS[7], field)
+    else
+      redis.call('HSET', KEYS[7], field, table.concat(left, ' '))
+    end
+  end
 end
+if redis.call('LLEN', KEYS[2]) == 0 then redis.call('ZREM', KEYS[1], ARGV[1]) end
 for name in pairs(queues) do
   redis.call('SADD', KEYS[3], name)
   redis.call('PUBLISH', ARGV[3], name)

@@ -3,7 +3,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
-import { type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
+import { dropOrphans, type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
 
 export interface PromoterOptions extends PromotionContext {
   readonly logger: Logger;
@@ -78,26 +78,28 @@ export class Promoter {
     await this.pass;
   }
 
-  /** One full pass at `nowMs`: every due job of resque-ts's own, then every wholly due second. */
+  /**
+   * One full pass at `nowMs`: every second that has wholly come, from the head of its list (resque-ts's jobs and
+   * Ruby's); then the records of jobs a Ruby master moved or Ruby removed; then resque-ts's jobs due earlier in the
+   * current second.
+   */
   async promoteDue(nowMs: number): Promise<PassReport> {
     let moved = 0;
+    for (;;) {
+      const batch = await promoteSecondBatch(this.options, nowMs, this.batchSize);
+      moved += batch.moved;
+      if (batch.seen === 0) break;
+    }
+    for (;;) {
+      const orphans = await dropOrphans(this.options, nowMs, this.batchSize);
+      if (orphans.seen < this.batchSize || orphans.dropped === 0) break;
+    }
     for (;;) {
       const batch = await promoteOwnBatch(this.options, nowMs, this.batchSize);
       moved += batch.moved;
       if (batch.seen < this.batchSize) break;
     }
-    for (;;) {
-      const batch = await promoteSecondBatch(this.options, nowMs, this.batchSize);
-      moved += batch.moved;
-      if (batch.seen === 0 && batch.moved === 0 && !(await this.anySecondDue(nowMs))) break;
-    }
     return { moved, nextDueMs: await this.nextDueMs() };
-  }
-
-  private async anySecondDue(nowMs: number): Promise<boolean> {
-    const { redis, keys } = this.options;
-    const due = await redis.zcount(keys.delayedSchedule, '-inf', Math.floor(nowMs / 1000));
-    return due > 0;
   }
 
   private async nextDueMs(): Promise<number | undefined> {
@@ -130,7 +132,10 @@ export class Promoter {
       const nowMs = await this.now();
       this.clockOffsetMs = nowMs - Date.now();
       const report = await this.promoteDue(nowMs);
-      delay = report.nextDueMs === undefined ? this.maxSleepMs : report.nextDueMs - nowMs;
+      // A job still due after a pass waits for its crowded second to end (see promoteOwnBatch).
+      const secondEndMs = (Math.floor(nowMs / 1000) + 1) * 1000;
+      if (report.nextDueMs === undefined) delay = this.maxSleepMs;
+      else delay = report.nextDueMs > nowMs ? report.nextDueMs - nowMs : secondEndMs - nowMs;
     } catch (error) {
       this.options.logger.warn(`Promoting delayed jobs failed: ${(error as Error).message}`);
     } finally {

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { newJobId } from '../client/job-id.js';
 import type { Keys } from '../protocol/keys.js';
 import { runScript } from '../redis/scripts.js';
-import { copiesField, decodeDelayedItem, payloadFromItem } from './delayed-item.js';
-import { decodeRecord } from './delayed-record.js';
+import { byItemField, decodeDelayedItem, payloadFromItem } from './delayed-item.js';
+import { type DelayedRecord, decodeRecord } from './delayed-record.js';
 import { DELAYED_SCRIPTS } from './scripts.js';
 
 /** What a promotion batch needs. `beforeEnqueue` runs resque-scheduler's before_delayed_enqueue hooks. */
@@ -23,8 +23,14 @@ export interface BatchResult {
 }
 
 /**
- * One batch of resque-ts's own delayed jobs whose millisecond has come: read their records, then move them in one
- * script call (promote_own.lua), which checks each is still due and not taken by another promoter.
+ * Jobs due within a second that has not wholly come are moved one by one (LREM from their list); in a second this
+ * crowded they wait for the second to end and leave from the head of its list instead (at most a second late).
+ */
+const PARTIAL_SECOND_LIMIT = 1000;
+
+/**
+ * One batch of resque-ts's own jobs whose millisecond has come within the current, not yet whole, second: read their
+ * records, then move them in one script call (promote_own.lua), which checks each is still due and not taken.
  */
 export async function promoteOwnBatch(
   ctx: PromotionContext,
@@ -32,49 +38,41 @@ export async function promoteOwnBatch(
   limit: number,
 ): Promise<BatchResult> {
   const { redis, keys } = ctx;
-  const ids = await redis.zrangebyscore(keys.delayedDue, '-inf', nowMs, 'LIMIT', 0, limit);
-  if (ids.length === 0) return { moved: 0, seen: 0 };
-  const texts = await redis.hmget(keys.delayedRecords, ...ids);
+  const secondStartMs = Math.floor(nowMs / 1000) * 1000;
+  if (secondStartMs === nowMs) return { moved: 0, seen: 0 };
+  if ((await redis.llen(keys.delayedAt(secondStartMs / 1000 + 1))) > PARTIAL_SECOND_LIMIT)
+    return { moved: 0, seen: 0 };
+  const members = await redis.zrangebyscore(keys.delayedDue, `(${secondStartMs}`, nowMs, 'LIMIT', 0, limit);
+  if (members.length === 0) return { moved: 0, seen: 0 };
+  const records = (await redis.hmget(keys.delayedRecords, ...members)).map(decodeRecord);
   const scriptKeys = [
     keys.delayedSchedule,
     keys.delayedDue,
     keys.delayedRecords,
-    keys.delayedCopies,
+    keys.delayedByItem,
     keys.queues,
   ];
   const args: Array<string | number> = [nowMs, keys.wakeChannel];
-  const orphans: string[] = [];
-  for (const [i, id] of ids.entries()) {
-    const record = decodeRecord(texts[i]);
-    if (!record) {
-      orphans.push(id);
-      continue;
-    }
-    const decoded = decodeDelayedItem(record.item);
-    await ctx.beforeEnqueue?.(decoded.className, decoded.args);
-    const meta = record.withMetadata ? { id: record.id, enqueuedAt: nowMs / 1000 } : undefined;
+  for (const [i, member] of members.entries()) {
+    const record = records[i];
+    if (!record) continue; // left to dropOrphans once its second has passed
     scriptKeys.push(keys.delayedAt(record.second), keys.timestamps(record.item), keys.queue(record.queue));
     args.push(
-      id,
+      member,
       record.second,
       keys.delayedMember(record.second),
       record.item,
       record.queue,
-      payloadFromItem(record.item, { ...decoded, queue: record.queue }, meta),
-      copiesField(record.second, record.item),
+      await recordPayload(ctx, record, nowMs),
+      byItemField(record.second, record.item),
     );
   }
-  // An index entry without a readable record cannot be moved; its item, if any, goes with its whole second.
-  if (orphans.length > 0) await redis.zrem(keys.delayedDue, ...orphans);
-  if (scriptKeys.length === 5) return { moved: 0, seen: ids.length };
+  if (scriptKeys.length === 5) return { moved: 0, seen: members.length };
   const [moved] = await runScript<[number, number]>(redis, DELAYED_SCRIPTS.promoteOwn, scriptKeys, args);
-  return { moved, seen: ids.length };
+  return { moved, seen: members.length };
 }
 
-/**
- * One batch from the head of the earliest second that has wholly come (items written by Ruby, or left by a
- * resque-ts job whose record is gone): read the head, then move exactly those items (promote_second.lua).
- */
+/** One batch from the head of the earliest second that has wholly come. */
 export async function promoteSecondBatch(
   ctx: PromotionContext,
   nowMs: number,
@@ -90,12 +88,15 @@ export async function promoteSecondBatch(
     1,
   );
   if (first === undefined) return { moved: 0, seen: 0 };
-  return moveHead(ctx, Number(first), limit, nowMs);
+  const batch = await moveHead(ctx, Number(first), limit, nowMs);
+  // An empty list was dropped from the schedule: that still counts as progress.
+  return { moved: batch.moved, seen: Math.max(1, batch.seen) };
 }
 
 /**
  * Moves up to `limit` items from the head of `delayed:<second>` to their queues now, whatever their due time (also
- * the dashboard's and CLI's "queue now"). Returns `seen: 0` when the second had no items left.
+ * "queue now"): resque-ts's copies with their record's payload, Ruby's as Ruby's master pushes them
+ * (promote_second.lua). Returns `seen: 0` when the second had no items left.
  */
 export async function moveHead(
   ctx: PromotionContext,
@@ -103,26 +104,103 @@ export async function moveHead(
   limit: number,
   nowMs: number,
 ): Promise<BatchResult> {
-  const { redis, keys } = ctx;
   for (;;) {
-    const head = await redis.lrange(keys.delayedAt(second), 0, limit - 1);
-    const scriptKeys = [keys.delayedSchedule, keys.delayedAt(second), keys.queues, keys.delayedUnpromotable];
-    const args: Array<string | number> = [second, keys.delayedMember(second), keys.wakeChannel];
-    for (const item of head) {
-      const target = await targetOf(ctx, item, second, nowMs);
-      scriptKeys.push(
-        keys.timestamps(item),
-        target.queue ? keys.queue(target.queue) : keys.delayedUnpromotable,
-      );
-      args.push(item, target.queue ?? '', target.payload);
-    }
-    const moved = await runScript<number>(redis, DELAYED_SCRIPTS.promoteSecond, scriptKeys, args);
-    // -1: the head changed between the read and the move (another promoter, a removal): read it again.
-    if (moved >= 0) return { moved, seen: head.length };
+    const moved = await tryMoveHead(ctx, second, limit, nowMs);
+    // undefined: the list or an item's copies changed between the read and the move: read again.
+    if (moved) return moved;
   }
 }
 
-async function targetOf(
+async function tryMoveHead(
+  ctx: PromotionContext,
+  second: number,
+  limit: number,
+  nowMs: number,
+): Promise<BatchResult | undefined> {
+  const { redis, keys } = ctx;
+  const head = await redis.lrange(keys.delayedAt(second), 0, limit - 1);
+  const fields = head.map((item) => byItemField(second, item));
+  const members = await copyMembers(redis, keys, fields);
+  const ownMembers = members.filter((member) => member !== '');
+  const records = ownMembers.length > 0 ? await redis.hmget(keys.delayedRecords, ...ownMembers) : [];
+  const recordOf = new Map(ownMembers.map((member, i) => [member, decodeRecord(records[i])]));
+  const scriptKeys = [
+    keys.delayedSchedule,
+    keys.delayedAt(second),
+    keys.queues,
+    keys.delayedUnpromotable,
+    keys.delayedDue,
+    keys.delayedRecords,
+    keys.delayedByItem,
+  ];
+  const args: Array<string | number> = [second, keys.delayedMember(second), keys.wakeChannel];
+  for (const [i, item] of head.entries()) {
+    const record = recordOf.get(members[i]!);
+    const target =
+      record && record.item === item
+        ? { queue: record.queue, payload: await recordPayload(ctx, record, nowMs) }
+        : await foreignTarget(ctx, item, second, nowMs);
+    scriptKeys.push(
+      keys.timestamps(item),
+      target.queue ? keys.queue(target.queue) : keys.delayedUnpromotable,
+    );
+    args.push(item, target.queue ?? '', target.payload, fields[i]!, members[i]!);
+  }
+  const moved = await runScript<number>(redis, DELAYED_SCRIPTS.promoteSecond, scriptKeys, args);
+  return moved < 0 ? undefined : { moved, seen: head.length };
+}
+
+/** For each item of a head, the index member of the resque-ts copy it is ('' for none), in filing order per item. */
+async function copyMembers(redis: Redis, keys: Keys, fields: readonly string[]): Promise<string[]> {
+  const distinct = [...new Set(fields)];
+  if (distinct.length === 0) return [];
+  const lists = await redis.hmget(keys.delayedByItem, ...distinct);
+  const queues = new Map(distinct.map((field, i) => [field, (lists[i] ?? '').split(' ').filter(Boolean)]));
+  return fields.map((field) => queues.get(field)!.shift() ?? '');
+}
+
+/**
+ * Drops the records of resque-ts jobs whose second is gone (a Ruby master moved it, Ruby removed the item): one batch
+ * among the records due before the current second. Returns how many were dropped and how many looked at.
+ */
+export async function dropOrphans(
+  ctx: PromotionContext,
+  nowMs: number,
+  limit: number,
+): Promise<{ dropped: number; seen: number }> {
+  const { redis, keys } = ctx;
+  const members = await redis.zrangebyscore(
+    keys.delayedDue,
+    '-inf',
+    Math.floor(nowMs / 1000) * 1000,
+    'LIMIT',
+    0,
+    limit,
+  );
+  if (members.length === 0) return { dropped: 0, seen: 0 };
+  const records = (await redis.hmget(keys.delayedRecords, ...members)).map(decodeRecord);
+  const args: Array<string | number> = [];
+  for (const [i, member] of members.entries()) {
+    const record = records[i];
+    args.push(member, record?.second ?? 0, record ? byItemField(record.second, record.item) : '');
+  }
+  const dropped = await runScript<number>(
+    redis,
+    DELAYED_SCRIPTS.dropOrphans,
+    [keys.delayedSchedule, keys.delayedDue, keys.delayedRecords, keys.delayedByItem],
+    args,
+  );
+  return { dropped, seen: members.length };
+}
+
+async function recordPayload(ctx: PromotionContext, record: DelayedRecord, nowMs: number): Promise<string> {
+  const decoded = decodeDelayedItem(record.item);
+  await ctx.beforeEnqueue?.(decoded.className, decoded.args);
+  const meta = record.withMetadata ? { id: record.id, enqueuedAt: nowMs / 1000 } : undefined;
+  return payloadFromItem(record.item, { ...decoded, queue: record.queue }, meta);
+}
+
+async function foreignTarget(
   ctx: PromotionContext,
   item: string,
   second: number,

@@ -5,6 +5,7 @@ export const DELAYED_SCRIPTS = {
   push: defineScript(new URL('./delayed_push.lua', import.meta.url)),
   promoteOwn: defineScript(new URL('./promote_own.lua', import.meta.url)),
   promoteSecond: defineScript(new URL('./promote_second.lua', import.meta.url)),
+  dropOrphans: defineScript(new URL('./drop_orphans.lua', import.meta.url)),
   remove: defineScript(new URL('./remove_delayed.lua', import.meta.url)),
   renewMasterLock: defineScript(new URL('./master_lock_renew.lua', import.meta.url)),
   releaseMasterLock: defineScript(new URL('./master_lock_release.lua', import.meta.url)),
