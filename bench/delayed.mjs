@@ -80,7 +80,7 @@ async function enqueueBull(server) {
 async function promotion(server) {
   const namespace = 'bench-promote';
   const resque = new Resque({ redis: server.url, namespace });
-  const dueAt = Date.now() + 10 * HOUR;
+  const dueAt = Math.ceil((Date.now() + 10 * HOUR) / 1000) * 1000; // a whole second: two lists, S and S + 1
   for (let i = 0; i < DUE; i += 1000) {
     const jobs = Array.from({ length: Math.min(1000, DUE - i) }, (_, k) => ({ at: dueAt + ((i + k) % 1000), args: [i + k] }));
     await resque.enqueueAtBulk('Noop', jobs, { queue: 'promoted' });
@@ -208,7 +208,7 @@ try {
     '',
     `Promotion of ${promoted.moved.toLocaleString('en-US')} jobs due at once, one promoter: ${promoted.rate.toLocaleString('en-US')} jobs/s; ` +
       `Redis commands over 5 ms: ${promoted.over5ms}${promoted.slowestMs === undefined ? '' : ` (slowest ${promoted.slowestMs} ms)`}; ` +
-      `mean script call ${promoted.scriptMeanMs?.toFixed(2)} ms (batches of 500).`,
+      `mean script call ${promoted.scriptMeanMs?.toFixed(2)} ms (batches of 250).`,
   ];
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);

@@ -161,12 +161,12 @@ export class DelayedJobs {
     return this.guard(async () => (await moveHead(this.promotion(), timestamp, 1, Date.now())).moved);
   }
 
-  /** Moves every job of a timestamp to its queue now, 500 per script call; returns how many. */
+  /** Moves every job of a timestamp to its queue now, 250 per script call; returns how many. */
   queueAllAt(timestamp: number): Promise<number> {
     return this.guard(async () => {
       let moved = 0;
       for (;;) {
-        const batch = await moveHead(this.promotion(), timestamp, 500, Date.now());
+        const batch = await moveHead(this.promotion(), timestamp, 250, Date.now());
         moved += batch.moved;
         if (batch.seen === 0) return moved;
       }

@@ -29,16 +29,24 @@ local copies, taken = {}, {}
 if items > 0 then
   local head = redis.call('LRANGE', KEYS[2], 0, items - 1)
   if #head ~= items then return -1 end
+  local fields = {}
   for i = 1, items do
     if head[i] ~= arg(i, 1) then return -1 end
-    local field, member = arg(i, 4), arg(i, 5)
-    if copies[field] == nil then
-      copies[field] = {}
-      for token in string.gmatch(redis.call('HGET', KEYS[7], field) or '', '%S+') do
-        copies[field][#copies[field] + 1] = token
-      end
+    local field = arg(i, 4)
+    if taken[field] == nil then
       taken[field] = 0
+      fields[#fields + 1] = field
     end
+  end
+  local lists = redis.call('HMGET', KEYS[7], unpack(fields))
+  for f, field in ipairs(fields) do
+    copies[field] = {}
+    if lists[f] then
+      for token in string.gmatch(lists[f], '%S+') do copies[field][#copies[field] + 1] = token end
+    end
+  end
+  for i = 1, items do
+    local field, member = arg(i, 4), arg(i, 5)
     if member ~= '' then
       taken[field] = taken[field] + 1
       if copies[field][taken[field]] ~= member then return -1 end
@@ -47,33 +55,46 @@ if items > 0 then
   redis.call('LTRIM', KEYS[2], items, -1)
 end
 
-local queues = {}
+-- Writes grouped per command: one ZREM, one HDEL, one RPUSH per queue, one SREM per item.
+local members, pushes, queueKeys, aside, unlisted = {}, {}, {}, {}, {}
 for i = 1, items do
   local name, payload, field, member = arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5)
-  if member ~= '' then
-    redis.call('ZREM', KEYS[5], member)
-    redis.call('HDEL', KEYS[6], member)
-  end
+  if member ~= '' then members[#members + 1] = member end
   if name == '' then
-    redis.call('RPUSH', KEYS[4], payload)
+    aside[#aside + 1] = payload
   else
-    redis.call('RPUSH', KEYS[2 * i + 7], payload)
-    queues[name] = true
+    if pushes[name] == nil then
+      pushes[name] = {}
+      queueKeys[name] = KEYS[2 * i + 7]
+    end
+    pushes[name][#pushes[name] + 1] = payload
   end
-  if #copies[field] - taken[field] == 0 then redis.call('SREM', KEYS[2 * i + 6], ARGV[2]) end
+  if unlisted[field] == nil and #copies[field] - taken[field] == 0 then
+    unlisted[field] = true
+    redis.call('SREM', KEYS[2 * i + 6], ARGV[2])
+  end
 end
+if #members > 0 then
+  redis.call('ZREM', KEYS[5], unpack(members))
+  redis.call('HDEL', KEYS[6], unpack(members))
+end
+if #aside > 0 then redis.call('RPUSH', KEYS[4], unpack(aside)) end
+for name, payloads in pairs(pushes) do
+  redis.call('RPUSH', queueKeys[name], unpack(payloads))
+end
+local emptied = {}
 for field, count in pairs(taken) do
   if count > 0 then
-    local left = { unpack(copies[field], count + 1) }
-    if #left == 0 then
-      redis.call('HDEL', KEYS[7], field)
+    if count == #copies[field] then
+      emptied[#emptied + 1] = field
     else
-      redis.call('HSET', KEYS[7], field, table.concat(left, ' '))
+      redis.call('HSET', KEYS[7], field, table.concat({ unpack(copies[field], count + 1) }, ' '))
     end
   end
 end
+if #emptied > 0 then redis.call('HDEL', KEYS[7], unpack(emptied)) end
 if redis.call('LLEN', KEYS[2]) == 0 then redis.call('ZREM', KEYS[1], ARGV[1]) end
-for name in pairs(queues) do
+for name in pairs(pushes) do
   redis.call('SADD', KEYS[3], name)
   redis.call('PUBLISH', ARGV[3], name)
 end
