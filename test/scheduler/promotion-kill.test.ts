@@ -48,7 +48,7 @@ describe('a promoter killed mid-batch', () => {
         ...Array.from({ length: 1500 }, (_, i) => 10_000 + i),
       ]);
       let kills = 0;
-      while ((await resque.delayed.count()) > 0 && kills < 40) {
+      while ((await resque.delayed.count()) > 0 && kills < 12) {
         await promoteThenKill(namespace, 5 + ((kills * 37) % 60));
         kills += 1;
       }
