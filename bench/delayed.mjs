@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Queue, Worker as BullWorker } from 'bullmq';
+import { Worker as BullWorker, Queue } from 'bullmq';
 import { defineJob, Keys, Promoter, Resque } from '../dist/index.js';
 import { createLogger } from '../dist/logging/logger.js';
 import { Worker } from '../dist/worker/worker.js';
@@ -46,7 +46,10 @@ async function enqueueResque(server) {
   const bulk = await rate(JOBS, async () => {
     for (let i = 0; i < JOBS; i += 1000) {
       const at = Date.now() + HOUR;
-      const jobs = Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({ at: at + k, args: [i + k] }));
+      const jobs = Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
+        at: at + k,
+        args: [i + k],
+      }));
       await bulkResque.enqueueAtBulk('Noop', jobs, { queue: 'delayed' });
     }
   });
@@ -82,7 +85,10 @@ async function promotion(server) {
   const resque = new Resque({ redis: server.url, namespace });
   const dueAt = Math.ceil((Date.now() + 10 * HOUR) / 1000) * 1000; // a whole second: two lists, S and S + 1
   for (let i = 0; i < DUE; i += 1000) {
-    const jobs = Array.from({ length: Math.min(1000, DUE - i) }, (_, k) => ({ at: dueAt + ((i + k) % 1000), args: [i + k] }));
+    const jobs = Array.from({ length: Math.min(1000, DUE - i) }, (_, k) => ({
+      at: dueAt + ((i + k) % 1000),
+      args: [i + k],
+    }));
     await resque.enqueueAtBulk('Noop', jobs, { queue: 'promoted' });
   }
   const admin = server.admin;
