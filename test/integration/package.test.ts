@@ -42,11 +42,15 @@ describe('the npm package', () => {
     const [packed] = JSON.parse(output) as Array<{ filename: string; size: number; files: PackedFile[] }>;
     files = packed!.files.map((file) => file.path).sort();
     packedSize = packed!.size;
-    // An application's node_modules with the tarball in it; its one dependency is linked from this checkout.
+    // An application's node_modules with the tarball in it; its dependencies are linked from this checkout.
     installed = join(dir, 'app', 'node_modules', 'resque-ts');
     mkdirSync(installed, { recursive: true });
     execFileSync('tar', ['xzf', join(dir, packed!.filename), '-C', installed, '--strip-components=1']);
-    symlinkSync(join(ROOT, 'node_modules', 'ioredis'), join(dir, 'app', 'node_modules', 'ioredis'), 'dir');
+    const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    for (const name of Object.keys(dependencies))
+      symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'app', 'node_modules', name), 'dir');
   });
 
   afterAll(() => {

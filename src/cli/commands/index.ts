@@ -17,7 +17,6 @@ import { workersCommand } from './workers.js';
 /** Every `resque` command, in the order `resque --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   { ...workCommand, optionHelp: { ...WORK_OPTION_HELP, ...workCommand.optionHelp } },
-  schedulerCommand,
   webCommand,
   infoCommand,
   demoCommand,
@@ -27,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   dequeueCommand,
   workersCommand,
   failedCommand,
+  schedulerCommand,
   delayedCommand,
   scheduleCommand,
 ];
