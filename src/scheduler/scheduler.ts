@@ -135,6 +135,8 @@ export class Scheduler {
       this.options.procline?.(master ? 'Master scheduler' : 'Child scheduler');
       this.options.logger.info(master ? 'Became the master scheduler' : 'Another scheduler is master');
     }
+    // Only a master consumes schedules_changed, as resque-scheduler's does: a Ruby master learns of changes from it.
+    if (master) await this.store.takeChanged();
     await this.reload();
     if (!master) return { master, fired: [], promoted: 0 };
     const promoted = this.promoter ? (await this.promoter.promoteDue(now)).moved : 0;
@@ -144,9 +146,11 @@ export class Scheduler {
     return { master, fired, promoted };
   }
 
-  /** Reloads own ∪ persistent schedules; a persistent one this release cannot read is logged and left out. */
+  /**
+   * Reloads own ∪ persistent schedules (every pass: a handful of small hashes); a persistent one this release cannot
+   * read is logged and left out.
+   */
   async reload(): Promise<void> {
-    await this.store.takeChanged();
     const active = new Map(this.own);
     for (const stored of await this.store.all()) {
       if (!stored.enabled) {

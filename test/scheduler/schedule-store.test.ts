@@ -80,3 +80,25 @@ describe('persistent schedules in resque-scheduler format', () => {
     expect(await store.all()).toEqual([]);
   });
 });
+
+describe('schedules_changed', () => {
+  it('is left for the master: a scheduler that is not master does not consume it', async () => {
+    const redis = rawRedis();
+    const namespace = uniqueNamespace('changed');
+    const keys = new Keys(namespace);
+    try {
+      await new ScheduleStore(redis, keys).set('a', { every: '5s', class: 'A', queue: 'q' });
+      await redis.set(keys.schedulerMasterLock(), 'ruby-host:1', 'EX', 60);
+      const follower = new Scheduler({ redis, keys, logger: createLogger('silent') });
+      expect((await follower.pass(Date.UTC(2026, 0, 1))).master).toBe(false);
+      expect(follower.schedules.has('a')).toBe(true);
+      expect(await redis.smembers(keys.schedulesChanged)).toEqual(['a']);
+      await redis.del(keys.schedulerMasterLock());
+      expect((await follower.pass(Date.UTC(2026, 0, 1, 0, 0, 1))).master).toBe(true);
+      expect(await redis.exists(keys.schedulesChanged)).toBe(0);
+      await follower.stop();
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
