@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { newJobId } from '../client/job-id.js';
 import type { Keys } from '../protocol/keys.js';
 import { encodePayload } from '../protocol/payload.js';
-import { rubyTimeToS } from '../protocol/time.js';
+import { parseResqueTime, rubyTimeToS } from '../protocol/time.js';
 import { runScript } from '../redis/scripts.js';
 import type { RecurringSchedule } from './schedule-config.js';
 import { DELAYED_SCRIPTS } from './scripts.js';
@@ -31,7 +31,8 @@ export interface FiredTick {
  * The ticks of one schedule to fire at `nowMs`, by its missed-run policy: `skip` fires the latest tick only if it is
  * on time (Ruby's behaviour), `once` fires the latest whatever its age, `all` fires up to `missedLimit` of the missed
  * ticks, oldest first. The first time a schedule is seen it starts from now (plus `first_in`): no catch-up from the
- * past.
+ * past. A tick at or before the schedule's `delayed:last_enqueued_at` (a Ruby master's last run, or "run now") is not
+ * missed.
  */
 export async function fireDueTicks(
   ctx: TickContext,
@@ -39,12 +40,16 @@ export async function fireDueTicks(
   nowMs: number,
 ): Promise<FiredTick[]> {
   const { redis, keys } = ctx;
-  const stored = await redis.hget(keys.scheduleLastTick, schedule.name);
+  const [stored, rubyLast] = await Promise.all([
+    redis.hget(keys.scheduleLastTick, schedule.name),
+    redis.hget(keys.lastEnqueuedAt, schedule.name),
+  ]);
   if (stored === null) {
     await redis.hsetnx(keys.scheduleLastTick, schedule.name, nowMs + schedule.firstInMs);
     return [];
   }
-  const lastMs = Number(stored);
+  // A Ruby master records only when it enqueued: nothing up to then counts as missed.
+  const lastMs = Math.max(Number(stored), parseResqueTime(rubyLast)?.getTime() ?? 0);
   const limit = schedule.missed === 'all' ? schedule.missedLimit : 1;
   const ticks = ticksBetween(schedule.timing, lastMs, nowMs, limit);
   if (ticks.length === 0) return [];

@@ -125,6 +125,22 @@ describe('the scheduler', () => {
     ]).toEqual([1, 2, 5]);
   });
 
+  it('after a Ruby master ran the schedule, taking over does not count its ticks as missed', async () => {
+    const schedules: SchedulerOptions['schedules'] = [
+      ['hourly', { cron: '0 * * * *', class: 'Report', queue: 'reports', missed: 'all', missedLimit: 5 }],
+    ];
+    const ours = scheduler({ schedules, identity: 'node:1' });
+    await ours.pass(HOUR_START - 3_600_000 + 1000); // first seen at 11:00:01
+    await redis.set(keys.schedulerMasterLock(), 'ruby-host:7', 'EX', 180);
+    // The Ruby master fires 12:00 (and records it as resque-scheduler does), then goes away.
+    await redis.hset(keys.lastEnqueuedAt, 'hourly', '2026-06-01 12:00:00 +0000');
+    await redis.del(keys.schedulerMasterLock());
+    const result = await ours.pass(HOUR_START + 30_000);
+    expect(result.master).toBe(true);
+    expect(result.fired).toEqual([]);
+    expect(await redis.llen(keys.queue('reports'))).toBe(0);
+  });
+
   it('a restarted scheduler does not fire a tick its predecessor fired', async () => {
     const schedules: SchedulerOptions['schedules'] = [
       ['m', { cron: '* * * * *', class: 'Report', queue: 'reports' }],
