@@ -118,12 +118,22 @@ async function tryMoveHead(
   nowMs: number,
 ): Promise<BatchResult | undefined> {
   const { redis, keys } = ctx;
-  const head = await redis.lrange(keys.delayedAt(second), 0, limit - 1);
-  const fields = head.map((item) => byItemField(second, item));
-  const members = await copyMembers(redis, keys, fields);
-  const ownMembers = members.filter((member) => member !== '');
-  const records = ownMembers.length > 0 ? await redis.hmget(keys.delayedRecords, ...ownMembers) : [];
-  const recordOf = new Map(ownMembers.map((member, i) => [member, decodeRecord(records[i])]));
+  const flat = await runScript<string[]>(
+    redis,
+    DELAYED_SCRIPTS.readHead,
+    [keys.delayedAt(second), keys.delayedByItem, keys.delayedRecords],
+    [second, limit],
+  );
+  const head: string[] = [];
+  const fields: string[] = [];
+  const members: string[] = [];
+  const records: Array<DelayedRecord | undefined> = [];
+  for (let i = 0; i < flat.length; i += 4) {
+    head.push(flat[i]!);
+    fields.push(flat[i + 1]!);
+    members.push(flat[i + 2]!);
+    records.push(decodeRecord(flat[i + 3]));
+  }
   const scriptKeys = [
     keys.delayedSchedule,
     keys.delayedAt(second),
@@ -135,7 +145,7 @@ async function tryMoveHead(
   ];
   const args: Array<string | number> = [second, keys.delayedMember(second), keys.wakeChannel];
   for (const [i, item] of head.entries()) {
-    const record = recordOf.get(members[i]!);
+    const record = records[i];
     const target =
       record && record.item === item
         ? { queue: record.queue, payload: await recordPayload(ctx, record, nowMs) }
@@ -148,15 +158,6 @@ async function tryMoveHead(
   }
   const moved = await runScript<number>(redis, DELAYED_SCRIPTS.promoteSecond, scriptKeys, args);
   return moved < 0 ? undefined : { moved, seen: head.length };
-}
-
-/** For each item of a head, the index member of the resque-ts copy it is ('' for none), in filing order per item. */
-async function copyMembers(redis: Redis, keys: Keys, fields: readonly string[]): Promise<string[]> {
-  const distinct = [...new Set(fields)];
-  if (distinct.length === 0) return [];
-  const lists = await redis.hmget(keys.delayedByItem, ...distinct);
-  const queues = new Map(distinct.map((field, i) => [field, (lists[i] ?? '').split(' ').filter(Boolean)]));
-  return fields.map((field) => queues.get(field)!.shift() ?? '');
 }
 
 /**
