@@ -38,8 +38,8 @@ export class Promoter {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> = Promise.resolve();
   private passing = false;
-  /** A job was announced during a pass, due before the pass's planned wake-up: look again right after it. */
-  private lookAgain = false;
+  /** The earliest due time announced during the pass under way (this machine's clock): the pass may have missed it. */
+  private announcedDuringPass = Number.POSITIVE_INFINITY;
   private subscriber: Redis | undefined;
   /** When the next pass is planned (this machine's clock, epoch ms). */
   private wakeAtLocal = Number.POSITIVE_INFINITY;
@@ -127,7 +127,7 @@ export class Promoter {
   private async tick(): Promise<void> {
     let delay = RETRY_AFTER_MS;
     this.passing = true;
-    this.lookAgain = false;
+    this.announcedDuringPass = Number.POSITIVE_INFINITY;
     try {
       const nowMs = await this.now();
       this.clockOffsetMs = nowMs - Date.now();
@@ -141,7 +141,8 @@ export class Promoter {
     } finally {
       this.passing = false;
     }
-    this.wakeIn(this.lookAgain ? 0 : Math.max(0, Math.min(delay, this.maxSleepMs)));
+    const announced = this.announcedDuringPass - Date.now();
+    this.wakeIn(Math.max(0, Math.min(delay, announced, this.maxSleepMs)));
   }
 
   /** A new delayed job announced its due time: wake for it if that is sooner than planned. */
@@ -149,7 +150,7 @@ export class Promoter {
     if (!this.running || !Number.isFinite(dueMs)) return;
     const dueLocal = dueMs - this.clockOffsetMs;
     if (this.passing) {
-      this.lookAgain = true;
+      this.announcedDuringPass = Math.min(this.announcedDuringPass, dueLocal);
       return;
     }
     if (dueLocal < this.wakeAtLocal) this.wakeIn(Math.max(0, dueLocal - Date.now()));
