@@ -234,4 +234,11 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     meaning:
       'A worker refuses to start (RedisUnsafeError; `resque work` exits with code 3) when Redis is set up so that it can lose jobs: a `maxmemory-policy` other than `noeviction`, or neither AOF nor RDB snapshots on. Without it the worker logs each risk as a warning and starts. Settings a managed Redis does not show count as safe.',
   },
+  promoteDelayed: {
+    env: ['RESQUE_PROMOTE_DELAYED'],
+    seconds: false,
+    default: 'true',
+    meaning:
+      'Every worker process moves delayed jobs to their queues when they come due (each move is atomic, so workers share the work without a leader). Set false to leave that to `resque scheduler` or a Ruby resque-scheduler.',
+  },
 };
