@@ -169,10 +169,12 @@ export class Launcher {
     const { config, registration, manager, logger } = this.p;
     this.p.procline('Starting');
     if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
+    // The liveness beat first: every id resque-ts writes into Ruby's heartbeat hash then has one, so a worker killed
+    // at any point of its start-up is judged by the liveness rule within seconds, not by Ruby's after minutes.
+    await registration.beat();
     await registration.clearHeartbeats();
     await registration.heartbeat();
     await this.checkRedis();
-    await registration.beat();
     // Beating from here on, as Ruby starts its heartbeat before pruning: starting the children can take longer than
     // the liveness timeout, and a peer's reaper must not take this worker for dead meanwhile.
     this.upkeep.beginBeating();
@@ -197,7 +199,7 @@ export class Launcher {
       await checkRedisAtStartUp(this.p.redis, this.p.logger, this.p.config.refuseUnsafeRedis);
     } catch (error) {
       this.state = 'stopped';
-      await this.p.registration.clearHeartbeats().catch(() => {});
+      await this.p.registration.unregister().catch(() => {});
       await this.close();
       this.resolveFinished();
       throw error;
@@ -212,7 +214,7 @@ export class Launcher {
       this.state = 'stopped';
       this.upkeep.stop();
       await this.upkeep.beating.catch(() => {});
-      await this.p.registration.clearHeartbeats().catch(() => {});
+      await this.p.registration.unregister().catch(() => {});
       await this.close();
       this.resolveFinished();
       throw error;

@@ -157,4 +157,24 @@ describe('reaper', () => {
     expect(await reaperOf('me:2:q').rubyPass()).toMatchObject({ ran: false });
     expect(await redis.get(keys.pruningLock)).toBe('ruby:7:q');
   });
+
+  it('clears a worker killed during its start-up (a liveness beat and a heartbeat, never registered)', async () => {
+    const { keys, config, clock, advance, reaperOf } = setup();
+    const ids = formatSlotIds('gone:7:q', 2);
+    const registration = new Registration(
+      redis,
+      keys,
+      { workerId: 'gone:7:q', host: 'gone', pid: 7, slots: ids, identity: undefined },
+      clock,
+    );
+    // Start-up's first writes, in order: the liveness beat, then Ruby's heartbeat.
+    await registration.beat();
+    await registration.heartbeat();
+    advance(config.livenessTimeoutMs + 1);
+    await beat(redis, keys, ['me:2:q'], clock);
+    const report = await reaperOf('me:2:q').pass();
+    expect(report.reaped.sort()).toEqual([...ids].sort());
+    expect(await redis.hkeys(keys.heartbeats)).toEqual([]);
+    expect(await redis.zscore(keys.liveness, ids[0]!)).toBeNull();
+  });
 });
