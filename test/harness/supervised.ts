@@ -52,7 +52,9 @@ export async function readyChildren(worker: WorkerProcess, count = 1): Promise<n
       const titled = (await Promise.all(kids.map(readTitle))).filter((t) => t.includes('Waiting for'));
       return titled.length >= count && kids.length >= count ? kids : undefined;
     },
-    20_000,
+    // Children import the whole package and the job modules: on a loaded 2-core machine (the chaos test running
+    // beside) that has taken over 20 s.
+    45_000,
     `${count} ready children of ${worker.pid}`,
   );
 }
