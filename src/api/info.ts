@@ -1,5 +1,4 @@
-import type { ResqueInfo } from '../client/info.js';
-import { describeTarget } from '../redis/connection.js';
+import { infoFrom, type ResqueInfo } from '../client/info.js';
 import type { AdminContext } from './context.js';
 import { queueSummaries } from './queues.js';
 import { readCounters } from './stats.js';
@@ -15,18 +14,10 @@ export async function resqueInfo(ctx: AdminContext): Promise<ResqueInfo> {
     ctx.redis.smembers(ctx.keys.workers),
     ctx.redis.llen(ctx.keys.failed),
   ]);
-  const statuses =
-    workerIds.length > 0 ? await ctx.redis.mget(workerIds.map((id) => ctx.keys.worker(id))) : [];
-  return {
-    pending: queues.reduce((sum, q) => sum + q.size, 0),
+  return infoFrom(ctx, {
+    sizes: queues.map((q) => q.size),
     processed: counters.processed,
-    queues: queues.length,
-    workers: workerIds.length,
-    working: statuses.filter((status) => status !== null && status !== '').length,
+    workerIds,
     failed,
-    servers: [
-      `redis://${describeTarget(ctx.config.redis).replace(/^rediss?:\/\//, '')}/${ctx.config.namespace}`,
-    ],
-    environment: ctx.config.environment,
-  };
+  });
 }

@@ -21,18 +21,25 @@ export async function resqueInfo(ctx: ClientContext): Promise<ResqueInfo> {
     ctx.redis.smembers(ctx.keys.workers),
     ctx.redis.llen(ctx.keys.failed),
   ]);
+  return infoFrom(ctx, { sizes: Object.values(sizes), processed: Number(processed ?? 0), workerIds, failed });
+}
+
+/** The figures around the queue sizes and counters, however those were read (the dashboard reads them tolerantly). */
+export async function infoFrom(
+  ctx: Pick<ClientContext, 'redis' | 'keys' | 'config'>,
+  read: { sizes: readonly number[]; processed: number; workerIds: readonly string[]; failed: number },
+): Promise<ResqueInfo> {
+  const { redis, keys, config } = ctx;
   const statuses =
-    workerIds.length > 0 ? await ctx.redis.mget(workerIds.map((id) => ctx.keys.worker(id))) : [];
+    read.workerIds.length > 0 ? await redis.mget(read.workerIds.map((id) => keys.worker(id))) : [];
   return {
-    pending: Object.values(sizes).reduce((sum, n) => sum + n, 0),
-    processed: Number(processed ?? 0),
-    queues: Object.keys(sizes).length,
-    workers: workerIds.length,
+    pending: read.sizes.reduce((sum, n) => sum + n, 0),
+    processed: read.processed,
+    queues: read.sizes.length,
+    workers: read.workerIds.length,
     working: statuses.filter((status) => status !== null && status !== '').length,
-    failed,
-    servers: [
-      `redis://${describeTarget(ctx.config.redis).replace(/^rediss?:\/\//, '')}/${ctx.config.namespace}`,
-    ],
-    environment: ctx.config.environment,
+    failed: read.failed,
+    servers: [`redis://${describeTarget(config.redis).replace(/^rediss?:\/\//, '')}/${config.namespace}`],
+    environment: config.environment,
   };
 }
