@@ -53,10 +53,6 @@ export class Registration {
     await this.beat();
   }
 
-  async isRegistered(): Promise<boolean> {
-    return (await this.redis.sismember(this.keys.workers, this.slotIds[0]!)) === 1;
-  }
-
   async unregister(): Promise<void> {
     await unregisterWorkers(this.redis, this.keys, this.slotIds);
   }

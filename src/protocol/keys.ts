@@ -179,6 +179,10 @@ export class Keys {
   hostWorkers(hostname: string): string {
     return `${this.prefix}ts:host:${hostname}`;
   }
+  /** Taken (`SET NX PX reaperIntervalMs`) by the one worker of a host that checks the host's processes this period. */
+  hostCheckTurn(hostname: string): string {
+    return `${this.prefix}ts:host-check:${hostname}`;
+  }
   /**
    * Taken (`SET NX PX`) by the one worker that runs the pass of Ruby's heartbeat rule this period, so the fleet runs
    * one such pass per period, not one per worker.

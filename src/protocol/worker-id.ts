@@ -32,13 +32,6 @@ export function formatSlotIds(workerId: string, slots: number): string[] {
   return Array.from({ length: slots }, (_, n) => (n === 0 ? workerId : `${host}${SLOT_MARK}${n}${rest}`));
 }
 
-/** The worker id a slot id belongs to (itself for a worker's own id). */
-export function workerIdOfSlot(slotId: string): string {
-  const first = slotId.indexOf(':');
-  const mark = slotId.lastIndexOf(SLOT_MARK, first);
-  return mark > 0 && first > mark ? slotId.slice(0, mark) + slotId.slice(first) : slotId;
-}
-
 /**
  * Parses like Ruby's `split(':', 3)`: queue names may not contain ":" but a foreign one might. Slot ids of this
  * release (`host~n`) and of 0.1.0 (`pid-n`) both give the worker's host and pid and the slot number.

@@ -48,6 +48,7 @@ export interface ReaperContext {
     | 'release'
     | 'livenessIntervalMs'
     | 'livenessTimeoutMs'
+    | 'reaperIntervalMs'
   >;
   readonly logger: Logger;
   readonly jobs?: JobRegistry;
@@ -73,8 +74,12 @@ export class Reaper {
     private readonly self: Pick<ProcessRecord, 'workerId' | 'host'>,
   ) {}
 
-  /** resque-ts's rule: expired liveness beats, and workers of this host whose process is gone. */
-  async pass(): Promise<ReapReport> {
+  /**
+   * resque-ts's rule: expired liveness beats, and workers of this host whose process is gone. The host is scanned by
+   * one worker of the host per `reaperIntervalMs` (the scan reads every process record of the host), and by every
+   * worker once at start-up, so a restarted worker gives back its predecessor's jobs before it takes any.
+   */
+  async pass(options: { startingUp?: boolean } = {}): Promise<ReapReport> {
     const { redis, keys, config } = this.ctx;
     const report = emptyReport();
     const query = { timeoutMs: config.livenessTimeoutMs, limit: PASS_LIMIT, selfId: this.self.workerId };
@@ -84,7 +89,7 @@ export class Reaper {
     if (ownBeat === undefined || now - ownBeat > 2 * config.livenessIntervalMs + 1000) return report;
     report.ran = true;
     const dead = new Map(slots.map((slot) => [slot, `no liveness beat for ${config.livenessTimeoutMs} ms`]));
-    for (const gone of await this.goneOnThisHost()) {
+    for (const gone of await this.goneOnThisHost(options.startingUp ?? false)) {
       for (const slot of gone.slots) dead.set(slot, `its process ${gone.pid} on this host is gone`);
     }
     for (const [slot, why] of dead) await this.reapSlot(slot, why, report);
@@ -127,10 +132,20 @@ export class Reaper {
   }
 
   /** Processes registered from this host, in this pid namespace of this boot, that no longer exist. */
-  private async goneOnThisHost(): Promise<ProcessRecord[]> {
+  private async goneOnThisHost(startingUp: boolean): Promise<ProcessRecord[]> {
     const mine = hostIdentity();
     if (!mine) return [];
-    const { redis, keys } = this.ctx;
+    const { redis, keys, config } = this.ctx;
+    if (!startingUp) {
+      const turn = await redis.set(
+        keys.hostCheckTurn(this.self.host),
+        this.self.workerId,
+        'PX',
+        config.reaperIntervalMs,
+        'NX',
+      );
+      if (turn !== 'OK') return [];
+    }
     const records = await processesOnHost(redis, keys, this.self.host, this.self.workerId);
     return records.filter(
       (record) =>

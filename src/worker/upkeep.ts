@@ -63,7 +63,7 @@ export class Upkeep {
   /** A reaper pass (fleet/liveness.ts rules); at start-up also Ruby's rule, as Ruby prunes when it starts. */
   async reap(startingUp = true): Promise<void> {
     try {
-      const report = await this.reaper.pass();
+      const report = await this.reaper.pass({ startingUp });
       if (report.givenBack > 0) this.p.manager.schedulePump();
     } catch (error) {
       this.p.logger.warn(`Reaping dead workers failed: ${(error as Error).message}`);

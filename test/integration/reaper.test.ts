@@ -27,7 +27,8 @@ afterAll(async () => {
 
 function setup() {
   const keys = new Keys(uniqueNamespace('reaper'));
-  const config = resolveConfig({ namespace: keys.namespace }, {});
+  // A long reaper period: a host-check turn taken in one step of a test is still held in the next, however slow.
+  const config = resolveConfig({ namespace: keys.namespace, reaperIntervalMs: 600_000 }, {});
   let now = T0;
   const clock = () => now;
   const advance = (ms: number) => {
@@ -176,5 +177,20 @@ describe('reaper', () => {
     expect(report.reaped.sort()).toEqual([...ids].sort());
     expect(await redis.hkeys(keys.heartbeats)).toEqual([]);
     expect(await redis.zscore(keys.liveness, ids[0]!)).toBeNull();
+  });
+
+  it('scans the host once per period for the whole host, and at every worker’s start-up', async () => {
+    const identity = hostIdentity();
+    if (!identity) return;
+    const { keys, clock, reaperOf } = setup();
+    const gonePid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+    await beat(redis, keys, ['box:999998:q', 'box:999999:q'], clock);
+    const first = await workerWithJob(keys, clock, `box:${gonePid()}:q`, 1, identity);
+    expect((await reaperOf('box:999998:q').pass()).reaped).toEqual(first.ids);
+    // Another worker of the host in the same period leaves the scan to the first...
+    const second = await workerWithJob(keys, clock, `box:${gonePid()}:q`, 1, identity);
+    expect((await reaperOf('box:999999:q').pass()).reaped).toEqual([]);
+    // ...but scans anyway when it starts.
+    expect((await reaperOf('box:999999:q').pass({ startingUp: true })).reaped).toEqual(second.ids);
   });
 });

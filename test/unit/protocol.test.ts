@@ -9,12 +9,7 @@ import { decodeFailureRecord, encodeFailureRecord } from '../../src/protocol/fai
 import { assertClassName, assertQueueName } from '../../src/protocol/names.js';
 import { decodePayload, encodePayload, withNumberField } from '../../src/protocol/payload.js';
 import { failureTime, isoOffset, isoUtc, parseResqueTime, rubyTimeToS } from '../../src/protocol/time.js';
-import {
-  formatSlotIds,
-  formatWorkerId,
-  parseWorkerId,
-  workerIdOfSlot,
-} from '../../src/protocol/worker-id.js';
+import { formatSlotIds, formatWorkerId, parseWorkerId } from '../../src/protocol/worker-id.js';
 import { encodeWorkerStatus, rawPayloadOfStatus } from '../../src/protocol/worker-status.js';
 
 describe('keys', () => {
@@ -122,8 +117,6 @@ describe('worker ids', () => {
       slot: 2,
     });
     expect(parseWorkerId('web-1:4242-3:a')).toEqual({ host: 'web-1', pid: '4242', queues: ['a'], slot: 3 });
-    expect(workerIdOfSlot('web-1~12:4242:a,b')).toBe('web-1:4242:a,b');
-    expect(workerIdOfSlot('web-1:4242:a~b')).toBe('web-1:4242:a~b');
     // Ruby's split(':') reads a slot as host "web-1~1", pid "4242", never its own hostname.
     expect('web-1~1:4242:a'.split(':')).toEqual(['web-1~1', '4242', 'a']);
   });

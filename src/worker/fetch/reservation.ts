@@ -22,7 +22,7 @@ export interface ReservationOwner {
   giveBack(reservation: Reservation, options: { countReturn: boolean }): Promise<boolean>;
 }
 
-export const MALFORMED_CLASS = '(malformed payload)';
+const MALFORMED_CLASS = '(malformed payload)';
 
 /**
  * A unit of work: one job held by one worker slot, from the moment reserve.lua hands it over until it is acknowledged,
