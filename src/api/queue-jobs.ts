@@ -1,5 +1,6 @@
 import { DEQUEUE_CHUNK, removeMatching } from '../client/dequeue.js';
 import { removeQueue as dropQueue, type QueuedJob, toQueuedJob } from '../client/inspect.js';
+import { syncQueueIndex } from '../client/queue-index.js';
 import { QueueNotFoundError } from '../errors/index.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { type AdminContext, pipelineValues } from './context.js';
@@ -199,9 +200,11 @@ export async function removeQueueMatches(ctx: AdminContext, queue: string, match
   await assertQueue(ctx, queue);
   const test = itemMatcher(match);
   const client = { ...ctx, jobs: new JobRegistry() };
-  return asList(ctx, queue, () =>
-    removeMatching(client, ctx.keys.queue(queue), (raw) => test(raw, 0) !== undefined),
-  );
+  return asList(ctx, queue, async () => {
+    const removed = await removeMatching(client, ctx.keys.queue(queue), (raw) => test(raw, 0) !== undefined);
+    await syncQueueIndex(ctx.redis, ctx.keys, [queue]);
+    return removed;
+  });
 }
 
 /**

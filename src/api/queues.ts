@@ -101,6 +101,14 @@ export async function queueExists(ctx: AdminContext, name: string): Promise<bool
 export async function clearQueue(ctx: AdminContext, name: string): Promise<number> {
   if (!(await queueExists(ctx, name))) throw new QueueNotFoundError(name);
   const key = ctx.keys.queue(name);
-  const [length] = pipelineValues(await ctx.redis.multi().llen(key).unlink(key).exec());
+  const [length] = pipelineValues(
+    await ctx.redis
+      .multi()
+      .llen(key)
+      .unlink(key)
+      .zrem(ctx.keys.nonEmptyQueues, name)
+      .del(ctx.keys.queueWake(name))
+      .exec(),
+  );
   return Number(length);
 }

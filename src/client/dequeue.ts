@@ -6,6 +6,7 @@ import { decodePayload } from '../protocol/payload.js';
 import { runScript, SCRIPTS } from '../redis/scripts.js';
 import type { ClientContext } from './context.js';
 import { type JobRef, queueOf } from './enqueue.js';
+import { syncQueueIndex } from './queue-index.js';
 
 /** Items read per LRANGE while scanning; each removal script touches at most this many. */
 export const DEQUEUE_CHUNK = 1000;
@@ -42,6 +43,7 @@ export async function dequeueJobs(
       return false;
     }
   });
+  await syncQueueIndex(ctx.redis, ctx.keys, [target]);
   for (const hook of hooksFor(definition, 'after_dequeue')) await hook(...hookArgs);
   return removed;
 }

@@ -121,7 +121,10 @@ export async function enqueueMany(
         .map((a) => encodePayload(target.className, a.args, a.meta));
       pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
     }
-    await execDurably(ctx, pipeline.publish(ctx.keys.wakeChannel, target.queue));
+    await execDurably(
+      ctx,
+      pipelineScript(pipeline, SCRIPTS.announce, [], [ctx.keys.announce, ctx.keys.queuePrefix, target.queue]),
+    );
   }
   for (const { args } of accepted) await runAfterEnqueue(definition, args);
   return accepted.map(({ meta }) => ({ queue: target.queue, id: meta?.id }));
@@ -155,10 +158,10 @@ async function performInline(
   );
 }
 
-/** SADD + RPUSH + PUBLISH in one script call (enqueue.lua); with `waitForReplicas`, WAIT in the same round trip. */
+/** SADD + RPUSH + the announcement in one script call (enqueue.lua); with `waitForReplicas`, WAIT in the same round trip. */
 async function push(ctx: ClientContext, queue: string, payload: string): Promise<void> {
   const keys = [ctx.keys.queues, ctx.keys.queue(queue)];
-  const args = [queue, payload, ctx.keys.wakeChannel];
+  const args = [queue, payload, ctx.keys.announce];
   if (ctx.config.waitForReplicas > 0)
     await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), SCRIPTS.enqueue, keys, args));
   else await runScript(ctx.redis, SCRIPTS.enqueue, keys, args);

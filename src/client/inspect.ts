@@ -63,7 +63,14 @@ export async function removeQueue(
 ): Promise<number> {
   const key = ctx.keys.queue(queue);
   const [length] = pipelineValues(
-    await ctx.redis.multi().llen(key).srem(ctx.keys.queues, queue).unlink(key).exec(),
+    await ctx.redis
+      .multi()
+      .llen(key)
+      .srem(ctx.keys.queues, queue)
+      .unlink(key)
+      .zrem(ctx.keys.nonEmptyQueues, queue)
+      .del(ctx.keys.queueWake(queue))
+      .exec(),
   );
   return Number(length);
 }

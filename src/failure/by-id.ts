@@ -116,7 +116,7 @@ export function runRetryScript(
     ctx.keys.queues,
     ...planned.map((p) => ctx.keys.queue(p.write.queue)),
   ];
-  const args: Array<string | number> = [ctx.keys.wakeChannel, remove ? tombstone() : ''];
+  const args: Array<string | number> = [ctx.keys.announce, remove ? tombstone() : ''];
   for (const { failure, write } of planned) {
     args.push(failure.index, failure.raw, write.record, write.job, write.queue);
   }

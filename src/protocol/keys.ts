@@ -248,8 +248,38 @@ export class Keys {
   get delayedWakeChannel(): string {
     return `${this.prefix}ts:delayed:wake`;
   }
-  /** Pub/Sub channel on which enqueues announce the queue name, waking idle workers. */
-  get wakeChannel(): string {
-    return `${this.prefix}ts:wake`;
+  /** The prefix every `queue:<name>` key shares: scripts that find queues in the index below append the name. */
+  get queuePrefix(): string {
+    return this.queue('');
+  }
+  /**
+   * The queues that hold jobs (ZSET, all scores 0, so members sort bytewise as Ruby sorts queue names): kept by the
+   * scripts that push and pop, so a worker on a glob finds its first non-empty queue without walking empty ones.
+   */
+  get nonEmptyQueues(): string {
+    return `${this.prefix}ts:queues:non-empty`;
+  }
+  /** A queue's wake list: at most one token, which Redis hands to one worker blocked on it. */
+  queueWake(queue: string): string {
+    return `${this.prefix}ts:wake:${queue}`;
+  }
+  /** The wake list shared by the workers listening with one glob pattern (`*`, `mail_*`…). */
+  globWake(glob: string): string {
+    return `${this.prefix}ts:wake-glob:${glob}`;
+  }
+  /** The glob patterns idle workers listen with (HASH glob → match rule, queue-patterns.ts), read by every push. */
+  get wakeGlobs(): string {
+    return `${this.prefix}ts:wake-globs`;
+  }
+  /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
+  get queueIndexTurn(): string {
+    return `${this.prefix}ts:queues:index-turn`;
+  }
+  /**
+   * What a script that puts jobs on a queue needs to announce them (redis/lua/announce.lua): the non-empty index, the
+   * glob registry and the two wake-list prefixes, one per line. Passed as one ARGV value.
+   */
+  get announce(): string {
+    return [this.nonEmptyQueues, this.wakeGlobs, this.queueWake(''), this.globWake('')].join('\n');
   }
 }

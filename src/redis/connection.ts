@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/options.js';
 import { ConfigError, RedisConnectionError, ResqueError } from '../errors/index.js';
 
-export type ConnectionRole = 'client' | 'worker' | 'subscriber';
+export type ConnectionRole = 'client' | 'worker' | 'subscriber' | 'waker';
 
 export interface ConnectionSettings {
   redis: RedisTarget;

@@ -17,7 +17,7 @@ export function defineScript(file: URL): LuaScript {
   let loaded: { source: string; sha: string } | undefined;
   const load = () => {
     if (!loaded) {
-      const source = readFileSync(file, 'utf8');
+      const source = withIncludes(readFileSync(file, 'utf8'), file);
       loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
     }
     return loaded;
@@ -33,9 +33,21 @@ export function defineScript(file: URL): LuaScript {
   };
 }
 
+/**
+ * Redis runs one self-contained script per call, so Lua shared by several scripts (./lua/announce.lua) is pasted in
+ * where a script says `-- #include <path relative to it>`.
+ */
+function withIncludes(source: string, file: URL): string {
+  return source.replace(/^-- #include (\S+)$/gm, (_line, path: string) =>
+    readFileSync(new URL(path, file), 'utf8'),
+  );
+}
+
 /** Scripts shared by several modules, in ./lua. */
 export const SCRIPTS = {
   enqueue: defineScript(new URL('./lua/enqueue.lua', import.meta.url)),
+  announce: defineScript(new URL('./lua/announce_queues.lua', import.meta.url)),
+  indexQueues: defineScript(new URL('./lua/index_queues.lua', import.meta.url)),
   removeAt: defineScript(new URL('./lua/remove_at.lua', import.meta.url)),
   failureRetry: defineScript(new URL('./lua/failure_retry.lua', import.meta.url)),
   failureGroup: defineScript(new URL('./lua/failure_group.lua', import.meta.url)),

@@ -31,7 +31,7 @@ export async function removeItem(
       queue ? keys.queue(queue) : keys.timestamps(item),
       ...chunk.map((second) => keys.delayedAt(second)),
     ];
-    const args: Array<string | number> = [item, queue ?? '', payload, keys.wakeChannel];
+    const args: Array<string | number> = [item, queue ?? '', payload, keys.announce];
     for (const second of chunk) args.push(second, keys.delayedMember(second));
     removed += await runScript<number>(ctx.redis, DELAYED_SCRIPTS.remove, scriptKeys, args);
   }

@@ -13,8 +13,9 @@
 -- ARGV[4]  schedule name
 -- ARGV[5]  enqueue time as Ruby's Time#to_s
 -- ARGV[6]  the tick (epoch ms)
--- ARGV[7]  wake-up channel of idle workers (`ts:wake`)
+-- ARGV[7]  announce spec (Keys.announce): the queues reached wake idle workers
 -- Returns  1 when enqueued, 0 when the tick had already been fired
+-- #include ../redis/lua/announce.lua
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
   return 0
 end
@@ -25,5 +26,5 @@ local last = tonumber(redis.call('HGET', KEYS[5], ARGV[4]) or '0')
 if tonumber(ARGV[6]) > last then
   redis.call('HSET', KEYS[5], ARGV[4], ARGV[6])
 end
-redis.call('PUBLISH', ARGV[7], ARGV[2])
+announce(ARGV[7], ARGV[2])
 return 1

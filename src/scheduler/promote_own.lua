@@ -13,9 +13,10 @@
 -- KEYS[3i + 4]     timestamps:<item> of job i
 -- KEYS[3i + 5]     queue:<name> of job i
 -- ARGV[1]          now (epoch ms)
--- ARGV[2]          wake-up channel of idle workers (`ts:wake`)
+-- ARGV[2]          announce spec (Keys.announce): the queues reached wake idle workers
 -- ARGV, 7 per job i from ARGV[3]: index member, second, `delayed:<second>`, item, queue name, payload, by-item field
 -- Returns          { jobs moved to their queues, records dropped without a move }
+-- #include ../redis/lua/announce.lua
 local now = tonumber(ARGV[1])
 local moved, dropped = 0, 0
 local queues, seconds = {}, {}
@@ -59,6 +60,6 @@ for second, bucket in pairs(seconds) do
 end
 for name in pairs(queues) do
   redis.call('SADD', KEYS[5], name)
-  redis.call('PUBLISH', ARGV[2], name)
+  announce(ARGV[2], name)
 end
 return { moved, dropped }

@@ -17,10 +17,11 @@
 -- KEYS[2i + 7]     queue:<name> of item i (for an item set aside: ts:delayed:unpromotable again)
 -- ARGV[1]          the second
 -- ARGV[2]          `delayed:<second>` (the timestamps set member)
--- ARGV[3]          wake-up channel of idle workers (`ts:wake`)
+-- ARGV[3]          announce spec (Keys.announce): the queues reached wake idle workers
 -- ARGV, 5 per item i from ARGV[4]: item, queue name ('' to set it aside), payload (or the set-aside record),
 --                  by-item field, index member of the resque-ts copy ('' for an item without one)
 -- Returns          items moved (set-aside ones included), or -1 when the list or an item's copies changed
+-- #include ../redis/lua/announce.lua
 local items = (#KEYS - 7) / 2
 local arg = function(i, k) return ARGV[3 + (i - 1) * 5 + k] end
 
@@ -96,6 +97,6 @@ if #emptied > 0 then redis.call('HDEL', KEYS[7], unpack(emptied)) end
 if redis.call('LLEN', KEYS[2]) == 0 then redis.call('ZREM', KEYS[1], ARGV[1]) end
 for name in pairs(pushes) do
   redis.call('SADD', KEYS[3], name)
-  redis.call('PUBLISH', ARGV[3], name)
+  announce(ARGV[3], name)
 end
 return items

@@ -52,7 +52,7 @@ export async function promoteOwnBatch(
     keys.delayedByItem,
     keys.queues,
   ];
-  const args: Array<string | number> = [nowMs, keys.wakeChannel];
+  const args: Array<string | number> = [nowMs, keys.announce];
   for (const [i, member] of members.entries()) {
     const record = records[i];
     if (!record) continue; // left to dropOrphans once its second has passed
@@ -143,7 +143,7 @@ async function tryMoveHead(
     keys.delayedRecords,
     keys.delayedByItem,
   ];
-  const args: Array<string | number> = [second, keys.delayedMember(second), keys.wakeChannel];
+  const args: Array<string | number> = [second, keys.delayedMember(second), keys.announce];
   for (const [i, item] of head.entries()) {
     const record = records[i];
     const target =

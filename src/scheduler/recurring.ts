@@ -90,7 +90,7 @@ export async function fireTick(
       schedule.name,
       rubyTimeToS(new Date(nowMs)),
       tickMs,
-      keys.wakeChannel,
+      keys.announce,
     ],
   );
   return { name: schedule.name, tickMs, enqueued: enqueued === 1 };

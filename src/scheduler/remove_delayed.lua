@@ -10,9 +10,10 @@
 -- ARGV[1]        the item's exact bytes
 -- ARGV[2]        queue name, or '' to remove only
 -- ARGV[3]        payload pushed per removed copy
--- ARGV[4]        wake-up channel of idle workers (`ts:wake`)
+-- ARGV[4]        announce spec (Keys.announce): the queues reached wake idle workers
 -- ARGV, 2 per second i from ARGV[5]: the second, `delayed:<second>`
 -- Returns        the number of copies removed
+-- #include ../redis/lua/announce.lua
 local removed = 0
 for i = 1, #KEYS - 4 do
   local second, member = ARGV[3 + 2 * i], ARGV[4 + 2 * i]
@@ -28,6 +29,6 @@ if ARGV[2] ~= '' and removed > 0 then
   for _ = 1, removed do
     redis.call('RPUSH', KEYS[4], ARGV[3])
   end
-  redis.call('PUBLISH', ARGV[4], ARGV[2])
+  announce(ARGV[4], ARGV[2])
 end
 return removed

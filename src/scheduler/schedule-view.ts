@@ -93,7 +93,7 @@ export async function runScheduleNow(
     redis,
     SCRIPTS.enqueue,
     [keys.queues, keys.queue(schedule.queue)],
-    [schedule.queue, payload, keys.wakeChannel],
+    [schedule.queue, payload, keys.announce],
   );
   await redis.hset(keys.lastEnqueuedAt, name, rubyTimeToS(now));
   return true;

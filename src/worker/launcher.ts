@@ -25,7 +25,7 @@ import type { WorkerHookName } from './hooks.js';
 import type { Manager } from './manager.js';
 import type { Processor } from './processor.js';
 import { type LifeState, Upkeep } from './upkeep.js';
-import type { WakeListener } from './wake.js';
+import type { Waker } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
 
 export type StopMode = 'graceful' | 'term';
@@ -45,7 +45,7 @@ export interface LauncherParts {
   executor: Executor;
   manager: Manager;
   processor: Processor;
-  wake: WakeListener;
+  wake: Waker;
   logger: Logger;
   events: EventEmitter<WorkerEvents>;
   runHooks: (name: WorkerHookName) => Promise<void>;
@@ -182,7 +182,8 @@ export class Launcher {
     await this.p.runHooks('before_first_fork');
     await this.startExecutor();
     await registration.register();
-    await this.p.wake.start();
+    await this.p.wake.start(this.p.redis);
+    await this.upkeep.repairQueueIndex();
     this.upkeep.beginReaping();
     this.promoter?.start();
     logger.info(`Starting worker ${this.p.id}`);
@@ -258,7 +259,7 @@ export class Launcher {
   }
 
   private async close(): Promise<void> {
-    await this.p.wake.stop();
+    await this.p.wake.stop(this.p.redis);
     await this.p.executor.close();
     try {
       await this.p.redis.quit();

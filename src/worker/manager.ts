@@ -1,12 +1,10 @@
 // Second link of the worker's chain (launcher → manager → processor): keeps the worker's slots busy. One pump at a
 // time asks the fetcher, in one round trip, to acknowledge finished jobs and fill the free slots from the queues in
-// priority order, and hands each reservation to the processor. An idle worker sleeps until a wake-up concerns one
-// of its queues or the poll interval passes (for jobs pushed by clients that do not announce them).
+// priority order, and hands each reservation to the processor. An idle worker waits (wake.ts) until a wake-up for
+// one of its queues reaches it or the poll interval passes (for jobs pushed by clients that do not announce them).
 import { setMaxListeners } from 'node:events';
-import type { Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { Logger } from '../logging/logger.js';
-import type { Keys } from '../protocol/keys.js';
 import type { Executor } from './executor.js';
 import type { Fetcher } from './fetch/fetcher.js';
 import type { WorkerHookName } from './hooks.js';
@@ -18,11 +16,11 @@ export type PauseState = 'active' | 'pausing' | 'paused';
 
 export interface ManagerSettings {
   config: Pick<ResolvedConfig, 'intervalMs'>;
-  redis: Redis;
-  keys: Keys;
   slotIds: readonly string[];
   patterns: QueuePatterns;
   fetcher: Fetcher;
+  /** Waits for a wake-up or the poll interval (Waker.listen), which come back as onWake and pump. */
+  listen: () => void;
   processor: Processor;
   executor: Executor;
   logger: Logger;
@@ -47,7 +45,8 @@ export class Manager {
   private pumpScheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private wasWorking = false;
-  private queueCache: { queues: string[]; at: number } | undefined;
+  /** Queues named by wake-ups since the last reservation call: it announces them again if it leaves them jobs. */
+  private woken = new Set<string>();
   private retryDelayMs = 0;
 
   constructor(private readonly s: ManagerSettings) {}
@@ -116,11 +115,16 @@ export class Manager {
     });
   }
 
-  /** An enqueue announced `queue`. */
+  /** A wake-up for `queue` reached this worker; one it cannot use (full, paused, stopping) is passed on. */
   onWake(queue: string): void {
-    if (!this.s.patterns.covers(queue)) return;
-    if (this.queueCache && !this.queueCache.queues.includes(queue)) this.queueCache = undefined;
-    if (this.s.processor.busy < this.s.slotIds.length) this.schedulePump();
+    if (this.accepting && !this.paused && this.s.processor.busy < this.s.slotIds.length) {
+      this.woken.add(queue);
+      this.schedulePump();
+      return;
+    }
+    this.s.fetcher.passOn([queue]).catch((error: Error) => {
+      this.s.logger.debug(`Passing on a wake-up for ${queue} failed: ${error.message}`);
+    });
   }
 
   /** Sends what is still to acknowledge, retrying with backoff until Redis takes it (a shutdown's last word). */
@@ -144,7 +148,15 @@ export class Manager {
     const taking = this.accepting && this.pauseState !== 'paused';
     const free = taking ? this.s.slotIds.filter((slot) => !processor.running.has(slot)) : [];
     if (!fetcher.hasAcks && free.length === 0) return;
-    const reply = await fetcher.reserve(free, free.length > 0 ? await this.queues() : []);
+    const woken = [...this.woken];
+    this.woken.clear();
+    let reply: Awaited<ReturnType<Fetcher['reserve']>>;
+    try {
+      reply = await fetcher.reserve(free, woken);
+    } catch (error) {
+      for (const queue of woken) this.woken.add(queue);
+      throw error;
+    }
     this.pausedByAll = reply.paused;
     this.showPaused();
     if (!this.accepting && reply.reservations.length > 0) {
@@ -167,20 +179,24 @@ export class Manager {
       await this.s.runHooks('queue_empty');
     }
     if (busy === 0) {
-      const waitingFor = (this.queueCache?.queues ?? this.s.patterns.patterns).join(',');
-      this.s.procline(this.paused ? 'Paused' : `Waiting for ${waitingFor}`);
+      this.s.procline(this.paused ? 'Paused' : `Waiting for ${this.s.patterns.patterns.join(',')}`);
       this.s.onIdle();
     }
-    if (this.accepting) this.idleIn(this.s.config.intervalMs);
+    if (!this.accepting) return;
+    // Paused, nothing is taken: look again after the poll interval rather than take wake-ups meant for others.
+    if (this.paused) this.idleIn(this.s.config.intervalMs);
+    else this.s.listen();
+  }
+
+  /** The poll interval passed with no wake-up. */
+  onPoll(): void {
+    if (this.accepting) void this.pump();
   }
 
   private idleIn(ms: number): void {
     clearTimeout(this.idleTimer);
     if (!this.accepting && !this.s.fetcher.hasAcks) return;
-    this.idleTimer = setTimeout(() => {
-      this.queueCache = undefined;
-      void this.pump();
-    }, ms);
+    this.idleTimer = setTimeout(() => void this.pump(), ms);
   }
 
   /** Tells the executor when `paused` changes (a supervisor's idle children say `Paused`). */
@@ -188,17 +204,5 @@ export class Manager {
     if (this.paused === this.pausedShown) return;
     this.pausedShown = this.paused;
     this.s.executor.setPaused?.(this.pausedShown);
-  }
-
-  /** The concrete queue list; a dynamic one is re-read from the `queues` set at most once per poll interval. */
-  private async queues(): Promise<string[]> {
-    const { patterns, config } = this.s;
-    if (!patterns.dynamic) return patterns.expand([]);
-    const fresh = this.queueCache && Date.now() - this.queueCache.at < Math.max(config.intervalMs, 1000);
-    if (!fresh) {
-      const known = await this.s.redis.smembers(this.s.keys.queues);
-      this.queueCache = { queues: patterns.expand(known), at: Date.now() };
-    }
-    return this.queueCache!.queues;
   }
 }

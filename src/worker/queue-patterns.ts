@@ -1,4 +1,10 @@
 import { NoQueueError } from '../errors/index.js';
+import { globRule, hasWildcard, literalPrefix, unescapeGlob } from './glob-rule.js';
+
+/** One entry of a worker's queue list as reserve.lua reads it, in priority order. */
+export type QueueEntry =
+  | { kind: 'queue'; name: string }
+  | { kind: 'glob'; glob: string; prefix: string; rule: Buffer };
 
 /**
  * A worker's queue list as Resque reads it (docs/protocol.md, Queue lists): order is priority; `*`, `?`, `[...]` patterns
@@ -17,10 +23,75 @@ export class QueuePatterns {
     this.dynamic = this.exclusions.length > 0 || entries.some((q) => /[*?{}[\]]/.test(q));
   }
 
-  /** The concrete queue list: patterns in order, matches of each sorted alphabetically, exclusions removed, deduplicated. */
+  /**
+   * The list as reserve.lua walks it: named queues, and globs it resolves against the non-empty index; named queues
+   * an exclusion removes are left out here, glob matches are tested against `exclusionRules` in the script.
+   */
+  get entries(): readonly QueueEntry[] {
+    if (this.entryCache) return this.entryCache;
+    const entries: QueueEntry[] = [];
+    for (const pattern of this.patterns) {
+      if (this.dynamic && hasWildcard(pattern))
+        entries.push({
+          kind: 'glob',
+          glob: pattern,
+          prefix: literalPrefix(pattern),
+          rule: globRule(pattern),
+        });
+      else {
+        const name = this.dynamic ? unescapeGlob(pattern) : pattern;
+        if (!this.exclusions.some((e) => fnmatch(e, name))) entries.push({ kind: 'queue', name });
+      }
+    }
+    this.entryCache = entries;
+    return entries;
+  }
+  private entryCache: QueueEntry[] | undefined;
+
+  get exclusionRules(): readonly Buffer[] {
+    return this.exclusions.map(globRule);
+  }
+
+  /** The list as reserve.lua's ARGV tail reads it: 3 values per entry, then per exclusion. */
+  get reserveArgs(): ReadonlyArray<string | Buffer> {
+    if (this.reserveArgCache) return this.reserveArgCache;
+    const args: Array<string | Buffer> = [];
+    for (const entry of this.entries) {
+      if (entry.kind === 'queue') args.push('q', entry.name, '');
+      else args.push('g', entry.prefix, entry.rule);
+    }
+    for (const rule of this.exclusionRules) args.push('x', rule, '');
+    this.reserveArgCache = args;
+    return args;
+  }
+  private reserveArgCache: Array<string | Buffer> | undefined;
+
+  /** The queues this list names: each has a wake list of its own. */
+  get named(): readonly string[] {
+    return this.entries.flatMap((entry) => (entry.kind === 'queue' ? [entry.name] : []));
+  }
+
+  /**
+   * A list with globs listens for pushes to the queues they cover on one wake list shared by every worker with the
+   * same list, registered with rules announce.lua tests: '+' a glob, '-' an exclusion or a queue listened to by name.
+   */
+  get globListener(): { name: string; rules: Buffer } | undefined {
+    const globs = this.entries.flatMap((entry) => (entry.kind === 'glob' ? [entry.rule] : []));
+    if (globs.length === 0) return undefined;
+    const lines = [
+      ...globs.map((rule) => Buffer.concat([Buffer.from('+'), rule])),
+      ...[...this.exclusions, ...this.named.map(escapeGlob)].map((pattern) =>
+        Buffer.concat([Buffer.from('-'), globRule(pattern)]),
+      ),
+    ];
+    const rules = Buffer.concat(lines.flatMap((line) => [line, Buffer.from('\n')]));
+    return { name: [...this.patterns, ...this.exclusions.map((e) => `!${e}`)].join(','), rules };
+  }
+
+  /** The concrete queue list: patterns in order, matches of each sorted bytewise (as Ruby sorts strings), exclusions removed, deduplicated. */
   expand(known: readonly string[]): string[] {
     if (!this.dynamic) return [...new Set(this.patterns)];
-    const sorted = [...known].sort();
+    const sorted = [...known].sort(bytewise);
     const result: string[] = [];
     const seen = new Set<string>();
     for (const pattern of this.patterns) {
@@ -38,6 +109,15 @@ export class QueuePatterns {
   covers(queue: string): boolean {
     return this.patterns.some((p) => fnmatch(p, queue)) && !this.exclusions.some((e) => fnmatch(e, queue));
   }
+}
+
+function escapeGlob(name: string): string {
+  return name.replace(/[*?[\\]/g, '\\$&');
+}
+
+/** Ruby's string order: by UTF-8 bytes, which differs from JavaScript's UTF-16 order above U+FFFF. */
+export function bytewise(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /**
@@ -72,11 +152,12 @@ function compile(pattern: string): RegExp {
       i = end;
     } else source += escapeRegex(c);
   }
-  regex = new RegExp(`^${source}$`);
+  // `u`: a wildcard matches a whole character, as Ruby's does, not half of a surrogate pair.
+  regex = new RegExp(`^${source}$`, 'u');
   compiled.set(pattern, regex);
   return regex;
 }
 
 function escapeRegex(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

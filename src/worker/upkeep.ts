@@ -2,6 +2,7 @@
 // (and Ruby's per-worker counters with it), reaper passes, registering again after a reconnect, and logging outages.
 // The launcher starts it during start-up and stops it before unregistering.
 import type { Redis } from 'ioredis';
+import { repairQueueIndex } from '../client/queue-index.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { Registration } from '../fleet/registration.js';
 import type { SlotCounters } from '../fleet/slot-counters.js';
@@ -50,10 +51,29 @@ export class Upkeep {
     this.every(this.p.config.livenessIntervalMs, () => this.beat());
   }
 
-  /** Once registered: reaper passes, and registering again whenever the connection comes back. */
+  /**
+   * Once registered: reaper passes, registering again whenever the connection comes back, and a turn each poll
+   * interval at repairing the non-empty-queue index.
+   */
   beginReaping(): void {
     this.p.redis.on('ready', () => void this.registerAgain());
     this.every(this.p.config.reaperIntervalMs, () => this.reap(false));
+    this.every(this.p.config.intervalMs, () => this.repairQueueIndex());
+  }
+
+  /**
+   * One process of the fleet per poll interval (whoever sets the turn key first) adds the queues other clients
+   * filled to the non-empty index, which wakes a worker for them, and drops the ones they emptied.
+   */
+  async repairQueueIndex(): Promise<void> {
+    const { redis, keys, config } = this.p;
+    try {
+      if ((await redis.set(keys.queueIndexTurn, '1', 'PX', config.intervalMs, 'NX')) !== 'OK') return;
+      const { added } = await repairQueueIndex(redis, keys);
+      if (added > 0) this.p.manager.schedulePump();
+    } catch (error) {
+      this.p.logger.warn(`Repairing the queue index failed: ${(error as Error).message}`);
+    }
   }
 
   stop(): void {

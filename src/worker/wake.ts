@@ -3,44 +3,108 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import { openRedis } from '../redis/connection.js';
+import type { QueuePatterns } from './queue-patterns.js';
+
+export interface WakeHandlers {
+  /** A wake-up for `queue` reached this worker. */
+  onWake(queue: string): void;
+  /** The poll interval passed without one: look anyway, for jobs pushed by clients that do not announce them. */
+  onPoll(): void;
+}
 
 /**
- * Instant wake-up: every resque-ts enqueue PUBLISHes the queue name on `<ns>:ts:wake` in the same round trip as
- * the RPUSH; idle workers subscribe and reserve at once. Foreign clients don't publish; the poll interval finds
- * their jobs.
+ * How an idle worker waits: blocked (BLPOP, on a connection of its own) on the wake lists of the queues it names and
+ * of its glob listener (redis/lua/announce.lua). Every push announces its queue with one token per list, and Redis
+ * hands a token to one blocked client, so one job wakes one idle worker, not the whole fleet. The block times out
+ * after the poll interval.
  */
-export class WakeListener {
-  private subscriber: Redis | undefined;
+export class Waker {
+  private connection: Redis | undefined;
+  private connectionId: number | undefined;
+  private waiting: Promise<void> | undefined;
+  private stopped = false;
+  private readonly listKeys: string[];
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly keys: Keys,
+    private readonly patterns: QueuePatterns,
     private readonly logger: Logger,
-    private readonly onWake: (queue: string) => void,
-  ) {}
-
-  async start(): Promise<void> {
-    const subscriber = openRedis(this.config, 'subscriber');
-    subscriber.on('error', (error) => this.logger.debug(`Wake subscriber: ${error.message}`));
-    subscriber.on('message', (_channel: string, queue: string) => this.onWake(queue));
-    await subscriber.subscribe(this.keys.wakeChannel);
-    this.subscriber = subscriber;
+    private readonly handlers: WakeHandlers,
+  ) {
+    this.listKeys = patterns.named.map((queue) => keys.queueWake(queue));
+    const listener = patterns.globListener;
+    if (listener) this.listKeys.push(keys.globWake(listener.name));
   }
 
-  /** Drops the subscription at once, without waiting for Redis. */
-  disconnect(): void {
-    this.subscriber?.disconnect();
-    this.subscriber = undefined;
+  /** Registers the glob listener (so pushes reach its list) and opens the blocking connection. */
+  async start(redis: Redis): Promise<void> {
+    const listener = this.patterns.globListener;
+    if (listener) await redis.hset(this.keys.wakeGlobs, listener.name, listener.rules);
+    const connection = openRedis(this.config, 'waker');
+    connection.on('error', (error) => this.logger.debug(`Wake connection: ${error.message}`));
+    this.connectionId = Number(await connection.client('ID'));
+    connection.on('ready', () => {
+      void connection.client('ID').then((id) => {
+        this.connectionId = Number(id);
+      });
+    });
+    this.connection = connection;
   }
 
-  async stop(): Promise<void> {
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    if (!subscriber) return;
+  /** Waits for a wake-up or the poll interval, unless already waiting. */
+  listen(): void {
+    if (this.waiting || !this.connection || this.stopped) return;
+    this.waiting = this.block().finally(() => {
+      this.waiting = undefined;
+    });
+  }
+
+  private async block(): Promise<void> {
+    const connection = this.connection!;
+    const seconds = Math.max(this.config.intervalMs, 10) / 1000;
+    let reply: [string, string] | null;
     try {
-      await subscriber.quit();
-    } catch {
-      subscriber.disconnect();
+      reply = await connection.blpop(...this.listKeys, seconds);
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.debug(`Waiting for a wake-up failed: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.config.intervalMs, 1000)));
+      reply = null;
     }
+    if (reply) this.handlers.onWake(reply[1]);
+    else if (!this.stopped) this.handlers.onPoll();
+  }
+
+  /**
+   * Ends the wait: Redis unblocks the connection (CLIENT UNBLOCK, from `redis`), so a token it handed over on the way
+   * still reaches onWake, which passes it on, instead of being lost with the connection.
+   */
+  async stop(redis: Redis): Promise<void> {
+    this.stopped = true;
+    const waiting = this.waiting;
+    if (waiting && this.connectionId !== undefined) {
+      try {
+        await redis.client('UNBLOCK', this.connectionId);
+        await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      } catch {
+        // Redis is away: the token, if any, is lost and the poll interval covers it.
+      }
+    }
+    const connection = this.connection;
+    this.connection = undefined;
+    if (!connection) return;
+    try {
+      await connection.quit();
+    } catch {
+      connection.disconnect();
+    }
+  }
+
+  /** Drops the connection at once, without waiting for Redis. */
+  disconnect(): void {
+    this.stopped = true;
+    this.connection?.disconnect();
+    this.connection = undefined;
   }
 }

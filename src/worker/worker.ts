@@ -21,7 +21,7 @@ import { Manager } from './manager.js';
 import { Processor } from './processor.js';
 import { setProcline } from './proctitle.js';
 import { QueuePatterns } from './queue-patterns.js';
-import { WakeListener } from './wake.js';
+import { Waker } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
 
 export type { StopMode } from './launcher.js';
@@ -101,14 +101,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onSlotFree: () => this.manager.schedulePump(),
       procline: title,
     });
-    const fetcher = new Fetcher(redis, this.keys, this.config, log, () => this.manager.schedulePump());
+    const fetcher = new Fetcher(redis, this.keys, patterns, this.config, log, () =>
+      this.manager.schedulePump(),
+    );
+    const waker = new Waker(this.config, this.keys, patterns, log, {
+      onWake: (queue) => this.manager.onWake(queue),
+      onPoll: () => this.manager.onPoll(),
+    });
     this.manager = new Manager({
       config: this.config,
-      redis,
-      keys: this.keys,
       slotIds: this.slotIds,
       patterns,
       fetcher,
+      listen: () => waker.listen(),
       processor: this.processor,
       executor: this.executor,
       logger: log,
@@ -133,7 +138,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       executor: this.executor,
       manager: this.manager,
       processor: this.processor,
-      wake: new WakeListener(this.config, this.keys, log, (queue) => this.manager.onWake(queue)),
+      wake: waker,
       logger: log,
       events: this,
       runHooks,

@@ -25,8 +25,19 @@ const RUBY_KEYS: readonly RegExp[] = [
   /^schedules_changed$/,
 ];
 
-/** What enqueue/dequeue may write: the queues set and queue lists, nothing else (docs/protocol.md, Keys). */
-const CLIENT_WRITES: readonly RegExp[] = [/^queues$/, /^queue:[^:,\s]+$/];
+/** resque-ts's own keys a client touches when it pushes and removes jobs: the non-empty index and the wake lists. */
+const TS_QUEUE_KEYS: readonly RegExp[] = [
+  /^ts:queues:non-empty$/,
+  /^ts:wake:[^:,\s]+$/,
+  /^ts:wake-globs$/,
+  /^ts:wake-glob:.+$/,
+];
+
+/**
+ * What enqueue/dequeue may write: the queues set and queue lists, the non-empty index and the wake lists, nothing
+ * else (docs/protocol.md, Keys).
+ */
+const CLIENT_WRITES: readonly RegExp[] = [/^queues$/, /^queue:[^:,\s]+$/, ...TS_QUEUE_KEYS];
 
 interface KeyUse {
   key: string;
@@ -90,7 +101,7 @@ describe('key names the client uses', () => {
 
   it('sees the client at work', () => {
     const names = new Set(commands.map((c) => c.name));
-    for (const name of ['SADD', 'RPUSH', 'LLEN', 'LRANGE', 'SMEMBERS', 'SREM', 'UNLINK', 'PUBLISH']) {
+    for (const name of ['SADD', 'RPUSH', 'LLEN', 'LRANGE', 'SMEMBERS', 'SREM', 'UNLINK', 'ZREM']) {
       expect(names).toContain(name);
     }
   });
@@ -101,17 +112,15 @@ describe('key names the client uses', () => {
     const prefix = `${namespace}:`;
     expect(uses.filter((u) => !u.key.startsWith(prefix))).toEqual([]);
     const logical = uses.map((u) => ({ ...u, key: u.key.slice(prefix.length) }));
-    expect(logical.filter((u) => !RUBY_KEYS.some((p) => p.test(u.key)))).toEqual([]);
+    expect(logical.filter((u) => ![...RUBY_KEYS, ...TS_QUEUE_KEYS].some((p) => p.test(u.key)))).toEqual([]);
     expect(logical.filter((u) => u.writes && !CLIENT_WRITES.some((p) => p.test(u.key)))).toEqual([]);
     expect(new Set(logical.filter((u) => u.writes).map((u) => u.key))).toEqual(
-      new Set(['queues', 'queue:file_serve', 'queue:other']),
+      new Set(['queues', 'queue:file_serve', 'queue:other', 'ts:queues:non-empty', 'ts:wake:other']),
     );
   });
 
-  it('never enumerates the keyspace and announces enqueues only on the namespaced wake channel', () => {
+  it('never enumerates the keyspace and announces enqueues in keys, not on Pub/Sub', () => {
     expect(commands.filter((c) => c.name === 'KEYS' || c.name === 'SCAN')).toEqual([]);
-    const channels = new Set(commands.filter((c) => c.name === 'PUBLISH').map((c) => c.args[0]));
-    expect(channels).toEqual(new Set([resque.keys.wakeChannel]));
-    expect(resque.keys.wakeChannel).toBe(`${namespace}:ts:wake`);
+    expect(commands.filter((c) => c.name === 'PUBLISH')).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { isoOffset } from '../../src/protocol/time.js';
 import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { parseInflight } from '../../src/worker/fetch/inflight.js';
+import { QueuePatterns } from '../../src/worker/queue-patterns.js';
 import { Reaper } from '../../src/worker/reaper.js';
 import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
@@ -82,8 +83,8 @@ describe('in-flight jobs across releases', () => {
   it('release 0.1.0’s reaper script gives back a job reserved today, and the late ack of today’s worker is refused', async () => {
     const { keys, config } = setup();
     await redis.rpush(keys.queue('q'), JOB);
-    const fetcher = new Fetcher(redis, keys, config, logger, () => {});
-    const [reservation] = (await fetcher.reserve(['h:1:q'], ['q'])).reservations;
+    const fetcher = new Fetcher(redis, keys, new QueuePatterns(['q']), config, logger, () => {});
+    const [reservation] = (await fetcher.reserve(['h:1:q'])).reservations;
     const value = await redis.get(keys.inflight('h:1:q'));
     // What release 0.1.0's reaper did: read the value, take its first 16 characters as the token, run return_job.lua.
     const token = value!.slice(0, 16);
@@ -91,12 +92,12 @@ describe('in-flight jobs across releases', () => {
       redis,
       OLD_RETURN,
       [keys.inflight('h:1:q'), keys.worker('h:1:q')],
-      [keys.prefix, token, 'return', JOB, '', '', keys.wakeChannel],
+      [keys.prefix, token, 'return', JOB, '', '', `${keys.prefix}ts:wake`],
     );
     expect(done).toBe(1);
     expect(await redis.lrange(keys.queue('q'), 0, -1)).toEqual([JOB]);
     await reservation!.ack({ kind: 'performed' });
-    await fetcher.reserve([], []);
+    await fetcher.reserve([]);
     expect(await redis.get(keys.processed)).toBeNull();
     expect(await redis.lrange(keys.queue('q'), 0, -1)).toEqual([JOB]);
   });

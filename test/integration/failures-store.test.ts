@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FailureNotRetryableError } from '../../src/errors/index.js';
 import { Failures } from '../../src/failure/store.js';
 import { Keys } from '../../src/protocol/keys.js';
-import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
 import { newFailure, writeFailures } from './failure-helpers.js';
 
 const minute = (m: number) => new Date(Date.UTC(2026, 10, 27, 10, m));
@@ -15,18 +15,16 @@ describe('the failure store', () => {
   const storeFor = (namespace: string) =>
     new Failures(redis, new Keys(namespace), { redis: sharedRedisUrl() });
 
-  it('announces the queue of a retried job on the wake channel', async () => {
+  it('announces the queue of a retried job: a wake token for an idle worker, and the non-empty index', async () => {
     const namespace = uniqueNamespace('store-wake');
     await writeFailures(redis, namespace, [newFailure({ queue: 'urgent' })]);
-    const subscriber = rawRedis();
-    const heard: string[] = [];
-    subscriber.on('message', (_channel: string, message: string) => heard.push(message));
-    await subscriber.subscribe(`${namespace}:ts:wake`);
+    const waiter = rawRedis();
+    const woken = waiter.blpop(`${namespace}:ts:wake:urgent`, 5);
     const store = storeFor(namespace);
     await store.retry((await store.page()).failures[0]!.id);
-    await waitFor(() => heard.length > 0, 5000, 'a wake-up message');
-    expect(heard).toEqual(['urgent']);
-    subscriber.disconnect();
+    expect(await woken).toEqual([`${namespace}:ts:wake:urgent`, 'urgent']);
+    expect(await redis.zrange(`${namespace}:ts:queues:non-empty`, 0, -1)).toEqual(['urgent']);
+    waiter.disconnect();
   });
 
   it('merges the default and per-queue lists into one newest-first view, and counts every way', async () => {

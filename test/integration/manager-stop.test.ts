@@ -28,10 +28,10 @@ afterAll(async () => {
 class GatedFetcher extends Fetcher {
   gate: Promise<void> = Promise.resolve();
   calls = 0;
-  override async reserve(free: readonly string[], queues: readonly string[]) {
+  override async reserve(free: readonly string[], woken: readonly string[] = []) {
     this.calls++;
     await this.gate;
-    return super.reserve(free, queues);
+    return super.reserve(free, woken);
   }
 }
 
@@ -46,7 +46,9 @@ describe('a stop during a reservation call', () => {
     );
     const config = { failureBackend: 'redis' as const, release: 't' };
     let manager!: Manager;
-    const fetcher = new GatedFetcher(redis, keys, config, logger, () => manager.schedulePump());
+    const fetcher = new GatedFetcher(redis, keys, new QueuePatterns(['q']), config, logger, () =>
+      manager.schedulePump(),
+    );
     let open!: () => void;
     fetcher.gate = new Promise((resolve) => {
       open = resolve;
@@ -65,11 +67,10 @@ describe('a stop during a reservation call', () => {
     });
     manager = new Manager({
       config: { intervalMs: 60_000 },
-      redis,
-      keys,
       slotIds: ['s1', 's2'],
       patterns: new QueuePatterns(['q']),
       fetcher,
+      listen: () => {},
       processor,
       executor,
       logger,

@@ -12,6 +12,7 @@ import { Keys } from '../../src/protocol/keys.js';
 import { isoOffset } from '../../src/protocol/time.js';
 import { formatSlotIds } from '../../src/protocol/worker-id.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
+import { QueuePatterns } from '../../src/worker/queue-patterns.js';
 import { Reaper } from '../../src/worker/reaper.js';
 import { rawRedis, uniqueNamespace } from '../harness/context.js';
 
@@ -58,8 +59,9 @@ async function workerWithJob(
   await registration.register();
   await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
   const config = { failureBackend: 'redis' as const, release: 't', onTermTimeout: 'requeue' as const };
-  const [job] = (await new Fetcher(redis, keys, config, logger, () => {}).reserve([ids[0]!], ['q']))
-    .reservations;
+  const [job] = (
+    await new Fetcher(redis, keys, new QueuePatterns(['q']), config, logger, () => {}).reserve([ids[0]!])
+  ).reservations;
   return { ids, job: job! };
 }
 

@@ -6,6 +6,7 @@ import { defineScript, runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { giveBackHeld } from '../../src/worker/fetch/held.js';
 import { Reservation } from '../../src/worker/fetch/reservation.js';
+import { QueuePatterns } from '../../src/worker/queue-patterns.js';
 import { rawRedis, uniqueNamespace, waitFor } from '../harness/context.js';
 
 // reserve.lua through the fetcher: token-checked acknowledgements, refills in the same call, resent calls, pause,
@@ -22,7 +23,10 @@ const config = { failureBackend: 'redis' as const, release: 'test', onTermTimeou
 
 function setup() {
   const keys = new Keys(uniqueNamespace('reserve'));
-  return { keys, fetcher: new Fetcher(redis, keys, config, createLogger('silent'), () => {}) };
+  return {
+    keys,
+    fetcher: new Fetcher(redis, keys, new QueuePatterns(['q']), config, createLogger('silent'), () => {}),
+  };
 }
 
 /** A reservation of `slotId` with a token of the test's choosing (a stale one, say). */
@@ -34,7 +38,7 @@ describe('reserve.lua', () => {
   it('moves a job into the slot with its status, then an ack that refills the slot overwrites both', async () => {
     const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
-    const first = await fetcher.reserve(['s1'], ['q']);
+    const first = await fetcher.reserve(['s1']);
     expect(first.reservations.map((r) => r.data())).toEqual([
       { slotId: 's1', token: expect.any(String), queue: 'q', raw: '{"class":"A","args":[1]}' },
     ]);
@@ -42,7 +46,7 @@ describe('reserve.lua', () => {
     expect(await redis.get(keys.inflight('s1'))).toBe(`${token}\nq\n{"class":"A","args":[1]}`);
 
     await first.reservations[0]!.ack({ kind: 'performed' });
-    const second = await fetcher.reserve(['s1'], ['q']);
+    const second = await fetcher.reserve(['s1']);
     expect(second.reservations.map((r) => r.raw)).toEqual(['{"class":"A","args":[2]}']);
     const next = second.reservations[0]!.token;
     expect(next).not.toBe(token);
@@ -60,9 +64,9 @@ describe('reserve.lua', () => {
   it('an ack with a stale token changes nothing; the held job is handed back instead of a new one', async () => {
     const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
-    const { reservations } = await fetcher.reserve(['s1'], ['q']);
+    const { reservations } = await fetcher.reserve(['s1']);
     await held(fetcher, 's1', 'f'.repeat(16)).ack({ kind: 'performed' });
-    const reply = await fetcher.reserve(['s1'], ['q']);
+    const reply = await fetcher.reserve(['s1']);
     expect(reply.reservations.map((r) => r.data())).toEqual(reservations.map((r) => r.data()));
     expect(await redis.get(keys.processed)).toBeNull();
     expect(await redis.llen(keys.queue('q'))).toBe(1);
@@ -85,11 +89,21 @@ describe('reserve.lua', () => {
           keys.pauseAll,
           keys.processed,
           keys.failedCount,
+          keys.nonEmptyQueues,
           keys.inflight('s1'),
           keys.worker('s1'),
-          keys.queue('q'),
         ],
-        ['2025-01-01T00:00:00Z', '1', finished, '0', fresh, 'q', '"q"'],
+        [
+          '2025-01-01T00:00:00Z',
+          '1',
+          keys.announce,
+          keys.queuePrefix,
+          '',
+          finished,
+          '0',
+          fresh,
+          ...new QueuePatterns(['q']).reserveArgs,
+        ],
       );
     const t1 = 'a'.repeat(16);
     const t2 = 'b'.repeat(16);
@@ -107,15 +121,15 @@ describe('reserve.lua', () => {
   it('an acked slot that finds no job, or a paused worker, leaves no in-flight key or status behind', async () => {
     const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
-    const a = (await fetcher.reserve(['s1', 's2'], ['q'])).reservations;
+    const a = (await fetcher.reserve(['s1', 's2'])).reservations;
     expect(a).toHaveLength(2);
     await a[0]!.fail({ exception: 'E', error: 'boom', backtrace: [] });
-    const empty = await fetcher.reserve(['s1'], ['q']);
+    const empty = await fetcher.reserve(['s1']);
     expect(empty.reservations).toEqual([]);
     await redis.set(keys.pauseAll, 'true');
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[3]}');
     await a[1]!.ack({ kind: 'performed' });
-    const paused = await fetcher.reserve(['s2'], ['q']);
+    const paused = await fetcher.reserve(['s2']);
     expect(paused).toEqual({ paused: true, reservations: [] });
     for (const slot of ['s1', 's2']) {
       expect(await redis.exists(keys.inflight(slot), keys.worker(slot))).toBe(0);
@@ -131,12 +145,12 @@ describe('reserve.lua', () => {
   it('a job the reaper gave back while its worker stalled: the late acknowledgement is refused and reported', async () => {
     const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
-    const [job] = (await fetcher.reserve(['s1'], ['q'])).reservations;
+    const [job] = (await fetcher.reserve(['s1'])).reservations;
     // What a peer's reaper does to a slot whose liveness beat expired.
     expect(await giveBackHeld({ redis, keys, config }, job!, true, 'reaper')).toBe(true);
     expect(await redis.get(keys.givenBack('s1'))).toBe(job!.token);
     await job!.ack({ kind: 'performed' });
-    await fetcher.reserve([], []);
+    await fetcher.reserve([]);
     await waitFor(() => fetcher.refusedAcks === 1, 5000, 'the refusal to be reported');
     expect(await redis.get(keys.processed)).toBeNull();
     expect(await redis.exists(keys.givenBack('s1'))).toBe(0);
@@ -146,14 +160,14 @@ describe('reserve.lua', () => {
   it('acknowledgements whose call failed are sent with the next call', async () => {
     const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}');
-    const [job] = (await fetcher.reserve(['s1'], ['q'])).reservations;
+    const [job] = (await fetcher.reserve(['s1'])).reservations;
     await job!.ack({ kind: 'performed' });
     // A wrong-typed key makes the script fail at its first command, before it writes anything.
     await redis.hset(keys.pauseAll, 'x', '1');
-    await expect(fetcher.reserve(['s1'], ['q'])).rejects.toThrow(/WRONGTYPE/);
+    await expect(fetcher.reserve(['s1'])).rejects.toThrow(/WRONGTYPE/);
     expect(fetcher.hasAcks).toBe(true);
     await redis.del(keys.pauseAll);
-    await fetcher.reserve([], []);
+    await fetcher.reserve([]);
     expect(fetcher.hasAcks).toBe(false);
     expect(await redis.exists(keys.inflight('s1'))).toBe(0);
     expect(await redis.get(keys.processed)).toBe('1');

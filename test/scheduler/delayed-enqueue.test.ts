@@ -78,7 +78,12 @@ describe('delayed enqueue on resque-scheduler keys', () => {
       const scheduled = await client.enqueueAt(new Date(Date.now() - 60_000), Archive, 3, 'z');
       expect(scheduled).toMatchObject({ delayed: false, queue: 'file_serve' });
       expect(await redis.llen(`${ns}:queue:file_serve`)).toBe(1);
-      expect(await keysUnder(redis, ns)).toEqual([`${ns}:queue:file_serve`, `${ns}:queues`]);
+      expect(await keysUnder(redis, ns)).toEqual([
+        `${ns}:queue:file_serve`,
+        `${ns}:queues`,
+        `${ns}:ts:queues:non-empty`,
+        `${ns}:ts:wake:file_serve`,
+      ]);
     } finally {
       await client.close();
     }

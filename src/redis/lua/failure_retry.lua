@@ -4,11 +4,12 @@
 -- KEYS[1]    the failure list
 -- KEYS[2]    the queues set
 -- KEYS[2+n]  the queue list the n-th failure goes back to
--- ARGV[1]    Pub/Sub channel to announce each queue on, waking idle workers ('' for none)
+-- ARGV[1]    announce spec (Keys.announce) for the queues reached ('' for none)
 -- ARGV[2]    '' keeps retried records (Ruby's behaviour); otherwise a tombstone no record can equal, and retried
 --            records are removed
 -- ARGV[3..]  5 values per failure: index, expected record bytes, record bytes with retried_at, job bytes, queue name
 -- Returns    { number retried, { n of each failure that was not where expected } }
+-- #include announce.lua
 local list = KEYS[1]
 local channel = ARGV[1]
 local tombstone = ARGV[2]
@@ -36,7 +37,7 @@ if tombstone ~= '' and retried > 0 then
 end
 if channel ~= '' then
   for queue in pairs(queues) do
-    redis.call('PUBLISH', channel, queue)
+    announce(channel, queue)
   end
 end
 return { retried, missed }

@@ -10,8 +10,9 @@ import type { Logger } from '../../logging/logger.js';
 import type { Keys } from '../../protocol/keys.js';
 import { isoUtc } from '../../protocol/time.js';
 import { retryForever } from '../../redis/retry.js';
-import { defineScript, runScript } from '../../redis/scripts.js';
+import { defineScript, runScript, SCRIPTS } from '../../redis/scripts.js';
 import { isFailure, type Outcome } from '../outcome.js';
+import type { QueuePatterns } from '../queue-patterns.js';
 import { giveBackHeld, type HeldContext } from './held.js';
 import { parseInflight, TOKEN_LENGTH } from './inflight.js';
 import { Reservation, type ReservationOwner } from './reservation.js';
@@ -40,7 +41,6 @@ interface PendingAck {
 export class Fetcher implements ReservationOwner {
   private readonly tokenPrefix = randomBytes(4).toString('hex');
   private tokenCounter = 0;
-  private readonly queueNameCache = new Map<string, [string, string]>();
   private readonly slotKeys = new Map<string, SlotKeys>();
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
   private acks = new Map<string, PendingAck>();
@@ -56,6 +56,7 @@ export class Fetcher implements ReservationOwner {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    private readonly queueList: QueuePatterns,
     config: Pick<ResolvedConfig, 'failureBackend' | 'release'>,
     private readonly logger: Logger,
     /** Called when an acknowledgement waits to be sent. */
@@ -68,27 +69,31 @@ export class Fetcher implements ReservationOwner {
     return this.acks.size > 0;
   }
 
-  /** Acknowledges what is finished and fills `freeSlots` from `queues` (priority order), in one round trip. */
-  async reserve(freeSlots: readonly string[], queues: readonly string[]): Promise<FetchReply> {
+  /**
+   * Acknowledges what is finished and fills `freeSlots` from the worker's queue list (priority order), in one round
+   * trip. `woken` names the queues of the wake-ups that led here: announced again if they still hold jobs.
+   */
+  async reserve(freeSlots: readonly string[], woken: readonly string[] = []): Promise<FetchReply> {
     const acks = this.acks;
     this.acks = new Map();
-    const refill = queues.length > 0 ? freeSlots : [];
     const slots = [...acks.keys()];
-    for (const slot of refill) if (!acks.has(slot)) slots.push(slot);
-    const refilled = new Set(refill);
-    const keys = [this.keys.pauseAll, this.keys.processed, this.keys.failedCount];
-    const args: string[] = [isoUtc(new Date()), String(slots.length)];
+    for (const slot of freeSlots) if (!acks.has(slot)) slots.push(slot);
+    const refilled = new Set(freeSlots);
+    const keys = [this.keys.pauseAll, this.keys.processed, this.keys.failedCount, this.keys.nonEmptyQueues];
+    const args: Array<string | Buffer> = [
+      isoUtc(new Date()),
+      String(slots.length),
+      this.keys.announce,
+      this.keys.queuePrefix,
+      woken.join('\n'),
+    ];
     for (const slot of slots) {
       const slotKeys = this.keysOf(slot);
       const ack = acks.get(slot);
       keys.push(slotKeys.inflight, slotKeys.status);
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
     }
-    for (const queue of queues) {
-      const [key, json] = this.queueNames(queue);
-      keys.push(key);
-      args.push(queue, json);
-    }
+    args.push(...this.queueList.reserveArgs);
     let reply: Array<number | string>;
     try {
       reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);
@@ -180,13 +185,9 @@ export class Fetcher implements ReservationOwner {
     return (this.tokenPrefix + this.tokenCounter.toString(16).padStart(8, '0')).slice(0, TOKEN_LENGTH);
   }
 
-  /** A queue's key and its name as a JSON string (for statuses), built once. */
-  private queueNames(queue: string): [key: string, json: string] {
-    let names = this.queueNameCache.get(queue);
-    if (names === undefined) {
-      names = [this.keys.queue(queue), JSON.stringify(queue)];
-      this.queueNameCache.set(queue, names);
-    }
-    return names;
+  /** Passes on wake-ups this worker cannot use (it is full, paused or stopping): the queues are announced again. */
+  async passOn(queues: readonly string[]): Promise<void> {
+    if (queues.length === 0) return;
+    await runScript(this.redis, SCRIPTS.announce, [], [this.keys.announce, this.keys.queuePrefix, ...queues]);
   }
 }

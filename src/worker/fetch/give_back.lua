@@ -9,11 +9,12 @@
 -- ARGV[1]  the reservation's header, token .. "\n" .. queue .. "\n" (worker/fetch/inflight.ts): the in-flight value
 --          must start with it
 -- ARGV[2]  the item to push back (the job's bytes, or with an updated "returns" count)
--- ARGV[3]  queue name (member of `queues`, announced on the wake channel)
--- ARGV[4]  wake channel
+-- ARGV[3]  queue name (member of `queues`, announced to idle workers)
+-- ARGV[4]  announce spec (Keys.announce)
 -- ARGV[5]  '' from the worker holding the job; from a reaper, how long (ms) to keep the reservation's token in
 --          KEYS[5], so a worker that was only stalled has its late acknowledgement refused and reported
 -- Returns  1 when given back, 0 when the slot no longer holds that reservation
+-- #include ../../redis/lua/announce.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -24,5 +25,5 @@ redis.call('DEL', KEYS[1], KEYS[2])
 if ARGV[5] ~= '' then
   redis.call('SET', KEYS[5], string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1), 'PX', ARGV[5])
 end
-redis.call('PUBLISH', ARGV[4], ARGV[3])
+announce(ARGV[4], ARGV[3])
 return 1

@@ -48,7 +48,7 @@ export async function giveBackHeld(
       keys.queues,
       keys.givenBack(reservation.slotId),
     ],
-    [reservation.header, item, reservation.queue, keys.wakeChannel, by === 'reaper' ? MARK_MS : ''],
+    [reservation.header, item, reservation.queue, keys.announce, by === 'reaper' ? MARK_MS : ''],
   );
   return done === 1;
 }

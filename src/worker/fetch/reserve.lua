@@ -6,28 +6,41 @@
 -- KEYS[1]    pause-all-workers
 -- KEYS[2]    stat:processed
 -- KEYS[3]    stat:failed
--- KEYS[4..3+2S]  per slot: ts:inflight:<slot>, worker:<slot>
--- KEYS[4+2S..]   per queue in priority order: queue:<name>
+-- KEYS[4]    ts:queues:non-empty, the index of queues that hold jobs
+-- KEYS[5..4+2S]  per slot: ts:inflight:<slot>, worker:<slot>
 -- The per-slot counters (stat:processed:<slot>, stat:failed:<slot>) are not touched here: the worker adds what the
 -- reply says was finished, with its next liveness beat (fleet/slot-counters.ts). Naming two more keys per slot in
 -- every call cost the in-process worker a tenth of its throughput.
 -- ARGV[1]    run_at for new statuses (UTC ISO-8601, as Ruby writes it)
 -- ARGV[2]    S = number of slots in this call
--- ARGV[3..2+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
+-- ARGV[3]    announce spec (Keys.announce)
+-- ARGV[4]    the prefix of queue keys (`<ns>:queue:`)
+-- ARGV[5]    queues named by the wake-ups that led to this call, one per line ('' if none)
+-- ARGV[6..5+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
 --                fresh token to refill it with ('' to leave it empty)
--- ARGV[3+3S..]   per queue, 2 values: queue name, queue name as a JSON string
+-- ARGV[6+3S..]   the queue list in priority order (queue-patterns.ts), 3 values per entry:
+--                'q', queue name, ''        a named queue
+--                'g', literal prefix, rule  a glob (glob-rule.ts): its matches among the non-empty queues, in byte
+--                                           order (Ruby's sort), found in the index from the prefix on
+--                'x', rule, ''              an exclusion, applied to glob matches
+-- Queue keys are ARGV[4] .. name, built here because a glob's queues are only known once the index is read.
 -- In-flight value (worker/fetch/inflight.ts): token .. "\n" .. queue .. "\n" .. item bytes. This script writes it
 -- and compares tokens by prefix; it never parses it.
 -- A finish applies only when the slot still holds that token, so a call resent after a lost reply never counts twice
 -- nor clears a newer job. A slot to refill that still holds a job (a reservation whose reply was lost) hands that job
 -- back instead of taking another. A slot finished and refilled in the same call is overwritten (SET), one that is not
 -- refilled is deleted at the end: either way the keys end as if each step had run on its own.
+-- Afterwards each queue taken from leaves the index if it is now empty, else is announced again (announce.lua): this
+-- worker has no free slot left, so the next idle one is woken. A queue a wake-up named that still holds jobs is
+-- announced again too, so a wake-up this call could not use passes on.
 -- Returns  { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
 --          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
 --          that holds a job now: its position in the call (1-based), in-flight value }
+-- #include ../../redis/lua/announce.lua
 local slotCount = tonumber(ARGV[2])
-local queuesAt = 3 + 3 * slotCount
-local queueCount = (#ARGV - queuesAt + 1) / 2
+local spec, queuePrefix = ARGV[3], ARGV[4]
+local index = KEYS[4]
+local GLOB_PAGE = 64
 
 local paused = 0
 local pause = redis.call('GET', KEYS[1])
@@ -35,16 +48,86 @@ if pause and string.match(string.lower(pause), '^%s*true%s*$') then
   paused = 1
 end
 
-local queueKeysAt = 4 + 2 * slotCount
+local entries, exclusions = {}, {}
+for a = 6 + 3 * slotCount, #ARGV, 3 do
+  if ARGV[a] == 'x' then
+    exclusions[#exclusions + 1] = ARGV[a + 1]
+  else
+    entries[#entries + 1] = { glob = ARGV[a] == 'g', text = ARGV[a + 1], rule = ARGV[a + 2] }
+  end
+end
+
+local empty = {}
+local taken, takenFrom = {}, {}
+
+local function pop(name)
+  local item = redis.call('LPOP', queuePrefix .. name)
+  if not item then
+    empty[name] = true
+  elseif not takenFrom[name] then
+    takenFrom[name] = true
+    taken[#taken + 1] = name
+  end
+  return item
+end
+
+local function excluded(name)
+  for _, rule in ipairs(exclusions) do
+    if matchesRule(name, rule) then return true end
+  end
+  return false
+end
+
+-- A glob's first non-empty match: the index is read a page at a time from the glob's prefix, and where a call left
+-- off is kept in the entry, so filling many slots reads each member once. A member whose list turns out empty (a
+-- client that is not resque-ts popped it) leaves the index.
+local function popGlob(entry)
+  while true do
+    if not entry.page or entry.at > #entry.page then
+      if entry.done then return nil end
+      local from = entry.after and ('(' .. entry.after) or (entry.text == '' and '-' or '[' .. entry.text)
+      local to = entry.text == '' and '+' or '(' .. entry.text .. '\255'
+      entry.page = redis.call('ZRANGEBYLEX', index, from, to, 'LIMIT', 0, GLOB_PAGE)
+      entry.at = 1
+      entry.done = #entry.page < GLOB_PAGE
+      if #entry.page == 0 then return nil end
+    end
+    local name = entry.page[entry.at]
+    if not empty[name] and matchesRule(name, entry.rule) and not excluded(name) then
+      local item = pop(name)
+      if item then return name, item end
+      redis.call('ZREM', index, name)
+    end
+    entry.after = name
+    entry.at = entry.at + 1
+  end
+end
+
+local function popFirst()
+  for _, entry in ipairs(entries) do
+    if entry.glob then
+      local name, item = popGlob(entry)
+      if item then return name, item end
+    elseif not empty[entry.text] then
+      local item = pop(entry.text)
+      if item then return entry.text, item end
+    end
+  end
+  return nil
+end
+
+local function jsonString(text)
+  if not string.find(text, '[%c"\\]') then return '"' .. text .. '"' end
+  return (string.gsub(cjson.encode(text), '\\/', '/'))
+end
 
 local processed, failed = 0, 0
 local result = { paused }
 local unmatched = {}
-local empty = {}
 local toDelete = {}
 for s = 1, slotCount do
-  local inflightKey, statusKey = KEYS[2 + 2 * s], KEYS[3 + 2 * s]
-  local finishToken, fresh = ARGV[3 * s], ARGV[3 * s + 2]
+  local inflightKey, statusKey = KEYS[3 + 2 * s], KEYS[4 + 2 * s]
+  local finishToken, fresh = ARGV[3 + 3 * s], ARGV[5 + 3 * s]
   local held = redis.call('GET', inflightKey)
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
   if finishToken ~= '' and not finished then
@@ -53,7 +136,7 @@ for s = 1, slotCount do
   if finished then
     held = false
     processed = processed + 1
-    if ARGV[3 * s + 1] == '1' then
+    if ARGV[4 + 3 * s] == '1' then
       failed = failed + 1
     end
   end
@@ -62,31 +145,20 @@ for s = 1, slotCount do
       table.insert(result, s)
       table.insert(result, held)
     else
-      local taken = false
-      if paused == 0 then
-        for q = 1, queueCount do
-          local name = ARGV[queuesAt + 2 * q - 2]
-          if not empty[name] then
-            local item = redis.call('LPOP', KEYS[queueKeysAt + q - 1])
-            if item then
-              local shown = item
-              if string.sub(item, 1, 1) ~= '{' or string.sub(item, -1) ~= '}' then
-                shown = '{"class":"(malformed payload)","args":[]}'
-              end
-              local value = fresh .. '\n' .. name .. '\n' .. item
-              redis.call('SET', inflightKey, value)
-              redis.call('SET', statusKey,
-                '{"queue":' .. ARGV[queuesAt + 2 * q - 1] .. ',"run_at":"' .. ARGV[1] .. '","payload":' .. shown .. '}')
-              table.insert(result, s)
-              table.insert(result, value)
-              taken = true
-              break
-            end
-            empty[name] = true
-          end
+      local name, item
+      if paused == 0 then name, item = popFirst() end
+      if item then
+        local shown = item
+        if string.sub(item, 1, 1) ~= '{' or string.sub(item, -1) ~= '}' then
+          shown = '{"class":"(malformed payload)","args":[]}'
         end
-      end
-      if finished and not taken then
+        local value = fresh .. '\n' .. name .. '\n' .. item
+        redis.call('SET', inflightKey, value)
+        redis.call('SET', statusKey,
+          '{"queue":' .. jsonString(name) .. ',"run_at":"' .. ARGV[1] .. '","payload":' .. shown .. '}')
+        table.insert(result, s)
+        table.insert(result, value)
+      elseif finished then
         table.insert(toDelete, s)
       end
     end
@@ -101,7 +173,18 @@ if failed > 0 then
   redis.call('INCRBY', KEYS[3], failed)
 end
 for _, s in ipairs(toDelete) do
-  redis.call('DEL', KEYS[2 + 2 * s], KEYS[3 + 2 * s])
+  redis.call('DEL', KEYS[3 + 2 * s], KEYS[4 + 2 * s])
+end
+for _, name in ipairs(taken) do
+  if redis.call('LLEN', queuePrefix .. name) == 0 then
+    redis.call('ZREM', index, name)
+    redis.call('DEL', announceSpec(spec)[3] .. name)
+  else
+    announce(spec, name)
+  end
+end
+for name in string.gmatch(ARGV[5], '[^\n]+') do
+  if not takenFrom[name] and redis.call('LLEN', queuePrefix .. name) > 0 then announce(spec, name) end
 end
 table.insert(result, 2, #unmatched)
 for i, s in ipairs(unmatched) do

@@ -1,0 +1,53 @@
+-- Shared by every script that puts jobs on a queue (pasted in by `-- #include`): announce(spec, name) says that
+-- queue `name` holds jobs. The queue enters the non-empty index, and one wake token waits on the queue's wake list
+-- and on the wake list of every registered glob listener (a queue list with globs) that covers it; Redis hands each token to one worker blocked on
+-- that list, so a job wakes one idle worker per kind of listener, however many are idle. A list never holds more
+-- than one token: a woken worker that finds more work than it takes announces the queue again (reserve.lua).
+-- spec  Keys.announce: non-empty index, glob registry, queue wake-list prefix, glob wake-list prefix, one per line.
+local announceKeys
+local announceGlobs
+
+-- A glob's match rule (queue-patterns.ts): '1' when a leading '.' is not matched by a wildcard, else '0', then an
+-- anchored Lua pattern.
+local function matchesRule(name, rule)
+  if string.sub(rule, 1, 1) == '1' and string.sub(name, 1, 1) == '.' then return false end
+  return string.find(name, string.sub(rule, 2)) ~= nil
+end
+
+-- The spec's keys: { index, glob registry, queue wake-list prefix, glob wake-list prefix }.
+local function announceSpec(spec)
+  if not announceKeys then
+    announceKeys = {}
+    for line in string.gmatch(spec, '[^\n]+') do announceKeys[#announceKeys + 1] = line end
+  end
+  return announceKeys
+end
+
+-- A glob listener's rules (QueuePatterns.listenerRules): one per line, '+' for a glob of its list, '-' for a name it
+-- must not cover (an exclusion, or a queue it listens to by name). Covered: some '+' matches and no '-' does.
+local function coversQueue(rules, name)
+  local covered = false
+  for line in string.gmatch(rules, '[^\n]+') do
+    if matchesRule(name, string.sub(line, 2)) then
+      if string.sub(line, 1, 1) == '-' then return false end
+      covered = true
+    end
+  end
+  return covered
+end
+
+local function announce(spec, name)
+  announceSpec(spec)
+  if not announceGlobs then announceGlobs = redis.call('HGETALL', announceKeys[2]) end
+  redis.call('ZADD', announceKeys[1], 0, name)
+  local wake = announceKeys[3] .. name
+  redis.call('RPUSH', wake, name)
+  redis.call('LTRIM', wake, 0, 0)
+  for i = 1, #announceGlobs, 2 do
+    if coversQueue(announceGlobs[i + 1], name) then
+      local globWake = announceKeys[4] .. announceGlobs[i]
+      redis.call('RPUSH', globWake, name)
+      redis.call('LTRIM', globWake, 0, 0)
+    end
+  end
+end

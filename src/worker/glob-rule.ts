@@ -1,0 +1,69 @@
+/**
+ * A Ruby `File.fnmatch?` pattern (queue-patterns.ts) as a rule Lua can test, for the scripts that pick queues from
+ * the non-empty index and announce pushes to workers listening with a glob: '1' when a leading `.` is not matched by
+ * a wildcard at the pattern's start (else '0'), then an anchored Lua pattern. `?` and a negated class match one
+ * UTF-8 character, as Ruby's do; the characters listed in a bracket class are compared as bytes, so a class is exact
+ * when it lists ASCII characters. Built as bytes: the pattern holds
+ * bytes that are not valid UTF-8 on their own.
+ */
+export function globRule(pattern: string): Buffer {
+  const parts: Buffer[] = [];
+  const raw = (text: string) => parts.push(Buffer.from(text, 'latin1'));
+  const literal = (c: string) => {
+    if (LUA_MAGIC.has(c)) raw(`%${c}`);
+    else parts.push(Buffer.from(c, 'utf8'));
+  };
+  const startsWithWildcard = pattern.startsWith('*') || pattern.startsWith('?');
+  raw(startsWithWildcard ? '1^' : '0^');
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '*') raw('.*');
+    else if (c === '?') raw('[%z\x01-\x7f\xc2-\xf4][\x80-\xbf]*');
+    else if (c === '\\' && i + 1 < chars.length) literal(chars[++i]!);
+    else if (c === '[') {
+      const end = chars.indexOf(']', i + 2);
+      if (end < 0) {
+        literal('[');
+        continue;
+      }
+      let body = chars.slice(i + 1, end);
+      const negated = body[0] === '!' || body[0] === '^';
+      if (negated) body = body.slice(1);
+      raw(negated ? '[^' : '[');
+      for (const b of body) {
+        if (b === '%' || b === ']') raw(`%${b}`);
+        else parts.push(Buffer.from(b, 'utf8'));
+      }
+      // A negated class matches a whole character: its lead byte, then any continuation bytes.
+      raw(negated ? '][\x80-\xbf]*' : ']');
+      i = end;
+    } else literal(c);
+  }
+  raw('$');
+  return Buffer.concat(parts);
+}
+
+/** The characters before a pattern's first wildcard, unescaped: every name it matches starts with them. */
+export function literalPrefix(pattern: string): string {
+  let prefix = '';
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '*' || c === '?' || c === '[') break;
+    if (c === '\\' && i + 1 < chars.length) prefix += chars[++i]!;
+    else prefix += c;
+  }
+  return prefix;
+}
+
+/** Whether a pattern has a wildcard at all (else it names one queue, once unescaped). */
+export function hasWildcard(pattern: string): boolean {
+  return literalPrefix(pattern) !== unescapeGlob(pattern);
+}
+
+export function unescapeGlob(pattern: string): string {
+  return pattern.replace(/\\([\s\S])/g, '$1');
+}
+
+const LUA_MAGIC = new Set(['^', '$', '(', ')', '%', '.', '[', ']', '*', '+', '-', '?']);
