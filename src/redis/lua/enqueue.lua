@@ -1,5 +1,7 @@
--- Enqueue one job in one command: what Ruby's push does (SADD queues, RPUSH queue), and the announcement that
--- wakes one idle resque-ts worker (announce.lua). One EVALSHA costs the client less than a pipeline.
+-- Enqueue one job in one command: what Ruby's push does (SADD queues, RPUSH queue), and, when the queue was empty,
+-- the announcement that wakes one idle resque-ts worker (announce.lua). A queue that already held jobs is in the
+-- non-empty index and has a wake-up on its way: whoever takes a job and leaves others announces it again
+-- (reserve.lua). One EVALSHA costs the client less than a pipeline.
 --
 -- KEYS[1]  the `queues` set
 -- KEYS[2]  the queue's list (`queue:<name>`)
@@ -10,5 +12,5 @@
 -- #include announce.lua
 redis.call('SADD', KEYS[1], ARGV[1])
 local length = redis.call('RPUSH', KEYS[2], ARGV[2])
-announce(ARGV[3], ARGV[1])
+if length == 1 then announce(ARGV[3], ARGV[1]) end
 return length

@@ -178,7 +178,6 @@ end
 for _, name in ipairs(taken) do
   if redis.call('LLEN', queuePrefix .. name) == 0 then
     redis.call('ZREM', index, name)
-    redis.call('DEL', announceSpec(spec)[3] .. name)
   else
     announce(spec, name)
   end

@@ -1,0 +1,279 @@
+// What resque-ts costs Redis as the fleet and the number of queues grow, on one private redis-server:
+//   idle   N idle `resque work` processes (in-process jobs, and supervised with --count 1); jobs enqueued one at a
+//          time 2 ms apart: Redis commands and CPU per job, and per second with no jobs at all (the idle fleet's
+//          background: heartbeats, liveness beats, reaper and index turns, polls, delayed-job promotion).
+//   queues 50,000 jobs spread evenly over 1…10,000 queues, one in-process worker on `*` (and on an explicit list of
+//          100) at concurrency 50: jobs per second.
+// Usage (after `npm run build`): node bench/fleet.mjs [--quick | --smoke] [--only idle,queues] [--json file]
+// Optional features on in every run: delayed-job promotion (a worker's default), log level silent, no metrics.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Resque } from '../dist/index.js';
+import { Worker } from '../dist/worker/worker.js';
+import { Noop } from './jobs/resque-ts.mjs';
+import { redisWork, startRedisServer, workPerJob } from './lib/redis-server.mjs';
+
+const PROFILES = {
+  full: {
+    fleets: [1, 10, 50],
+    supervised: [1, 10, 25],
+    paced: 1000,
+    quiet: 20_000,
+    jobs: 50_000,
+    queues: [1, 100, 1000, 10_000],
+  },
+  quick: {
+    fleets: [1, 10, 50],
+    supervised: [1, 10],
+    paced: 300,
+    quiet: 10_000,
+    jobs: 20_000,
+    queues: [1, 100, 1000, 10_000],
+  },
+  smoke: { fleets: [1, 3], supervised: [1], paced: 30, quiet: 2000, jobs: 600, queues: [1, 30] },
+};
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    smoke: { type: 'boolean' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const profile = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
+const sizes = PROFILES[profile];
+const only = new Set((values.only ?? 'idle,queues').split(','));
+const NAMESPACE = 'bench';
+const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const JOBS = new URL('./jobs/resque-ts.mjs', import.meta.url).pathname;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const began = performance.now();
+const log = (text) =>
+  process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0)} s] ${text}\n`);
+
+async function processed(admin) {
+  return Number((await admin.get(`${NAMESPACE}:stat:processed`)) ?? 0);
+}
+
+async function waitUntil(test, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Starts `count` `resque work` processes on queue `bench` and waits until every one is registered. */
+async function startFleet(server, count, supervised) {
+  const args = supervised ? ['--isolation', 'process', '--count', '1'] : ['--isolation', 'none'];
+  const children = [];
+  for (let i = 0; i < count; i++) {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'work',
+        '--require',
+        JOBS,
+        '--queues',
+        'bench',
+        '--redis',
+        server.url,
+        '--namespace',
+        NAMESPACE,
+        ...args,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    children.push(child);
+  }
+  await waitUntil(
+    async () => (await server.admin.scard(`${NAMESPACE}:workers`)) >= count,
+    120_000,
+    'the fleet',
+  );
+  // Every worker has made its first reservation and waits.
+  await sleep(supervised ? 3000 : 1500);
+  return {
+    async stop() {
+      const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.race([Promise.all(exits), sleep(30_000)]);
+      for (const child of children) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** One idle fleet: background cost with no jobs, then jobs enqueued one at a time `gapMs` apart. */
+async function idleFleet(server, count, supervised) {
+  await server.admin.flushall();
+  const fleet = await startFleet(server, count, supervised);
+  try {
+    const quietBefore = await redisWork(server.admin);
+    await sleep(sizes.quiet);
+    const quietAfter = await redisWork(server.admin);
+    const quiet = workPerJob(quietBefore, quietAfter, sizes.quiet / 1000);
+    const resque = new Resque({ redis: server.url, namespace: NAMESPACE });
+    const start = await processed(server.admin);
+    const before = await redisWork(server.admin);
+    for (let i = 0; i < sizes.paced; i++) {
+      await resque.enqueueTo('bench', Noop, i);
+      await sleep(2);
+    }
+    await waitUntil(
+      async () => (await processed(server.admin)) - start >= sizes.paced,
+      120_000,
+      'the paced jobs',
+    );
+    const after = await redisWork(server.admin);
+    await resque.close();
+    const work = workPerJob(before, after, sizes.paced);
+    return {
+      commandsPerJob: work.commandsPerJob,
+      cpuMicrosPerJob: work.cpuMicrosPerJob,
+      byCommand: work.byCommand,
+      idleCommandsPerSecond: quiet.commandsPerJob,
+      idleCpuMicrosPerSecond: quiet.cpuMicrosPerJob,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** `jobs` jobs over `queueCount` queues, drained by one in-process worker at concurrency 50. */
+async function drainQueues(server, queueCount, list) {
+  await server.admin.flushall();
+  const names = Array.from({ length: queueCount }, (_, i) => `q${String(i).padStart(5, '0')}`);
+  const resque = new Resque({ redis: server.url, namespace: NAMESPACE });
+  const perQueue = Math.ceil(sizes.jobs / queueCount);
+  for (let i = 0; i < names.length; i += 100) {
+    await Promise.all(
+      names.slice(i, i + 100).map((queue) =>
+        resque.enqueueBulk(
+          Noop,
+          Array.from({ length: perQueue }, (_, n) => [n]),
+          { queue },
+        ),
+      ),
+    );
+  }
+  await resque.close();
+  const total = perQueue * queueCount;
+  const queues = list === 'explicit' ? names.slice(0, 100) : ['*'];
+  const expected = list === 'explicit' ? perQueue * Math.min(100, queueCount) : total;
+  let done = 0;
+  let finished;
+  const allDone = new Promise((resolve) => {
+    finished = resolve;
+  });
+  const worker = new Worker({
+    redis: server.url,
+    namespace: NAMESPACE,
+    queues,
+    concurrency: 50,
+    isolation: 'none',
+    jobs: [Noop],
+    setProcessTitle: false,
+    logLevel: 'silent',
+  });
+  worker.on('job:finish', () => {
+    if (++done === expected) finished();
+  });
+  const before = await redisWork(server.admin);
+  const t0 = performance.now();
+  await worker.start();
+  await allDone;
+  const ms = performance.now() - t0;
+  const after = await redisWork(server.admin);
+  await worker.stop('graceful');
+  const work = workPerJob(before, after, expected);
+  return {
+    rate: (expected / ms) * 1000,
+    commandsPerJob: work.commandsPerJob,
+    cpuMicrosPerJob: work.cpuMicrosPerJob,
+  };
+}
+
+const server = await startRedisServer();
+const results = { idle: {}, supervised: {}, queues: {}, explicit: {} };
+const machine = {
+  date: new Date().toISOString(),
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  redis: await server.version(),
+  loadBefore: loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' '),
+};
+try {
+  if (only.has('idle')) {
+    for (const count of sizes.fleets) {
+      log(`${count} idle in-process worker(s)`);
+      results.idle[count] = await idleFleet(server, count, false);
+    }
+    for (const count of sizes.supervised) {
+      log(`${count} idle supervised worker(s), --count 1`);
+      results.supervised[count] = await idleFleet(server, count, true);
+    }
+  }
+  if (only.has('queues')) {
+    for (const count of sizes.queues) {
+      log(`${sizes.jobs} jobs over ${count} queue(s), worker on *`);
+      results.queues[count] = await drainQueues(server, count, 'glob');
+      if (count >= 100) {
+        log(`${sizes.jobs} jobs over ${count} queue(s), worker on an explicit list of 100`);
+        results.explicit[count] = await drainQueues(server, count, 'explicit');
+      }
+    }
+  }
+} finally {
+  await server.stop();
+}
+machine.loadAfter = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
+
+const f = (n, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const lines = [
+  `node bench/fleet.mjs ${process.argv.slice(2).join(' ')} (${profile})`.trim(),
+  `${machine.date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Redis ${machine.redis}, load average ${machine.loadBefore} before, ${machine.loadAfter} after`,
+  '',
+];
+for (const [kind, label] of [
+  ['idle', 'idle `resque work --isolation none` processes'],
+  ['supervised', 'idle `resque work --count 1` processes'],
+]) {
+  const rows = Object.entries(results[kind]);
+  if (rows.length === 0) continue;
+  const base = rows[0][1];
+  lines.push(
+    `| ${label} | commands per job | Redis CPU per job | × the first | idle: commands/s | idle: Redis CPU/s |`,
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const [count, r] of rows)
+    lines.push(
+      `| ${count} | ${f(r.commandsPerJob, 1)} | ${f(r.cpuMicrosPerJob)} µs | ${f(r.commandsPerJob / base.commandsPerJob, 2)} / ${f(r.cpuMicrosPerJob / base.cpuMicrosPerJob, 2)} | ${f(r.idleCommandsPerSecond, 1)} | ${f(r.idleCpuMicrosPerSecond)} µs |`,
+    );
+  lines.push('');
+}
+const queueRows = Object.entries(results.queues);
+if (queueRows.length > 0) {
+  const base = queueRows[0][1].rate;
+  lines.push(
+    '| queues | worker on `*`: jobs/s | × 1 queue | commands per job | explicit list of 100: jobs/s |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const [count, r] of queueRows) {
+    const explicit = results.explicit[count];
+    lines.push(
+      `| ${f(Number(count))} | ${f(r.rate)} | ${f(r.rate / base, 2)} | ${f(r.commandsPerJob, 2)} | ${explicit ? f(explicit.rate) : '—'} |`,
+    );
+  }
+}
+console.log(lines.join('\n'));
+if (values.json) writeFileSync(values.json, JSON.stringify({ machine, sizes, results }, null, 2));
+process.exit(0);
