@@ -32,3 +32,27 @@ describe('bench/run.mjs --smoke', () => {
     }
   }, 120_000);
 });
+
+describe('bench/fleet.mjs --smoke', () => {
+  it('measures Redis work per job with idle fleets and the drain rate over many queues', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-fleet-'));
+    try {
+      const json = join(dir, 'result.json');
+      const { stdout } = await run(process.execPath, ['bench/fleet.mjs', '--smoke', '--json', json], {
+        cwd: ROOT,
+        timeout: 170_000,
+      });
+      expect(stdout).toContain('| queues | worker on `*`: jobs/s |');
+      const { results } = JSON.parse(readFileSync(json, 'utf8'));
+      for (const count of ['1', '3']) {
+        expect(results.idle[count].commandsPerJob, `${count} idle`).toBeGreaterThan(0);
+        expect(results.idle[count].idleCommandsPerSecond, `${count} idle, no jobs`).toBeGreaterThan(0);
+      }
+      expect(results.supervised['1'].commandsPerJob).toBeGreaterThan(0);
+      expect(results.queues['100'].rate).toBeGreaterThan(0);
+      expect(results.explicit['100'].rate).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
