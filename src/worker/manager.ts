@@ -119,7 +119,8 @@ export class Manager {
   onWake(queue: string): void {
     if (this.accepting && !this.paused && this.s.processor.busy < this.s.slotIds.length) {
       this.woken.add(queue);
-      this.schedulePump();
+      // At once rather than on the next turn: the wake-up's whole point is pickup latency.
+      void this.pump();
       return;
     }
     this.s.fetcher.passOn([queue]).catch((error: Error) => {
