@@ -38,7 +38,15 @@ describe('README.md', () => {
 
 describe('docs/redis-keys.md', () => {
   const doc = read('docs/redis-keys.md');
-  const NOT_KEYS = new Set(['constructor', 'logical', 'named', 'stat', 'failedList', 'queuePrefix', 'announce']);
+  const NOT_KEYS = new Set([
+    'constructor',
+    'logical',
+    'named',
+    'stat',
+    'failedList',
+    'queuePrefix',
+    'announce',
+  ]);
 
   it('lists every key and channel src/protocol/keys.ts builds', () => {
     const keys = new Keys('ns');
