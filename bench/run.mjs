@@ -1,5 +1,5 @@
-// resque-ts against BullMQ and node-resque on one private redis-server: enqueue, drain, pickup latency, backlog,
-// memory and Redis work per job. Usage (after `npm run build`):
+// resque-ts against BullMQ, bee-queue and node-resque on one private redis-server: enqueue, drain, pickup latency,
+// backlog, memory and Redis work per job. Usage (after `npm run build`):
 //   node bench/run.mjs [--quick | --smoke] [--runs n] [--libs resque-ts,bullmq] [--only drain50,latency]
 //                      [--json file] [--wait-quiet load]
 // --wait-quiet waits (up to an hour) until the 1-minute load average is below `load` before it starts.
@@ -53,7 +53,12 @@ const PROFILES = {
   },
 };
 const SCENARIOS = ['enqueue', 'drain1', 'drain50', 'child', 'latency', 'backlog', 'ceiling'];
-const LIBS = { 'resque-ts': 'resque-ts', bullmq: 'BullMQ', 'node-resque': 'node-resque' };
+const LIBS = {
+  'resque-ts': 'resque-ts',
+  bullmq: 'BullMQ',
+  'bee-queue': 'bee-queue',
+  'node-resque': 'node-resque',
+};
 
 const { values } = parseArgs({
   options: {

@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
 
 describe('bench/run.mjs --smoke', () => {
-  it('measures enqueue, drain and pickup latency for resque-ts, BullMQ and node-resque', async () => {
+  it('measures enqueue, drain and pickup latency for resque-ts, BullMQ, bee-queue and node-resque', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resque-bench-smoke-'));
     try {
       const json = join(dir, 'result.json');
@@ -20,12 +20,14 @@ describe('bench/run.mjs --smoke', () => {
       const { stdout } = await run(process.execPath, args, { cwd: ROOT, timeout: 110_000 });
       expect(stdout).toContain('| Drain, concurrency 50, in-process (jobs/s) |');
       const { figures } = JSON.parse(readFileSync(json, 'utf8'));
-      for (const lib of ['resque-ts', 'BullMQ', 'node-resque']) {
+      for (const lib of ['resque-ts', 'BullMQ', 'bee-queue', 'node-resque']) {
         for (const key of ['enqueueOne', 'drain50', 'p50', 'rss50', 'cmdDrain50']) {
           expect(figures[lib][key], `${lib} ${key}`).toBeGreaterThan(0);
         }
       }
-      expect(figures['resque-ts'].enqueueBulk).toBeGreaterThan(0);
+      for (const lib of ['resque-ts', 'BullMQ', 'bee-queue']) {
+        expect(figures[lib].enqueueBulk, `${lib} enqueueBulk`).toBeGreaterThan(0);
+      }
       expect(figures['node-resque'].enqueueBulk).toBe('no bulk API');
     } finally {
       rmSync(dir, { recursive: true, force: true });
