@@ -1,8 +1,10 @@
 -- Shared by every script that puts jobs on a queue (pasted in by `-- #include`): announce(spec, name) says that
 -- queue `name` holds jobs. The queue enters the non-empty index, and one wake token waits on the queue's wake list
--- and on the wake list of every registered glob listener (a queue list with globs) that covers it; Redis hands each token to one worker blocked on
--- that list, so a job wakes one idle worker per kind of listener, however many are idle. A list never holds more
--- than one token: a woken worker that finds more work than it takes announces the queue again (reserve.lua).
+-- and on the wake list of every registered glob listener (a queue list with globs) that covers it; Redis hands each
+-- token to one worker blocked on that list, so a job wakes one idle worker per kind of listener, however many are
+-- idle. A list never holds more
+-- than one token (a token waiting means nobody is blocked on that list): a woken worker that finds more work than it
+-- takes announces the queue again (reserve.lua).
 -- spec  Keys.announce: non-empty index, glob registry, queue wake-list prefix, glob wake-list prefix, one per line.
 local announceKeys
 local announceGlobs
@@ -36,18 +38,18 @@ local function coversQueue(rules, name)
   return covered
 end
 
-local function announce(spec, name)
+-- One token on a wake list, unless one already waits there (nobody is blocked on it then).
+local function offerToken(list, name)
+  if redis.call('LLEN', list) == 0 then redis.call('RPUSH', list, name) end
+end
+
+-- `indexed`: the caller knows the queue is in the index already (it took from it and left jobs).
+local function announce(spec, name, indexed)
   announceSpec(spec)
   if not announceGlobs then announceGlobs = redis.call('HGETALL', announceKeys[2]) end
-  redis.call('ZADD', announceKeys[1], 0, name)
-  local wake = announceKeys[3] .. name
-  redis.call('RPUSH', wake, name)
-  redis.call('LTRIM', wake, 0, 0)
+  if not indexed then redis.call('ZADD', announceKeys[1], 0, name) end
+  offerToken(announceKeys[3] .. name, name)
   for i = 1, #announceGlobs, 2 do
-    if coversQueue(announceGlobs[i + 1], name) then
-      local globWake = announceKeys[4] .. announceGlobs[i]
-      redis.call('RPUSH', globWake, name)
-      redis.call('LTRIM', globWake, 0, 0)
-    end
+    if coversQueue(announceGlobs[i + 1], name) then offerToken(announceKeys[4] .. announceGlobs[i], name) end
   end
 end

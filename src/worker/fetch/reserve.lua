@@ -179,7 +179,7 @@ for _, name in ipairs(taken) do
   if redis.call('LLEN', queuePrefix .. name) == 0 then
     redis.call('ZREM', index, name)
   else
-    announce(spec, name)
+    announce(spec, name, true)
   end
 end
 for name in string.gmatch(ARGV[5], '[^\n]+') do
