@@ -1,4 +1,5 @@
 import type { ResqueInfo } from '../client/info.js';
+import { pauseAllWorkers, pauseQueue, resumeAllWorkers, resumeQueue } from '../client/queue-pause.js';
 import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
@@ -64,6 +65,28 @@ export class Admin {
   /** Drops every job of a queue (it stays listed); throws QueueNotFoundError for an unknown queue. */
   clearQueue(name: string): Promise<number> {
     return guarded(this.ctx, () => clearQueue(this.ctx, name));
+  }
+
+  /** Pauses a queue for every resque-ts worker (see client/queue-pause.ts); false if it was paused already. */
+  pauseQueue(name: string): Promise<boolean> {
+    return guarded(this.ctx, () => pauseQueue(this.ctx, name));
+  }
+
+  /** Resumes a paused queue; false if it was not paused. */
+  resumeQueue(name: string): Promise<boolean> {
+    return guarded(this.ctx, () => resumeQueue(this.ctx, name));
+  }
+
+  /** Whether Ruby's `pause-all-workers` is set. */
+  async allWorkersPaused(): Promise<boolean> {
+    return guarded(this.ctx, async () =>
+      /^\s*true\s*$/i.test((await this.ctx.redis.get(this.ctx.keys.pauseAll)) ?? ''),
+    );
+  }
+
+  /** Sets or clears Ruby's `pause-all-workers`, honoured by Ruby and resque-ts workers alike. */
+  setAllWorkersPaused(paused: boolean): Promise<void> {
+    return guarded(this.ctx, () => (paused ? pauseAllWorkers(this.ctx) : resumeAllWorkers(this.ctx)));
   }
 
   /** Ruby's remove_queue: drops the queue's jobs and its name; QueueNotFoundError for an unknown queue. */

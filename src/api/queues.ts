@@ -14,16 +14,22 @@ export interface QueueSummary {
   latencyMs: number | undefined;
   /** Why the queue cannot be read, e.g. `queue:x holds a hash, not a list` (its size then shows as 0). */
   problem?: string;
+  /** When it was paused (no resque-ts worker takes from it), if it is. */
+  pausedAt?: Date;
 }
 
 /** Every queue in the `queues` set, sorted, with size and head latency: one pipeline, O(queues). */
 export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]> {
   const names = (await ctx.redis.smembers(ctx.keys.queues)).sort();
-  const pipeline = ctx.redis.pipeline().time();
+  const pipeline = ctx.redis.pipeline().time().hgetall(ctx.keys.pausedQueues);
   for (const name of names) pipeline.llen(ctx.keys.queue(name)).lindex(ctx.keys.queue(name), 0);
   const results = (await pipeline.exec()) ?? [];
-  const now = redisNow(pipelineValues(results.slice(0, 1))[0]);
-  const perQueue = results.slice(1);
+  const [time, pausedEntries] = pipelineValues(results.slice(0, 2));
+  const now = redisNow(time);
+  const paused = pausedEntries as Record<string, string>;
+  const pausedAt = (name: string) =>
+    paused[name] === undefined ? {} : { pausedAt: new Date(Number(paused[name])) };
+  const perQueue = results.slice(2);
   const unreadable = names.filter((_, i) => perQueue[i * 2]?.[0]);
   const problems = await wrongTypes(ctx, unreadable, perQueue);
   return names.map((name, i) => {
@@ -35,6 +41,7 @@ export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]>
         oldestEnqueuedAt: undefined,
         latencyMs: undefined,
         problem: problems.get(name),
+        ...pausedAt(name),
       };
     const oldestEnqueuedAt = enqueuedAt(perQueue[i * 2 + 1]?.[1] as string | null);
     return {
@@ -42,6 +49,7 @@ export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]>
       size: Number(size),
       oldestEnqueuedAt,
       latencyMs: oldestEnqueuedAt ? Math.max(0, now - oldestEnqueuedAt.getTime()) : undefined,
+      ...pausedAt(name),
     };
   });
 }

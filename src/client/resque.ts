@@ -23,6 +23,7 @@ import {
   removeQueue,
   watchQueue,
 } from './inspect.js';
+import { pauseAllWorkers, pausedQueues, pauseQueue, resumeAllWorkers, resumeQueue } from './queue-pause.js';
 
 export interface ClientOptions extends ResqueOptions {
   /** Job definitions known to this client: needed to run string-named jobs inline and for their hooks. */
@@ -174,6 +175,33 @@ export class Resque {
 
   async removeQueue(queue: string): Promise<void> {
     await this.guard(() => removeQueue(this.ctx, queue));
+  }
+
+  /**
+   * Pauses one queue: no resque-ts worker takes a job from it from its next reservation on, until resumeQueue.
+   * Returns false when it was paused already.
+   */
+  pauseQueue(queue: string): Promise<boolean> {
+    return this.guard(() => pauseQueue(this.ctx, queue));
+  }
+
+  /** Resumes a paused queue and wakes a worker for its jobs; false when it was not paused. */
+  resumeQueue(queue: string): Promise<boolean> {
+    return this.guard(() => resumeQueue(this.ctx, queue));
+  }
+
+  /** The paused queues, with when each was paused. */
+  pausedQueues(): Promise<Map<string, Date>> {
+    return this.guard(() => pausedQueues(this.ctx));
+  }
+
+  /** Sets Ruby's `pause-all-workers`: every worker, Ruby's and resque-ts's, stops taking jobs until resumeAll. */
+  pauseAll(): Promise<void> {
+    return this.guard(() => pauseAllWorkers(this.ctx));
+  }
+
+  resumeAll(): Promise<void> {
+    return this.guard(() => resumeAllWorkers(this.ctx));
   }
 
   watchQueue(queue: string): Promise<void> {

@@ -271,15 +271,25 @@ export class Keys {
   get wakeGlobs(): string {
     return `${this.prefix}ts:wake-globs`;
   }
+  /** Queues no resque-ts worker takes jobs from until resumed (HASH queue name → when it was paused, epoch ms). */
+  get pausedQueues(): string {
+    return `${this.prefix}ts:paused-queues`;
+  }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {
     return `${this.prefix}ts:queues:index-turn`;
   }
   /**
    * What a script that puts jobs on a queue needs to announce them (redis/lua/announce.lua): the non-empty index, the
-   * glob registry and the two wake-list prefixes, one per line. Passed as one ARGV value.
+   * glob registry, the two wake-list prefixes and the paused queues, one per line. Passed as one ARGV value.
    */
   get announce(): string {
-    return [this.nonEmptyQueues, this.wakeGlobs, this.queueWake(''), this.globWake('')].join('\n');
+    return [
+      this.nonEmptyQueues,
+      this.wakeGlobs,
+      this.queueWake(''),
+      this.globWake(''),
+      this.pausedQueues,
+    ].join('\n');
   }
 }

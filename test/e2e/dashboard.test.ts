@@ -151,6 +151,19 @@ describe('pages, by clicking', () => {
 });
 
 describe('actions, by clicking', () => {
+  it('a queue: pause it (after a confirm), see it marked paused, resume it', async () => {
+    await go('/queues');
+    await page.click('a:text-is("parked")');
+    await page.click('button:text-is("Pause")');
+    await eventually(notice).toContain('Paused parked.');
+    expect(dialogs.at(-1)).toContain('Stop resque-ts workers taking jobs from parked?');
+    expect(await redis.hexists(keys.pausedQueues, 'parked')).toBe(1);
+    await eventually(() => page.locator('h1 .state-paused').textContent()).toBe('paused');
+    await page.click('button:text-is("Resume")');
+    await eventually(notice).toContain('Resumed parked.');
+    expect(await redis.hexists(keys.pausedQueues, 'parked')).toBe(0);
+  });
+
   it('a queue: page through it, search, remove the matches after a count, then remove it', async () => {
     await go('/queues');
     await page.click('a:text-is("parked")');

@@ -90,6 +90,7 @@ describe('reserve.lua', () => {
           keys.processed,
           keys.failedCount,
           keys.nonEmptyQueues,
+          keys.pausedQueues,
           keys.inflight('s1'),
           keys.worker('s1'),
         ],

@@ -198,3 +198,35 @@ describe('coming back', () => {
     expect(page.text).toContain('name="back" value="/failed?class=Export"');
   });
 });
+
+describe('pausing', () => {
+  it('pauses and resumes a queue from its page, shown on the queue lists, and through the API', async () => {
+    const queue = 'mail';
+    const paused = await web.client.post(`/queues/${encodeURIComponent(queue)}/pause`, {});
+    expect(paused.status).toBe(303);
+    expect(await redis.hexists(keys.pausedQueues, queue)).toBe(1);
+    const page = await web.client.get(`/queues/${encodeURIComponent(queue)}`);
+    expect(page.text).toContain(`Paused ${queue}.`);
+    expect(page.text).toMatch(/state-paused[^>]*>paused/);
+    expect(page.text).toContain('>Resume</button>');
+    expect((await web.client.get('/queues')).text).toMatch(/state-paused">paused/);
+    const token = await web.client.csrf();
+    const resumed = await web.client.send('POST', `/api/queues/${encodeURIComponent(queue)}/resume`, '', {
+      'x-csrf-token': token,
+    });
+    expect(resumed.json()).toEqual({ queue, paused: false, changed: true });
+    expect(await redis.hexists(keys.pausedQueues, queue)).toBe(0);
+    expect((await web.client.post('/queues/no-such-queue/pause', {})).status).toBe(404);
+    expect(await redis.hexists(keys.pausedQueues, 'no-such-queue')).toBe(0);
+  });
+
+  it('sets and clears Ruby’s pause-all-workers from the Queues page', async () => {
+    expect((await web.client.post('/workers/pause-all', {})).status).toBe(303);
+    expect(await redis.get(keys.pauseAll)).toBe('true');
+    const page = await web.client.get('/queues');
+    expect(page.text).toContain('all workers paused');
+    expect(page.text).toContain('Resume all workers');
+    expect((await web.client.post('/workers/resume-all', {})).status).toBe(303);
+    expect(await redis.exists(keys.pauseAll)).toBe(0);
+  });
+});

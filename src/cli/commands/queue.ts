@@ -3,23 +3,54 @@ import { CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.j
 import { existingQueue } from './queue-name.js';
 import { writeJson } from './support.js';
 
-/** `resque queue clear <name>`: drops every job of one queue (the queue stays listed). */
+const ACTIONS = ['clear', 'pause', 'resume', 'pause-all', 'resume-all'] as const;
+type Action = (typeof ACTIONS)[number];
+
+/**
+ * `resque queue clear|pause|resume <name>` acts on one queue; `resque queue pause-all|resume-all` sets or clears
+ * Ruby's `pause-all-workers`.
+ */
 export const queueCommand: Command = {
   name: 'queue',
-  summary: 'Act on one queue: "clear <name>" drops all its jobs.',
-  usage: 'clear <name> [options]',
+  summary:
+    'Act on queues: "clear <name>" drops all its jobs; "pause <name>" / "resume <name>" stop and restart resque-ts ' +
+    'workers taking from it; "pause-all" / "resume-all" set and clear pause-all-workers (Ruby workers too).',
+  usage: 'clear|pause|resume <name> | pause-all|resume-all [options]',
   options: CONNECTION_OPTIONS,
   run({ values, positionals }, io) {
     return withAdmin(values, async (admin) => {
-      const [action, name, ...extra] = positionals;
-      if (action !== 'clear')
-        throw new UsageError(action ? `unknown action "${action}"` : 'an action is required');
+      const [given, name, ...extra] = positionals;
+      if (!given) throw new UsageError('an action is required');
+      if (!(ACTIONS as readonly string[]).includes(given)) throw new UsageError(`unknown action "${given}"`);
+      const action = given as Action;
+      const json = Boolean(values['json']);
+      const say = (text: string, data: object) => (json ? writeJson(io, data) : io.stdout.write(`${text}\n`));
+      if (action === 'pause-all' || action === 'resume-all') {
+        if (name !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(name)}`);
+        const paused = action === 'pause-all';
+        await admin.setAllWorkersPaused(paused);
+        say(paused ? 'paused all workers (pause-all-workers is set)' : 'resumed all workers', {
+          allPaused: paused,
+        });
+        return EXIT.ok;
+      }
       if (!name) throw new UsageError('a queue name is required');
       if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
       await existingQueue(admin, name);
-      const removed = await admin.clearQueue(name);
-      if (values['json']) writeJson(io, { queue: name, removed });
-      else io.stdout.write(`cleared ${name}: ${removed} job${removed === 1 ? '' : 's'} removed\n`);
+      if (action === 'clear') {
+        const removed = await admin.clearQueue(name);
+        say(`cleared ${name}: ${removed} job${removed === 1 ? '' : 's'} removed`, { queue: name, removed });
+      } else if (action === 'pause') {
+        const changed = await admin.pauseQueue(name);
+        say(changed ? `paused ${name}` : `${name} was paused already`, {
+          queue: name,
+          paused: true,
+          changed,
+        });
+      } else {
+        const changed = await admin.resumeQueue(name);
+        say(changed ? `resumed ${name}` : `${name} was not paused`, { queue: name, paused: false, changed });
+      }
       return EXIT.ok;
     });
   },

@@ -19,6 +19,7 @@ export const queuesCommand: Command = {
             ...q,
             oldestEnqueuedAt: iso(q.oldestEnqueuedAt),
             latencyMs: q.latencyMs ?? null,
+            pausedAt: iso(q.pausedAt),
           })),
         );
       } else {
@@ -26,7 +27,7 @@ export const queuesCommand: Command = {
           io.stdout,
           ['queue', 'size', 'oldest waiting', 'enqueued at'],
           queues.map((q) => [
-            q.name,
+            q.pausedAt ? `${q.name} (paused)` : q.name,
             String(q.size),
             formatDuration(q.latencyMs),
             formatTime(q.oldestEnqueuedAt),

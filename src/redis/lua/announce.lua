@@ -5,7 +5,10 @@
 -- idle. A list never holds more
 -- than one token (a token waiting means nobody is blocked on that list): a woken worker that finds more work than it
 -- takes announces the queue again (reserve.lua).
--- spec  Keys.announce: non-empty index, glob registry, queue wake-list prefix, glob wake-list prefix, one per line.
+-- A paused queue (ts:paused-queues) enters the index but wakes nobody: no worker would take from it; resuming it
+-- announces it again.
+-- spec  Keys.announce: non-empty index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues,
+--       one per line.
 local announceKeys
 local announceGlobs
 
@@ -16,7 +19,7 @@ local function matchesRule(name, rule)
   return string.find(name, string.sub(rule, 2)) ~= nil
 end
 
--- The spec's keys: { index, glob registry, queue wake-list prefix, glob wake-list prefix }.
+-- The spec's keys: { index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues }.
 local function announceSpec(spec)
   if not announceKeys then
     announceKeys = {}
@@ -48,6 +51,7 @@ local function announce(spec, name, indexed)
   announceSpec(spec)
   if not announceGlobs then announceGlobs = redis.call('HGETALL', announceKeys[2]) end
   if not indexed then redis.call('ZADD', announceKeys[1], 0, name) end
+  if redis.call('HEXISTS', announceKeys[5], name) == 1 then return end
   offerToken(announceKeys[3] .. name, name)
   for i = 1, #announceGlobs, 2 do
     if coversQueue(announceGlobs[i + 1], name) then offerToken(announceKeys[4] .. announceGlobs[i], name) end

@@ -11,6 +11,8 @@ import {
   queues,
   removeMatching,
   removeQueue,
+  switchAllWorkers,
+  switchQueue,
 } from './queues.js';
 import {
   clearDelayed,
@@ -45,6 +47,10 @@ export const routes = new Router()
   .post('/queues/:name/remove', removeQueue)
   .get('/queues/:name/remove-matching', confirmRemoveMatching)
   .post('/queues/:name/remove-matching', removeMatching)
+  .post('/queues/:name/pause', switchQueue(true))
+  .post('/queues/:name/resume', switchQueue(false))
+  .post('/workers/pause-all', switchAllWorkers(true))
+  .post('/workers/resume-all', switchAllWorkers(false))
   .get('/workers', workers)
   .get('/workers/:name', workerOrHost)
   .get('/delayed', delayed)
@@ -80,6 +86,10 @@ export const routes = new Router()
   .get('/api/queues/:name/count', api.queueCount)
   .post('/api/queues/:name/remove', removeQueue)
   .post('/api/queues/:name/remove-matching', removeMatching)
+  .post('/api/queues/:name/pause', switchQueue(true))
+  .post('/api/queues/:name/resume', switchQueue(false))
+  .post('/api/workers/pause-all', switchAllWorkers(true))
+  .post('/api/workers/resume-all', switchAllWorkers(false))
   .get('/api/workers', api.workers)
   .get('/api/workers/:id', api.worker)
   .get('/api/failed', api.failed)

@@ -1,3 +1,4 @@
+import { QueueNotFoundError } from '../../errors/index.js';
 import type { App, Reply, Request } from '../context.js';
 import { seg } from '../context.js';
 import { BadRequestError } from '../errors.js';
@@ -6,13 +7,49 @@ import { confirmRemovePage, queuePage, queuesPage } from '../views/queues.js';
 import { expected, jobMatch, paging } from './load.js';
 
 export async function queues(app: App, request: Request): Promise<Reply> {
-  const [list, failureLists] = await Promise.all([app.admin.queues(), app.admin.failures.lists()]);
+  const [list, failureLists, allPaused] = await Promise.all([
+    app.admin.queues(),
+    app.admin.failures.lists(),
+    app.admin.allWorkersPaused(),
+  ]);
   return {
     kind: 'page',
     title: 'Queues',
     tab: 'queues',
     live: true,
-    body: queuesPage(request.view, list, failureLists),
+    body: queuesPage(request.view, list, failureLists, allPaused),
+  };
+}
+
+/** POST: pause (`pause`) or resume one queue for every resque-ts worker. */
+export function switchQueue(pause: boolean) {
+  return async (app: App, request: Request): Promise<Reply> => {
+    const name = request.params['name']!;
+    if (!(await app.admin.hasQueue(name))) throw new QueueNotFoundError(name);
+    const changed = pause ? await app.admin.pauseQueue(name) : await app.admin.resumeQueue(name);
+    request.audit(pause ? 'pause queue' : 'resume queue', name, changed ? 1 : 0);
+    if (request.api) return { kind: 'json', body: { queue: name, paused: pause, changed } };
+    return {
+      kind: 'redirect',
+      to: `/queues/${seg(name)}`,
+      notice: changed
+        ? `${pause ? 'Paused' : 'Resumed'} ${name}.`
+        : `${name} was ${pause ? 'paused already' : 'not paused'}.`,
+    };
+  };
+}
+
+/** POST: set or clear Ruby's `pause-all-workers`, which Ruby and resque-ts workers honour. */
+export function switchAllWorkers(pause: boolean) {
+  return async (app: App, request: Request): Promise<Reply> => {
+    await app.admin.setAllWorkersPaused(pause);
+    request.audit(pause ? 'pause all workers' : 'resume all workers', 'pause-all-workers', 1);
+    if (request.api) return { kind: 'json', body: { allPaused: pause } };
+    return {
+      kind: 'redirect',
+      to: '/queues',
+      notice: pause ? 'Paused all workers (pause-all-workers is set).' : 'Resumed all workers.',
+    };
   };
 }
 

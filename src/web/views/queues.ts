@@ -11,8 +11,19 @@ export function queuesPage(
   view: View,
   queues: readonly QueueSummary[],
   failureLists: ReadonlyArray<{ list: string; count: number }>,
+  allPaused: boolean,
 ): Html {
-  return html`<main><h1>Queues <span class="muted">${count(queues.length)}</span></h1>${queuesTable(view, queues, failureLists)}</main>`;
+  const pausedNote = allPaused
+    ? html`<p><span class="state state-paused">all workers paused</span> <code>pause-all-workers</code> is set: no worker, Ruby's or resque-ts's, takes jobs.</p>`
+    : '';
+  const toggle = allPaused
+    ? actionForm(view, '/workers/resume-all', 'Resume all workers')
+    : actionForm(view, '/workers/pause-all', 'Pause all workers', {
+        confirm: 'Stop every worker, Ruby and resque-ts, taking jobs?',
+      });
+  return html`<main><h1>Queues <span class="muted">${count(queues.length)}</span></h1>
+<div class="toolbar"><div class="actions">${toggle}</div></div>
+${pausedNote}${queuesTable(view, queues, failureLists)}</main>`;
 }
 
 function jobsTable(jobs: readonly QueuedJob[], now: number): Html {
@@ -56,7 +67,11 @@ export function queuePage(view: View, data: QueueView): Html {
   const total = 'scanned' in page ? undefined : page.size;
   const hasMore = 'hasMore' in page ? page.hasMore : page.offset + page.limit < page.size;
   return html`<main>
-<h1>Queue <code>${name}</code> <span class="muted">${count(page.size)} jobs${
+<h1>Queue <code>${name}</code>${
+    data.summary?.pausedAt
+      ? html` <span class="state state-paused" title="paused ${data.summary.pausedAt.toISOString()}">paused</span>`
+      : ''
+  } <span class="muted">${count(page.size)} jobs${
     data.summary?.latencyMs !== undefined ? ` · oldest waiting ${duration(data.summary.latencyMs)}` : ''
   }</span></h1>
 <div class="toolbar">${searchForm(view, name, match)}
@@ -67,6 +82,12 @@ export function queuePage(view: View, data: QueueView): Html {
           searching
             ? html`<a class="button danger" href="${view.url(`/queues/${seg(name)}/remove-matching`, query)}">Remove matching jobs…</a>`
             : ''
+        }${
+          data.summary?.pausedAt
+            ? actionForm(view, `/queues/${seg(name)}/resume`, 'Resume')
+            : actionForm(view, `/queues/${seg(name)}/pause`, 'Pause', {
+                confirm: `Stop resque-ts workers taking jobs from ${name}?`,
+              })
         }<a class="button danger" href="${view.url(`/queues/${seg(name)}/remove`)}">Remove queue…</a>`
   }</div></div>
 ${searching ? html`<p class="muted">Matches ${'scanned' in page ? html`(read ${count(page.scanned)} jobs to fill this page)` : ''}</p>` : ''}

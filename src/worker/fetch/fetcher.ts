@@ -79,7 +79,13 @@ export class Fetcher implements ReservationOwner {
     const slots = [...acks.keys()];
     for (const slot of freeSlots) if (!acks.has(slot)) slots.push(slot);
     const refilled = new Set(freeSlots);
-    const keys = [this.keys.pauseAll, this.keys.processed, this.keys.failedCount, this.keys.nonEmptyQueues];
+    const keys = [
+      this.keys.pauseAll,
+      this.keys.processed,
+      this.keys.failedCount,
+      this.keys.nonEmptyQueues,
+      this.keys.pausedQueues,
+    ];
     const args: Array<string | Buffer> = [
       isoUtc(new Date()),
       String(slots.length),

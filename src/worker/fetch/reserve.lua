@@ -7,7 +7,8 @@
 -- KEYS[2]    stat:processed
 -- KEYS[3]    stat:failed
 -- KEYS[4]    ts:queues:non-empty, the index of queues that hold jobs
--- KEYS[5..4+2S]  per slot: ts:inflight:<slot>, worker:<slot>
+-- KEYS[5]    ts:paused-queues: queues no job is taken from
+-- KEYS[6..5+2S]  per slot: ts:inflight:<slot>, worker:<slot>
 -- The per-slot counters (stat:processed:<slot>, stat:failed:<slot>) are not touched here: the worker adds what the
 -- reply says was finished, with its next liveness beat (fleet/slot-counters.ts). Naming two more keys per slot in
 -- every call cost the in-process worker a tenth of its throughput.
@@ -41,6 +42,11 @@ local slotCount = tonumber(ARGV[2])
 local spec, queuePrefix = ARGV[3], ARGV[4]
 local index = KEYS[4]
 local GLOB_PAGE = 64
+
+local pausedQueues = {}
+if redis.call('HLEN', KEYS[5]) > 0 then
+  for _, name in ipairs(redis.call('HKEYS', KEYS[5])) do pausedQueues[name] = true end
+end
 
 local paused = 0
 local pause = redis.call('GET', KEYS[1])
@@ -93,7 +99,7 @@ local function popGlob(entry)
       if #entry.page == 0 then return nil end
     end
     local name = entry.page[entry.at]
-    if not empty[name] and matchesRule(name, entry.rule) and not excluded(name) then
+    if not empty[name] and not pausedQueues[name] and matchesRule(name, entry.rule) and not excluded(name) then
       local item = pop(name)
       if item then return name, item end
       redis.call('ZREM', index, name)
@@ -108,7 +114,7 @@ local function popFirst()
     if entry.glob then
       local name, item = popGlob(entry)
       if item then return name, item end
-    elseif not empty[entry.text] then
+    elseif not empty[entry.text] and not pausedQueues[entry.text] then
       local item = pop(entry.text)
       if item then return entry.text, item end
     end
@@ -126,7 +132,7 @@ local result = { paused }
 local unmatched = {}
 local toDelete = {}
 for s = 1, slotCount do
-  local inflightKey, statusKey = KEYS[3 + 2 * s], KEYS[4 + 2 * s]
+  local inflightKey, statusKey = KEYS[4 + 2 * s], KEYS[5 + 2 * s]
   local finishToken, fresh = ARGV[3 + 3 * s], ARGV[5 + 3 * s]
   local held = redis.call('GET', inflightKey)
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
@@ -173,7 +179,7 @@ if failed > 0 then
   redis.call('INCRBY', KEYS[3], failed)
 end
 for _, s in ipairs(toDelete) do
-  redis.call('DEL', KEYS[3 + 2 * s], KEYS[4 + 2 * s])
+  redis.call('DEL', KEYS[4 + 2 * s], KEYS[5 + 2 * s])
 end
 for _, name in ipairs(taken) do
   if redis.call('LLEN', queuePrefix .. name) == 0 then
