@@ -65,7 +65,8 @@ describe('pausing a queue', () => {
     const namespace = uniqueNamespace('pause-cli');
     const redis = rawRedis();
     await redis.sadd(`${namespace}:queues`, 'reports');
-    const cli = (...args: string[]) => runCli([...args, '--redis', sharedRedisUrl(), '--namespace', namespace]);
+    const cli = (...args: string[]) =>
+      runCli([...args, '--redis', sharedRedisUrl(), '--namespace', namespace]);
     const paused = await cli('queue', 'pause', 'reports');
     expect(paused.stdout).toContain('paused reports');
     expect(await redis.hexists(`${namespace}:ts:paused-queues`, 'reports')).toBe(1);
