@@ -1,9 +1,9 @@
 import { decodeFailureRecord, type FailureRecord } from '../protocol/failure-record.js';
 import type { JsonValue } from '../protocol/json.js';
+import { compactJson, rawMember, withStringMember } from '../protocol/raw-json.js';
 import { failureTime, parseResqueTime } from '../protocol/time.js';
 import { groupId, groupSignature, payloadClass } from './grouping.js';
 import { formatFailureId } from './identity.js';
-import { compactJson, rawMember, withStringMember } from './raw-json.js';
 
 /**
  * One failure as stored, with its id and the fields people filter and sort on. The store returns objects whose `id` and

@@ -1,4 +1,4 @@
-import { compactJson, rawMember } from '../../failure/raw-json.js';
+import { compactJson, rawMember } from '../../protocol/raw-json.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { type Html, html } from '../html.js';
 
