@@ -31,6 +31,7 @@ export { type ResolvedConfig, resolveConfig } from './config/resolve.js';
 export {
   ConfigError,
   DirtyExit,
+  Discard,
   DontPerform,
   DuplicateScheduleError,
   FailureNotFoundError,
@@ -51,6 +52,7 @@ export {
   RedisUnsafeError,
   ResqueError,
   type ResqueErrorCode,
+  RetryLater,
   TermException,
   UnknownJobClassError,
 } from './errors/index.js';
@@ -77,8 +79,16 @@ export {
   type JobDefinition,
   type JobHooks,
   type JobSpec,
+  withRetry,
 } from './jobs/define.js';
 export { JobRegistry } from './jobs/registry.js';
+export type {
+  BackoffFunction,
+  BackoffSpec,
+  EnqueueRetry,
+  ErrorMatcher,
+  RetrySettings,
+} from './jobs/retry-policy.js';
 export type { Logger } from './logging/logger.js';
 export type { FailureRecord } from './protocol/failure-record.js';
 export type { JsonObject, JsonPrimitive, JsonValue } from './protocol/json.js';
