@@ -12,6 +12,7 @@ export {
   type RedisRiskCode,
   type RedisSafety,
 } from './api/redis-safety.js';
+export type { RetryingJob, RetryPage } from './api/retries.js';
 export type { StatsSample } from './api/stats.js';
 export type { WorkerJob, WorkerSummary } from './api/workers.js';
 export type { Enqueued, JobRef } from './client/enqueue.js';
@@ -90,6 +91,7 @@ export type {
   RetrySettings,
 } from './jobs/retry-policy.js';
 export type { Logger } from './logging/logger.js';
+export type { AttemptError } from './protocol/attempts.js';
 export type { FailureRecord } from './protocol/failure-record.js';
 export type { JsonObject, JsonPrimitive, JsonValue } from './protocol/json.js';
 export { Keys } from './protocol/keys.js';
