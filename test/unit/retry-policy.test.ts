@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { retryTime, retryWrite, toFailure } from '../../src/failure/failure.js';
 import { Discard, defineJob, JobTimeoutError, RetryLater, withRetry } from '../../src/index.js';
 import { backoffDelay, decideRetry, enqueueRetryOf } from '../../src/jobs/retry-policy.js';
 import {
@@ -183,5 +184,16 @@ describe('attempt fields of a payload', () => {
     expect(history[0]!.error.length).toBeLessThanOrEqual(1000);
     expect(history[0]!.backtrace).toHaveLength(5);
     expect(attemptOf(decodePayload(raw))).toBe(26);
+  });
+});
+
+describe('a failure retried by hand', () => {
+  it('starts again from its first attempt, keeping the retry options it was enqueued with', () => {
+    const record =
+      '{"failed_at":"2026/11/27 22:09:46 UTC","payload":{"class":"A","args":[1.0],"id":"abc","enqueued_at":1,"retry":{"attempts":4},"attempt":4,"errors":[]},"exception":"E","error":"x","backtrace":[],"worker":"w","queue":"q"}';
+    const write = retryWrite(toFailure('failed', 0, record), retryTime(new Date(2000)));
+    expect(typeof write === 'object' && write.job).toBe(
+      '{"class":"A","args":[1.0],"id":"abc","enqueued_at":2,"retried_at":2,"retry":{"attempts":4}}',
+    );
   });
 });
