@@ -7,9 +7,10 @@
 -- KEYS[2]        queues
 -- KEYS[2 + i]    queue:<name> of job i (i = 1…n)
 -- ARGV[1]        now (epoch ms)
--- ARGV[2]        wake-up channel of idle workers (`ts:wake`)
+-- ARGV[2]        announce spec (Keys.announce): the queues reached wake idle workers
 -- ARGV, 2 per job i from ARGV[3]: member of the retry set (token .. "\n" .. queue .. "\n" .. item), queue name
 -- Returns        jobs moved to their queues
+-- #include ../redis/lua/announce.lua
 local now = tonumber(ARGV[1])
 local moved = 0
 local queues = {}
@@ -28,6 +29,6 @@ for i = 1, #KEYS - 2 do
 end
 for name in pairs(queues) do
   redis.call('SADD', KEYS[2], name)
-  redis.call('PUBLISH', ARGV[2], name)
+  announce(ARGV[2], name)
 end
 return moved

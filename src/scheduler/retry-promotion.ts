@@ -32,7 +32,7 @@ export async function moveRetries(
 ): Promise<number> {
   const { keys } = ctx;
   const scriptKeys = [keys.retrySet, keys.queues];
-  const args: Array<string | number> = [nowMs, keys.wakeChannel];
+  const args: Array<string | number> = [nowMs, keys.announce];
   for (const member of members) {
     const entry = parseInflight(member);
     if (!entry) continue;

@@ -8,6 +8,7 @@ import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { retryHeld } from '../../src/worker/fetch/held.js';
 import { Reservation } from '../../src/worker/fetch/reservation.js';
 import type { Outcome } from '../../src/worker/outcome.js';
+import { QueuePatterns } from '../../src/worker/queue-patterns.js';
 import { rawRedis, uniqueNamespace, waitFor } from '../harness/context.js';
 import { removeDir, startRedis } from '../harness/redis-server.js';
 
@@ -30,16 +31,18 @@ function retrying(delayMs: number): Outcome {
 }
 
 async function reserveOne(client: Redis, keys: Keys, raw: string, now = NOW) {
+  const queues = new QueuePatterns(['q']);
   const fetcher = new Fetcher(
     client,
     keys,
+    queues,
     config,
     createLogger('silent'),
     () => {},
     async () => now,
   );
   await client.rpush(keys.queue('q'), raw);
-  const { reservations } = await fetcher.reserve(['s1'], ['q']);
+  const { reservations } = await fetcher.reserve(['s1']);
   return { fetcher, reservation: reservations[0]! };
 }
 
@@ -83,12 +86,12 @@ describe('retry_held.lua', () => {
     expect(await redis.exists(keys.retrySet, keys.processed, keys.failedCount, keys.failureGroups)).toBe(0);
   });
 
-  it('a retry due at once goes to the tail of its queue and wakes workers; a later one announces its due time', async () => {
+  it('a retry due at once goes to the tail of its queue and wakes a worker; a later one announces its due time', async () => {
     const keys = new Keys(uniqueNamespace('retry-held-now'));
     const subscriber = rawRedis();
     const heard: Array<[string, string]> = [];
     subscriber.on('message', (channel: string, message: string) => heard.push([channel, message]));
-    await subscriber.subscribe(keys.wakeChannel, keys.delayedWakeChannel);
+    await subscriber.subscribe(keys.delayedWakeChannel);
     try {
       const first = await reserveOne(redis, keys, '{"class":"A","args":["now"]}');
       await redis.rpush(keys.queue('q'), '{"class":"B","args":[]}');
@@ -98,15 +101,14 @@ describe('retry_held.lua', () => {
       expect(queued[0]).toBe('{"class":"B","args":[]}');
       expect(decodePayload(queued[1]!)).toMatchObject({ args: ['now'], attempt: 2 });
       expect(await redis.smembers(keys.queues)).toEqual(['q']);
+      expect(await redis.lrange(keys.queueWake('q'), 0, -1)).toEqual(['q']);
+      expect(await redis.zscore(keys.nonEmptyQueues, 'q')).toBe('0');
 
       await redis.del(keys.queue('q'));
       const second = await reserveOne(redis, keys, '{"class":"A","args":["later"]}');
       await second.reservation.ack(retrying(250));
-      await waitFor(() => heard.length >= 2, 5000, 'both announcements');
-      expect(heard).toEqual([
-        [keys.wakeChannel, 'q'],
-        [keys.delayedWakeChannel, String(NOW + 250)],
-      ]);
+      await waitFor(() => heard.length >= 1, 5000, 'the due time announced');
+      expect(heard).toEqual([[keys.delayedWakeChannel, String(NOW + 250)]]);
     } finally {
       subscriber.disconnect();
     }
@@ -128,9 +130,12 @@ describe('promote_retries.lua', () => {
     await redis.rpush(keys.queue('q'), '{"class":"Other","args":[]}');
 
     expect(await promoteRetryBatch({ redis, keys }, NOW + 999, 10)).toEqual({ moved: 0, seen: 0 });
+    await redis.del(keys.queueWake('q'), keys.nonEmptyQueues);
     expect(await promoteRetryBatch({ redis, keys }, NOW + 2000, 10)).toEqual({ moved: 2, seen: 2 });
     const queued = (await redis.lrange(keys.queue('q'), 0, -1)).map((raw) => decodePayload(raw).args);
     expect(queued).toEqual([[], [2], [1]]);
+    expect(await redis.lrange(keys.queueWake('q'), 0, -1)).toEqual(['q']);
+    expect(await redis.zscore(keys.nonEmptyQueues, 'q')).toBe('0');
     expect(await promoteRetryBatch({ redis, keys }, NOW + 2000, 10)).toEqual({ moved: 0, seen: 0 });
     expect(await redis.zcard(keys.retrySet)).toBe(1);
   });
