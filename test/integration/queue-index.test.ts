@@ -129,7 +129,7 @@ describe('queue order through the index', () => {
   });
 });
 
-const Work = defineJob({ className: 'IndexWork', queue: 'q0', perform: async () => {} });
+const Work = defineJob({ className: 'IndexWork', queue: 'q0', perform: async (_ctx, _n: number) => {} });
 
 describe('the index stays exact', () => {
   it('under concurrent pushes, pops, removals and removeQueue', async () => {
