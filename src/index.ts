@@ -12,6 +12,7 @@ export {
   type RedisRiskCode,
   type RedisSafety,
 } from './api/redis-safety.js';
+export type { RetryingJob, RetryPage } from './api/retries.js';
 export type { StatsSample } from './api/stats.js';
 export type { WorkerJob, WorkerSummary } from './api/workers.js';
 export type { Enqueued, JobRef } from './client/enqueue.js';
@@ -31,6 +32,7 @@ export { type ResolvedConfig, resolveConfig } from './config/resolve.js';
 export {
   ConfigError,
   DirtyExit,
+  Discard,
   DontPerform,
   DuplicateScheduleError,
   FailureNotFoundError,
@@ -51,6 +53,7 @@ export {
   RedisUnsafeError,
   ResqueError,
   type ResqueErrorCode,
+  RetryLater,
   TermException,
   UnknownJobClassError,
 } from './errors/index.js';
@@ -77,9 +80,18 @@ export {
   type JobDefinition,
   type JobHooks,
   type JobSpec,
+  withRetry,
 } from './jobs/define.js';
 export { JobRegistry } from './jobs/registry.js';
+export type {
+  BackoffFunction,
+  BackoffSpec,
+  EnqueueRetry,
+  ErrorMatcher,
+  RetrySettings,
+} from './jobs/retry-policy.js';
 export type { Logger } from './logging/logger.js';
+export type { AttemptError } from './protocol/attempts.js';
 export type { FailureRecord } from './protocol/failure-record.js';
 export type { JsonObject, JsonPrimitive, JsonValue } from './protocol/json.js';
 export { Keys } from './protocol/keys.js';

@@ -24,6 +24,7 @@ import {
 import { clearQueue, type QueueSummary, queueExists, queueSummaries } from './queues.js';
 import { type RedisInfoSection, redisInfo } from './redis-info.js';
 import { checkRedisSafety, type RedisSafety } from './redis-safety.js';
+import { type RetryPage, removeRetry, retryCount, retryNow, retryPage } from './retries.js';
 import { readCounters, readSamples, type StatsSample, writeSample } from './stats.js';
 import { type WorkerSummary, workerStats, workerSummaries, workerSummary } from './workers.js';
 
@@ -194,6 +195,25 @@ export class Admin {
     return guarded(this.ctx, () =>
       runScheduleNow(this.ctx.redis, this.ctx.keys, name, { strictPayloads: this.ctx.config.strictPayloads }),
     );
+  }
+
+  /** Jobs waiting to be retried, earliest due first (O(page)). */
+  retries(offset = 0, limit = 20): Promise<RetryPage> {
+    return guarded(this.ctx, () => retryPage(this.ctx, offset, limit));
+  }
+
+  retryCount(): Promise<number> {
+    return guarded(this.ctx, () => retryCount(this.ctx));
+  }
+
+  /** Moves a waiting job (its `ref`) to its queue now; false when it is no longer waiting. */
+  retryNow(ref: string): Promise<boolean> {
+    return guarded(this.ctx, () => retryNow(this.ctx, ref));
+  }
+
+  /** Drops a waiting job: no more attempts, no failure record. False when it is no longer waiting. */
+  removeRetry(ref: string): Promise<boolean> {
+    return guarded(this.ctx, () => removeRetry(this.ctx, ref));
   }
 
   /** The earliest delayed job and whether it is overdue (no process promoting): two O(1) reads. */

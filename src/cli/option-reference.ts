@@ -239,6 +239,6 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     seconds: false,
     default: 'true',
     meaning:
-      'Every worker process moves delayed jobs to their queues when they come due (each move is atomic, so workers share the work without a leader). Set false to leave that to `resque scheduler` or a Ruby resque-scheduler.',
+      'Every worker process moves delayed jobs to their queues when they come due (each move is atomic, so workers share the work without a leader). Set false to leave that to `resque scheduler` or a Ruby resque-scheduler. Retries of failed jobs are moved either way.',
   },
 };

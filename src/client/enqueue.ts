@@ -2,7 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
-import { assertJsonSafe, type JsonValue, roundTrip } from '../protocol/json.js';
+import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
 import { pipelineValues } from '../redis/replies.js';
@@ -42,9 +42,14 @@ function definitionOf(ctx: ClientContext, job: JobRef<JsonValue[]>): JobDefiniti
   return typeof job === 'string' ? ctx.jobs.resolve(job) : job;
 }
 
-function newMetadata(ctx: ClientContext): EncodeMetadata | undefined {
+/** A job's id and enqueue time, and the retry options of a `withRetry` definition; none in strict mode. */
+function newMetadata(ctx: ClientContext, job: JobRef<JsonValue[]>): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  return { id: newJobId(), enqueuedAt: Date.now() / 1000 };
+  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job) };
+}
+
+export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined {
+  return typeof job === 'string' ? undefined : (job.enqueueRetry as JsonObject | undefined);
 }
 
 /** Checks everything before any hook runs or anything reaches Redis. */
@@ -77,7 +82,7 @@ export async function enqueueOne(
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
   if (!(await allowedByHooks(definition, args))) return null;
-  const meta = newMetadata(ctx);
+  const meta = newMetadata(ctx, job);
   if (ctx.config.inline) {
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
   } else {
@@ -106,7 +111,7 @@ export async function enqueueMany(
   const definition = definitionOf(ctx, job);
   const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined }> = [];
   for (const args of argsList) {
-    if (await allowedByHooks(definition, args)) accepted.push({ args, meta: newMetadata(ctx) });
+    if (await allowedByHooks(definition, args)) accepted.push({ args, meta: newMetadata(ctx, job) });
   }
   if (accepted.length === 0) return [];
   if (ctx.config.inline) {
@@ -150,6 +155,7 @@ async function performInline(
       queue,
       className,
       attempt: 1,
+      returns: 0,
       signal: controller.signal,
       workerId: 'inline',
       payload: { class: className, args: decodedArgs },

@@ -115,7 +115,7 @@ export interface ResqueOptions {
   /**
    * Every worker process moves delayed jobs to their queues when they come due (each move is atomic, so workers
    * share the work without a leader). Set false to leave that to `resque scheduler` or a Ruby resque-scheduler.
-   * Env `RESQUE_PROMOTE_DELAYED`. Default true.
+   * Retries of failed jobs are moved either way. Env `RESQUE_PROMOTE_DELAYED`. Default true.
    */
   promoteDelayed?: boolean;
 }

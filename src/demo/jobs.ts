@@ -44,7 +44,18 @@ export const ExportReport = defineJob({
   },
 });
 
-export const demoJobs = [SendWelcomeEmail, ResizeImage, ChargeCard, ExportReport] as const;
+/** Fails its first two attempts (a flaky upstream) and succeeds on the third: it waits on the Retries tab meanwhile. */
+export const FetchRates = defineJob({
+  className: 'Demo::FetchRates',
+  queue: 'billing',
+  attempts: 3,
+  backoff: { type: 'exponential', delayMs: 3000, jitter: 0.2 },
+  perform: async (ctx, day: number) => {
+    if (ctx.attempt < 3) throw new Error(`rates service unavailable for day ${day} (attempt ${ctx.attempt})`);
+  },
+});
+
+export const demoJobs = [SendWelcomeEmail, ResizeImage, ChargeCard, ExportReport, FetchRates] as const;
 
 /** The demo's queues, in the priority order a demo worker takes them. */
-export const DEMO_QUEUES: readonly string[] = demoJobs.map((job) => job.queue!);
+export const DEMO_QUEUES: readonly string[] = [...new Set(demoJobs.map((job) => job.queue!))];

@@ -2,7 +2,15 @@ import type { Resque } from '../client/resque.js';
 import type { RedisTarget } from '../config/options.js';
 import { createLogger } from '../logging/logger.js';
 import { Worker } from '../worker/worker.js';
-import { ChargeCard, DEMO_QUEUES, demoJobs, ExportReport, ResizeImage, SendWelcomeEmail } from './jobs.js';
+import {
+  ChargeCard,
+  DEMO_QUEUES,
+  demoJobs,
+  ExportReport,
+  FetchRates,
+  ResizeImage,
+  SendWelcomeEmail,
+} from './jobs.js';
 
 /** Demo workers: a few in-process workers on the demo queues, so the dashboard has something to show at once. */
 export async function startDemoWorkers(
@@ -36,7 +44,8 @@ export async function stopDemoWorkers(workers: readonly Worker[]): Promise<void>
 
 /**
  * Keeps work coming while the demo runs: every tick a few quick jobs, a card charge (some declined), a resize, and
- * now and then a report export (which always fails) and a very slow resize (which the dashboard flags as stuck).
+ * now and then a report export (which always fails), a rates fetch (which succeeds on its third attempt) and a very
+ * slow resize (which the dashboard flags as stuck).
  */
 export function trickle(resque: Resque, everyMs = 1000): () => void {
   let tick = 0;
@@ -51,6 +60,7 @@ export function trickle(resque: Resque, everyMs = 1000): () => void {
       resque.enqueue(ChargeCard, n, tick % 4 === 0 ? 700 : 995 + tick),
       resque.enqueue(ResizeImage, `uploads/live-${tick}.jpg`, 320, 150 + (tick % 5) * 150),
       tick % 5 === 0 ? resque.enqueue(ExportReport, `report-live-${tick}`) : undefined,
+      tick % 4 === 2 ? resque.enqueue(FetchRates, tick) : undefined,
       tick % 30 === 1 ? resque.enqueue(ResizeImage, `uploads/huge-${tick}.tiff`, 8000, 45_000) : undefined,
     ];
     Promise.all(jobs).catch(() => {

@@ -13,6 +13,8 @@ export type ResqueErrorCode =
   | 'MALFORMED_PAYLOAD'
   | 'UNKNOWN_JOB_CLASS'
   | 'DONT_PERFORM'
+  | 'RETRY_LATER'
+  | 'DISCARD'
   | 'DIRTY_EXIT'
   | 'JOB_TIMEOUT'
   | 'MEMORY_LIMIT'
@@ -119,6 +121,30 @@ export class UnknownJobClassError extends ResqueError {
 export class DontPerform extends ResqueError {
   constructor(message = 'DontPerform') {
     super('DONT_PERFORM', message);
+  }
+}
+
+/**
+ * Thrown by a job to end this attempt and run again `delayMs` from now, whatever its backoff, `retryOn` and
+ * `discardOn` say. It is a failed attempt like any other (counted, `on_failure` hooks run), and the job's `attempts`
+ * still bound it: on the last attempt the job fails for good with this error (docs/retries.md).
+ */
+export class RetryLater extends ResqueError {
+  constructor(
+    readonly delayMs: number,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    if (!Number.isFinite(delayMs) || delayMs < 0)
+      throw new TypeError(`RetryLater needs a delay of 0 ms or more, got ${String(delayMs)}`);
+    super('RETRY_LATER', message ?? `Retry requested in ${delayMs} ms`, options);
+  }
+}
+
+/** Thrown by a job to fail for good now: no attempt is left to it, whatever its `attempts` (docs/retries.md). */
+export class Discard extends ResqueError {
+  constructor(message = 'Discarded by the job', options?: { cause?: unknown }) {
+    super('DISCARD', message, options);
   }
 }
 

@@ -1,9 +1,9 @@
 import { decodeFailureRecord, type FailureRecord } from '../protocol/failure-record.js';
 import type { JsonValue } from '../protocol/json.js';
+import { compactJson, rawMember, withStringMember } from '../protocol/raw-json.js';
 import { failureTime, parseResqueTime } from '../protocol/time.js';
 import { groupId, groupSignature, payloadClass } from './grouping.js';
 import { formatFailureId } from './identity.js';
-import { compactJson, rawMember, withStringMember } from './raw-json.js';
 
 /**
  * One failure as stored, with its id and the fields people filter and sort on. The store returns objects whose `id` and
@@ -154,5 +154,9 @@ function cleanJob(raw: string, now: number): string {
   const id = rawMember(raw, 'id', payload.valueStart);
   const idText = id ? raw.slice(id.valueStart, id.valueEnd) : '';
   if (!idText.startsWith('"') || idText === '""') return `${head}}`;
-  return `${head},"id":${compactJson(idText)},"enqueued_at":${now},"retried_at":${now}}`;
+  // Its retry options given at enqueue stay too; its attempts start again from the first.
+  const retry = rawMember(raw, 'retry', payload.valueStart);
+  const retryText = retry && raw[retry.valueStart] === '{' ? raw.slice(retry.valueStart, retry.valueEnd) : '';
+  const options = retryText ? `,"retry":${compactJson(retryText)}` : '';
+  return `${head},"id":${compactJson(idText)},"enqueued_at":${now},"retried_at":${now}${options}}`;
 }

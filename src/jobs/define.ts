@@ -1,6 +1,12 @@
 import type { JsonValue } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import type { JobPayload } from '../protocol/payload.js';
+import {
+  assertEnqueueRetry,
+  assertRetrySettings,
+  type EnqueueRetry,
+  type RetrySettings,
+} from './retry-policy.js';
 
 /** What a running job knows about itself. */
 export interface JobContext {
@@ -8,8 +14,13 @@ export interface JobContext {
   readonly id: string | undefined;
   readonly queue: string;
   readonly className: string;
-  /** 1 for the first run; +1 each time the job was returned to its queue after its worker died. */
+  /**
+   * Which attempt this is: 1 for the first run, 2 for the first retry (docs/retries.md). A job given back to its queue
+   * after its worker or child died runs again under the same number (see `returns`).
+   */
   readonly attempt: number;
+  /** Times this job was given back to its queue after the process running it died; these use up no attempt. */
+  readonly returns: number;
   /** Fires when the job must stop: shutdown (TERM/INT), USR1, or its timeout. */
   readonly signal: AbortSignal;
   /** Id of the worker slot running the job (`host:pid:queues`). */
@@ -40,6 +51,13 @@ export type JobHooks<A extends JsonValue[]> = {
 } & { [name: `after_perform${string}`]: (...args: A) => Awaitable<Result> } & {
   [name: `on_failure${string}`]: (error: Error, ...args: A) => Awaitable<Result>;
 } & {
+  /**
+   * Once, when a failure is final: the job goes to the failed list and will not be tried again (attempts used up,
+   * discarded, or not retryable). Runs in the worker process after the record is written; the error is rebuilt from
+   * the record (its name and message).
+   */
+  [name: `retries_exhausted${string}`]: (error: Error, ...args: A) => Awaitable<Result>;
+} & {
   /** resque-scheduler's: returning exactly `false` vetoes a delayed enqueue (enqueueAt/enqueueIn). */
   [name: `before_schedule${string}`]: (...args: A) => Awaitable<Result>;
 } & { [name: `after_schedule${string}`]: (...args: A) => Awaitable<Result> } & {
@@ -56,11 +74,12 @@ export type HookPrefix =
   | 'around_perform'
   | 'after_perform'
   | 'on_failure'
+  | 'retries_exhausted'
   | 'before_schedule'
   | 'after_schedule'
   | 'before_delayed_enqueue';
 
-export interface JobSpec<A extends JsonValue[]> {
+export interface JobSpec<A extends JsonValue[]> extends RetrySettings {
   /** The class name on the wire (`"Archive"`, `"App::Jobs::Export"`): what Ruby's `constantize` would look up. */
   className: string;
   /** Default queue (Ruby's `@queue`); without one, use `enqueueTo`. */
@@ -73,6 +92,8 @@ export interface JobSpec<A extends JsonValue[]> {
 
 export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
   readonly hooks: Partial<JobHooks<A>>;
+  /** Retry options its enqueues write into the payload (`withRetry`). */
+  readonly enqueueRetry?: EnqueueRetry;
 }
 
 /** The argument list of a `perform` function, after its context. */
@@ -93,10 +114,24 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   if (spec.queue !== undefined) assertQueueName(spec.queue);
   if (typeof spec.perform !== 'function')
     throw new TypeError(`Job ${spec.className}: perform must be a function`);
+  assertRetrySettings(spec, `Job ${spec.className}`);
   return Object.freeze({
     ...spec,
     hooks: Object.freeze({ ...(spec.hooks ?? {}) }),
   }) as unknown as JobDefinition<PerformArgs<P>>;
+}
+
+/**
+ * The same job with retry options for the jobs enqueued through it: `resque.enqueue(withRetry(Export, { attempts: 5
+ * }), 42)`. They travel in the payload (`"retry"`), so only what JSON carries: `attempts` and a backoff spec. Workers
+ * still know the job by its own definition.
+ */
+export function withRetry<A extends JsonValue[]>(
+  job: JobDefinition<A>,
+  retry: EnqueueRetry,
+): JobDefinition<A> {
+  assertEnqueueRetry(retry, `withRetry(${job.className})`);
+  return Object.freeze({ ...job, enqueueRetry: Object.freeze({ ...job.enqueueRetry, ...retry }) });
 }
 
 type HookFunction = (...args: unknown[]) => Awaitable<Result>;

@@ -48,6 +48,15 @@ export async function runFailureHooks(
   return failed(definition, error, args);
 }
 
+/** retries_exhausted hooks: the job failed for good. An error thrown by one is the caller's to report. */
+export async function runExhaustedHooks(
+  definition: JobDefinition | undefined,
+  error: Error,
+  args: JsonValue[],
+): Promise<void> {
+  for (const hook of hooksFor(definition, 'retries_exhausted')) await hook(error, ...args);
+}
+
 async function failed(
   definition: JobDefinition | undefined,
   raised: unknown,
@@ -59,6 +68,20 @@ async function failed(
     return error;
   } catch (hookError) {
     const message = hookError instanceof Error ? hookError.message : String(hookError);
-    return new Error(`${message}: while trying to handle ${error.name}: ${error.message}`, { cause: error });
+    return new FailureHookError(`${message}: while trying to handle ${error.name}: ${error.message}`, error);
+  }
+}
+
+/**
+ * An on_failure hook threw: this error, named `Error` as Ruby's combined one is, replaces the job's in the record;
+ * whether the job is retried is still decided on the job's own error, its `cause`.
+ */
+export class FailureHookError extends Error {
+  constructor(
+    message: string,
+    override readonly cause: Error,
+  ) {
+    super(message, { cause });
+    this.name = 'Error';
   }
 }

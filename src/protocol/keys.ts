@@ -244,7 +244,16 @@ export class Keys {
   get schedulesDisabled(): string {
     return `${this.prefix}ts:schedule:disabled`;
   }
-  /** Pub/Sub channel on which delayed enqueues announce their earliest due ms, so promoters wake in time. */
+  /**
+   * Jobs waiting to be retried (ZSET): member = `<token>\n<queue>\n<item>` (the in-flight format: the token of the
+   * reservation whose attempt failed keeps identical jobs apart), score = when the next attempt is due (epoch ms).
+   * Promoters move due members to their queue. Not in `delayed:*`, whose items Ruby's master rewrites to
+   * `{"class","args"}`: a retry carries its attempt and errors.
+   */
+  get retrySet(): string {
+    return `${this.prefix}ts:retry`;
+  }
+  /** Pub/Sub channel on which delayed enqueues and retries announce their earliest due ms, so promoters wake in time. */
   get delayedWakeChannel(): string {
     return `${this.prefix}ts:delayed:wake`;
   }

@@ -11,22 +11,35 @@ export interface JobPayload {
   enqueued_at?: number;
   /** Times the reaper returned this job to its queue after its worker died. */
   returns?: number;
+  /** Which attempt this is, written when the job is retried (docs/retries.md); absent on the first. */
+  attempt?: number;
+  /** The errors of the attempts before this one, oldest first, bounded (protocol/attempts.ts). */
+  errors?: JsonValue;
+  /** Retry options given at enqueue (`withRetry`): `{"attempts","backoff"}`. */
+  retry?: JsonValue;
   [extra: string]: JsonValue | undefined;
 }
 
 export interface EncodeMetadata {
   id: string;
   enqueuedAt: number;
+  /** Retry options of this enqueue, written as `"retry"` after the others. */
+  retry?: JsonObject | undefined;
 }
 
 /**
- * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"` and `"enqueued_at"`.
- * `args` must already be checked with assertJsonSafe.
+ * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
+ * and the enqueue's `"retry"` options if it has any. `args` must already be checked with assertJsonSafe.
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
   if (!meta) return `${head}}`;
-  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}}`;
+  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}}`;
+}
+
+/** `,"retry":{…}` when the enqueue has retry options, else nothing. */
+export function retryMember(meta: Pick<EncodeMetadata, 'retry'>): string {
+  return meta.retry ? `,"retry":${JSON.stringify(meta.retry)}` : '';
 }
 
 /** Decodes a queue item, throwing MalformedPayloadError with the reason when it is not a Resque job. */

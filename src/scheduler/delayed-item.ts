@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { decodePayload, type EncodeMetadata, encodePayload, type JobPayload } from '../protocol/payload.js';
+import {
+  decodePayload,
+  type EncodeMetadata,
+  encodePayload,
+  type JobPayload,
+  retryMember,
+} from '../protocol/payload.js';
 
 /**
  * resque-scheduler's delayed item, byte for byte: `{"class":…,"args":…,"queue":…}` and nothing else, because
@@ -47,7 +53,7 @@ export function payloadFromItem(raw: string, decoded: DecodedItem, meta?: Encode
   if (suffix !== undefined && raw.endsWith(suffix)) {
     const head = raw.slice(0, raw.length - suffix.length);
     if (!meta) return `${head}}`;
-    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}}`;
+    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}}`;
   }
   return encodePayload(decoded.className, decoded.args, meta);
 }

@@ -1,8 +1,8 @@
 import type { ClientContext } from '../client/context.js';
-import { enqueueOne, type JobRef, queueOf } from '../client/enqueue.js';
+import { enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
 import { newJobId } from '../client/job-id.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
-import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
+import { assertJsonSafe, type JsonObject, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { runScript } from '../redis/scripts.js';
 import { bucketSecond, byItemField, encodeDelayedItem } from './delayed-item.js';
@@ -65,7 +65,7 @@ export async function scheduleJobs(
     results.push({ queue, id, dueAtMs: entry.dueMs, delayed: true });
   }
   for (let i = 0; i < filed.length; i += JOBS_PER_CALL) {
-    await fileChunk(ctx, className, queue, filed.slice(i, i + JOBS_PER_CALL), nowMs);
+    await fileChunk(ctx, className, queue, filed.slice(i, i + JOBS_PER_CALL), nowMs, enqueueRetryOf(job));
   }
   for (const entry of allowed) {
     for (const hook of hooksFor(definition, 'after_schedule')) await hook(...entry.args);
@@ -87,6 +87,7 @@ async function fileChunk(
   queue: string,
   chunk: ReadonlyArray<{ entry: DelayedEntry; id: string }>,
   nowMs: number,
+  retry: JsonObject | undefined,
 ): Promise<void> {
   const { keys } = ctx;
   const scriptKeys = [
@@ -109,6 +110,7 @@ async function fileChunk(
       item,
       enqueuedAtMs: nowMs,
       withMetadata: !ctx.config.strictPayloads,
+      retry,
     });
     args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
   }

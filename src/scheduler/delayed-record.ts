@@ -1,3 +1,5 @@
+import type { JsonObject } from '../protocol/json.js';
+
 /**
  * What resque-ts keeps beside each of its delayed jobs (`ts:delayed:records`, by its member of `ts:delayed:due`), invisible to Ruby:
  * the second and exact item it was filed as (to find it again in `delayed:<second>`), its queue, and whether its
@@ -15,6 +17,8 @@ export interface DelayedRecord {
   enqueuedAtMs: number;
   /** The payload carries `"id"` and `"enqueued_at"` (false in strict mode). */
   withMetadata: boolean;
+  /** Retry options given at enqueue (`withRetry`), for the payload's `"retry"`. */
+  retry?: JsonObject | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -25,6 +29,7 @@ export function encodeRecord(record: DelayedRecord): string {
     i: record.item,
     e: record.enqueuedAtMs,
     m: record.withMetadata ? 1 : 0,
+    ...(record.retry ? { r: record.retry } : {}),
   });
 }
 
@@ -48,8 +53,13 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
       item,
       enqueuedAtMs: typeof value['e'] === 'number' ? value['e'] : 0,
       withMetadata: value['m'] === 1,
+      retry: isObject(value['r']) ? value['r'] : undefined,
     };
   } catch {
     return undefined;
   }
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
 import { dropOrphans, type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
+import { promoteRetryBatch } from './retry-promotion.js';
 
 export interface PromoterOptions extends PromotionContext {
   readonly logger: Logger;
@@ -17,6 +18,8 @@ export interface PromoterOptions extends PromotionContext {
   readonly batchSize?: number;
   /** Longest sleep between passes, for items written by Ruby (which announces nothing). Default 5000. */
   readonly maxSleepMs?: number;
+  /** Promote delayed jobs too, not only retries (workers with `promoteDelayed` off leave them). Default true. */
+  readonly delayed?: boolean;
 }
 
 export interface PassReport {
@@ -29,9 +32,10 @@ export interface PassReport {
 const RETRY_AFTER_MS = 1000;
 
 /**
- * Moves due delayed jobs to their queues, in batches of one script call each. Every move is atomic, so any number of
- * promoters (every `resque work` process runs one) share the work without a leader. Between passes it sleeps until
- * the next due time, woken earlier when a new delayed job is due sooner, and never longer than `maxSleepMs`.
+ * Moves due delayed jobs and due retries to their queues, in batches of one script call each. Every move is atomic, so
+ * any number of promoters (every `resque work` process runs one) share the work without a leader. Between passes it
+ * sleeps until the next due time, woken earlier when a new delayed job or retry is due sooner, and never longer than
+ * `maxSleepMs`.
  */
 export class Promoter {
   private running = false;
@@ -79,12 +83,18 @@ export class Promoter {
   }
 
   /**
-   * One full pass at `nowMs`: every second that has wholly come, from the head of its list (resque-ts's jobs and
-   * Ruby's); then the records of jobs a Ruby master moved or Ruby removed; then resque-ts's jobs due earlier in the
-   * current second.
+   * One full pass at `nowMs`: the retries due by then; then (unless `delayed` is false) every second that has wholly
+   * come, from the head of its list (resque-ts's jobs and Ruby's); then the records of jobs a Ruby master moved or Ruby
+   * removed; then resque-ts's jobs due earlier in the current second.
    */
   async promoteDue(nowMs: number): Promise<PassReport> {
     let moved = 0;
+    for (;;) {
+      const batch = await promoteRetryBatch(this.options, nowMs, this.batchSize);
+      moved += batch.moved;
+      if (batch.seen < this.batchSize) break;
+    }
+    if (this.options.delayed === false) return { moved, nextDueMs: await this.nextDueMs() };
     for (;;) {
       const batch = await promoteSecondBatch(this.options, nowMs, this.batchSize);
       moved += batch.moved;
@@ -104,11 +114,13 @@ export class Promoter {
 
   private async nextDueMs(): Promise<number | undefined> {
     const { redis, keys } = this.options;
-    const [own, second] = await Promise.all([
-      redis.zrange(keys.delayedDue, 0, 0, 'WITHSCORES'),
-      redis.zrange(keys.delayedSchedule, 0, 0),
+    const delayed = this.options.delayed !== false;
+    const [retry, own, second] = await Promise.all([
+      redis.zrange(keys.retrySet, 0, 0, 'WITHSCORES'),
+      delayed ? redis.zrange(keys.delayedDue, 0, 0, 'WITHSCORES') : [],
+      delayed ? redis.zrange(keys.delayedSchedule, 0, 0) : [],
     ]);
-    const candidates = [own[1], second[0] === undefined ? undefined : Number(second[0]) * 1000]
+    const candidates = [retry[1], own[1], second[0] === undefined ? undefined : Number(second[0]) * 1000]
       .filter((value) => value !== undefined)
       .map(Number);
     return candidates.length === 0 ? undefined : Math.min(...candidates);

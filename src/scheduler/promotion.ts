@@ -197,7 +197,9 @@ export async function dropOrphans(
 async function recordPayload(ctx: PromotionContext, record: DelayedRecord, nowMs: number): Promise<string> {
   const decoded = decodeDelayedItem(record.item);
   await ctx.beforeEnqueue?.(decoded.className, decoded.args);
-  const meta = record.withMetadata ? { id: record.id, enqueuedAt: nowMs / 1000 } : undefined;
+  const meta = record.withMetadata
+    ? { id: record.id, enqueuedAt: nowMs / 1000, retry: record.retry }
+    : undefined;
   return payloadFromItem(record.item, { ...decoded, queue: record.queue }, meta);
 }
 

@@ -4,6 +4,7 @@ import { defineScript } from '../redis/scripts.js';
 export const DELAYED_SCRIPTS = {
   push: defineScript(new URL('./delayed_push.lua', import.meta.url)),
   promoteOwn: defineScript(new URL('./promote_own.lua', import.meta.url)),
+  promoteRetries: defineScript(new URL('./promote_retries.lua', import.meta.url)),
   readHead: defineScript(new URL('./read_head.lua', import.meta.url)),
   promoteSecond: defineScript(new URL('./promote_second.lua', import.meta.url)),
   dropOrphans: defineScript(new URL('./drop_orphans.lua', import.meta.url)),

@@ -50,6 +50,7 @@ export type Tab =
   | 'queues'
   | 'workers'
   | 'delayed'
+  | 'retries'
   | 'schedule'
   | 'stats';
 

@@ -1,10 +1,12 @@
 import { UnknownJobClassError } from '../errors/index.js';
 import type { JobContext } from '../jobs/define.js';
-import { performJob } from '../jobs/perform.js';
+import { FailureHookError, performJob } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { attemptOf } from '../protocol/attempts.js';
 import type { Executor } from './executor.js';
 import type { Reservation } from './fetch/reservation.js';
-import { failedWith, type Outcome } from './outcome.js';
+import { describeError, failedWith, type Outcome } from './outcome.js';
+import { afterFailedAttempt } from './retrying.js';
 
 /** Runs jobs in this process: the worker's own with `isolation: 'none'`, or a supervised child's. */
 export class InProcessExecutor implements Executor {
@@ -19,7 +21,8 @@ export class InProcessExecutor implements Executor {
       id: reservation.jobId,
       queue: reservation.queue,
       className: payload.class,
-      attempt: 1 + reservation.returns,
+      attempt: attemptOf(payload),
+      returns: reservation.returns,
       signal,
       workerId: reservation.slotId,
       payload,
@@ -27,7 +30,9 @@ export class InProcessExecutor implements Executor {
     try {
       return { kind: await performJob(definition, context, payload.args) };
     } catch (error) {
-      return failedWith('failed', error);
+      const recorded = error instanceof Error ? error : new Error(String(error));
+      const cause = recorded instanceof FailureHookError ? recorded.cause : recorded;
+      return afterFailedAttempt('failed', describeError(recorded), cause, definition, payload);
     }
   }
 

@@ -62,7 +62,7 @@ export class Launcher {
   /** Start-up in progress: a stop waits for it, so that nothing registers after the worker has unregistered. */
   private startup: Promise<void> | undefined;
   private readonly upkeep: Upkeep;
-  private readonly promoter: Promoter | undefined;
+  private readonly promoter: Promoter;
   /** A TERM shutdown gave up waiting for Redis (see `abandon`). */
   private abandoned = false;
 
@@ -72,16 +72,16 @@ export class Launcher {
     });
     this.upkeep = new Upkeep({ ...p, state: () => this.state });
     const { redis, keys, config, logger, jobs } = p;
-    this.promoter = config.promoteDelayed
-      ? new Promoter({
-          redis,
-          keys,
-          logger,
-          jobs,
-          strictPayloads: config.strictPayloads,
-          openSubscriber: () => openRedis(config, 'subscriber'),
-        })
-      : undefined;
+    // Retries are promoted whatever `promoteDelayed` says: no Ruby process moves them.
+    this.promoter = new Promoter({
+      redis,
+      keys,
+      logger,
+      jobs,
+      strictPayloads: config.strictPayloads,
+      openSubscriber: () => openRedis(config, 'subscriber'),
+      delayed: config.promoteDelayed,
+    });
   }
 
   start(): Promise<void> {
@@ -156,7 +156,7 @@ export class Launcher {
         'for the reaper of another worker to give back',
     );
     this.upkeep.stop();
-    void this.promoter?.stop();
+    void this.promoter.stop();
     manager.stopIdleTimer();
     await Promise.race([executor.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     wake.disconnect();
@@ -185,7 +185,7 @@ export class Launcher {
     await this.p.wake.start(this.p.redis);
     await this.upkeep.repairQueueIndex();
     this.upkeep.beginReaping();
-    this.promoter?.start();
+    this.promoter.start();
     logger.info(`Starting worker ${this.p.id}`);
     if (this.state !== 'starting') return;
     this.state = 'running';
@@ -225,7 +225,7 @@ export class Launcher {
   private async shutdown(): Promise<void> {
     if (this.state === 'stopped') return;
     this.upkeep.stop();
-    await this.promoter?.stop();
+    await this.promoter.stop();
     this.p.manager.stopIdleTimer();
     // A heartbeat already on its way would otherwise land after the unregistering.
     await this.upkeep.beating.catch(() => {});

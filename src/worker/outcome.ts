@@ -15,6 +15,8 @@ export interface JobFailure {
  * - `performed`, `skipped` (a before_perform hook said DontPerform): finished, counted as processed.
  * - `failed` (the job threw), `timed-out`, `over-memory`, `dirty-exit` (its process died under it): a failure
  *   record, counted as processed and failed.
+ * - `retrying`: any of those failures, with attempts left (docs/retries.md): its retry is scheduled `delayMs` from
+ *   now in the same step that takes it out of its slot; counted as processed and failed, no failure record.
  * - `interrupted`: it stopped because the worker was told to stop (TERM): given back, or failed with
  *   `onTermTimeout: 'fail'`.
  * - `given-back`: it did not run to an end through no fault of its own (its child died running another job, the
@@ -24,14 +26,28 @@ export interface JobFailure {
 export type Outcome =
   | { readonly kind: 'performed' | 'skipped' }
   | { readonly kind: FailureKind; readonly failure: JobFailure }
+  | {
+      readonly kind: 'retrying';
+      readonly failure: JobFailure;
+      readonly delayMs: number;
+      /** The attempt that failed, of how many the job has. */
+      readonly attempt: number;
+      readonly attempts: number;
+    }
   | { readonly kind: 'given-back'; readonly reason: string; readonly countReturn: boolean };
 
 export type FailureKind = 'failed' | 'timed-out' | 'over-memory' | 'dirty-exit' | 'interrupted';
 
+/** A failed attempt, final or to be retried. */
 export type FailedOutcome = Extract<Outcome, { failure: JobFailure }>;
 
 export function isFailure(outcome: Outcome): outcome is FailedOutcome {
   return 'failure' in outcome;
+}
+
+/** A failure that goes to the failure store: the job will not be tried again. */
+export function isFinalFailure(outcome: Outcome): outcome is Extract<Outcome, { kind: FailureKind }> {
+  return isFailure(outcome) && outcome.kind !== 'retrying';
 }
 
 const INTERNAL_DIR = fileURLToPath(new URL('../', import.meta.url));

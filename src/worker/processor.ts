@@ -4,11 +4,13 @@
 import type { EventEmitter } from 'node:events';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { EXCEPTION } from '../errors/exception-names.js';
+import { runExhaustedHooks } from '../jobs/perform.js';
+import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { epochSeconds } from '../protocol/time.js';
 import type { Executor } from './executor.js';
 import type { Reservation } from './fetch/reservation.js';
-import { isFailure, type Outcome } from './outcome.js';
+import { isFailure, isFinalFailure, type JobFailure, type Outcome } from './outcome.js';
 import type { WorkerEvents } from './worker-events.js';
 
 /** A job running in one of the worker's slots. */
@@ -50,6 +52,8 @@ export interface ProcessorSettings {
   onSlotFree: () => void;
   /** Sets the process title, or undefined when titles are left alone. */
   procline: ((text: string) => void) | undefined;
+  /** Job definitions, for the retries_exhausted hooks of jobs that failed for good. */
+  jobs?: JobRegistry;
 }
 
 export class Processor {
@@ -167,6 +171,21 @@ export class Processor {
     this.running.delete(reservation.slotId);
     this.settings.events.emit('job:finish', reservation, outcome);
     this.settings.onSlotFree();
+    if (isFinalFailure(outcome)) await this.exhausted(reservation, outcome.failure);
+  }
+
+  /** The job failed for good and its record is written: its retries_exhausted hooks run, once, here. */
+  private async exhausted(reservation: Reservation, failure: JobFailure): Promise<void> {
+    const payload = reservation.payload;
+    const definition = payload && this.settings.jobs?.resolve(payload.class);
+    if (!payload || !definition) return;
+    const error = new Error(failure.error);
+    error.name = failure.exception;
+    try {
+      await runExhaustedHooks(definition, error, payload.args);
+    } catch (hookError) {
+      this.settings.logger.error(`retries_exhausted hook failed for ${payload.class}: ${String(hookError)}`);
+    }
   }
 
   /**
@@ -199,6 +218,12 @@ export class Processor {
     this.tally.processed++;
     if (!isFailure(outcome)) return;
     this.tally.failed++;
+    if (outcome.kind === 'retrying') {
+      logger.info(
+        `${reservation.className} on ${reservation.queue} failed (attempt ${outcome.attempt} of ${outcome.attempts}): ${outcome.failure.exception}: ${outcome.failure.error}; retrying in ${outcome.delayMs} ms`,
+      );
+      return;
+    }
     logger.info(
       `${reservation.className} on ${reservation.queue} failed: ${outcome.failure.exception}: ${outcome.failure.error}`,
     );

@@ -18,7 +18,7 @@ import {
   redisClock,
 } from '../fleet/liveness.js';
 import { unregisterWorkers } from '../fleet/registration.js';
-import { runFailureHooks } from '../jobs/perform.js';
+import { runExhaustedHooks, runFailureHooks } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { JsonValue } from '../protocol/json.js';
@@ -232,6 +232,11 @@ export class Reaper {
       await runFailureHooks(definition, error, payload.args);
     } catch (hookError) {
       this.ctx.logger.error(`on_failure hook failed for ${payload.class}: ${String(hookError)}`);
+    }
+    try {
+      await runExhaustedHooks(definition, error, payload.args);
+    } catch (hookError) {
+      this.ctx.logger.error(`retries_exhausted hook failed for ${payload.class}: ${String(hookError)}`);
     }
   }
 }

@@ -100,6 +100,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       events: this,
       onSlotFree: () => this.manager.schedulePump(),
       procline: title,
+      jobs: registry,
     });
     const fetcher = new Fetcher(redis, this.keys, patterns, this.config, log, () =>
       this.manager.schedulePump(),

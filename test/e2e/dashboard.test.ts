@@ -233,6 +233,38 @@ describe('actions, by clicking', () => {
   });
 });
 
+describe('retries, by clicking', () => {
+  it('the Retries tab lists waiting jobs with their next attempt and last error; retry now and remove them', async () => {
+    const error = {
+      attempt: 1,
+      failed_at: '2026/11/27 22:09:46 UTC',
+      exception: 'Net::ReadTimeout',
+      error: 'gateway slow',
+      backtrace: [],
+    };
+    const waiting = (n: number) =>
+      `${String(n).padStart(16, '0')}\nparked-retries\n{"class":"Demo::ChargeCard","args":[${n},700],"attempt":2,"errors":[${JSON.stringify(error)}]}`;
+    // Due in a year: no worker's promoter moves them meanwhile.
+    const due = Date.now() + 365 * 86_400_000;
+    await redis.zadd(keys.retrySet, due, waiting(1), due + 1, waiting(2));
+    await go('/overview');
+    expect(await page.locator('.card', { hasText: 'retrying' }).locator('.value').textContent()).toBe('2');
+    await page.click('nav.tabs >> text=Retries');
+    await eventually(() => page.locator('main h1').textContent()).toMatch(/Retries\s*2 waiting/);
+    const rows = page.locator('table.retries tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().textContent()).toContain('Net::ReadTimeout');
+    expect(await rows.first().textContent()).toContain('gateway slow');
+    await rows.first().locator('button:has-text("Retry now")').click();
+    await eventually(notice).toContain('Queued the job for its next attempt now.');
+    expect(await redis.lrange(keys.queue('parked-retries'), 0, -1)).toEqual([waiting(1).split('\n')[2]]);
+    await page.locator('table.retries tbody tr').first().locator('button:has-text("Remove")').click();
+    await eventually(notice).toContain('Removed the job');
+    expect(await redis.zcard(keys.retrySet)).toBe(0);
+    expect(await page.locator('main').textContent()).toContain('No jobs waiting to be retried.');
+  });
+});
+
 describe('what operators notice', () => {
   it('on a 390 px phone the tabs stay on one row and no page scrolls sideways', async () => {
     const phone = await browser.newPage();
@@ -244,6 +276,7 @@ describe('what operators notice', () => {
         '/failed',
         '/queues',
         '/workers',
+        '/retries',
         '/stats/resque',
         '/stats/redis',
       ]) {

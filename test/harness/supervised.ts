@@ -9,7 +9,7 @@ import { sharedRedisUrl, waitFor } from './context.js';
 import { spawnWorker, type WorkerProcess } from './processes.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/child-jobs/', import.meta.url));
-const MODULES = ['ok', 'throws', 'hangs', 'exits', 'bloats', 'chatty'];
+const MODULES = ['ok', 'throws', 'hangs', 'exits', 'bloats', 'chatty', 'retries'];
 const CHILD_JOB_ARGS = MODULES.flatMap((name) => ['--require', `${FIXTURES}${name}.mjs`]);
 
 /** Supervised workers started by the current test, killed (with their children) after it. */

@@ -139,6 +139,7 @@ describe('demo jobs', () => {
         queue: 'images',
         className: ResizeImage.className,
         attempt: 1,
+        returns: 0,
         signal: controller.signal,
         workerId: 'test',
         payload: { class: ResizeImage.className, args: ['a.jpg', 64, 3_600_000] },

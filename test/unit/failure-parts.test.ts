@@ -8,7 +8,7 @@ import {
   topFrame,
 } from '../../src/failure/grouping.js';
 import { formatFailureId, parseFailureId, recordDigest } from '../../src/failure/identity.js';
-import { compactJson, rawMember, withStringMember } from '../../src/failure/raw-json.js';
+import { compactJson, rawMember, withStringMember } from '../../src/protocol/raw-json.js';
 
 describe('raw JSON edits', () => {
   const record = '{"a":1.0,"payload":{"class":"X","args":[1.0, {"k":"}\\"]"}]},"queue":"q"}';

@@ -7,6 +7,7 @@ import { failedCommand } from './failed.js';
 import { infoCommand } from './info.js';
 import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
+import { retriesCommand } from './retries.js';
 import { scheduleCommand } from './schedule.js';
 import { schedulerCommand } from './scheduler.js';
 import { webCommand } from './web.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   dequeueCommand,
   workersCommand,
   failedCommand,
+  retriesCommand,
   schedulerCommand,
   delayedCommand,
   scheduleCommand,

@@ -14,6 +14,7 @@ import {
   switchAllWorkers,
   switchQueue,
 } from './queues.js';
+import { removeRetry, retries, retryNow } from './retries.js';
 import {
   clearDelayed,
   confirmClear,
@@ -60,6 +61,9 @@ export const routes = new Router()
   .post('/delayed/queue-now', queueNow)
   .post('/delayed/remove', removeDelayed)
   .get('/delayed/:ts', delayedAt)
+  .get('/retries', retries)
+  .post('/retries/retry-now', retryNow)
+  .post('/retries/remove', removeRetry)
   .get('/schedule', schedule)
   .post('/schedule/run', runSchedule)
   .post('/schedule/enable', switchSchedule(true))
@@ -98,6 +102,9 @@ export const routes = new Router()
   .post('/api/failed/bulk/:action', bulk)
   .post('/api/failed/:id/retry', retryOne)
   .post('/api/failed/:id/remove', removeOne)
+  .get('/api/retries', retries)
+  .post('/api/retries/retry-now', retryNow)
+  .post('/api/retries/remove', removeRetry)
   .get('/api/errors', api.errors)
   .get('/api/stats', api.stats)
   .get('/api/redis', api.redis)

@@ -8,18 +8,20 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
 export async function overviewData(app: App) {
-  const [counters, queues, failureLists, workers, buckets] = await Promise.all([
+  const [counters, queues, failureLists, workers, buckets, retrying] = await Promise.all([
     app.admin.counters(),
     app.admin.queues(),
     app.admin.failures.lists(),
     workerRows(app),
     series(app, HOUR, MINUTE),
+    app.admin.retryCount(),
   ]);
   return {
     processed: counters.processed,
     failedStat: counters.failed,
     queues,
     failureLists,
+    retrying,
     workers,
     series: buckets,
     bucketMs: MINUTE,

@@ -1,5 +1,5 @@
-import { compactJson, rawMember } from '../../failure/raw-json.js';
 import type { JsonValue } from '../../protocol/json.js';
+import { compactJson, rawMember } from '../../protocol/raw-json.js';
 import { type Html, html } from '../html.js';
 
 /** 1,234,567 */

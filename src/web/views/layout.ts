@@ -11,6 +11,7 @@ const TABS: ReadonlyArray<[Tab, string, string]> = [
   ['queues', 'Queues', '/queues'],
   ['workers', 'Workers', '/workers'],
   ['delayed', 'Delayed', '/delayed'],
+  ['retries', 'Retries', '/retries'],
   ['schedule', 'Schedule', '/schedule'],
   ['stats', 'Stats', '/stats'],
 ];

@@ -14,6 +14,8 @@ export interface OverviewData {
   failedStat: number;
   queues: QueueSummary[];
   failureLists: Array<{ list: string; count: number }>;
+  /** Jobs waiting for their next attempt. */
+  retrying: number;
   workers: WorkerRow[];
   series: SeriesBucket[];
   bucketMs: number;
@@ -36,6 +38,7 @@ export function overviewPage(view: View, data: OverviewData): Html {
 ${card('pending', count(pending), view.url('/queues'))}
 ${card('processed', count(data.processed), view.url('/stats'))}
 ${card('failed', count(failed), view.url('/failed'), failed > 0 ? 'bad' : undefined)}
+${card('retrying', count(data.retrying), view.url('/retries'))}
 ${card('queues', count(data.queues.length), view.url('/queues'))}
 ${card('working', `${count(working)} / ${count(data.workers.length)}`, view.url('/working'))}
 ${card('stuck or dead', count(flagged.length), view.url('/workers'), flagged.length > 0 ? 'warn' : undefined)}

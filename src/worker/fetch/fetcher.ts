@@ -9,11 +9,12 @@ import { SlotCounters } from '../../fleet/slot-counters.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Keys } from '../../protocol/keys.js';
 import { isoUtc } from '../../protocol/time.js';
+import { redisTime } from '../../redis/replies.js';
 import { retryForever } from '../../redis/retry.js';
 import { defineScript, runScript, SCRIPTS } from '../../redis/scripts.js';
 import { isFailure, type Outcome } from '../outcome.js';
 import type { QueuePatterns } from '../queue-patterns.js';
-import { giveBackHeld, type HeldContext } from './held.js';
+import { giveBackHeld, type HeldContext, retryHeld } from './held.js';
 import { parseInflight, TOKEN_LENGTH } from './inflight.js';
 import { Reservation, type ReservationOwner } from './reservation.js';
 
@@ -61,6 +62,8 @@ export class Fetcher implements ReservationOwner {
     private readonly logger: Logger,
     /** Called when an acknowledgement waits to be sent. */
     private readonly onAck: () => void,
+    /** The clock retries are scheduled by (epoch ms). Default: Redis `TIME`, the promoters' clock. */
+    private readonly now: () => Promise<number> = async () => (await redisTime(redis)).getTime(),
   ) {
     this.held = { redis, keys, config };
   }
@@ -133,6 +136,10 @@ export class Fetcher implements ReservationOwner {
       await this.giveBack(reservation, { countReturn: outcome.countReturn });
       return;
     }
+    if (outcome.kind === 'retrying') {
+      await this.fileRetry(reservation, outcome);
+      return;
+    }
     if (isFailure(outcome)) {
       const failure = reservation.failureRecord(outcome.failure);
       await retryForever(
@@ -147,6 +154,22 @@ export class Fetcher implements ReservationOwner {
       queue: reservation.queue,
     });
     this.onAck();
+  }
+
+  /** A failed attempt's next one is filed at once (not with the next reserve call), in the step that frees the slot. */
+  private async fileRetry(
+    reservation: Reservation,
+    outcome: Extract<Outcome, { kind: 'retrying' }>,
+  ): Promise<void> {
+    let done = false;
+    await retryForever(async () => {
+      done = await retryHeld(this.held, reservation, outcome.failure, outcome.delayMs, await this.now());
+    }, this.logger);
+    if (done) this.slotCounters.add(reservation.slotId, true);
+    else
+      this.logger.warn(
+        `${reservation.className} on ${reservation.queue} failed in slot ${reservation.slotId}, which no longer held it when its retry was filed (a reaper gave it back, or a resent call had filed it)`,
+      );
   }
 
   /**

@@ -5,14 +5,18 @@ import {
   type NewFailure,
   queueFailureGroupUpdate,
 } from '../../failure/save.js';
+import { attemptError, attemptOf, nextAttemptItem } from '../../protocol/attempts.js';
 import type { Keys } from '../../protocol/keys.js';
 import { withNumberField } from '../../protocol/payload.js';
+import { failureTime } from '../../protocol/time.js';
 import { defineScript, runScript } from '../../redis/scripts.js';
+import type { JobFailure } from '../outcome.js';
 import type { Reservation } from './reservation.js';
 
 const GIVE_BACK = defineScript(new URL('./give_back.lua', import.meta.url));
 const FAIL_HELD = defineScript(new URL('./fail_held.lua', import.meta.url));
 const DROP_HELD = defineScript(new URL('./drop_held.lua', import.meta.url));
+const RETRY_HELD = defineScript(new URL('./retry_held.lua', import.meta.url));
 
 /** How long the reaper's mark on a slot it settled stays (`ts:given-back:<slot>`). */
 const MARK_MS = 3_600_000;
@@ -89,4 +93,42 @@ export async function dropHeld(ctx: Pick<HeldContext, 'redis' | 'keys'>, reserva
     [reservation.header, MARK_MS],
   );
   return done === 1;
+}
+
+/**
+ * Ends a failed attempt that will be retried (retry_held.lua): out of its slot, counted as processed and failed, and
+ * its next attempt filed `delayMs` after `nowMs` with the attempt's error in its history, in one step; then the error
+ * is counted in its group. False when the slot no longer held it.
+ */
+export async function retryHeld(
+  ctx: HeldContext,
+  reservation: Reservation,
+  failure: JobFailure,
+  delayMs: number,
+  nowMs: number,
+) {
+  const { keys } = ctx;
+  const payload = reservation.payload;
+  if (!payload) throw new Error(`Cannot retry ${reservation.slotId}'s job: its payload is not a job`);
+  const failedAt = new Date(nowMs);
+  const entry = attemptError(attemptOf(payload), failureTime(failedAt), failure);
+  const item = nextAttemptItem(reservation.raw, payload, entry, nowMs + delayMs);
+  const done = await runScript<number>(
+    ctx.redis,
+    RETRY_HELD,
+    [
+      keys.inflight(reservation.slotId),
+      keys.worker(reservation.slotId),
+      keys.retrySet,
+      keys.processed,
+      keys.failedCount,
+      keys.queue(reservation.queue),
+      keys.queues,
+    ],
+    [reservation.header, item, nowMs, delayMs, reservation.queue, keys.announce, keys.delayedWakeChannel],
+  );
+  if (done !== 1) return false;
+  const record = { ...reservation.failureRecord(failure), failedAt };
+  await queueFailureGroupUpdate(ctx.redis.pipeline(), ctx, record).exec();
+  return true;
 }

@@ -7,7 +7,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedConfig } from '../../config/resolve.js';
 import { EXCEPTION } from '../../errors/exception-names.js';
-import { TermException } from '../../errors/index.js';
+import { JobTimeoutError, TermException } from '../../errors/index.js';
 import type { ExecutorStats } from '../../fleet/worker-stats.js';
 import { runFailureHooks } from '../../jobs/perform.js';
 import type { JobRegistry } from '../../jobs/registry.js';
@@ -15,7 +15,8 @@ import type { Logger } from '../../logging/logger.js';
 import { epochSeconds } from '../../protocol/time.js';
 import type { Executor } from '../executor.js';
 import type { Reservation } from '../fetch/reservation.js';
-import { failedWith, isFailure, type Outcome } from '../outcome.js';
+import { describeError, failedWith, isFailure, type JobFailure, type Outcome } from '../outcome.js';
+import { afterFailedAttempt, type RetryableKind } from '../retrying.js';
 import type { Assignment, ChildHandle, ForkSettings } from './child-handle.js';
 import { ChildPool } from './child-pool.js';
 import { MB, megabytes, residentBytes } from './memory.js';
@@ -208,7 +209,7 @@ export class SupervisedExecutor implements Executor {
       child.jobs.delete(slotId);
       if (isFailure(outcome)) child.failed++;
       else child.done++;
-      this.decide(a, a.timedOutAt !== undefined ? timedOut(a, outcome) : outcome);
+      this.decide(a, a.timedOutAt !== undefined ? this.timedOut(a, outcome) : outcome);
     }
     if (message.rssBytes !== undefined) this.checkMemory(child);
     this.dispatch();
@@ -281,7 +282,28 @@ export class SupervisedExecutor implements Executor {
     }
     child.failed++;
     const error = verdict.hooks ? await this.failureHooks(a, verdict.error) : verdict.error;
-    this.decide(a, failedWith(verdict.as, error, verdict.exception));
+    const failure = describeError(error, verdict.exception);
+    this.decide(
+      a,
+      verdict.as === 'interrupted'
+        ? { kind: 'interrupted', failure }
+        : this.afterFailure(a, verdict.as, failure, verdict.error),
+    );
+  }
+
+  /** A job its child reported stopped after its time limit: failed as timed out whatever it threw, maybe retried. */
+  private timedOut(a: Assignment, outcome: Outcome): Outcome {
+    if (!isFailure(outcome)) return outcome;
+    const error = new JobTimeoutError(a.timeoutMs, 'it stopped after its abort signal fired');
+    const failure = { ...outcome.failure, exception: EXCEPTION.jobTimeout, error: error.message };
+    return this.afterFailure(a, 'timed-out', failure, error);
+  }
+
+  /** Whether a failure the supervisor decided (the job's child died, or its time ran out) is retried. */
+  private afterFailure(a: Assignment, kind: RetryableKind, failure: JobFailure, cause: Error): Outcome {
+    const payload = a.reservation.payload;
+    const definition = payload && this.options.jobs.resolve(payload.class);
+    return afterFailedAttempt(kind, failure, cause, definition, payload);
   }
 
   /** on_failure hooks of a job failed by the supervisor (its child died), run here as Ruby's parent does. */
@@ -330,13 +352,6 @@ export class SupervisedExecutor implements Executor {
 
 function givenBack(reason: string, countReturn: boolean): Outcome {
   return { kind: 'given-back', reason, countReturn };
-}
-
-/** A timed-out job that stopped when its signal fired: failed as timed out, whatever it threw. */
-function timedOut(a: Assignment, outcome: Outcome): Outcome {
-  if (!isFailure(outcome)) return outcome;
-  const error = `Job exceeded its timeout of ${a.timeoutMs} ms; it stopped after its abort signal fired`;
-  return { kind: 'timed-out', failure: { ...outcome.failure, exception: EXCEPTION.jobTimeout, error } };
 }
 
 /** child.js beside this module (child.ts when running from the sources). */

@@ -99,9 +99,13 @@ export function rawMember(text: string, key: string, start = 0): RawMember | und
  * Hash#[]= keeps it), appended as the last key otherwise.
  */
 export function withStringMember(text: string, key: string, value: string): string {
+  return withRawMember(text, key, JSON.stringify(value));
+}
+
+/** Sets a top-level member to already encoded JSON `encoded`, the same way: in place, or appended as the last key. */
+export function withRawMember(text: string, key: string, encoded: string): string {
   const object = rawObject(text);
   const existing = object.members.find((member) => member.key === key);
-  const encoded = JSON.stringify(value);
   if (existing) return text.slice(0, existing.valueStart) + encoded + text.slice(existing.valueEnd);
   const separator = object.members.length > 0 ? ',' : '';
   return `${text.slice(0, object.close)}${separator}${JSON.stringify(key)}:${encoded}${text.slice(object.close)}`;
