@@ -23,6 +23,7 @@ export {
   DEFAULTS,
   type FailureBackendName,
   type Isolation,
+  type LogFormat,
   type LogLevel,
   type OnTermTimeout,
   type RedisTarget,

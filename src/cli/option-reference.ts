@@ -214,10 +214,37 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
       'Jobs still running after the TERM grace period go back to their queue (`requeue`, default: they are given back) or to failed (`fail`).',
   },
   logLevel: {
-    env: ['VERBOSE', 'VVERBOSE'],
+    env: ['RESQUE_LOG_LEVEL', 'VERBOSE', 'LOGGING', 'VVERBOSE'],
     seconds: false,
     default: '`warn`',
-    meaning: 'Log level; env `VERBOSE` → info, `VVERBOSE` → debug.',
+    meaning:
+      'Log level: `silent`, `error`, `warn`, `info` (a line per job finished) or `debug` (and per job started); failed jobs are logged at `warn`.',
+  },
+  logFormat: {
+    env: ['RESQUE_LOG_FORMAT'],
+    seconds: false,
+    default: '`auto`',
+    meaning:
+      "Log lines as JSON (one object per line: level, time, pid, hostname, msg and the line's fields) or as text (Resque's `*** message` lines, `** [time] pid: message` at debug, with the fields as `key=value`); `auto` writes text to a terminal and JSON otherwise.",
+  },
+  metricsPort: {
+    env: ['RESQUE_METRICS_PORT'],
+    seconds: false,
+    default: '0',
+    meaning: 'A worker serves Prometheus metrics at `/metrics` on this port (docs/operations.md); 0 = off.',
+  },
+  healthPort: {
+    env: ['RESQUE_HEALTH_PORT'],
+    seconds: false,
+    default: '0',
+    meaning:
+      'A worker serves its health probes `/livez` and `/readyz` on this port (it may be the metrics port); 0 = off.',
+  },
+  listenHost: {
+    env: ['RESQUE_LISTEN_HOST'],
+    seconds: false,
+    default: '`0.0.0.0` (every interface)',
+    meaning: 'Address the metrics and health ports listen on.',
   },
   pidFile: { env: ['PIDFILE'], seconds: false, default: '—', meaning: "Write the worker's pid here." },
   hostname: { env: [], seconds: false, default: '`os.hostname()`', meaning: 'Host part of the worker id.' },

@@ -5,6 +5,8 @@ export type RedisTarget = string | RedisOptions | Redis;
 
 export type FailureBackendName = 'redis' | 'redis_multi_queue';
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+/** How log lines are written: JSON lines, readable text (Resque's `***` lines with fields), or by the output (`auto`). */
+export type LogFormat = 'auto' | 'json' | 'text';
 /** What happens to a job still running when TERM/INT's grace period runs out. */
 export type OnTermTimeout = 'requeue' | 'fail';
 /** Where a worker runs jobs: in supervised child processes, or in its own process. */
@@ -97,8 +99,24 @@ export interface ResqueOptions {
   gracefulTerm?: boolean;
   /** Jobs still running after the TERM grace period go back to their queue (`requeue`, default: they are given back) or to failed (`fail`). Env `RESQUE_ON_TERM_TIMEOUT`. */
   onTermTimeout?: OnTermTimeout;
-  /** Log level; env `VERBOSE` → info, `VVERBOSE` → debug. Default `warn`. */
+  /**
+   * Log level: `silent`, `error`, `warn`, `info` (a line per job finished) or `debug` (and per job started); failed
+   * jobs are logged at `warn`. Env `RESQUE_LOG_LEVEL`, else env `VERBOSE`/`LOGGING` → info, `VVERBOSE` → debug.
+   * Default `warn`.
+   */
   logLevel?: LogLevel;
+  /**
+   * Log lines as JSON (one object per line: level, time, pid, hostname, msg and the line's fields) or as text (Resque's
+   * `*** message` lines, `** [time] pid: message` at debug, with the fields as `key=value`); `auto` writes text to a
+   * terminal and JSON otherwise. Env `RESQUE_LOG_FORMAT`. Default `auto`.
+   */
+  logFormat?: LogFormat;
+  /** A worker serves Prometheus metrics at `/metrics` on this port (docs/operations.md); 0 = off. Env `RESQUE_METRICS_PORT`. Default 0. */
+  metricsPort?: number;
+  /** A worker serves its health probes `/livez` and `/readyz` on this port (it may be the metrics port); 0 = off. Env `RESQUE_HEALTH_PORT`. Default 0. */
+  healthPort?: number;
+  /** Address the metrics and health ports listen on. Env `RESQUE_LISTEN_HOST`. Default `0.0.0.0` (every interface). */
+  listenHost?: string;
   /** Write the worker's pid here. Env `PIDFILE`. */
   pidFile?: string;
   /** Host part of the worker id. Default `os.hostname()`. */
@@ -154,6 +172,10 @@ export const DEFAULTS = {
   gracefulTerm: false,
   onTermTimeout: 'requeue',
   logLevel: 'warn',
+  logFormat: 'auto',
+  metricsPort: 0,
+  healthPort: 0,
+  listenHost: '0.0.0.0',
   hostname: '',
   proclinePrefix: '',
   refuseUnsafeRedis: false,

@@ -5,6 +5,7 @@ import {
   DEFAULTS,
   type FailureBackendName,
   type Isolation,
+  type LogFormat,
   type LogLevel,
   type OnTermTimeout,
   type RedisTarget,
@@ -60,6 +61,10 @@ export interface ResolvedConfig {
   readonly gracefulTerm: boolean;
   readonly onTermTimeout: OnTermTimeout;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly metricsPort: number;
+  readonly healthPort: number;
+  readonly listenHost: string;
   readonly pidFile: string | undefined;
   readonly hostname: string;
   readonly proclinePrefix: string;
@@ -121,12 +126,24 @@ function readEnv(env: Env): ResqueOptions {
     memorySoftLimitMb: megabytes('RESQUE_MEMORY_SOFT_LIMIT_MB', env['RESQUE_MEMORY_SOFT_LIMIT_MB']),
     memoryHardLimitMb: megabytes('RESQUE_MEMORY_HARD_LIMIT_MB', env['RESQUE_MEMORY_HARD_LIMIT_MB']),
     maxJobsPerChild: integer('RESQUE_MAX_JOBS_PER_CHILD', env['RESQUE_MAX_JOBS_PER_CHILD']),
-    logLevel: env['VVERBOSE'] ? 'debug' : env['VERBOSE'] || env['LOGGING'] ? 'info' : undefined,
+    logLevel: logLevelFromEnv(env),
+    logFormat: (env['RESQUE_LOG_FORMAT'] || undefined) as LogFormat | undefined,
+    metricsPort: integer('RESQUE_METRICS_PORT', env['RESQUE_METRICS_PORT']),
+    healthPort: integer('RESQUE_HEALTH_PORT', env['RESQUE_HEALTH_PORT']),
+    listenHost: env['RESQUE_LISTEN_HOST'] || undefined,
     pidFile: env['PIDFILE'] || undefined,
     proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
     refuseUnsafeRedis: envFlag(env['RESQUE_REFUSE_UNSAFE_REDIS']),
     promoteDelayed: envFlag(env['RESQUE_PROMOTE_DELAYED']),
   };
+}
+
+/** RESQUE_LOG_LEVEL names a level; Resque's VVERBOSE and VERBOSE (or LOGGING) mean debug and info. */
+function logLevelFromEnv(env: Env): LogLevel | undefined {
+  const named = env['RESQUE_LOG_LEVEL']?.trim().toLowerCase();
+  if (named) return named as LogLevel;
+  if (env['VVERBOSE']) return 'debug';
+  return env['VERBOSE'] || env['LOGGING'] ? 'info' : undefined;
 }
 
 /** Comma list as Ruby reads QUEUES: entries trimmed, empties dropped. */
@@ -171,6 +188,7 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'text'];
 
 function validate(config: ResolvedConfig): void {
   if (!/^[^\s]+$/.test(config.namespace))
@@ -238,9 +256,26 @@ function validate(config: ResolvedConfig): void {
       `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`,
     );
   }
+  if (!LOG_FORMATS.includes(config.logFormat)) {
+    throw new ConfigError(
+      'logFormat',
+      `expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(config.logFormat)}`,
+    );
+  }
+  validatePorts(config);
   if (!Array.isArray(config.queues) || config.queues.some((q) => typeof q !== 'string' || q.trim() === '')) {
     throw new ConfigError('queues', 'expected a list of non-empty queue names or patterns');
   }
+}
+
+function validatePorts(config: ResolvedConfig): void {
+  for (const key of ['metricsPort', 'healthPort'] as const) {
+    const value = config[key];
+    if (!Number.isInteger(value) || value < 0 || value > 65_535)
+      throw new ConfigError(key, `expected a port number (0 = off), got ${String(value)}`);
+  }
+  if (typeof config.listenHost !== 'string' || config.listenHost.trim() === '')
+    throw new ConfigError('listenHost', 'expected an address such as 0.0.0.0 or 127.0.0.1');
 }
 
 function validateSupervision(config: ResolvedConfig): void {
