@@ -85,7 +85,7 @@ export const schedulerCommand: Command = {
       },
       io.env,
     );
-    const logger = createLogger(config.logLevel, io.stderr);
+    const logger = createLogger(config.logLevel, io.stderr, config.logFormat);
     const file = stringOption(values, 'schedule');
     const redis = openRedis(config, 'worker');
     redis.on('error', (error) => logger.debug(`Redis: ${error.message}`));
