@@ -1,0 +1,45 @@
+import { enabled, type LogFields, type Logger } from '../logging/logger.js';
+import type { Reservation } from '../worker/fetch/reservation.js';
+import { isFailure } from '../worker/outcome.js';
+import type { JobWatcher } from './job-observer.js';
+
+/**
+ * A log line per job: started at debug, finished (or given back) at info, failed at warn, so that failures show at
+ * the default level. Nothing is built for a level that is off.
+ */
+export function jobLog(logger: Logger): JobWatcher {
+  return {
+    started(reservation) {
+      if (enabled(logger, 'debug')) logger.debug('Job started', jobFields(reservation));
+    },
+    finished({ reservation, outcome, durationMs }) {
+      if (isFailure(outcome)) {
+        if (!enabled(logger, 'warn')) return;
+        logger.warn('Job failed', {
+          ...jobFields(reservation),
+          outcome: outcome.kind,
+          durationMs: roundMs(durationMs),
+          exception: outcome.failure.exception,
+          error: outcome.failure.error,
+        });
+        return;
+      }
+      if (!enabled(logger, 'info')) return;
+      const fields = { ...jobFields(reservation), outcome: outcome.kind, durationMs: roundMs(durationMs) };
+      if (outcome.kind === 'given-back') logger.info('Job given back', { ...fields, reason: outcome.reason });
+      else logger.info('Job finished', fields);
+    },
+  };
+}
+
+function jobFields(reservation: Reservation): LogFields {
+  return {
+    class: reservation.className,
+    queue: reservation.queue,
+    jobId: reservation.jobId,
+    attempt: 1 + reservation.returns,
+    worker: reservation.slotId,
+  };
+}
+
+const roundMs = (ms: number) => Math.round(ms * 100) / 100;
