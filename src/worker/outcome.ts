@@ -52,14 +52,35 @@ export function isFinalFailure(outcome: Outcome): outcome is Extract<Outcome, { 
 
 const INTERNAL_DIR = fileURLToPath(new URL('../', import.meta.url));
 
+/** The error each failure was described from, in this process (kept off the failure, which is written and sent). */
+const thrown = new WeakMap<JobFailure, Error>();
+
 /** An error as a failure: its class name (`exception`, overridable), message, and the application's frames. */
 export function describeError(error: unknown, exception?: string): JobFailure {
   const cause = error instanceof Error ? error : new Error(String(error));
-  return {
+  const failure = {
     exception: exception ?? (cause.name || cause.constructor.name || 'Error'),
     error: cause.message,
     backtrace: backtraceOf(cause, INTERNAL_DIR),
   };
+  thrown.set(failure, cause);
+  return failure;
+}
+
+/**
+ * The error behind a failure: the one the job threw when it failed in this process, else one rebuilt from the
+ * record (a supervised child's error crosses to the worker as its class name, message and frames).
+ */
+export function errorOf(failure: JobFailure): Error {
+  const original = thrown.get(failure);
+  if (original) return original;
+  const error = new Error(failure.error);
+  error.name = failure.exception;
+  error.stack = [
+    `${failure.exception}: ${failure.error}`,
+    ...failure.backtrace.map((f) => `    at ${f}`),
+  ].join('\n');
+  return error;
 }
 
 export function failedWith(kind: FailureKind, error: unknown, exception?: string): FailedOutcome {
