@@ -104,6 +104,7 @@ export class Launcher {
     if (this.state === 'new') {
       this.state = 'stopped';
       await this.close();
+      this.resolveFinished();
       return;
     }
     if (this.state !== 'starting' && this.state !== 'running') return this.finished;

@@ -161,7 +161,7 @@ export class Processor {
 
   private async record(job: RunningJob, outcome: Outcome): Promise<void> {
     const { reservation } = job;
-    this.count(reservation, outcome);
+    this.count(outcome);
     this.recording++;
     try {
       await reservation.ack(outcome);
@@ -208,24 +208,14 @@ export class Processor {
     return isFailure(outcome) ? { kind: 'interrupted', failure: outcome.failure } : outcome;
   }
 
-  private count(reservation: Reservation, outcome: Outcome): void {
-    const { logger } = this.settings;
+  /** Its log line is written on `job:finish` (observability/job-log.ts). */
+  private count(outcome: Outcome): void {
     if (outcome.kind === 'given-back') {
       this.tally.givenBack++;
-      logger.info(`${reservation.className} on ${reservation.queue} is given back: ${outcome.reason}`);
       return;
     }
     this.tally.processed++;
     if (!isFailure(outcome)) return;
     this.tally.failed++;
-    if (outcome.kind === 'retrying') {
-      logger.info(
-        `${reservation.className} on ${reservation.queue} failed (attempt ${outcome.attempt} of ${outcome.attempts}): ${outcome.failure.exception}: ${outcome.failure.error}; retrying in ${outcome.delayMs} ms`,
-      );
-      return;
-    }
-    logger.info(
-      `${reservation.className} on ${reservation.queue} failed: ${outcome.failure.exception}: ${outcome.failure.error}`,
-    );
   }
 }

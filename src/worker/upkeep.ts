@@ -1,6 +1,7 @@
 // What a live worker does on its own clock, beside its jobs: Ruby's heartbeat and the stats hash, the liveness beat
 // (and Ruby's per-worker counters with it), reaper passes, registering again after a reconnect, and logging outages.
 // The launcher starts it during start-up and stops it before unregistering.
+import type { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { repairQueueIndex } from '../client/queue-index.js';
 import type { ResolvedConfig } from '../config/resolve.js';
@@ -12,6 +13,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import type { Manager } from './manager.js';
 import { Reaper } from './reaper.js';
+import type { WorkerEvents } from './worker-events.js';
 
 export type LifeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -28,6 +30,8 @@ export interface UpkeepParts {
   slotCounters: SlotCounters;
   /** Where the worker is in its life: some duties apply only while it runs. */
   state: () => LifeState;
+  /** Told of each beat that reached Redis (the health probes). */
+  events: EventEmitter<WorkerEvents>;
 }
 
 export class Upkeep {
@@ -114,6 +118,7 @@ export class Upkeep {
   private async beat(): Promise<void> {
     await this.p.slotCounters.write(this.p.redis, this.p.keys);
     const registered = await this.p.registration.beat();
+    this.p.events.emit('beat');
     if (registered || this.p.state() !== 'running') return;
     this.p.logger.warn('This worker was unregistered as dead while it was alive; registering again');
     await this.p.registration.register();

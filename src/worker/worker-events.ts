@@ -5,6 +5,8 @@ import type { Outcome } from './outcome.js';
 export interface WorkerEvents {
   'job:start': [reservation: Reservation];
   'job:finish': [reservation: Reservation, outcome: Outcome];
+  /** The liveness beat reached Redis (every `livenessIntervalMs`). */
+  beat: [];
   idle: [];
   stopped: [];
   error: [error: Error];

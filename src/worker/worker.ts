@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { memoryUsage } from 'node:process';
+import type { Registry } from 'prom-client';
 import type { ResqueOptions } from '../config/options.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
 import { TermException } from '../errors/index.js';
@@ -7,7 +8,10 @@ import { hostIdentity } from '../fleet/host-identity.js';
 import { Registration } from '../fleet/registration.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
 import { type AnyJob, JobRegistry } from '../jobs/registry.js';
-import { createLogger, type Logger } from '../logging/logger.js';
+import { createLogger, type Logger, toLogger } from '../logging/logger.js';
+import type { PinoLike } from '../logging/pino.js';
+import type { ErrorReporter } from '../observability/error-reporter.js';
+import { WorkerObservability } from '../observability/worker-observability.js';
 import { Keys } from '../protocol/keys.js';
 import { formatSlotIds, formatWorkerId } from '../protocol/worker-id.js';
 import { openRedis } from '../redis/connection.js';
@@ -41,7 +45,15 @@ export interface WorkerOptions extends ResqueOptions {
   require?: readonly string[];
   /** An already resolved configuration (what `resque work` passes); the other options are then ignored. */
   config?: ResolvedConfig;
-  logger?: Logger;
+  /**
+   * Where the worker logs: a `{ error, warn, info, debug }` of the application's, or a pino logger (its level then
+   * rules). Default: a pino logger on stderr at `logLevel`, in `logFormat`.
+   */
+  logger?: Logger | PinoLike;
+  /** Called for every failed attempt with the error, the job and where it ran (docs/operations.md). */
+  errorReporter?: ErrorReporter;
+  /** A prom-client registry to put the worker's metrics on (an application's own `/metrics`); see `metricsPort`. */
+  metricsRegistry?: Registry;
   /** Set process titles (`resque-<version>: …`). Default true. */
   setProcessTitle?: boolean;
 }
@@ -63,6 +75,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly processor: Processor;
   private readonly manager: Manager;
   private readonly launcher: Launcher;
+  private readonly observability: WorkerObservability;
   private readonly startedAt = Date.now();
 
   constructor(options: WorkerOptions) {
@@ -75,12 +88,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
       logger,
       setProcessTitle = true,
       require: modules,
+      errorReporter,
+      metricsRegistry,
       ...rest
     } = options;
     this.config = config ?? resolveConfig(rest);
     this.keys = new Keys(this.config.namespace);
     const registry = jobs instanceof JobRegistry ? jobs : new JobRegistry(jobs);
-    const log = logger ?? createLogger(this.config.logLevel);
+    const log = logger
+      ? toLogger(logger)
+      : createLogger(this.config.logLevel, process.stderr, this.config.logFormat);
     const patterns = new QueuePatterns(this.config.queues);
     const title = setProcessTitle
       ? (text: string) => setProcline(text, this.config.proclinePrefix)
@@ -147,12 +164,34 @@ export class Worker extends EventEmitter<WorkerEvents> {
       stats: () => this.stats(),
       slotCounters: fetcher.slotCounters,
     });
-    this.finished = this.launcher.finished;
+    this.observability = new WorkerObservability(
+      {
+        events: this,
+        slots: this.slotIds.length,
+        state: () => this.launcher.state,
+        redisReady: () => redis.status === 'ready',
+        busySlots: () => this.processor.busy,
+        paused: () => this.manager.paused,
+        executorStats: () => this.executor.stats?.(),
+      },
+      { config: this.config, logger: log, errorReporter, metricsRegistry },
+    );
+    this.finished = this.launcher.finished.then(() => this.observability.stop());
   }
 
-  /** Registers and starts working; resolves once the first reservation has been attempted. */
+  /**
+   * Registers and starts working; resolves once the first reservation has been attempted. With `metricsPort` or
+   * `healthPort` it listens first, and rejects if it cannot.
+   */
   start(): Promise<void> {
-    return this.launcher.start();
+    if (this.launcher.state !== 'new' || !this.observability.needsStart) return this.launcher.start();
+    return this.observability.start().then(
+      () => this.launcher.start(),
+      async (error: unknown) => {
+        await this.launcher.stop('term');
+        throw error;
+      },
+    );
   }
 
   /** QUIT (`graceful`) or TERM/INT (`term`); see Launcher.stop. */
