@@ -34,10 +34,14 @@ export function describeError(error: unknown): Reported | undefined {
   if (typeof code !== 'string' || typeof message !== 'string') return undefined;
   if (code.startsWith('ERR_PARSE_ARGS')) return usage(parseArgsMessage(message));
   if ((error as { syscall?: string }).syscall === 'listen') {
-    const { address, port } = error as { address?: string; port?: number };
+    const {
+      address,
+      port,
+      option = '--port',
+    } = error as { address?: string; port?: number; option?: string };
     const why =
       code === 'EADDRINUSE'
-        ? 'is already in use (choose another with --port)'
+        ? `is already in use (choose another with ${option})`
         : code === 'EACCES'
           ? 'needs privileges (choose a port above 1023)'
           : `cannot be listened on (${firstLine(message)})`;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { Isolation, ResqueOptions } from '../../config/options.js';
-import { resolveConfig, splitList } from '../../config/resolve.js';
+import type { Isolation, LogFormat, LogLevel, ResqueOptions } from '../../config/options.js';
+import { type ResolvedConfig, resolveConfig, splitList } from '../../config/resolve.js';
 import { createLogger } from '../../logging/logger.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { installSignalHandlers } from '../../worker/signals.js';
@@ -18,6 +18,7 @@ export const workCommand: Command = {
     '--require <module> [--require …] [--queues q1,q2|*] [--count children] [--concurrency jobs-per-child] ' +
     '[--isolation process|none] [--spare n] [--job-timeout seconds] [--memory-soft-limit MB] ' +
     '[--memory-hard-limit MB] [--max-jobs-per-child n] [--interval seconds] [--pidfile path] ' +
+    '[--metrics-port n] [--health-port n] [--log-level level] [--log-format auto|json|text] ' +
     '[--verbose|--vverbose] [--redis URL] [--namespace NS]',
   options: {
     require: { type: 'string', multiple: true },
@@ -33,6 +34,10 @@ export const workCommand: Command = {
     'memory-hard-limit': { type: 'string' },
     'max-jobs-per-child': { type: 'string' },
     pidfile: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'health-port': { type: 'string' },
+    'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
     'exit-with-parent': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     vverbose: { type: 'boolean' },
@@ -53,8 +58,8 @@ export const workCommand: Command = {
     );
     if (exitsWithParent(values['exit-with-parent'] === true, io.env)) stopWhenParentGone(io.stderr);
     // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
-    if (config.processes > 1) return runMany(config.processes, io.env);
-    const logger = createLogger(config.logLevel);
+    if (config.processes > 1) return runMany(config, io.env);
+    const logger = createLogger(config.logLevel, process.stderr, config.logFormat);
     const worker = new Worker({ config, logger, jobs: app.jobs, hooks: app.hooks, require: modules });
     installSignalHandlers(worker, { gracefulTerm: config.gracefulTerm, logger });
     await worker.start();
@@ -82,22 +87,31 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   if (values['pidfile'] !== undefined) options.pidFile = values['pidfile'] as string;
   if (values['redis'] !== undefined) options.redis = values['redis'] as string;
   if (values['namespace'] !== undefined) options.namespace = values['namespace'] as string;
-  if (values['vverbose']) options.logLevel = 'debug';
+  if (values['metrics-port'] !== undefined) options.metricsPort = Number(values['metrics-port']);
+  if (values['health-port'] !== undefined) options.healthPort = Number(values['health-port']);
+  if (values['log-format'] !== undefined) options.logFormat = values['log-format'] as LogFormat;
+  if (values['log-level'] !== undefined) options.logLevel = values['log-level'] as LogLevel;
+  else if (values['vverbose']) options.logLevel = 'debug';
   else if (values['verbose']) options.logLevel = 'info';
   return options;
 }
 
 /**
  * `--isolation none` with COUNT=n: n worker processes, as `rake resque:workers` starts them; signals are passed on to
- * each. Each is told `--count 1`, which outranks a count set by the job modules or the environment.
+ * each. Each is told `--count 1`, which outranks a count set by the job modules or the environment, and the metrics
+ * and health ports from the one given on: process k listens on port + k (the last of repeated flags wins).
  */
-async function runMany(count: number, env: NodeJS.ProcessEnv): Promise<number> {
+async function runMany(config: ResolvedConfig, env: NodeJS.ProcessEnv): Promise<number> {
   const args = process.argv
     .slice(1)
     .filter((arg, i, all) => arg !== '--count' && all[i - 1] !== '--count' && !arg.startsWith('--count='))
     .concat('--count', '1');
-  const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, args, { stdio: 'inherit', env: { ...env, COUNT: '1' } }),
+  const ports = (k: number) => [
+    ...(config.metricsPort > 0 ? ['--metrics-port', String(config.metricsPort + k)] : []),
+    ...(config.healthPort > 0 ? ['--health-port', String(config.healthPort + k)] : []),
+  ];
+  const children = Array.from({ length: config.processes }, (_, k) =>
+    spawn(process.execPath, [...args, ...ports(k)], { stdio: 'inherit', env: { ...env, COUNT: '1' } }),
   );
   for (const signal of ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'] as const) {
     process.on(signal, () => {
