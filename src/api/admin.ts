@@ -7,6 +7,7 @@ import type { WorkerStats } from '../fleet/worker-stats.js';
 import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
 import { ScheduleStore } from '../scheduler/schedule-store.js';
 import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
+import { type ClusterSnapshot, clusterSnapshot } from './cluster-metrics.js';
 import { type AdminContext, guarded } from './context.js';
 import { resqueInfo } from './info.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
@@ -219,6 +220,11 @@ export class Admin {
   /** The earliest delayed job and whether it is overdue (no process promoting): two O(1) reads. */
   delayedBacklog(): Promise<DelayedBacklog> {
     return guarded(this.ctx, () => delayedBacklog(this.ctx.redis, this.ctx.keys));
+  }
+
+  /** The namespace's figures for a metrics scrape: queues, workers, counters, failures, delayed jobs. */
+  metricsSnapshot(): Promise<ClusterSnapshot> {
+    return guarded(this.ctx, () => clusterSnapshot(this.ctx, this.failures));
   }
 
   info(): Promise<ResqueInfo> {

@@ -9,6 +9,7 @@ import { defineJob, Resque } from '../../src/index.js';
 import type { ErrorContext, ReportedJob } from '../../src/observability/error-reporter.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { sample } from '../harness/prometheus.js';
 import { freePort } from '../harness/redis-server.js';
 
 const workers: Worker[] = [];
@@ -172,7 +173,7 @@ describe('errorReporter', () => {
       namespace,
       queues: ['q'],
       jobs: [Ok, Declined],
-      logger: { error() {}, warn: (m) => void warnings.push(m), info() {}, debug() {} },
+      logger: { error() {}, warn: (m: string) => void warnings.push(m), info() {}, debug() {} },
       errorReporter: (error) => {
         calls++;
         if (calls === 1) throw new Error('tracker down');
@@ -198,19 +199,6 @@ describe('errorReporter', () => {
     redis.disconnect();
   });
 });
-
-/** One sample of a Prometheus text exposition, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 describe('metrics', () => {
   it('serves jobs by outcome, durations, queue waits, slots and process metrics on the metrics port', async () => {

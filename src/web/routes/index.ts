@@ -3,6 +3,7 @@ import { Router } from '../router.js';
 import { api } from './api.js';
 import { errors } from './errors.js';
 import { bulk, confirmBulk, failed, failure, removeOne, retryOne } from './failed.js';
+import { metrics } from './metrics.js';
 import { overview, statsText, working, workingOne } from './overview.js';
 import {
   confirmRemoveMatching,
@@ -82,6 +83,7 @@ export const routes = new Router()
   .get('/stats/keys', keys)
   .get('/stats/keys/:key', key)
   .get('/stats.txt', statsText)
+  .get('/metrics', metrics)
   .get('/api', api.index)
   .get('/api/csrf', api.csrf)
   .get('/api/overview', api.overview)
