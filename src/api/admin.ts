@@ -12,6 +12,7 @@ import { type AdminContext, guarded } from './context.js';
 import { resqueInfo } from './info.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
+import { type LivenessQuery, livenessOf, type WorkerLiveness } from './liveness-check.js';
 import {
   countQueueMatches,
   type JobMatch,
@@ -220,6 +221,11 @@ export class Admin {
   /** The earliest delayed job and whether it is overdue (no process promoting): two O(1) reads. */
   delayedBacklog(): Promise<DelayedBacklog> {
     return guarded(this.ctx, () => delayedBacklog(this.ctx.redis, this.ctx.keys));
+  }
+
+  /** Whether the workers of a host (or one worker) are alive by the reaper's rules: `resque health`. */
+  liveness(query: LivenessQuery): Promise<WorkerLiveness[]> {
+    return guarded(this.ctx, () => livenessOf(this.ctx, query));
   }
 
   /** The namespace's figures for a metrics scrape: queues, workers, counters, failures, delayed jobs. */

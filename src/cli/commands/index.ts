@@ -4,6 +4,7 @@ import { demoCommand } from './demo.js';
 import { dequeueCommand } from './dequeue.js';
 import { enqueueCommand } from './enqueue.js';
 import { failedCommand } from './failed.js';
+import { healthCommand } from './health.js';
 import { infoCommand } from './info.js';
 import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   enqueueCommand,
   dequeueCommand,
   workersCommand,
+  healthCommand,
   failedCommand,
   retriesCommand,
   schedulerCommand,
