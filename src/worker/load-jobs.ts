@@ -4,6 +4,9 @@ import { pathToFileURL } from 'node:url';
 import type { ResqueOptions } from '../config/options.js';
 import { ConfigError } from '../errors/index.js';
 import type { AnyJob } from '../jobs/registry.js';
+import type { Logger } from '../logging/logger.js';
+import type { PinoLike } from '../logging/pino.js';
+import type { ErrorReporter } from '../observability/error-reporter.js';
 import type { WorkerHooks } from './hooks.js';
 
 /** What an application module may export for `resque work --require`/`--config`. */
@@ -11,11 +14,17 @@ export interface AppModule {
   jobs: AnyJob[];
   hooks: WorkerHooks;
   options: ResqueOptions;
+  /** The config object's `errorReporter` and `logger`, given to the worker as they are. */
+  errorReporter?: ErrorReporter;
+  logger?: Logger | PinoLike;
 }
+
+type ConfigObject = { jobs?: unknown; hooks?: WorkerHooks } & Pick<AppModule, 'errorReporter' | 'logger'> &
+  ResqueOptions;
 
 /**
  * Loads application modules once. A module may export job definitions (named exports, or a default export that is
- * a job, an array of jobs, or a config object `{ jobs, hooks, ...options }`).
+ * a job, an array of jobs, or a config object `{ jobs, hooks, errorReporter, logger, ...options }`).
  */
 export async function loadAppModules(paths: readonly string[], cwd = process.cwd()): Promise<AppModule> {
   const app: AppModule = { jobs: [], hooks: {}, options: {} };
@@ -35,9 +44,11 @@ function collect(app: AppModule, value: unknown, name?: string): void {
   } else if (Array.isArray(value)) {
     for (const item of value) collect(app, item);
   } else if (value && typeof value === 'object' && (name === undefined || name === 'config')) {
-    const { jobs, hooks, ...options } = value as { jobs?: unknown; hooks?: WorkerHooks } & ResqueOptions;
+    const { jobs, hooks, errorReporter, logger, ...options } = value as ConfigObject;
     if (jobs !== undefined) collect(app, jobs);
     if (hooks) Object.assign(app.hooks, hooks);
+    if (errorReporter) app.errorReporter = errorReporter;
+    if (logger) app.logger = logger;
     Object.assign(app.options, options);
   } else if (name === 'hooks' && value && typeof value === 'object') {
     Object.assign(app.hooks, value);

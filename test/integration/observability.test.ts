@@ -2,6 +2,7 @@
 // metrics port or on an application's registry). Real workers on the shared redis-server.
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,11 @@ import { defineJob, Resque } from '../../src/index.js';
 import type { ErrorContext, ReportedJob } from '../../src/observability/error-reporter.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { spawnWorker } from '../harness/processes.js';
 import { sample } from '../harness/prometheus.js';
+
+const APP_CONFIG = fileURLToPath(new URL('../fixtures/cli/observed-app.mjs', import.meta.url));
+
 import { freePort } from '../harness/redis-server.js';
 
 const workers: Worker[] = [];
@@ -307,6 +312,54 @@ describe('metrics', () => {
       redis.disconnect();
     } finally {
       taken.close();
+    }
+  });
+});
+
+describe('resque work with an application config module', () => {
+  it("takes the module's logger and error reporter; a supervised child's error reaches the reporter rebuilt", async () => {
+    const namespace = uniqueNamespace('app-config');
+    const worker = spawnWorker(
+      {
+        REDIS_URL: sharedRedisUrl(),
+        RESQUE_NAMESPACE: namespace,
+        QUEUES: 'q',
+        INTERVAL: '0.2',
+        COUNT: '1',
+      },
+      ['--config', APP_CONFIG],
+    );
+    try {
+      const resque = client(namespace);
+      await resque.enqueueTo('q', 'Refund', 7);
+      const redis = rawRedis();
+      const raw = await waitFor(
+        async () => (await redis.lrange(`${namespace}:test:reports`, 0, -1))[0],
+        45_000,
+        'the report',
+      );
+      redis.disconnect();
+      expect(JSON.parse(raw)).toEqual({
+        name: 'RangeError',
+        message: 'refund 7 is over the limit',
+        job: { class: 'Refund', args: [7], queue: 'q', id: expect.any(String) },
+        kind: 'failed',
+        pid: worker.pid,
+      });
+      const failed = await waitFor(
+        () =>
+          worker
+            .output()
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+            .find((line) => line['msg'] === 'Job failed'),
+        5000,
+        'the failure line',
+      );
+      expect(failed).toMatchObject({ app: 'billing', level: 40, class: 'Refund', exception: 'RangeError' });
+    } finally {
+      worker.child.kill('SIGKILL');
     }
   });
 });

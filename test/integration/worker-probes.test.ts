@@ -154,6 +154,19 @@ describe('health probes of a running worker', () => {
     expect(check(stopping, 'state')).toEqual({ name: 'state', ok: false, detail: 'shutting down' });
     expect((await probe(port, '/livez'))?.status).toBe(200);
     expect(await worker.exited).toMatchObject({ code: 0 });
+    // Its log, written to a pipe, is JSON lines.
+    const logged = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        pid: worker.pid,
+        msg: expect.stringMatching(/^Lost the connection to Redis/),
+      }),
+    );
     await resque.close();
     const gone = await health(namespace);
     expect(gone).toMatchObject({

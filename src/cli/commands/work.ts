@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Isolation, LogFormat, LogLevel, ResqueOptions } from '../../config/options.js';
 import { type ResolvedConfig, resolveConfig, splitList } from '../../config/resolve.js';
-import { createLogger } from '../../logging/logger.js';
+import { createLogger, toLogger } from '../../logging/logger.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { installSignalHandlers } from '../../worker/signals.js';
 import { Worker } from '../../worker/worker.js';
@@ -59,8 +59,17 @@ export const workCommand: Command = {
     if (exitsWithParent(values['exit-with-parent'] === true, io.env)) stopWhenParentGone(io.stderr);
     // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
     if (config.processes > 1) return runMany(config, io.env);
-    const logger = createLogger(config.logLevel, process.stderr, config.logFormat);
-    const worker = new Worker({ config, logger, jobs: app.jobs, hooks: app.hooks, require: modules });
+    const logger = app.logger
+      ? toLogger(app.logger)
+      : createLogger(config.logLevel, process.stderr, config.logFormat);
+    const worker = new Worker({
+      config,
+      logger,
+      errorReporter: app.errorReporter,
+      jobs: app.jobs,
+      hooks: app.hooks,
+      require: modules,
+    });
     installSignalHandlers(worker, { gracefulTerm: config.gracefulTerm, logger });
     await worker.start();
     await worker.finished;
