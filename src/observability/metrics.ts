@@ -1,9 +1,10 @@
 // A worker process's Prometheus metrics (docs/operations.md lists them): jobs by outcome, job durations, queue waits,
 // slots, children. Loaded only when metrics are asked for, so a worker without them never loads prom-client.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import type { ExecutorStats, RestartReason } from '../fleet/worker-stats.js';
 import type { Reservation } from '../worker/fetch/reservation.js';
 import type { JobEnd, JobWatcher } from './job-observer.js';
+import { registerTallied, TalliedCounter, TalliedHistogram } from './tally.js';
 
 /** What the gauges read from the worker at each scrape. */
 export interface WorkerGaugeSource {
@@ -27,23 +28,12 @@ const WAIT_BUCKETS = [0.005, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 1
 /** The workers whose gauges a registry shows, summed: an application may run several workers on one registry. */
 const sourcesOf = new WeakMap<Registry, Set<WorkerGaugeSource>>();
 
-interface CounterChild {
-  inc(value?: number): void;
-}
-interface HistogramChild {
-  observe(value: number): void;
-}
-
 export class WorkerMetrics implements JobWatcher {
   readonly registry: Registry;
-  private readonly jobs: Counter<'queue' | 'class' | 'outcome'>;
-  private readonly duration: Histogram<'queue' | 'class'>;
-  private readonly wait: Histogram<'queue'>;
+  private readonly jobs: TalliedCounter;
+  private readonly duration: TalliedHistogram;
+  private readonly wait: TalliedHistogram;
   private readonly now: () => number;
-  /** Label children by `queue\0class\0outcome`: looked up per job without prom-client hashing the labels again. */
-  private readonly counted = new Map<string, CounterChild>();
-  private readonly timed = new Map<string, HistogramChild>();
-  private readonly waited = new Map<string, HistogramChild>();
 
   constructor(
     private readonly source: WorkerGaugeSource,
@@ -55,40 +45,30 @@ export class WorkerMetrics implements JobWatcher {
     const sources = sourcesOf.get(this.registry) ?? new Set();
     sourcesOf.set(this.registry, sources);
     sources.add(source);
-    const registers = [this.registry];
-    this.jobs = this.metric(
-      'resque_jobs_total',
-      (name) =>
-        new Counter({
-          name,
-          help: 'Jobs this process ended, by queue, class and outcome (performed, skipped, failed, timed-out, over-memory, dirty-exit, interrupted, given-back).',
-          labelNames: ['queue', 'class', 'outcome'],
-          registers,
-        }),
+    this.jobs = registerTallied(
+      this.registry,
+      new TalliedCounter(
+        'resque_jobs_total',
+        'Jobs this process ended, by queue, class and outcome (performed, skipped, failed, timed-out, over-memory, dirty-exit, interrupted, given-back).',
+      ),
     );
-    this.duration = this.metric(
-      'resque_job_duration_seconds',
-      (name) =>
-        new Histogram({
-          name,
-          help: 'How long jobs ran in their slot, from start to outcome (given-back jobs excluded).',
-          labelNames: ['queue', 'class'],
-          buckets: DURATION_BUCKETS,
-          registers,
-        }),
+    this.duration = registerTallied(
+      this.registry,
+      new TalliedHistogram(
+        'resque_job_duration_seconds',
+        'How long jobs ran in their slot, from start to outcome (given-back jobs excluded).',
+        DURATION_BUCKETS,
+      ),
     );
-    this.wait = this.metric(
-      'resque_job_queue_wait_seconds',
-      (name) =>
-        new Histogram({
-          name,
-          help: 'How long jobs waited from enqueue (the payload’s enqueued_at) to start; jobs without it are not counted.',
-          labelNames: ['queue'],
-          buckets: WAIT_BUCKETS,
-          registers,
-        }),
+    this.wait = registerTallied(
+      this.registry,
+      new TalliedHistogram(
+        'resque_job_queue_wait_seconds',
+        'How long jobs waited from enqueue (the payload’s enqueued_at) to start; jobs without it are not counted.',
+        WAIT_BUCKETS,
+      ),
     );
-    this.gauges(sources, registers);
+    this.gauges(sources, [this.registry]);
   }
 
   /** The worker stopped: its gauges leave the registry's sums (its job counts stay, as counters do). */
@@ -100,31 +80,16 @@ export class WorkerMetrics implements JobWatcher {
     const enqueuedAt = reservation.payload?.enqueued_at;
     if (typeof enqueuedAt !== 'number') return;
     const queue = reservation.queue;
-    let child = this.waited.get(queue);
-    if (!child) {
-      child = this.wait.labels(queue);
-      this.waited.set(queue, child);
-    }
-    child.observe(Math.max(0, this.now() / 1000 - enqueuedAt));
+    this.wait.series(queue, () => ({ queue })).observe(Math.max(0, this.now() / 1000 - enqueuedAt));
   }
 
   finished({ reservation, outcome, durationMs }: JobEnd): void {
     const { queue, className } = reservation;
+    const { kind } = outcome;
     const key = `${queue}\0${className}`;
-    const countKey = `${key}\0${outcome.kind}`;
-    let counter = this.counted.get(countKey);
-    if (!counter) {
-      counter = this.jobs.labels(queue, className, outcome.kind);
-      this.counted.set(countKey, counter);
-    }
-    counter.inc();
-    if (outcome.kind === 'given-back') return;
-    let timer = this.timed.get(key);
-    if (!timer) {
-      timer = this.duration.labels(queue, className);
-      this.timed.set(key, timer);
-    }
-    timer.observe(durationMs / 1000);
+    this.jobs.series(`${key}\0${kind}`, () => ({ queue, class: className, outcome: kind })).value++;
+    if (kind === 'given-back') return;
+    this.duration.series(key, () => ({ queue, class: className })).observe(durationMs / 1000);
   }
 
   private gauges(sources: ReadonlySet<WorkerGaugeSource>, registers: Registry[]): void {
