@@ -1,8 +1,10 @@
 // The public API of resque-ts. Everything a user may import is listed here by name.
 
 export { Admin } from './api/admin.js';
+export type { ClusterSnapshot } from './api/cluster-metrics.js';
 export type { HealthThresholds, WorkerCondition, WorkerHealth } from './api/health.js';
 export type { KeyContents, KeyEntry, KeyPage } from './api/keyspace.js';
+export type { LivenessQuery, WorkerLiveness } from './api/liveness-check.js';
 export type { JobMatch, QueueJobsPage, QueueSearch } from './api/queue-jobs.js';
 export type { QueueSummary } from './api/queues.js';
 export type { RedisInfoSection } from './api/redis-info.js';
@@ -91,7 +93,9 @@ export type {
   ErrorMatcher,
   RetrySettings,
 } from './jobs/retry-policy.js';
-export type { Logger } from './logging/logger.js';
+export type { LogFields, Logger } from './logging/logger.js';
+export type { PinoLike } from './logging/pino.js';
+export type { ErrorContext, ErrorReporter, ReportedJob } from './observability/error-reporter.js';
 export type { AttemptError } from './protocol/attempts.js';
 export type { FailureRecord } from './protocol/failure-record.js';
 export type { JsonObject, JsonPrimitive, JsonValue } from './protocol/json.js';
