@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger.js';
+import { attemptOf } from '../protocol/attempts.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { JobPayload } from '../protocol/payload.js';
 import { errorOf, type FailureKind, isFailure } from '../worker/outcome.js';
@@ -18,10 +19,17 @@ export interface ReportedJob {
 export interface ErrorContext {
   /** The worker slot that ran it (its Resque worker id). */
   readonly workerId: string;
-  /** 1 for a first run; more when it was given back after its worker or child died. */
+  /** Which attempt failed: 1 for the first run, 2 for the first retry (docs/retries.md). */
   readonly attempt: number;
-  /** How it failed: `failed` (it threw), `timed-out`, `over-memory`, `dirty-exit`, `interrupted`. */
-  readonly kind: FailureKind;
+  /** Times the job was given back to its queue after the process running it died. */
+  readonly returns: number;
+  /**
+   * How it failed: `failed` (it threw), `timed-out`, `over-memory`, `dirty-exit`, `interrupted`; `retrying` when it
+   * has attempts left and will run again.
+   */
+  readonly kind: FailureKind | 'retrying';
+  /** For `retrying`: the job's attempts in all, and when the next one runs. */
+  readonly retry: { readonly attempts: number; readonly inMs: number } | undefined;
   readonly durationMs: number;
   /** The class name written to the failure record (`exception`), and its backtrace. */
   readonly exception: string;
@@ -31,9 +39,9 @@ export interface ErrorContext {
 }
 
 /**
- * Called once for every failed attempt, after its failure record is written. `error` is what the job threw when it
- * ran in the worker's own process; in a supervised child it is rebuilt from the record (same name, message and
- * frames). A reporter that throws or rejects is logged and the worker carries on.
+ * Called once for every failed attempt, after its failure record (or, with attempts left, its retry) is written.
+ * `error` is what the job threw when it ran in the worker's own process; in a supervised child it is rebuilt from the
+ * record (same name, message and frames). A reporter that throws or rejects is logged and the worker carries on.
  */
 export type ErrorReporter = (error: Error, job: ReportedJob, context: ErrorContext) => void | Promise<void>;
 
@@ -52,8 +60,11 @@ export function errorReporting(reporter: ErrorReporter, logger: Logger): JobWatc
       };
       const context: ErrorContext = {
         workerId: reservation.slotId,
-        attempt: 1 + reservation.returns,
+        attempt: attemptOf(payload),
+        returns: reservation.returns,
         kind: outcome.kind,
+        retry:
+          outcome.kind === 'retrying' ? { attempts: outcome.attempts, inMs: outcome.delayMs } : undefined,
         durationMs,
         exception: outcome.failure.exception,
         backtrace: outcome.failure.backtrace,

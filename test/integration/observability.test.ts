@@ -170,6 +170,44 @@ describe('errorReporter', () => {
     redis.disconnect();
   });
 
+  it('hears of each failed attempt of a retried job, the last one final, and logs each at warn', async () => {
+    const namespace = uniqueNamespace('reporter');
+    const Flaky = defineJob({
+      className: 'Flaky',
+      queue: 'q',
+      attempts: 2,
+      backoff: { type: 'fixed', delayMs: 0 },
+      perform: async (ctx, _n: number) => {
+        throw new Error(`attempt ${ctx.attempt} failed`);
+      },
+    });
+    const contexts: ErrorContext[] = [];
+    const messages: string[] = [];
+    const { stream, lines } = jsonLines();
+    const worker = startWorker({
+      namespace,
+      queues: ['q'],
+      jobs: [Flaky],
+      logger: pino({ level: 'warn' }, stream),
+      errorReporter: (error, _job, context) => {
+        messages.push(error.message);
+        contexts.push(context);
+      },
+    });
+    await worker.start();
+    await client(namespace).enqueue(Flaky, 1);
+    await waitFor(() => contexts.length === 2, 15_000, 'two reports');
+    expect(messages).toEqual(['attempt 1 failed', 'attempt 2 failed']);
+    expect(contexts[0]).toMatchObject({ attempt: 1, kind: 'retrying', retry: { attempts: 2, inMs: 0 } });
+    expect(contexts[1]).toMatchObject({ attempt: 2, kind: 'failed', retry: undefined });
+    const failures = lines().filter((line) => String(line['msg']).startsWith('Job failed'));
+    expect(failures.map((line) => [line['msg'], line['attempt'], line['outcome']])).toEqual([
+      ['Job failed, retrying', 1, 'retrying'],
+      ['Job failed', 2, 'failed'],
+    ]);
+    expect(failures[0]).toMatchObject({ attempts: 2, retryInMs: 0 });
+  });
+
   it('logs a reporter that throws or rejects, and the worker keeps working', async () => {
     const namespace = uniqueNamespace('reporter');
     const warnings: string[] = [];
