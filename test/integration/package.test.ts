@@ -71,6 +71,7 @@ describe('the npm package', () => {
         'dist/fleet/beat.lua',
         'dist/web/assets/app.js',
         'docs/failures.md',
+        'docs/grafana-dashboard.json',
       ]),
     );
     expect(files.filter((path) => path.startsWith('docs/screenshots/'))).toEqual([]);
