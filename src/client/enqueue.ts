@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
+import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
@@ -42,10 +43,26 @@ function definitionOf(ctx: ClientContext, job: JobRef<JsonValue[]>): JobDefiniti
   return typeof job === 'string' ? ctx.jobs.resolve(job) : job;
 }
 
-/** A job's id and enqueue time, and the retry options of a `withRetry` definition; none in strict mode. */
-function newMetadata(ctx: ClientContext, job: JobRef<JsonValue[]>): EncodeMetadata | undefined {
+/**
+ * A job's id and enqueue time, the retry options of a `withRetry` definition and its concurrency key; none in strict
+ * mode (a keyed limit then does not apply: only class and queue limits do).
+ */
+function newMetadata(
+  ctx: ClientContext,
+  job: JobRef<JsonValue[]>,
+  concurrencyKey: string | undefined,
+): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job) };
+  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), concurrencyKey };
+}
+
+/** The concurrency key of one enqueue (jobs/concurrency.ts), worked out before any hook runs or anything is written. */
+function keyOf(
+  definition: JobDefinition | undefined,
+  className: string,
+  args: JsonValue[],
+): string | undefined {
+  return concurrencyKeyOf(className, definition?.concurrency, args);
 }
 
 export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined {
@@ -81,8 +98,9 @@ export async function enqueueOne(
 ): Promise<Enqueued | null> {
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
+  const concurrencyKey = keyOf(definition, target.className, args);
   if (!(await allowedByHooks(definition, args))) return null;
-  const meta = newMetadata(ctx, job);
+  const meta = newMetadata(ctx, job, concurrencyKey);
   if (ctx.config.inline) {
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
   } else {
@@ -109,9 +127,11 @@ export async function enqueueMany(
     assertJsonSafe(args, `argsList[${i}]`);
   });
   const definition = definitionOf(ctx, job);
+  const concurrencyKeys = argsList.map((args) => keyOf(definition, target.className, args));
   const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined }> = [];
-  for (const args of argsList) {
-    if (await allowedByHooks(definition, args)) accepted.push({ args, meta: newMetadata(ctx, job) });
+  for (const [i, args] of argsList.entries()) {
+    if (await allowedByHooks(definition, args))
+      accepted.push({ args, meta: newMetadata(ctx, job, concurrencyKeys[i]) });
   }
   if (accepted.length === 0) return [];
   if (ctx.config.inline) {

@@ -4,6 +4,13 @@ import { connectionAdvice } from '../config/redis-source.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
 import type { JobDefinition } from '../jobs/define.js';
 import { type AnyJob, JobRegistry } from '../jobs/registry.js';
+import {
+  type LimitState,
+  limitDefinitions,
+  limitQueue,
+  limitUsage,
+  unlimitQueue,
+} from '../limits/definitions.js';
 import type { JsonValue } from '../protocol/json.js';
 import { Keys } from '../protocol/keys.js';
 import { asConnectionError, openRedis } from '../redis/connection.js';
@@ -188,6 +195,32 @@ export class Resque {
   /** Resumes a paused queue and wakes a worker for its jobs; false when it was not paused. */
   resumeQueue(queue: string): Promise<boolean> {
     return this.guard(() => resumeQueue(this.ctx, queue));
+  }
+
+  /**
+   * At most `limit` jobs of `queue` run at once across every resque-ts worker (docs/flow-control.md); jobs past it
+   * wait parked without blocking other queues. Ruby workers do not know it.
+   */
+  limitQueue(queue: string, limit: number): Promise<void> {
+    return this.guard(() => limitQueue(this.ctx, queue, limit));
+  }
+
+  /** Removes a queue's limit (its parked jobs go back to the queue); false when it had none. */
+  unlimitQueue(queue: string): Promise<boolean> {
+    return this.guard(() => unlimitQueue(this.ctx, queue));
+  }
+
+  /** The concurrency limits defined now: `class:<Class>`, `key:<Class>` (per key), `queue:<name>`. */
+  limits(): Promise<LimitState[]> {
+    return this.guard(() => limitDefinitions(this.ctx));
+  }
+
+  /**
+   * How many jobs hold one limit's tokens and how many wait parked; `limit` as the reservation names it:
+   * `class:<Class>`, `queue:<name>` or `key:<Class> <key>`.
+   */
+  limitUsage(limit: string): Promise<{ running: number; parked: number }> {
+    return this.guard(() => limitUsage(this.ctx, limit));
   }
 
   /** The paused queues, with when each was paused. */

@@ -54,8 +54,9 @@ export class InvalidArgumentsError extends ResqueError {
   constructor(
     readonly path: string,
     reason: string,
+    options?: { cause?: unknown },
   ) {
-    super('INVALID_ARGUMENTS', `Job argument ${path} ${reason}`);
+    super('INVALID_ARGUMENTS', `Job argument ${path} ${reason}`, options);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import type { JobPayload } from '../protocol/payload.js';
+import { assertConcurrency, type ConcurrencyLimit } from './concurrency.js';
 import {
   assertEnqueueRetry,
   assertRetrySettings,
@@ -88,6 +89,11 @@ export interface JobSpec<A extends JsonValue[]> extends RetrySettings {
   hooks?: Partial<JobHooks<A>>;
   /** Per-class timeout for supervised workers; overrides the worker default. */
   timeoutMs?: number;
+  /**
+   * At most `limit` jobs of this class at once across every resque-ts worker, or with `key` at most `limit` per key
+   * (docs/flow-control.md). Jobs past the limit wait, without blocking the jobs queued behind them.
+   */
+  concurrency?: ConcurrencyLimit<A>;
 }
 
 export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
@@ -115,6 +121,7 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   if (typeof spec.perform !== 'function')
     throw new TypeError(`Job ${spec.className}: perform must be a function`);
   assertRetrySettings(spec, `Job ${spec.className}`);
+  assertConcurrency(spec.concurrency, spec.className);
   return Object.freeze({
     ...spec,
     hooks: Object.freeze({ ...(spec.hooks ?? {}) }),

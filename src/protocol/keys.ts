@@ -284,6 +284,57 @@ export class Keys {
   get pausedQueues(): string {
     return `${this.prefix}ts:paused-queues`;
   }
+  /**
+   * Concurrency limits (HASH, docs/flow-control.md): `class:<Class>` → N (at most N jobs of that class at once),
+   * `key:<Class>` → N (at most N per concurrency key of that class), `queue:<name>` → N. Class limits are written by
+   * workers at start-up from their job definitions, queue limits by `limitQueue`; read by `reserve.lua`.
+   */
+  get limits(): string {
+    return `${this.prefix}ts:limits`;
+  }
+  /**
+   * The slots holding one limit's tokens (SET of slot ids): `limit` is `class:<Class>`, `queue:<name>` or
+   * `key:<Class> <key>`. A slot enters it in the step that reserves the job and leaves it in the step that ends the
+   * reservation (see `limitHolds`).
+   */
+  limitHolders(limit: string): string {
+    return `${this.prefix}ts:limit:${limit}`;
+  }
+  /**
+   * Which limits each slot's reservation counts against (HASH slot id → token + "\n" + limit names, one per line):
+   * the scripts that end a reservation read it to free exactly those tokens, if the token is still that reservation's.
+   */
+  get limitHolds(): string {
+    return `${this.prefix}ts:limit-holds`;
+  }
+  /**
+   * Jobs set aside because a limit was full when they reached the head of their queue (LIST of `queue + "\n" +
+   * item`, oldest first): one goes back to the head of its queue each time a token of that limit is freed.
+   */
+  parked(limit: string): string {
+    return `${this.prefix}ts:parked:${limit}`;
+  }
+  /** The limits that have parked jobs (SET of limit names), for the sweep that returns jobs a limit no longer holds. */
+  get parkedLimits(): string {
+    return `${this.prefix}ts:parked-limits`;
+  }
+  /**
+   * What a script that reserves or ends a reservation needs for limits (redis/lua/limits.lua), one per line: the
+   * limit definitions, the holds, the holder-set prefix, the parked-list prefix, the queue-key prefix, `queues`, the
+   * in-flight key prefix (a slot's id is its in-flight key less that prefix) and the parked index. Passed as one ARGV.
+   */
+  get limitSpec(): string {
+    return [
+      this.limits,
+      this.limitHolds,
+      this.limitHolders(''),
+      this.parked(''),
+      this.queuePrefix,
+      this.queues,
+      this.inflight(''),
+      this.parkedLimits,
+    ].join('\n');
+  }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {
     return `${this.prefix}ts:queues:index-turn`;

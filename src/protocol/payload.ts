@@ -17,6 +17,8 @@ export interface JobPayload {
   errors?: JsonValue;
   /** Retry options given at enqueue (`withRetry`): `{"attempts","backoff"}`. */
   retry?: JsonValue;
+  /** The job's concurrency key, worked out at enqueue from a keyed limit (jobs/concurrency.ts); Ruby ignores it. */
+  concurrency_key?: string;
   [extra: string]: JsonValue | undefined;
 }
 
@@ -25,16 +27,20 @@ export interface EncodeMetadata {
   enqueuedAt: number;
   /** Retry options of this enqueue, written as `"retry"` after the others. */
   retry?: JsonObject | undefined;
+  /** The concurrency key of this enqueue, written as `"concurrency_key"` last. */
+  concurrencyKey?: string | undefined;
 }
 
 /**
  * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
- * and the enqueue's `"retry"` options if it has any. `args` must already be checked with assertJsonSafe.
+ * the enqueue's `"retry"` options if it has any and its `"concurrency_key"` if its class has a keyed limit. `args` must already be checked with assertJsonSafe.
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
   if (!meta) return `${head}}`;
-  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}}`;
+  const key =
+    meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`;
+  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}}`;
 }
 
 /** `,"retry":{…}` when the enqueue has retry options, else nothing. */

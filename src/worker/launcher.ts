@@ -12,6 +12,7 @@ import type { Registration } from '../fleet/registration.js';
 import type { SlotCounters } from '../fleet/slot-counters.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { publishClassLimits } from '../limits/definitions.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import { openRedis } from '../redis/connection.js';
@@ -184,6 +185,7 @@ export class Launcher {
     await this.startExecutor();
     await registration.register();
     await this.p.wake.start(this.p.redis);
+    await publishClassLimits(this.p, this.p.jobs);
     await this.upkeep.repairQueueIndex();
     this.upkeep.beginReaping();
     this.promoter.start();

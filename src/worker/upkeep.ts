@@ -9,6 +9,7 @@ import type { Registration } from '../fleet/registration.js';
 import type { SlotCounters } from '../fleet/slot-counters.js';
 import { type WorkerStats, writeWorkerStats } from '../fleet/worker-stats.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { sweepLimits } from '../limits/sweep.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import type { Manager } from './manager.js';
@@ -67,14 +68,16 @@ export class Upkeep {
 
   /**
    * One process of the fleet per poll interval (whoever sets the turn key first) adds the queues other clients
-   * filled to the non-empty index, which wakes a worker for them, and drops the ones they emptied.
+   * filled to the non-empty index, which wakes a worker for them, and drops the ones they emptied; and sweeps the
+   * concurrency limits (limits/sweep.lua).
    */
   async repairQueueIndex(): Promise<void> {
     const { redis, keys, config } = this.p;
     try {
       if ((await redis.set(keys.queueIndexTurn, '1', 'PX', config.intervalMs, 'NX')) !== 'OK') return;
       const { added } = await repairQueueIndex(redis, keys);
-      if (added > 0) this.p.manager.schedulePump();
+      const { returned } = await sweepLimits(redis, keys);
+      if (added > 0 || returned > 0) this.p.manager.schedulePump();
     } catch (error) {
       this.p.logger.warn(`Repairing the queue index failed: ${(error as Error).message}`);
     }

@@ -100,6 +100,7 @@ describe('reserve.lua', () => {
           keys.announce,
           keys.queuePrefix,
           '',
+          keys.limitSpec,
           finished,
           '0',
           fresh,

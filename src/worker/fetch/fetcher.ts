@@ -95,6 +95,7 @@ export class Fetcher implements ReservationOwner {
       this.keys.announce,
       this.keys.queuePrefix,
       woken.join('\n'),
+      this.keys.limitSpec,
     ];
     for (const slot of slots) {
       const slotKeys = this.keysOf(slot);

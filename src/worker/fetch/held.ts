@@ -52,7 +52,14 @@ export async function giveBackHeld(
       keys.queues,
       keys.givenBack(reservation.slotId),
     ],
-    [reservation.header, item, reservation.queue, keys.announce, by === 'reaper' ? MARK_MS : ''],
+    [
+      reservation.header,
+      item,
+      reservation.queue,
+      keys.announce,
+      by === 'reaper' ? MARK_MS : '',
+      keys.limitSpec,
+    ],
   );
   return done === 1;
 }
@@ -77,7 +84,7 @@ export async function failHeld(ctx: HeldContext, reservation: Reservation, failu
       keys.failedCount,
       keys.givenBack(reservation.slotId),
     ],
-    [reservation.header, failureRecordBytes(dated), listName, MARK_MS],
+    [reservation.header, failureRecordBytes(dated), listName, MARK_MS, keys.limitSpec, keys.announce],
   );
   if (done !== 1) return false;
   await queueFailureGroupUpdate(ctx.redis.pipeline(), ctx, dated).exec();
@@ -90,7 +97,7 @@ export async function dropHeld(ctx: Pick<HeldContext, 'redis' | 'keys'>, reserva
     ctx.redis,
     DROP_HELD,
     [ctx.keys.inflight(reservation.slotId), ctx.keys.givenBack(reservation.slotId)],
-    [reservation.header, MARK_MS],
+    [reservation.header, MARK_MS, ctx.keys.limitSpec, ctx.keys.announce],
   );
   return done === 1;
 }
@@ -125,7 +132,16 @@ export async function retryHeld(
       keys.queue(reservation.queue),
       keys.queues,
     ],
-    [reservation.header, item, nowMs, delayMs, reservation.queue, keys.announce, keys.delayedWakeChannel],
+    [
+      reservation.header,
+      item,
+      nowMs,
+      delayMs,
+      reservation.queue,
+      keys.announce,
+      keys.delayedWakeChannel,
+      keys.limitSpec,
+    ],
   );
   if (done !== 1) return false;
   const record = { ...reservation.failureRecord(failure), failedAt };

@@ -17,9 +17,10 @@
 -- ARGV[3]    announce spec (Keys.announce)
 -- ARGV[4]    the prefix of queue keys (`<ns>:queue:`)
 -- ARGV[5]    queues named by the wake-ups that led to this call, one per line ('' if none)
--- ARGV[6..5+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
+-- ARGV[6]    limit spec (Keys.limitSpec, redis/lua/limits.lua)
+-- ARGV[7..6+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
 --                fresh token to refill it with ('' to leave it empty)
--- ARGV[6+3S..]   the queue list in priority order (queue-patterns.ts), 3 values per entry:
+-- ARGV[7+3S..]   the queue list in priority order (queue-patterns.ts), 3 values per entry:
 --                'q', queue name, ''        a named queue
 --                'g', literal prefix, rule  a glob (glob-rule.ts): its matches among the non-empty queues, in byte
 --                                           order (Ruby's sort), found in the index from the prefix on
@@ -31,6 +32,11 @@
 -- nor clears a newer job. A slot to refill that still holds a job (a reservation whose reply was lost) hands that job
 -- back instead of taking another. A slot finished and refilled in the same call is overwritten (SET), one that is not
 -- refilled is deleted at the end: either way the keys end as if each step had run on its own.
+-- Concurrency limits (docs/flow-control.md), only while `ts:limits` defines any: finished jobs free their tokens
+-- first (each lets one parked job back to the head of its queue); then a popped job whose class, queue or
+-- concurrency key is at its limit is parked (limits.lua) and the next job of that queue is looked at, so a full
+-- limit never blocks the jobs behind it. At most PARK_BUDGET jobs are parked per call; past that the call takes
+-- nothing more and the queues it parked from are announced, so the next reservation goes on.
 -- Afterwards each queue taken from leaves the index if it is now empty, else is announced again (announce.lua): this
 -- worker has no free slot left, so the next idle one is woken. A queue a wake-up named that still holds jobs is
 -- announced again too, so a wake-up this call could not use passes on.
@@ -38,10 +44,13 @@
 --          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
 --          that holds a job now: its position in the call (1-based), in-flight value }
 -- #include ../../redis/lua/announce.lua
+-- #include ../../redis/lua/limits.lua
 local slotCount = tonumber(ARGV[2])
 local spec, queuePrefix = ARGV[3], ARGV[4]
 local index = KEYS[4]
 local GLOB_PAGE = 64
+local PARK_BUDGET = 100
+local lspec = ARGV[6]
 
 local pausedQueues = {}
 if redis.call('HLEN', KEYS[5]) > 0 then
@@ -55,7 +64,7 @@ if pause and string.match(string.lower(pause), '^%s*true%s*$') then
 end
 
 local entries, exclusions = {}, {}
-for a = 6 + 3 * slotCount, #ARGV, 3 do
+for a = 7 + 3 * slotCount, #ARGV, 3 do
   if ARGV[a] == 'x' then
     exclusions[#exclusions + 1] = ARGV[a + 1]
   else
@@ -66,15 +75,58 @@ end
 local empty = {}
 local taken, takenFrom = {}, {}
 
-local function pop(name)
-  local item = redis.call('LPOP', queuePrefix .. name)
-  if not item then
-    empty[name] = true
-  elseif not takenFrom[name] then
-    takenFrom[name] = true
-    taken[#taken + 1] = name
+-- Limit definitions, read once per call when there are any: field → N.
+local limitDefs
+if redis.call('HLEN', limitSpec(lspec)[1]) > 0 then
+  limitDefs = {}
+  local flat = redis.call('HGETALL', limitSpec(lspec)[1])
+  for i = 1, #flat, 2 do limitDefs[flat[i]] = tonumber(flat[i + 1]) end
+end
+local parkedCount = 0
+local stopped = false
+
+-- The limits a job popped from queue `name` counts against, and the first of them that is full (or nil).
+local function limitsOf(name, item)
+  local names = {}
+  if limitDefs['queue:' .. name] then names[#names + 1] = 'queue:' .. name end
+  local ok, payload = pcall(cjson.decode, item)
+  if ok and type(payload) == 'table' and type(payload['class']) == 'string' then
+    local class = payload['class']
+    if limitDefs['class:' .. class] then names[#names + 1] = 'class:' .. class end
+    local key = payload['concurrency_key']
+    if type(key) == 'string' and key ~= '' and limitDefs['key:' .. class] then
+      names[#names + 1] = 'key:' .. class .. ' ' .. key
+    end
   end
-  return item
+  for _, limit in ipairs(names) do
+    if redis.call('SCARD', limitSpec(lspec)[3] .. limit) >= limitDefs[limitField(limit)] then return names, limit end
+  end
+  return names, nil
+end
+
+-- The next job of queue `name` this call may take, and the limits it counts against. Jobs whose limit is full are
+-- parked on the way; nil when the queue has no job left or the park budget is spent (`stopped`).
+local function pop(name)
+  while true do
+    local item = redis.call('LPOP', queuePrefix .. name)
+    if not item then
+      empty[name] = true
+      return nil
+    end
+    if not takenFrom[name] then
+      takenFrom[name] = true
+      taken[#taken + 1] = name
+    end
+    if not limitDefs then return item end
+    local names, full = limitsOf(name, item)
+    if not full then return item, names end
+    park(lspec, full, name, item)
+    parkedCount = parkedCount + 1
+    if parkedCount >= PARK_BUDGET then
+      stopped = true
+      return nil
+    end
+  end
 end
 
 local function excluded(name)
@@ -100,8 +152,9 @@ local function popGlob(entry)
     end
     local name = entry.page[entry.at]
     if not empty[name] and not pausedQueues[name] and matchesRule(name, entry.rule) and not excluded(name) then
-      local item = pop(name)
-      if item then return name, item end
+      local item, names = pop(name)
+      if item then return name, item, names end
+      if stopped then return nil end
       redis.call('ZREM', index, name)
     end
     entry.after = name
@@ -111,12 +164,13 @@ end
 
 local function popFirst()
   for _, entry in ipairs(entries) do
+    if stopped then return nil end
     if entry.glob then
-      local name, item = popGlob(entry)
-      if item then return name, item end
+      local name, item, names = popGlob(entry)
+      if item then return name, item, names end
     elseif not empty[entry.text] and not pausedQueues[entry.text] then
-      local item = pop(entry.text)
-      if item then return entry.text, item end
+      local item, names = pop(entry.text)
+      if item then return entry.text, item, names end
     end
   end
   return nil
@@ -131,9 +185,12 @@ local processed, failed = 0, 0
 local result = { paused }
 local unmatched = {}
 local toDelete = {}
+local holding = {}
+local releasing = redis.call('HLEN', limitSpec(lspec)[2]) > 0
+-- First every finish, so the tokens they free (and the parked jobs those let back) count for this call's refills.
 for s = 1, slotCount do
-  local inflightKey, statusKey = KEYS[4 + 2 * s], KEYS[5 + 2 * s]
-  local finishToken, fresh = ARGV[3 + 3 * s], ARGV[5 + 3 * s]
+  local inflightKey = KEYS[4 + 2 * s]
+  local finishToken = ARGV[4 + 3 * s]
   local held = redis.call('GET', inflightKey)
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
   if finishToken ~= '' and not finished then
@@ -142,17 +199,24 @@ for s = 1, slotCount do
   if finished then
     held = false
     processed = processed + 1
-    if ARGV[4 + 3 * s] == '1' then
+    if ARGV[5 + 3 * s] == '1' then
       failed = failed + 1
     end
+    if releasing then releaseLimits(lspec, spec, slotOf(lspec, inflightKey), finishToken) end
   end
+  holding[s] = { held = held, finished = finished }
+end
+for s = 1, slotCount do
+  local inflightKey, statusKey = KEYS[4 + 2 * s], KEYS[5 + 2 * s]
+  local fresh = ARGV[6 + 3 * s]
+  local held, finished = holding[s].held, holding[s].finished
   if fresh ~= '' then
     if held then
       table.insert(result, s)
       table.insert(result, held)
     else
-      local name, item
-      if paused == 0 then name, item = popFirst() end
+      local name, item, names
+      if paused == 0 then name, item, names = popFirst() end
       if item then
         local shown = item
         if string.sub(item, 1, 1) ~= '{' or string.sub(item, -1) ~= '}' then
@@ -162,6 +226,7 @@ for s = 1, slotCount do
         redis.call('SET', inflightKey, value)
         redis.call('SET', statusKey,
           '{"queue":' .. jsonString(name) .. ',"run_at":"' .. ARGV[1] .. '","payload":' .. shown .. '}')
+        if names and #names > 0 then holdLimits(lspec, slotOf(lspec, inflightKey), fresh, names) end
         table.insert(result, s)
         table.insert(result, value)
       elseif finished then

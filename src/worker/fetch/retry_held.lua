@@ -17,8 +17,10 @@
 -- ARGV[5]  queue name (member of `queues`, announced to idle workers)
 -- ARGV[6]  announce spec (Keys.announce)
 -- ARGV[7]  channel announcing due times to promoters (`ts:delayed:wake`)
+-- ARGV[8]  limit spec (Keys.limitSpec): the reservation's concurrency tokens are freed (redis/lua/limits.lua)
 -- Returns  1 when filed, 0 when the slot no longer holds that reservation
 -- #include ../../redis/lua/announce.lua
+-- #include ../../redis/lua/limits.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -26,6 +28,7 @@ end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])
+releaseLimits(ARGV[8], ARGV[6], slotOf(ARGV[8], KEYS[1]), string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1))
 local delay = tonumber(ARGV[4])
 if delay <= 0 then
   redis.call('RPUSH', KEYS[6], ARGV[2])
