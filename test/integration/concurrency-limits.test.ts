@@ -30,7 +30,7 @@ const Export = defineJob({
   className: 'Export',
   queue: 'q',
   concurrency: { limit: 1, key: (customer: number) => `customer:${customer}` },
-  perform: () => {},
+  perform: (_ctx, _customer: number) => {},
 });
 const Report = defineJob({ className: 'Report', queue: 'q', concurrency: { limit: 2 }, perform: () => {} });
 const Plain = defineJob({ className: 'Plain', queue: 'q', perform: () => {} });
@@ -146,7 +146,11 @@ describe('concurrency limits', () => {
     expect(await resque.limitUsage('key:Export customer:9')).toEqual({ running: 0, parked: 1 });
 
     // A raised limit: the start-up of a worker with the new definition lets back as many as there is room for.
-    const Wider = defineJob({ ...Export, concurrency: { limit: 3, key: (c: number) => `customer:${c}` } });
+    const Wider = defineJob({
+      className: 'Export',
+      concurrency: { limit: 3, key: (c: number) => `customer:${c}` },
+      perform: (_ctx, _customer: number) => {},
+    });
     await publishClassLimits({ redis, keys }, new JobRegistry([Wider]));
     expect(await resque.limitUsage('key:Export customer:9')).toEqual({ running: 0, parked: 0 });
     expect(await redis.llen(keys.queue('q'))).toBe(2);
