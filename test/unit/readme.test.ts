@@ -46,6 +46,7 @@ describe('docs/redis-keys.md', () => {
     'failedList',
     'queuePrefix',
     'announce',
+    'limitSpec',
   ]);
 
   it('lists every key and channel src/protocol/keys.ts builds', () => {
