@@ -253,6 +253,10 @@ export class Keys {
   get retrySet(): string {
     return `${this.prefix}ts:retry`;
   }
+  /** Which process wakes at every due time to promote delayed jobs and retries (STRING = its id, with a TTL). */
+  get promoterLease(): string {
+    return `${this.prefix}ts:delayed:promoter`;
+  }
   /** Pub/Sub channel on which delayed enqueues and retries announce their earliest due ms, so promoters wake in time. */
   get delayedWakeChannel(): string {
     return `${this.prefix}ts:delayed:wake`;

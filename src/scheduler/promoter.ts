@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
+import { defineScript, runScript } from '../redis/scripts.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
 import { dropOrphans, type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
 import { promoteRetryBatch } from './retry-promotion.js';
@@ -20,6 +21,12 @@ export interface PromoterOptions extends PromotionContext {
   readonly maxSleepMs?: number;
   /** Promote delayed jobs too, not only retries (workers with `promoteDelayed` off leave them). Default true. */
   readonly delayed?: boolean;
+  /**
+   * Share the work with the fleet through the promoter lease (`ts:delayed:promoter`): only its holder wakes at due
+   * times and for announcements; the others look every `maxSleepMs` and take the lease if its holder has gone.
+   * Without it, this promoter wakes at every due time itself (one process, as the scheduler).
+   */
+  readonly lease?: { readonly id: string; readonly ttlMs?: number };
 }
 
 export interface PassReport {
@@ -30,6 +37,11 @@ export interface PassReport {
 
 /** After a failed pass (Redis down), try again this much later. */
 const RETRY_AFTER_MS = 1000;
+/** The lease outlives its holder's longest sleep, so a live holder never loses it. */
+const LEASE_TTL_MS = 15_000;
+
+const LEASE = defineScript(new URL('./promoter_lease.lua', import.meta.url));
+const RELEASE = defineScript(new URL('../fleet/release_lock.lua', import.meta.url));
 
 /**
  * Moves due delayed jobs and due retries to their queues, in batches of one script call each. Every move is atomic, so
@@ -54,6 +66,8 @@ export class Promoter {
   private readonly now: () => Promise<number>;
 
   private readonly options: PromoterOptions;
+  /** This promoter held the lease at its last look (always true without a lease). */
+  private leading: boolean;
 
   constructor(options: PromoterOptions) {
     this.options =
@@ -63,6 +77,22 @@ export class Promoter {
     this.batchSize = options.batchSize ?? 250;
     this.maxSleepMs = options.maxSleepMs ?? 5000;
     this.now = options.now ?? (async () => (await redisTime(options.redis)).getTime());
+    this.leading = options.lease === undefined;
+  }
+
+  /** Whether this promoter holds the lease now (takes it if free). */
+  private async lead(): Promise<boolean> {
+    const lease = this.options.lease;
+    if (!lease) return true;
+    const { redis, keys } = this.options;
+    this.leading =
+      (await runScript<number>(
+        redis,
+        LEASE,
+        [keys.promoterLease],
+        [lease.id, lease.ttlMs ?? LEASE_TTL_MS],
+      )) === 1;
+    return this.leading;
   }
 
   start(): void {
@@ -80,6 +110,14 @@ export class Promoter {
     this.subscriber = undefined;
     subscriber?.disconnect();
     await this.pass;
+    const lease = this.options.lease;
+    if (lease && this.leading) {
+      // Hand the lease on at once rather than after its TTL.
+      await runScript(this.options.redis, RELEASE, [this.options.keys.promoterLease], [lease.id]).catch(
+        () => {},
+      );
+      this.leading = false;
+    }
   }
 
   /**
@@ -141,13 +179,17 @@ export class Promoter {
     this.passing = true;
     this.announcedDuringPass = Number.POSITIVE_INFINITY;
     try {
-      const nowMs = await this.now();
-      this.clockOffsetMs = nowMs - Date.now();
-      const report = await this.promoteDue(nowMs);
-      // A job still due after a pass waits for its crowded second to end (see promoteOwnBatch).
-      const secondEndMs = (Math.floor(nowMs / 1000) + 1) * 1000;
-      if (report.nextDueMs === undefined) delay = this.maxSleepMs;
-      else delay = report.nextDueMs > nowMs ? report.nextDueMs - nowMs : secondEndMs - nowMs;
+      // Without the lease, another process wakes at the due times: look again later in case it has gone.
+      if (!(await this.lead())) delay = this.maxSleepMs;
+      else {
+        const nowMs = await this.now();
+        this.clockOffsetMs = nowMs - Date.now();
+        const report = await this.promoteDue(nowMs);
+        // A job still due after a pass waits for its crowded second to end (see promoteOwnBatch).
+        const secondEndMs = (Math.floor(nowMs / 1000) + 1) * 1000;
+        if (report.nextDueMs === undefined) delay = this.maxSleepMs;
+        else delay = report.nextDueMs > nowMs ? report.nextDueMs - nowMs : secondEndMs - nowMs;
+      }
     } catch (error) {
       this.options.logger.warn(`Promoting delayed jobs failed: ${(error as Error).message}`);
     } finally {
@@ -159,7 +201,7 @@ export class Promoter {
 
   /** A new delayed job announced its due time: wake for it if that is sooner than planned. */
   private onAnnounced(dueMs: number): void {
-    if (!this.running || !Number.isFinite(dueMs)) return;
+    if (!this.running || !this.leading || !Number.isFinite(dueMs)) return;
     const dueLocal = dueMs - this.clockOffsetMs;
     if (this.passing) {
       this.announcedDuringPass = Math.min(this.announcedDuringPass, dueLocal);

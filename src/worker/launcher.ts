@@ -82,6 +82,8 @@ export class Launcher {
       strictPayloads: config.strictPayloads,
       openSubscriber: () => openRedis(config, 'subscriber'),
       delayed: config.promoteDelayed,
+      // Workers that leave delayed jobs to others must not hold the lease the others then wait on.
+      ...(config.promoteDelayed ? { lease: { id: p.id } } : {}),
     });
   }
 

@@ -38,11 +38,18 @@ export async function rubyMasterMove(redis: Redis, namespace: string, second: nu
 }
 
 /** Every key under the namespace but the filing-sequence counter, which outlives the delayed jobs it numbered. */
-/** The keys under a namespace, less the ones a queue push writes beside the queue (index, wake lists). */
+/**
+ * The keys under a namespace, less the ones a queue push writes beside the queue (index, wake lists) and the lease a
+ * running worker's promoter holds.
+ */
 export async function keysLeft(redis: Redis, namespace: string): Promise<string[]> {
   const keys = new Keys(namespace);
   const wakeLists = keys.queueWake('');
   return (await keysUnder(redis, namespace)).filter(
-    (key) => key !== keys.delayedSequence && key !== keys.nonEmptyQueues && !key.startsWith(wakeLists),
+    (key) =>
+      key !== keys.delayedSequence &&
+      key !== keys.nonEmptyQueues &&
+      key !== keys.promoterLease &&
+      !key.startsWith(wakeLists),
   );
 }
