@@ -1,7 +1,8 @@
 // What resque-ts costs Redis as the fleet and the number of queues grow, on one private redis-server:
 //   idle   N idle `resque work` processes (in-process jobs, and supervised with --count 1); jobs enqueued one at a
 //          time 2 ms apart: Redis commands and CPU per job, and per second with no jobs at all (the idle fleet's
-//          background: heartbeats, liveness beats, reaper and index turns, polls, delayed-job promotion).
+//          background: heartbeats, liveness beats, reaper and index turns, polls, delayed-job promotion), and per
+//          delayed job (filed 200 ms ahead: promotion, then the pickup).
 //   queues 50,000 jobs spread evenly over 1…10,000 queues, one in-process worker on `*` (and on an explicit list of
 //          100) at concurrency 50: jobs per second.
 // Usage (after `npm run build`): node bench/fleet.mjs [--quick | --smoke] [--only idle,queues] [--json file]
@@ -140,12 +141,31 @@ async function idleFleet(server, count, supervised) {
     const after = await redisWork(server.admin);
     await resque.close();
     const work = workPerJob(before, after, sizes.paced);
+    // Delayed jobs, each due 200 ms after it is filed: promotion as well as the pickup.
+    const delayedCount = Math.ceil(sizes.paced / 4);
+    const delayedStart = await processed(server.admin);
+    const delayedBefore = await redisWork(server.admin);
+    const delayedClient = new Resque({ redis: server.url, namespace: NAMESPACE });
+    for (let i = 0; i < delayedCount; i++) {
+      await delayedClient.enqueueIn(200, Noop, i);
+      await sleep(10);
+    }
+    await waitUntil(
+      async () => (await processed(server.admin)) - delayedStart >= delayedCount,
+      120_000,
+      'the delayed jobs',
+    );
+    const delayedAfter = await redisWork(server.admin);
+    await delayedClient.close();
+    const delayed = workPerJob(delayedBefore, delayedAfter, delayedCount);
     return {
       commandsPerJob: work.commandsPerJob,
       cpuMicrosPerJob: work.cpuMicrosPerJob,
       byCommand: work.byCommand,
       idleCommandsPerSecond: quiet.commandsPerJob,
       idleCpuMicrosPerSecond: quiet.cpuMicrosPerJob,
+      delayedCommandsPerJob: delayed.commandsPerJob,
+      delayedCpuMicrosPerJob: delayed.cpuMicrosPerJob,
     };
   } finally {
     await fleet.stop();
@@ -280,12 +300,12 @@ for (const [kind, label] of [
   if (rows.length === 0) continue;
   const base = rows[0][1];
   lines.push(
-    `| ${label} | commands per job | Redis CPU per job | × the first | idle: commands/s | idle: Redis CPU/s |`,
-    '| --- | --- | --- | --- | --- | --- |',
+    `| ${label} | commands per job | Redis CPU per job | × the first | idle: commands/s | idle: Redis CPU/s | delayed job: commands | delayed job: Redis CPU |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const [count, r] of rows)
     lines.push(
-      `| ${count} | ${f(r.commandsPerJob, 1)} | ${f(r.cpuMicrosPerJob)} µs | ${f(r.commandsPerJob / base.commandsPerJob, 2)} / ${f(r.cpuMicrosPerJob / base.cpuMicrosPerJob, 2)} | ${f(r.idleCommandsPerSecond, 1)} | ${f(r.idleCpuMicrosPerSecond)} µs |`,
+      `| ${count} | ${f(r.commandsPerJob, 1)} | ${f(r.cpuMicrosPerJob)} µs | ${f(r.commandsPerJob / base.commandsPerJob, 2)} / ${f(r.cpuMicrosPerJob / base.cpuMicrosPerJob, 2)} | ${f(r.idleCommandsPerSecond, 1)} | ${f(r.idleCpuMicrosPerSecond)} µs | ${f(r.delayedCommandsPerJob, 1)} | ${f(r.delayedCpuMicrosPerJob)} µs |`,
     );
   lines.push('');
 }
