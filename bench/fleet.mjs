@@ -9,11 +9,11 @@
 // Optional features on in every run: delayed-job promotion (a worker's default), log level silent, no metrics.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Resque } from '../dist/index.js';
 import { Worker } from '../dist/worker/worker.js';
 import { Noop } from './jobs/resque-ts.mjs';
+import { describeMachine } from './lib/machine.mjs';
 import { redisWork, startRedisServer, workPerJob } from './lib/redis-server.mjs';
 
 const PROFILES = {
@@ -247,16 +247,7 @@ async function medianDrain(server, queueCount, list) {
 
 const server = await startRedisServer();
 const results = { idle: {}, supervised: {}, queues: {}, explicit: {} };
-const machine = {
-  date: new Date().toISOString(),
-  cores: cpus().length,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  node: process.version,
-  redis: await server.version(),
-  loadBefore: loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' '),
-};
+const machine = await describeMachine(server);
 try {
   if (only.has('idle')) {
     for (const count of sizes.fleets) {
@@ -281,9 +272,7 @@ try {
 } finally {
   await server.stop();
 }
-machine.loadAfter = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ');
+machine.finish();
 
 const f = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

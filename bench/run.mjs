@@ -5,8 +5,9 @@
 // --wait-quiet waits (up to an hour) until the 1-minute load average is below `load` before it starts.
 // Prints a markdown table of medians over the runs; see bench/RESULTS.md for the latest one and how to read it.
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { describeMachine } from './lib/machine.mjs';
 import { redisBenchmark, startRedisServer } from './lib/redis-server.mjs';
 import { table } from './lib/report.mjs';
 import { backlogRuns, drainRun, enqueueRun, latencyRun } from './lib/scenarios.mjs';
@@ -184,22 +185,11 @@ if (values['wait-quiet']) await waitUntilQuiet(Number(values['wait-quiet']));
 const server = await startRedisServer();
 try {
   const ctx = { server, sizes };
-  const machine = {
-    date: new Date().toISOString(),
-    cores: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    redis: await server.version(),
-    loadBefore: loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' '),
-  };
+  const machine = await describeMachine(server);
   let ceiling;
   if (only.has('ceiling')) ceiling = await redisBenchmark(server.port, sizes.benchmarkRequests);
   await measure(ctx);
-  machine.loadAfter = loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
+  machine.finish();
   const result = figures();
   const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
   console.log(
