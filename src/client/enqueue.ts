@@ -3,6 +3,7 @@ import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../error
 import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
+import { rateKeyOf } from '../jobs/rate.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
@@ -50,19 +51,23 @@ function definitionOf(ctx: ClientContext, job: JobRef<JsonValue[]>): JobDefiniti
 function newMetadata(
   ctx: ClientContext,
   job: JobRef<JsonValue[]>,
-  concurrencyKey: string | undefined,
+  limitKeys: LimitKeys,
 ): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), concurrencyKey };
+  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), ...limitKeys };
 }
 
-/** The concurrency key of one enqueue (jobs/concurrency.ts), worked out before any hook runs or anything is written. */
-function keyOf(
-  definition: JobDefinition | undefined,
-  className: string,
-  args: JsonValue[],
-): string | undefined {
-  return concurrencyKeyOf(className, definition?.concurrency, args);
+type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey'>;
+
+/**
+ * The concurrency and rate keys of one enqueue (jobs/concurrency.ts, jobs/rate.ts), worked out before any hook runs
+ * or anything is written.
+ */
+function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): LimitKeys {
+  return {
+    concurrencyKey: concurrencyKeyOf(className, definition?.concurrency, args),
+    rateKey: rateKeyOf(className, definition?.rate, args),
+  };
 }
 
 export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined {
@@ -98,9 +103,9 @@ export async function enqueueOne(
 ): Promise<Enqueued | null> {
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
-  const concurrencyKey = keyOf(definition, target.className, args);
+  const limitKeys = keyOf(definition, target.className, args);
   if (!(await allowedByHooks(definition, args))) return null;
-  const meta = newMetadata(ctx, job, concurrencyKey);
+  const meta = newMetadata(ctx, job, limitKeys);
   if (ctx.config.inline) {
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
   } else {
@@ -127,11 +132,11 @@ export async function enqueueMany(
     assertJsonSafe(args, `argsList[${i}]`);
   });
   const definition = definitionOf(ctx, job);
-  const concurrencyKeys = argsList.map((args) => keyOf(definition, target.className, args));
+  const limitKeys = argsList.map((args) => keyOf(definition, target.className, args));
   const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined }> = [];
   for (const [i, args] of argsList.entries()) {
     if (await allowedByHooks(definition, args))
-      accepted.push({ args, meta: newMetadata(ctx, job, concurrencyKeys[i]) });
+      accepted.push({ args, meta: newMetadata(ctx, job, limitKeys[i] ?? {}) });
   }
   if (accepted.length === 0) return [];
   if (ctx.config.inline) {

@@ -18,10 +18,16 @@ export interface ConcurrencyLimit<A extends JsonValue[]> {
 
 const MAX_KEY_LENGTH = 200;
 
+/** A limit's key function, as the enqueue calls it. */
+export type KeyFunction = (...args: JsonValue[]) => string | number;
+
 /** A limit of a job definition, of a queue, or given to the API: a whole number of 1 or more. */
 export function assertLimit(limit: unknown, option: string, where: string): asserts limit is number {
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)
-    throw new ConfigError(option, `${where}: must be a whole number of 1 or more, got ${describe(limit)}`);
+    throw new ConfigError(
+      option,
+      `${where}: must be a whole number of 1 or more, got ${describeValue(limit)}`,
+    );
 }
 
 export function assertConcurrency(value: unknown, className: string): void {
@@ -29,7 +35,7 @@ export function assertConcurrency(value: unknown, className: string): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError(
       'concurrency',
-      `Job ${className}: expected { limit, key? }, got ${describe(value)}`,
+      `Job ${className}: expected { limit, key? }, got ${describeValue(value)}`,
     );
   const { limit, key } = value as { limit?: unknown; key?: unknown };
   assertLimit(limit, 'concurrency.limit', `Job ${className}`);
@@ -46,14 +52,24 @@ export function concurrencyKeyOf(
   concurrency: ConcurrencyLimit<JsonValue[]> | undefined,
   args: JsonValue[],
 ): string | undefined {
-  if (!concurrency?.key) return undefined;
+  return limitKeyOf('concurrency', className, concurrency?.key as KeyFunction | undefined, args);
+}
+
+/** A limit's key from a job's arguments (`what`: which limit, for the message); undefined without a key function. */
+export function limitKeyOf(
+  what: 'concurrency' | 'rate',
+  className: string,
+  keyFunction: KeyFunction | undefined,
+  args: JsonValue[],
+): string | undefined {
+  if (!keyFunction) return undefined;
   let key: unknown;
   try {
-    key = concurrency.key(...args);
+    key = keyFunction(...args);
   } catch (error) {
     throw new InvalidArgumentsError(
       'args',
-      `give no concurrency key for ${className}: its key function threw ${describeError(error)}`,
+      `give no ${what} key for ${className}: its key function threw ${describeError(error)}`,
       { cause: error },
     );
   }
@@ -61,7 +77,7 @@ export function concurrencyKeyOf(
   if (typeof text !== 'string' || text === '' || /[\r\n]/.test(text) || text.length > MAX_KEY_LENGTH)
     throw new InvalidArgumentsError(
       'args',
-      `give no concurrency key for ${className}: its key function returned ${describe(key)} (expected a non-empty string without line breaks, at most ${MAX_KEY_LENGTH} characters)`,
+      `give no ${what} key for ${className}: its key function returned ${describeValue(key)} (expected a non-empty string without line breaks, at most ${MAX_KEY_LENGTH} characters)`,
     );
   return text;
 }
@@ -75,7 +91,7 @@ export function queueLimitField(queue: string): string {
   return `queue:${queue}`;
 }
 
-function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (value === undefined) return 'undefined';
   try {
@@ -86,5 +102,5 @@ function describe(value: unknown): string {
 }
 
 function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+  return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
 }

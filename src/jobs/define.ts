@@ -2,6 +2,7 @@ import type { JsonValue } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import type { JobPayload } from '../protocol/payload.js';
 import { assertConcurrency, type ConcurrencyLimit } from './concurrency.js';
+import { assertRate, type RateLimit } from './rate.js';
 import {
   assertEnqueueRetry,
   assertRetrySettings,
@@ -94,6 +95,12 @@ export interface JobSpec<A extends JsonValue[]> extends RetrySettings {
    * (docs/flow-control.md). Jobs past the limit wait, without blocking the jobs queued behind them.
    */
   concurrency?: ConcurrencyLimit<A>;
+  /**
+   * At most `limit` starts of this class's jobs in any window of `windowMs`, across every resque-ts worker, or with
+   * `key` at most `limit` per key (docs/flow-control.md). Jobs past it wait until the window has room, without
+   * blocking the jobs queued behind them.
+   */
+  rate?: RateLimit<A>;
 }
 
 export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
@@ -122,6 +129,7 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
     throw new TypeError(`Job ${spec.className}: perform must be a function`);
   assertRetrySettings(spec, `Job ${spec.className}`);
   assertConcurrency(spec.concurrency, spec.className);
+  assertRate(spec.rate, spec.className);
   return Object.freeze({
     ...spec,
     hooks: Object.freeze({ ...(spec.hooks ?? {}) }),

@@ -19,6 +19,8 @@ export interface JobPayload {
   retry?: JsonValue;
   /** The job's concurrency key, worked out at enqueue from a keyed limit (jobs/concurrency.ts); Ruby ignores it. */
   concurrency_key?: string;
+  /** The job's rate key, worked out at enqueue from a keyed rate limit (jobs/rate.ts); Ruby ignores it. */
+  rate_key?: string;
   [extra: string]: JsonValue | undefined;
 }
 
@@ -29,17 +31,21 @@ export interface EncodeMetadata {
   retry?: JsonObject | undefined;
   /** The concurrency key of this enqueue, written as `"concurrency_key"` last. */
   concurrencyKey?: string | undefined;
+  /** The rate key of this enqueue, written as `"rate_key"` after the concurrency key. */
+  rateKey?: string | undefined;
 }
 
 /**
  * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
- * the enqueue's `"retry"` options if it has any and its `"concurrency_key"` if its class has a keyed limit. `args` must already be checked with assertJsonSafe.
+ * the enqueue's `"retry"` options if it has any, its `"concurrency_key"` if its class has a keyed limit and its
+ * `"rate_key"` if it has a keyed rate limit. `args` must already be checked with assertJsonSafe.
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
   if (!meta) return `${head}}`;
   const key =
-    meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`;
+    (meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`) +
+    (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`);
   return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}}`;
 }
 
