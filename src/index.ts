@@ -51,6 +51,7 @@ export {
   NoQueueError,
   NotReplicatedError,
   QueueNotFoundError,
+  RateLimited,
   RedisConnectionError,
   RedisNotInstalledError,
   RedisUnsafeError,

@@ -14,6 +14,7 @@ export type ResqueErrorCode =
   | 'UNKNOWN_JOB_CLASS'
   | 'DONT_PERFORM'
   | 'RETRY_LATER'
+  | 'RATE_LIMITED'
   | 'DISCARD'
   | 'DIRTY_EXIT'
   | 'JOB_TIMEOUT'
@@ -139,6 +140,22 @@ export class RetryLater extends ResqueError {
     if (!Number.isFinite(delayMs) || delayMs < 0)
       throw new TypeError(`RetryLater needs a delay of 0 ms or more, got ${String(delayMs)}`);
     super('RETRY_LATER', message ?? `Retry requested in ${delayMs} ms`, options);
+  }
+}
+
+/**
+ * Thrown by a job to say its rate limit is used up for `delayMs` (an API answered 429, say): the job is given back,
+ * not failed, and uses no attempt; it is parked on its rate limit (per key, else its class's, else its queue's), and
+ * that limit starts no job until `delayMs` has passed (docs/flow-control.md). No on_failure hook runs.
+ */
+export class RateLimited extends ResqueError {
+  constructor(
+    readonly delayMs: number,
+    message?: string,
+  ) {
+    if (!Number.isFinite(delayMs) || delayMs < 1)
+      throw new TypeError(`RateLimited needs a delay of 1 ms or more, got ${String(delayMs)}`);
+    super('RATE_LIMITED', message ?? `Rate limited for ${delayMs} ms`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { DontPerform } from '../errors/index.js';
+import { DontPerform, RateLimited } from '../errors/index.js';
 import type { JsonValue } from '../protocol/json.js';
 import { hooksFor, type JobContext, type JobDefinition } from './define.js';
 
@@ -6,7 +6,7 @@ export type PerformOutcome = 'performed' | 'skipped';
 
 /**
  * Runs one job the way Resque's Job#perform does: before hooks → around chain → perform → after hooks.
- * DontPerform from a before hook skips quietly. Any other error runs the on_failure hooks once and is rethrown;
+ * DontPerform from a before hook skips quietly; RateLimited is rethrown as it is, without on_failure hooks. Any other error runs the on_failure hooks once and is rethrown;
  * if an on_failure hook itself throws, a combined error replaces the original, as in Ruby.
  */
 export async function performJob(
@@ -18,6 +18,7 @@ export async function performJob(
     for (const hook of hooksFor(definition, 'before_perform')) await hook(...args);
   } catch (error) {
     if (error instanceof DontPerform) return 'skipped';
+    if (error instanceof RateLimited) throw error;
     throw await failed(definition, error, args);
   }
   try {
@@ -35,6 +36,7 @@ export async function performJob(
     for (const hook of hooksFor(definition, 'after_perform')) await hook(...args);
     return performed ? 'performed' : 'skipped';
   } catch (error) {
+    if (error instanceof RateLimited) throw error;
     throw await failed(definition, error, args);
   }
 }

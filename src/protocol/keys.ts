@@ -339,6 +339,47 @@ export class Keys {
       this.parkedLimits,
     ].join('\n');
   }
+  /**
+   * Rate limits (HASH, docs/flow-control.md): `class:<Class>`, `key:<Class>` (per rate key), `queue:<name>` →
+   * `"<N> <windowMs>"`: at most N starts in any window of that many ms. Class limits are written by workers at
+   * start-up from their job definitions, queue limits by `limitQueueRate`; read by `reserve.lua`.
+   */
+  get rateLimits(): string {
+    return `${this.prefix}ts:rate-limits`;
+  }
+  /**
+   * One rate limit's recent starts (ZSET, expiring once its newest entry leaves the window): member = the token of
+   * the reservation that started, score = when (epoch ms, Redis clock); member `blocked` = until when a job said the
+   * limit is used up (`RateLimited`). `limit` is `class:<Class>`, `queue:<name>` or `key:<Class> <key>`.
+   */
+  rateLog(limit: string): string {
+    return `${this.prefix}ts:rate:${limit}`;
+  }
+  /** Jobs set aside because their rate limit was used up (LIST, as `parked`): the limits are named as in `rateLog`. */
+  rateParked(limit: string): string {
+    return this.parked(`rate:${limit}`);
+  }
+  /**
+   * The rate limits that have parked jobs (ZSET): member = limit, score = when it may next have room (epoch ms,
+   * Redis clock). Promoters let parked jobs back from that time on.
+   */
+  get rateParkedDue(): string {
+    return `${this.prefix}ts:rate-parked`;
+  }
+  /**
+   * What a script that checks or records rate limits needs (src/limits/rate.lua), one per line: the definitions, the
+   * log-key prefix, the due index, the parked-list prefix and the channel promoters listen on for due times. Passed as
+   * one ARGV.
+   */
+  get rateSpec(): string {
+    return [
+      this.rateLimits,
+      this.rateLog(''),
+      this.rateParkedDue,
+      this.rateParked(''),
+      this.delayedWakeChannel,
+    ].join('\n');
+  }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {
     return `${this.prefix}ts:queues:index-turn`;

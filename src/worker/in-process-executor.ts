@@ -1,4 +1,4 @@
-import { UnknownJobClassError } from '../errors/index.js';
+import { RateLimited, UnknownJobClassError } from '../errors/index.js';
 import type { JobContext } from '../jobs/define.js';
 import { FailureHookError, performJob } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -30,6 +30,13 @@ export class InProcessExecutor implements Executor {
     try {
       return { kind: await performJob(definition, context, payload.args) };
     } catch (error) {
+      if (error instanceof RateLimited)
+        return {
+          kind: 'given-back',
+          reason: error.message,
+          countReturn: false,
+          rateLimitedMs: error.delayMs,
+        };
       const recorded = error instanceof Error ? error : new Error(String(error));
       const cause = recorded instanceof FailureHookError ? recorded.cause : recorded;
       return afterFailedAttempt('failed', describeError(recorded), cause, definition, payload);

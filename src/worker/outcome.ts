@@ -21,7 +21,8 @@ export interface JobFailure {
  *   `onTermTimeout: 'fail'`.
  * - `given-back`: it did not run to an end through no fault of its own (its child died running another job, the
  *   worker stopped before it started): back to the head of its queue; `countReturn` marks it `"returns":n` when it
- *   may have caused the death, so a job that keeps killing its process is failed after `maxReturns`.
+ *   may have caused the death, so a job that keeps killing its process is failed after `maxReturns`. With
+ *   `rateLimitedMs` the job threw `RateLimited`: it is parked on its rate limit, which is held shut that long.
  */
 export type Outcome =
   | { readonly kind: 'performed' | 'skipped' }
@@ -34,7 +35,12 @@ export type Outcome =
       readonly attempt: number;
       readonly attempts: number;
     }
-  | { readonly kind: 'given-back'; readonly reason: string; readonly countReturn: boolean };
+  | {
+      readonly kind: 'given-back';
+      readonly reason: string;
+      readonly countReturn: boolean;
+      readonly rateLimitedMs?: number;
+    };
 
 export type FailureKind = 'failed' | 'timed-out' | 'over-memory' | 'dirty-exit' | 'interrupted';
 

@@ -101,6 +101,8 @@ describe('reserve.lua', () => {
           keys.queuePrefix,
           '',
           keys.limitSpec,
+          '',
+          keys.rateSpec,
           finished,
           '0',
           fresh,

@@ -47,6 +47,7 @@ describe('docs/redis-keys.md', () => {
     'queuePrefix',
     'announce',
     'limitSpec',
+    'rateSpec',
   ]);
 
   it('lists every key and channel src/protocol/keys.ts builds', () => {

@@ -16,6 +16,7 @@ import { isFailure, type Outcome } from '../outcome.js';
 import type { QueuePatterns } from '../queue-patterns.js';
 import { giveBackHeld, type HeldContext, retryHeld } from './held.js';
 import { parseInflight, TOKEN_LENGTH } from './inflight.js';
+import { rateLimitHeld } from './rate-limited.js';
 import { Reservation, type ReservationOwner } from './reservation.js';
 
 const RESERVE = defineScript(new URL('./reserve.lua', import.meta.url));
@@ -62,10 +63,22 @@ export class Fetcher implements ReservationOwner {
     private readonly logger: Logger,
     /** Called when an acknowledgement waits to be sent. */
     private readonly onAck: () => void,
-    /** The clock retries are scheduled by (epoch ms). Default: Redis `TIME`, the promoters' clock. */
-    private readonly now: () => Promise<number> = async () => (await redisTime(redis)).getTime(),
+    /**
+     * The clock retries are scheduled and rate limits decided by (epoch ms). Default: Redis `TIME`, the promoters'
+     * clock, which the reservation script reads itself (no extra round trip).
+     */
+    private readonly clock?: () => Promise<number>,
   ) {
     this.held = { redis, keys, config };
+  }
+
+  /** The time to decide by, for a script that reads the Redis clock itself when given ''. */
+  private async scriptNow(): Promise<string> {
+    return this.clock ? String(await this.clock()) : '';
+  }
+
+  private async now(): Promise<number> {
+    return this.clock ? this.clock() : (await redisTime(this.redis)).getTime();
   }
 
   get hasAcks(): boolean {
@@ -96,6 +109,8 @@ export class Fetcher implements ReservationOwner {
       this.keys.queuePrefix,
       woken.join('\n'),
       this.keys.limitSpec,
+      await this.scriptNow(),
+      this.keys.rateSpec,
     ];
     for (const slot of slots) {
       const slotKeys = this.keysOf(slot);
@@ -133,6 +148,10 @@ export class Fetcher implements ReservationOwner {
   }
 
   async settle(reservation: Reservation, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'given-back' && outcome.rateLimitedMs !== undefined) {
+      await this.parkRateLimited(reservation, outcome.rateLimitedMs);
+      return;
+    }
     if (outcome.kind === 'given-back') {
       await this.giveBack(reservation, { countReturn: outcome.countReturn });
       return;
@@ -207,6 +226,18 @@ export class Fetcher implements ReservationOwner {
       done = await giveBackHeld(this.held, reservation, options.countReturn);
     }, this.logger);
     return done;
+  }
+
+  /** A job that said its rate limit is used up (`RateLimited`): parked, and its limit held shut, for `ms`. */
+  private async parkRateLimited(reservation: Reservation, ms: number): Promise<void> {
+    let done = false;
+    await retryForever(async () => {
+      done = await rateLimitHeld(this.held, reservation, ms, await this.scriptNow());
+    }, this.logger);
+    if (!done)
+      this.logger.warn(
+        `${reservation.className} on ${reservation.queue} was rate limited in slot ${reservation.slotId}, which no longer held it (a reaper gave it back)`,
+      );
   }
 
   /** A token no other reservation of this worker uses. */

@@ -18,9 +18,11 @@
 -- ARGV[4]    the prefix of queue keys (`<ns>:queue:`)
 -- ARGV[5]    queues named by the wake-ups that led to this call, one per line ('' if none)
 -- ARGV[6]    limit spec (Keys.limitSpec, redis/lua/limits.lua)
--- ARGV[7..6+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
+-- ARGV[7]    now for rate limits (epoch ms), '' for the Redis clock (`TIME`, read only when a rate limit is checked)
+-- ARGV[8]    rate spec (Keys.rateSpec, limits/rate.lua)
+-- ARGV[9..8+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
 --                fresh token to refill it with ('' to leave it empty)
--- ARGV[7+3S..]   the queue list in priority order (queue-patterns.ts), 3 values per entry:
+-- ARGV[9+3S..]   the queue list in priority order (queue-patterns.ts), 3 values per entry:
 --                'q', queue name, ''        a named queue
 --                'g', literal prefix, rule  a glob (glob-rule.ts): its matches among the non-empty queues, in byte
 --                                           order (Ruby's sort), found in the index from the prefix on
@@ -35,7 +37,9 @@
 -- Concurrency limits (docs/flow-control.md), only while `ts:limits` defines any: finished jobs free their tokens
 -- first (each lets one parked job back to the head of its queue); then a popped job whose class, queue or
 -- concurrency key is at its limit is parked (limits.lua) and the next job of that queue is looked at, so a full
--- limit never blocks the jobs behind it. At most PARK_BUDGET jobs are parked per call; past that the call takes
+-- limit never blocks the jobs behind it. Rate limits (only while `ts:rate-limits` defines any) are checked next: a
+-- job whose rate limit has no room is parked on it (limits/rate.lua) and the limit is filed under the time it next
+-- has room, for the promoters; a job taken records its start in the log of each of its rate limits. At most PARK_BUDGET jobs are parked per call; past that the call takes
 -- nothing more and the queues it parked from are announced, so the next reservation goes on.
 -- Afterwards each queue taken from leaves the index if it is now empty, else is announced again (announce.lua): this
 -- worker has no free slot left, so the next idle one is woken. A queue a wake-up named that still holds jobs is
@@ -45,12 +49,13 @@
 --          that holds a job now: its position in the call (1-based), in-flight value }
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
+-- #include ../../limits/rate.lua
 local slotCount = tonumber(ARGV[2])
 local spec, queuePrefix = ARGV[3], ARGV[4]
 local index = KEYS[4]
 local GLOB_PAGE = 64
 local PARK_BUDGET = 100
-local lspec = ARGV[6]
+local lspec, rspec = ARGV[6], ARGV[8]
 
 local pausedQueues = {}
 if redis.call('HLEN', KEYS[5]) > 0 then
@@ -64,7 +69,7 @@ if pause and string.match(string.lower(pause), '^%s*true%s*$') then
 end
 
 local entries, exclusions = {}, {}
-for a = 7 + 3 * slotCount, #ARGV, 3 do
+for a = 9 + 3 * slotCount, #ARGV, 3 do
   if ARGV[a] == 'x' then
     exclusions[#exclusions + 1] = ARGV[a + 1]
   else
@@ -82,15 +87,24 @@ if redis.call('HLEN', limitSpec(lspec)[1]) > 0 then
   local flat = redis.call('HGETALL', limitSpec(lspec)[1])
   for i = 1, #flat, 2 do limitDefs[flat[i]] = tonumber(flat[i + 1]) end
 end
+-- Rate limit definitions, likewise: field → "<N> <windowMs>".
+local rateDefs
+if redis.call('HLEN', rateSpec(rspec)[1]) > 0 then
+  rateDefs = {}
+  local flat = redis.call('HGETALL', rateSpec(rspec)[1])
+  for i = 1, #flat, 2 do rateDefs[flat[i]] = flat[i + 1] end
+end
 local parkedCount = 0
 local stopped = false
+-- The decision time of rate limits, read once per call when first needed; the token of the slot being filled.
+local now
+local startToken
 
--- The limits a job popped from queue `name` counts against, and the first of them that is full (or nil).
-local function limitsOf(name, item)
-  local names = {}
+-- Adds the concurrency limits a job popped from queue `name` counts against to `names`; returns the first that is
+-- full, or nil.
+local function concurrencyOf(name, payload, names)
   if limitDefs['queue:' .. name] then names[#names + 1] = 'queue:' .. name end
-  local ok, payload = pcall(cjson.decode, item)
-  if ok and type(payload) == 'table' and type(payload['class']) == 'string' then
+  if type(payload) == 'table' and type(payload['class']) == 'string' then
     local class = payload['class']
     if limitDefs['class:' .. class] then names[#names + 1] = 'class:' .. class end
     local key = payload['concurrency_key']
@@ -99,13 +113,38 @@ local function limitsOf(name, item)
     end
   end
   for _, limit in ipairs(names) do
-    if redis.call('SCARD', limitSpec(lspec)[3] .. limit) >= limitDefs[limitField(limit)] then return names, limit end
+    if redis.call('SCARD', limitSpec(lspec)[3] .. limit) >= limitDefs[limitField(limit)] then return limit end
   end
-  return names, nil
+  return nil
+end
+
+-- The concurrency limits a job popped from queue `name` counts against and the first of them that is full (or nil);
+-- when none is full, the first of its rate limits that has no room (or nil) and when it next has room. A job that
+-- may start has its start recorded in its rate limits' logs.
+local function limitsOf(name, item)
+  local names = {}
+  local ok, payload = pcall(cjson.decode, item)
+  if not ok then payload = nil end
+  if limitDefs then
+    local full = concurrencyOf(name, payload, names)
+    if full then return names, full end
+  end
+  if rateDefs then
+    local rates = rateLimitsOf(rateDefs, name, payload)
+    if #rates > 0 then
+      now = now or clockMs(ARGV[7])
+      for _, rate in ipairs(rates) do
+        local at = rateRoom(rspec, rate.name, rate.n, rate.w, now)
+        if at then return names, nil, rate.name, at end
+      end
+      for _, rate in ipairs(rates) do rateRecord(rspec, rate.name, rate.w, now, startToken) end
+    end
+  end
+  return names
 end
 
 -- The next job of queue `name` this call may take, and the limits it counts against. Jobs whose limit is full are
--- parked on the way; nil when the queue has no job left or the park budget is spent (`stopped`).
+-- parked on the way (on a full concurrency limit or a used-up rate limit); nil when the queue has no job left or the park budget is spent (`stopped`).
 local function pop(name)
   while true do
     local item = redis.call('LPOP', queuePrefix .. name)
@@ -117,10 +156,15 @@ local function pop(name)
       takenFrom[name] = true
       taken[#taken + 1] = name
     end
-    if not limitDefs then return item end
-    local names, full = limitsOf(name, item)
-    if not full then return item, names end
-    park(lspec, full, name, item)
+    if not limitDefs and not rateDefs then return item end
+    local names, full, rateFull, at = limitsOf(name, item)
+    if full then
+      park(lspec, full, name, item)
+    elseif rateFull then
+      rateParkJob(rspec, rateFull, name, item, at)
+    else
+      return item, names
+    end
     parkedCount = parkedCount + 1
     if parkedCount >= PARK_BUDGET then
       stopped = true
@@ -190,7 +234,7 @@ local releasing = redis.call('HLEN', limitSpec(lspec)[2]) > 0
 -- First every finish, so the tokens they free (and the parked jobs those let back) count for this call's refills.
 for s = 1, slotCount do
   local inflightKey = KEYS[4 + 2 * s]
-  local finishToken = ARGV[4 + 3 * s]
+  local finishToken = ARGV[6 + 3 * s]
   local held = redis.call('GET', inflightKey)
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
   if finishToken ~= '' and not finished then
@@ -199,7 +243,7 @@ for s = 1, slotCount do
   if finished then
     held = false
     processed = processed + 1
-    if ARGV[5 + 3 * s] == '1' then
+    if ARGV[7 + 3 * s] == '1' then
       failed = failed + 1
     end
     if releasing then releaseLimits(lspec, spec, slotOf(lspec, inflightKey), finishToken) end
@@ -208,7 +252,7 @@ for s = 1, slotCount do
 end
 for s = 1, slotCount do
   local inflightKey, statusKey = KEYS[4 + 2 * s], KEYS[5 + 2 * s]
-  local fresh = ARGV[6 + 3 * s]
+  local fresh = ARGV[8 + 3 * s]
   local held, finished = holding[s].held, holding[s].finished
   if fresh ~= '' then
     if held then
@@ -216,6 +260,7 @@ for s = 1, slotCount do
       table.insert(result, held)
     else
       local name, item, names
+      startToken = fresh
       if paused == 0 then name, item, names = popFirst() end
       if item then
         local shown = item

@@ -1,0 +1,113 @@
+-- Shared by the scripts that start, give back and let back rate-limited jobs (pasted in by `-- #include`, after
+-- announce.lua and limits.lua): rate limits (docs/flow-control.md). A rate limit is named as a concurrency limit
+-- (`class:<Class>`, `queue:<name>`, `key:<Class> <key>`) and defined by the same field in the rate definitions,
+-- `"<N> <windowMs>"`. Its log is a sorted set of recent starts (member = reservation token, score = ms): a start
+-- counts in the windows (start - window, start], so a limit has room at `now` while fewer than N scores are greater
+-- than `now - window`. Member `blocked` (score = until when) holds the limit shut, whatever its log says.
+-- Every decision is made at `now`, an ARGV of the calling script ('' for the Redis clock, `TIME`).
+-- rspec  Keys.rateSpec: definitions, log prefix, due index, parked-list prefix, promoters' wake channel; one per line.
+local rateKeys
+local BLOCKED = 'blocked'
+
+local function rateSpec(rspec)
+  if not rateKeys then
+    rateKeys = {}
+    for line in string.gmatch(rspec, '[^\n]+') do rateKeys[#rateKeys + 1] = line end
+  end
+  return rateKeys
+end
+
+-- The time of the decision, in epoch ms: the caller's, or the Redis clock (effects replication: Redis 5 and later).
+local function clockMs(given)
+  if given ~= '' then return tonumber(given) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A definition's N and window, or nil for none.
+local function rateDefinition(value)
+  if not value then return nil end
+  local n, w = string.match(value, '^(%d+) (%d+)$')
+  if not n then return nil end
+  return tonumber(n), tonumber(w)
+end
+
+-- When limit `name` (N `n` per `w` ms; `n` nil: undefined, only a block holds it) next has room, and how many
+-- starts it has room for now: (nil, room) when it has room now, (ms, 0) when not. Trims the log.
+local function rateRoom(rspec, name, n, w, now)
+  local key = rateSpec(rspec)[2] .. name
+  local blocked = redis.call('ZSCORE', key, BLOCKED)
+  if blocked then
+    if tonumber(blocked) > now then return tonumber(blocked), 0 end
+    redis.call('ZREM', key, BLOCKED)
+  end
+  if not n then return nil, math.huge end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - w)
+  local count = redis.call('ZCARD', key)
+  if count < n then return nil, n - count end
+  local oldest = redis.call('ZRANGE', key, count - n, count - n, 'WITHSCORES')
+  return tonumber(oldest[2]) + w, 0
+end
+
+-- The earliest start in the window of limit `name`, or nil when its log is empty (after rateRoom has trimmed it).
+local function rateOldest(rspec, name)
+  local first = redis.call('ZRANGE', rateSpec(rspec)[2] .. name, 0, 0, 'WITHSCORES')
+  if first[1] == BLOCKED then first = redis.call('ZRANGE', rateSpec(rspec)[2] .. name, 1, 1, 'WITHSCORES') end
+  return first[2] and tonumber(first[2]) or nil
+end
+
+-- The log lives until its newest entry leaves the window (or its block ends).
+local function rateExpire(key, w, now)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIRE', key, math.max(1, tonumber(last[2]) + w - now)) end
+end
+
+-- Records that reservation `token` starts under limit `name` at `now`.
+local function rateRecord(rspec, name, w, now, token)
+  local key = rateSpec(rspec)[2] .. name
+  redis.call('ZADD', key, now, token)
+  rateExpire(key, w, now)
+end
+
+-- Holds limit `name` shut until `untilMs` (a later block wins).
+local function rateBlock(rspec, name, w, untilMs, now)
+  local key = rateSpec(rspec)[2] .. name
+  local current = redis.call('ZSCORE', key, BLOCKED)
+  if not current or tonumber(current) < untilMs then redis.call('ZADD', key, untilMs, BLOCKED) end
+  rateExpire(key, w or 0, now)
+end
+
+-- Limit `name` has parked jobs to let back at `at` (an earlier time wins); promoters are told of it.
+local function rateDue(rspec, name, at)
+  local k = rateSpec(rspec)
+  local current = redis.call('ZSCORE', k[3], name)
+  if not current or tonumber(current) > at then
+    redis.call('ZADD', k[3], at, name)
+    redis.call('PUBLISH', k[5], at)
+  end
+end
+
+-- Parks a job popped from `queue` on rate limit `name` until `at`: at the tail (oldest first), or at the head
+-- (`first`) for a job that had started.
+local function rateParkJob(rspec, name, queue, item, at, first)
+  redis.call(first and 'LPUSH' or 'RPUSH', rateSpec(rspec)[4] .. name, queue .. '\n' .. item)
+  rateDue(rspec, name, at)
+end
+
+-- The rate limits a decoded payload popped from `queue` counts against, with their N and window, given the
+-- definitions `defs` (field → value): { { name, n, w }, … }.
+local function rateLimitsOf(defs, queue, payload)
+  local found = {}
+  local function add(name, field)
+    local n, w = rateDefinition(defs[field])
+    if n then found[#found + 1] = { name = name, n = n, w = w } end
+  end
+  add('queue:' .. queue, 'queue:' .. queue)
+  if type(payload) == 'table' and type(payload['class']) == 'string' then
+    local class = payload['class']
+    add('class:' .. class, 'class:' .. class)
+    local key = payload['rate_key']
+    if type(key) == 'string' and key ~= '' then add('key:' .. class .. ' ' .. key, 'key:' .. class) end
+  end
+  return found
+end
