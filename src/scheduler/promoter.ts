@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
+import { nextRateDueMs, RATE_RELEASE_BATCH, releaseRateParked } from '../limits/rate-release.js';
 import { redisTime } from '../redis/replies.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
@@ -44,7 +45,8 @@ const LEASE = defineScript(new URL('./promoter_lease.lua', import.meta.url));
 const RELEASE = defineScript(new URL('../fleet/release_lock.lua', import.meta.url));
 
 /**
- * Moves due delayed jobs and due retries to their queues, in batches of one script call each. Every move is atomic, so
+ * Moves due delayed jobs and due retries to their queues, and lets parked jobs of rate limits back once their window
+ * has room, in batches of one script call each. Every move is atomic, so
  * any number of promoters (every `resque work` process runs one) share the work without a leader. Between passes it
  * sleeps until the next due time, woken earlier when a new delayed job or retry is due sooner, and never longer than
  * `maxSleepMs`.
@@ -121,12 +123,12 @@ export class Promoter {
   }
 
   /**
-   * One full pass at `nowMs`: the retries due by then; then (unless `delayed` is false) every second that has wholly
+   * One full pass at `nowMs`: the parked jobs of rate limits with room by then; the retries due by then; then (unless `delayed` is false) every second that has wholly
    * come, from the head of its list (resque-ts's jobs and Ruby's); then the records of jobs a Ruby master moved or Ruby
    * removed; then resque-ts's jobs due earlier in the current second.
    */
   async promoteDue(nowMs: number): Promise<PassReport> {
-    let moved = 0;
+    let moved = await this.releaseRateParked(nowMs);
     for (;;) {
       const batch = await promoteRetryBatch(this.options, nowMs, this.batchSize);
       moved += batch.moved;
@@ -150,15 +152,26 @@ export class Promoter {
     return { moved, nextDueMs: await this.nextDueMs() };
   }
 
+  /** Parked jobs of rate limits whose window has room again go back to their queue (limits/rate_release.lua). */
+  private async releaseRateParked(nowMs: number): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const batch = await releaseRateParked(this.options.redis, this.options.keys, nowMs);
+      moved += batch.returned;
+      if (batch.seen < RATE_RELEASE_BATCH) return moved;
+    }
+  }
+
   private async nextDueMs(): Promise<number | undefined> {
     const { redis, keys } = this.options;
     const delayed = this.options.delayed !== false;
-    const [retry, own, second] = await Promise.all([
+    const [retry, own, second, rate] = await Promise.all([
       redis.zrange(keys.retrySet, 0, 0, 'WITHSCORES'),
       delayed ? redis.zrange(keys.delayedDue, 0, 0, 'WITHSCORES') : [],
       delayed ? redis.zrange(keys.delayedSchedule, 0, 0) : [],
+      nextRateDueMs(redis, keys),
     ]);
-    const candidates = [retry[1], own[1], second[0] === undefined ? undefined : Number(second[0]) * 1000]
+    const candidates = [retry[1], own[1], second[0] === undefined ? undefined : Number(second[0]) * 1000, rate]
       .filter((value) => value !== undefined)
       .map(Number);
     return candidates.length === 0 ? undefined : Math.min(...candidates);
