@@ -11,6 +11,13 @@ import {
   limitUsage,
   unlimitQueue,
 } from '../limits/definitions.js';
+import {
+  limitQueueRate,
+  type RateLimitState,
+  rateDefinitions,
+  rateUsage,
+  unlimitQueueRate,
+} from '../limits/rate-definitions.js';
 import type { JsonValue } from '../protocol/json.js';
 import { Keys } from '../protocol/keys.js';
 import { asConnectionError, openRedis } from '../redis/connection.js';
@@ -208,6 +215,29 @@ export class Resque {
   /** Removes a queue's limit (its parked jobs go back to the queue); false when it had none. */
   unlimitQueue(queue: string): Promise<boolean> {
     return this.guard(() => unlimitQueue(this.ctx, queue));
+  }
+
+  /**
+   * At most `limit` jobs of `queue` start in any window of `windowMs` across every resque-ts worker
+   * (docs/flow-control.md); jobs past it wait parked until the window has room.
+   */
+  limitQueueRate(queue: string, limit: number, windowMs: number): Promise<void> {
+    return this.guard(() => limitQueueRate(this.ctx, queue, limit, windowMs));
+  }
+
+  /** Removes a queue's rate limit (its parked jobs go back to the queue); false when it had none. */
+  unlimitQueueRate(queue: string): Promise<boolean> {
+    return this.guard(() => unlimitQueueRate(this.ctx, queue));
+  }
+
+  /** The rate limits defined now: `class:<Class>`, `key:<Class>` (per key), `queue:<name>`. */
+  rateLimits(): Promise<RateLimitState[]> {
+    return this.guard(() => rateDefinitions(this.ctx));
+  }
+
+  /** One rate limit's starts in its current window and its parked jobs; `limit` as `limitUsage` names it. */
+  rateUsage(limit: string): Promise<{ starts: number; parked: number }> {
+    return this.guard(() => rateUsage(this.ctx, limit));
   }
 
   /** The concurrency limits defined now: `class:<Class>`, `key:<Class>` (per key), `queue:<name>`. */

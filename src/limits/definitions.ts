@@ -6,13 +6,14 @@ import { assertLimit, classLimitField, queueLimitField } from '../jobs/concurren
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Keys } from '../protocol/keys.js';
 import { assertQueueName } from '../protocol/names.js';
+import { publishClassRates } from './rate-definitions.js';
 import { sweepLimits } from './sweep.js';
 
 type LimitContext = { readonly redis: Redis; readonly keys: Keys };
 
 /**
- * Writes the concurrency limits of the job classes a worker runs, and removes those its definitions no longer have,
- * then sweeps. In a fleet running two releases with different limits, the worker that started last wins.
+ * Writes the concurrency and rate limits of the job classes a worker runs, and removes those its definitions no
+ * longer have, then sweeps. In a fleet running two releases with different limits, the worker that started last wins.
  */
 export async function publishClassLimits(ctx: LimitContext, jobs: JobRegistry): Promise<void> {
   const multi = ctx.redis.multi();
@@ -26,6 +27,7 @@ export async function publishClassLimits(ctx: LimitContext, jobs: JobRegistry): 
     changes++;
   }
   if (changes > 0) await multi.exec();
+  await publishClassRates(ctx, jobs);
   await sweepLimits(ctx.redis, ctx.keys);
 }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
-import type { Logger } from '../logging/logger.js';
 import { nextRateDueMs, RATE_RELEASE_BATCH, releaseRateParked } from '../limits/rate-release.js';
+import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
@@ -171,7 +171,12 @@ export class Promoter {
       delayed ? redis.zrange(keys.delayedSchedule, 0, 0) : [],
       nextRateDueMs(redis, keys),
     ]);
-    const candidates = [retry[1], own[1], second[0] === undefined ? undefined : Number(second[0]) * 1000, rate]
+    const candidates = [
+      retry[1],
+      own[1],
+      second[0] === undefined ? undefined : Number(second[0]) * 1000,
+      rate,
+    ]
       .filter((value) => value !== undefined)
       .map(Number);
     return candidates.length === 0 ? undefined : Math.min(...candidates);
