@@ -127,6 +127,20 @@ describe('rate limits', () => {
     await resque.close();
   });
 
+  it('decides by the Redis clock when no clock is injected', async () => {
+    const { keys, resque } = await setup();
+    await resque.enqueue(Call, 5);
+    const before = Number((await redis.time())[0]) * 1000;
+    const f = new Fetcher(redis, keys, new QueuePatterns(['q']), config, logger, () => {});
+    expect(names(await f.reserve(['s1']))).toEqual(['Call(5)']);
+    const after = Number((await redis.time())[0]) * 1000 + 1000;
+    const [, score] = await redis.zrange(keys.rateLog('key:Call account:5'), 0, 0, 'WITHSCORES');
+    expect(Number(score)).toBeGreaterThanOrEqual(before);
+    expect(Number(score)).toBeLessThanOrEqual(after);
+    expect(await redis.pttl(keys.rateLog('key:Call account:5'))).toBeGreaterThan(0);
+    await resque.close();
+  });
+
   it('a queue rate limit holds jobs pushed by Ruby too', async () => {
     const { keys, resque, fetcher } = await setup();
     await resque.limitQueueRate('q', 1, 1000);
