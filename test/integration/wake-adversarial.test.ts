@@ -1,0 +1,312 @@
+// Wake-ups under adverse conditions: wake-ups racing reservations and stops, Redis restarting under blocked workers,
+// pause and resume around a wait, queues announced together, wake-ups nobody can use; and the glob rules announce.lua
+// and reserve.lua test, against fnmatch. Each job must be taken without waiting for the poll interval (two minutes
+// here), and no token may bounce between workers for ever. Tests that count blocked clients use a private Redis.
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defineJob, JobRegistry, Resque } from '../../src/index.js';
+import { Keys } from '../../src/protocol/keys.js';
+import { Fetcher } from '../../src/worker/fetch/fetcher.js';
+import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { type RedisServer, removeDir, startRedis } from '../harness/redis-server.js';
+
+const POLL_MS = 120_000;
+
+const workers: Worker[] = [];
+const clients: Resque[] = [];
+const connections: Redis[] = [];
+const servers: RedisServer[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const release of holds.values()) release();
+  holds.clear();
+  await Promise.all(workers.splice(0).map((w) => w.stop('term')));
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  for (const c of connections.splice(0)) c.disconnect();
+  for (const s of servers.splice(0)) {
+    await s.stop();
+    removeDir(s.dir);
+  }
+});
+
+function startWorker(
+  url: string,
+  namespace: string,
+  options: Omit<WorkerOptions, 'redis' | 'namespace' | 'jobs'>,
+): Worker {
+  const worker = new Worker({
+    redis: url,
+    namespace,
+    setProcessTitle: false,
+    logLevel: 'silent',
+    isolation: 'none',
+    intervalMs: POLL_MS,
+    jobs: new JobRegistry([Note, Hold]),
+    ...options,
+  });
+  workers.push(worker);
+  return worker;
+}
+
+function client(url: string, namespace: string): Resque {
+  const resque = new Resque({ redis: url, namespace });
+  clients.push(resque);
+  return resque;
+}
+
+function raw(url: string): Redis {
+  const connection = rawRedis(url);
+  connections.push(connection);
+  return connection;
+}
+
+async function privateRedis(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
+  const server = await startRedis(options);
+  servers.push(server);
+  return server;
+}
+
+/** Starts a worker and resolves once it has reserved, found nothing and gone to wait. */
+async function startIdle(worker: Worker): Promise<void> {
+  await Promise.all([new Promise<void>((resolve) => worker.once('idle', () => resolve())), worker.start()]);
+}
+
+/** Clients blocked in BLPOP on this (private) server: the idle workers' waits. */
+async function blocked(redis: Redis): Promise<number> {
+  const info = await redis.info('clients');
+  return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+}
+
+const ran: Array<{ worker: string; n: number }> = [];
+const Note = defineJob({
+  className: 'AdvNote',
+  queue: 'q',
+  perform: async (ctx, n: number) => {
+    ran.push({ worker: ctx.workerId, n });
+  },
+});
+
+/** Runs until the test releases it (or the worker aborts it). */
+const holds = new Map<number, () => void>();
+const Hold = defineJob({
+  className: 'AdvHold',
+  queue: 'p',
+  perform: async (ctx, n: number) => {
+    ran.push({ worker: ctx.workerId, n });
+    await new Promise<void>((resolve, reject) => {
+      holds.set(n, resolve);
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+    });
+  },
+});
+
+const ranJob = (n: number) => ran.find((r) => r.n === n);
+
+describe('wake-ups that must not be lost', () => {
+  for (const queues of [['q'], ['*']])
+    it(`a worker on ${queues.join(',')} blocked while Redis restarts (AOF) keeps listening`, async () => {
+      const server = await privateRedis({ appendOnly: true });
+      const namespace = uniqueNamespace('adv-restart-aof');
+      const redis = raw(server.url);
+      ran.length = 0;
+      const worker = startWorker(server.url, namespace, { queues });
+      await startIdle(worker);
+      await server.kill();
+      await server.restart();
+      await waitFor(async () => (await blocked(redis)) === 1, 20_000, 'the wait sent again');
+      await client(server.url, namespace).enqueueTo('q', Note, 30);
+      await waitFor(() => ranJob(30), 15_000, 'job 30 without waiting for the poll interval');
+      // And the next one too: the worker goes back to waiting.
+      await waitFor(async () => (await blocked(redis)) === 1, 20_000, 'waiting again');
+      await client(server.url, namespace).enqueueTo('q', Note, 31);
+      await waitFor(() => ranJob(31), 15_000, 'job 31');
+    });
+
+  it('a worker paused while it waits passes the wake-up on, and once resumed takes jobs at once', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-pause');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    ran.length = 0;
+    const passOn = vi.spyOn(Fetcher.prototype, 'passOn');
+    const worker = startWorker(server.url, namespace, { queues: ['q'] });
+    await startIdle(worker);
+    await worker.pause();
+    await client(server.url, namespace).enqueue(Note, 40);
+    // Its wait took the token and gave it back: it sits on the list, and the paused worker no longer waits.
+    await waitFor(async () => (await redis.llen(keys.queueWake('q'))) === 1, 15_000, 'the token back');
+    await waitFor(async () => (await blocked(redis)) === 0, 15_000, 'no wait while paused');
+    expect(passOn).toHaveBeenCalledTimes(1);
+    expect(ran).toEqual([]);
+    await worker.resume();
+    await waitFor(() => ranJob(40), 15_000, 'job 40 after resume');
+    await waitFor(async () => (await blocked(redis)) === 1, 15_000, 'waiting again');
+    await client(server.url, namespace).enqueue(Note, 41);
+    await waitFor(() => ranJob(41), 15_000, 'job 41');
+  });
+
+  it('paused workers hand a token on once each, then leave it on its list: no bouncing', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-bounce');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    const reserveCalls = vi.spyOn(Fetcher.prototype, 'reserve');
+    const passOn = vi.spyOn(Fetcher.prototype, 'passOn');
+    const fleet = [0, 1, 2].map((i) =>
+      startWorker(server.url, namespace, { queues: ['q'], hostname: `h${i}` }),
+    );
+    for (const w of fleet) await startIdle(w);
+    for (const w of fleet) await w.pause();
+    const before = reserveCalls.mock.calls.length;
+    await client(server.url, namespace).enqueue(Note, 50);
+    await waitFor(async () => (await blocked(redis)) === 0, 15_000, 'every wait ended');
+    await waitFor(async () => (await redis.llen(keys.queueWake('q'))) === 1, 15_000, 'the token left');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(passOn).toHaveBeenCalledTimes(3);
+    expect(reserveCalls.mock.calls.length).toBe(before);
+    expect(await redis.llen(keys.queue('q'))).toBe(1);
+  });
+});
+
+describe('the glob listener registry', () => {
+  async function tokensAfterPush(
+    list: string[],
+    queue: string,
+  ): Promise<{ named: string[]; glob: string[] }> {
+    const namespace = uniqueNamespace('adv-registry');
+    const keys = new Keys(namespace);
+    const redis = raw(sharedRedisUrl());
+    const { QueuePatterns } = await import('../../src/worker/queue-patterns.js');
+    const listener = new QueuePatterns(list).globListener;
+    if (listener) await redis.hset(keys.wakeGlobs, listener.name, listener.rules);
+    await client(sharedRedisUrl(), namespace).enqueueTo(queue, Note, 1);
+    return {
+      named: await redis.lrange(keys.queueWake(queue), 0, -1),
+      glob: listener ? await redis.lrange(keys.globWake(listener.name), 0, -1) : [],
+    };
+  }
+
+  it('critical,*: a push to critical reaches the named list only; others the glob list', async () => {
+    expect(await tokensAfterPush(['critical', '*'], 'critical')).toEqual({ named: ['critical'], glob: [] });
+    expect(await tokensAfterPush(['critical', '*'], 'other')).toEqual({ named: ['other'], glob: ['other'] });
+  });
+
+  it('*,!low: a push to low reaches no glob list', async () => {
+    expect(await tokensAfterPush(['*', '!low'], 'low')).toEqual({ named: ['low'], glob: [] });
+    expect(await tokensAfterPush(['*', '!low'], 'lower')).toEqual({ named: ['lower'], glob: ['lower'] });
+  });
+
+  it('a leading dot is not covered by a leading wildcard', async () => {
+    expect(await tokensAfterPush(['*'], '.hidden')).toEqual({ named: ['.hidden'], glob: [] });
+    expect(await tokensAfterPush(['.*'], '.hidden')).toEqual({ named: ['.hidden'], glob: ['.hidden'] });
+  });
+});
+
+describe('glob rules in Lua against fnmatch', () => {
+  /** Lua's answer for `name` against `pattern`, through announce.lua's own matcher. */
+  async function luaMatches(redis: Redis, pattern: string, name: string): Promise<boolean> {
+    const { readFileSync } = await import('node:fs');
+    const { globRule } = await import('../../src/worker/glob-rule.js');
+    const announce = readFileSync(new URL('../../src/redis/lua/announce.lua', import.meta.url), 'utf8');
+    const script = `${announce}\nreturn matchesRule(ARGV[1], ARGV[2]) and 1 or 0`;
+    return Number(await redis.eval(script, 0, name, globRule(pattern))) === 1;
+  }
+
+  it('agree on names and patterns holding Lua’s magic characters', async () => {
+    const { fnmatch } = await import('../../src/worker/queue-patterns.js');
+    const redis = raw(sharedRedisUrl());
+    const names = [
+      'a%b',
+      '50%',
+      '%d',
+      'a-b',
+      'a-',
+      'x-y-z',
+      'a.b',
+      'aXb',
+      'a(b)',
+      'a(',
+      ')',
+      'a+b',
+      'aab',
+      'a^b',
+      '^a',
+      'a$b',
+      'a$',
+      'a%%b',
+      'mail.high',
+      'mail-high',
+      'a\\b',
+      '.a',
+      '',
+    ];
+    const patterns = [
+      'a%*',
+      '*%',
+      '%?',
+      'a-*',
+      '*-*',
+      'a.b',
+      'a.?',
+      'a(*',
+      '*)',
+      'a+b',
+      'a+*',
+      '^*',
+      '*^*',
+      'a$*',
+      '*$',
+      'a%%b',
+      'a\\%b',
+      'a\\-b',
+      'mail.*',
+      'mail?high',
+      '[%]*',
+      '[!%]*',
+      '[a%]*',
+      '[-a]*',
+      '[a-]*',
+      '[.]*',
+      '[(]*',
+      '[$^]*',
+      'a\\\\b',
+      'a\\\\*',
+      '?a',
+      '*a',
+    ];
+    const wrong: string[] = [];
+    for (const pattern of patterns)
+      for (const name of names)
+        if ((await luaMatches(redis, pattern, name)) !== fnmatch(pattern, name))
+          wrong.push(`${pattern} ~ ${name}: fnmatch ${fnmatch(pattern, name)}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('agree on `?` and negated classes over multibyte characters', async () => {
+    const { fnmatch } = await import('../../src/worker/queue-patterns.js');
+    const redis = raw(sharedRedisUrl());
+    const names = ['é', 'éé', 'aé', 'éa', '😀', '😀x', 'x😀', '中文', '中', 'a', 'ab', '\uFFFD', 'ü.q'];
+    const patterns = [
+      '?',
+      '??',
+      'a?',
+      '?a',
+      '?x',
+      'x?',
+      '??*',
+      '*?',
+      '[!a]',
+      '[!a]?',
+      '[^a-z]*',
+      '?.q',
+      '?\\.q',
+    ];
+    const wrong: string[] = [];
+    for (const pattern of patterns)
+      for (const name of names)
+        if ((await luaMatches(redis, pattern, name)) !== fnmatch(pattern, name))
+          wrong.push(`${pattern} ~ ${name}: fnmatch ${fnmatch(pattern, name)}`);
+    expect(wrong).toEqual([]);
+  });
+});
