@@ -104,6 +104,57 @@ const Hold = defineJob({
 const ranJob = (n: number) => ran.find((r) => r.n === n);
 
 describe('wake-ups that must not be lost', () => {
+  it('a wake-up that arrives while a reservation on its way fills the last free slots passes on', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-inflight');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    ran.length = 0;
+    // A: two slots, `p` before `q`. It takes one held job and goes back to waiting with its other slot free.
+    const a = startWorker(server.url, namespace, { queues: ['p', 'q'], concurrency: 2 });
+    await startIdle(a);
+    await client(server.url, namespace).enqueue(Hold, 1);
+    await waitFor(() => holds.has(1), 15_000, 'A running job 1');
+    await waitFor(async () => (await blocked(redis)) === 1, 15_000, 'A waiting again');
+    // B waits on `q` after A, so Redis hands a wake-up for `q` to A first.
+    const b = startWorker(server.url, namespace, { queues: ['q'] });
+    await startIdle(b);
+    await waitFor(async () => (await blocked(redis)) === 2, 15_000, 'B waiting');
+    // Two jobs on `p` that nobody announces (a Ruby client's push): A's next reservation takes them.
+    await redis.sadd(keys.queues, 'p');
+    await redis.rpush(keys.queue('p'), '{"class":"AdvHold","args":[2]}', '{"class":"AdvHold","args":[3]}');
+    // A's next reservation call is held on its way until the wake-up for `q` has reached A.
+    const reserve = Fetcher.prototype.reserve;
+    let arrived!: () => void;
+    const onItsWay = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let gated = false;
+    vi.spyOn(Fetcher.prototype, 'reserve').mockImplementation(async function (this: Fetcher, ...args) {
+      if (!gated) {
+        gated = true;
+        arrived();
+        await released;
+      }
+      return reserve.apply(this, args);
+    });
+    holds.get(1)!();
+    await onItsWay;
+    await client(server.url, namespace).enqueue(Note, 10);
+    // A took the token (B still waits): A's wake handler has run, with a free slot as far as it could tell.
+    await waitFor(async () => (await blocked(redis)) === 1, 15_000, 'A woken');
+    await waitFor(async () => (await redis.llen(keys.queueWake('q'))) === 0, 15_000, 'the token taken');
+    release();
+    // The held call fills both of A's slots from `p`; the job on `q` is B's to take, at once.
+    await waitFor(() => holds.has(2) && holds.has(3), 15_000, 'A running jobs 2 and 3');
+    await waitFor(() => ranJob(10), 15_000, 'job 10, run by B without waiting for the poll interval');
+    expect(ranJob(10)!.worker).toBe(b.id);
+  });
+
   for (const queues of [['q'], ['*']])
     it(`a worker on ${queues.join(',')} blocked while Redis restarts (AOF) keeps listening`, async () => {
       const server = await privateRedis({ appendOnly: true });
@@ -166,6 +217,54 @@ describe('wake-ups that must not be lost', () => {
     expect(passOn).toHaveBeenCalledTimes(3);
     expect(reserveCalls.mock.calls.length).toBe(before);
     expect(await redis.llen(keys.queue('q'))).toBe(1);
+  });
+
+  it('a wake-up that reaches a worker as it begins to stop is handed on', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-stop-woken');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    ran.length = 0;
+    const leaving = startWorker(server.url, namespace, { queues: ['p', 'q'] });
+    await startIdle(leaving);
+    const staying = startWorker(server.url, namespace, { queues: ['q'] });
+    await startIdle(staying);
+    await waitFor(async () => (await blocked(redis)) === 2, 15_000, 'both waiting');
+    // A job on `p` nobody announces, and a reservation call of `leaving` (its resume after a pause) held on its way.
+    await redis.sadd(keys.queues, 'p');
+    await redis.rpush(keys.queue('p'), '{"class":"AdvNote","args":[61]}');
+    await leaving.pause();
+    const reserve = Fetcher.prototype.reserve;
+    let arrived!: () => void;
+    const onItsWay = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let gated = false;
+    vi.spyOn(Fetcher.prototype, 'reserve').mockImplementation(async function (this: Fetcher, ...args) {
+      if (!gated) {
+        gated = true;
+        arrived();
+        await released;
+      }
+      return reserve.apply(this, args);
+    });
+    await leaving.resume();
+    await onItsWay;
+    // The wake-up for `q` reaches `leaving`, which waited longest.
+    await client(server.url, namespace).enqueue(Note, 60);
+    await waitFor(async () => (await blocked(redis)) === 1, 15_000, 'leaving woken');
+    await waitFor(async () => (await redis.llen(keys.queueWake('q'))) === 0, 15_000, 'the token taken');
+    const stopped = leaving.stop('graceful');
+    release();
+    await stopped;
+    await waitFor(() => ranJob(60), 15_000, 'job 60, run by the staying worker');
+    expect(ranJob(60)!.worker).toBe(staying.id);
+    // The job the held call took from `p` went back untouched.
+    expect(await redis.lrange(keys.queue('p'), 0, -1)).toEqual(['{"class":"AdvNote","args":[61]}']);
   });
 });
 
