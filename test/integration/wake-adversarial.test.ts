@@ -155,6 +155,27 @@ describe('wake-ups that must not be lost', () => {
     expect(ranJob(10)!.worker).toBe(b.id);
   });
 
+  it('a worker on a glob is still woken after Redis restarts without its data', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-restart-empty');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    ran.length = 0;
+    const worker = startWorker(server.url, namespace, { queues: ['*'] });
+    await startIdle(worker);
+    await server.stop();
+    await server.restart();
+    // The worker registers again once its connection is back; its wait resumes on its own connection.
+    await waitFor(
+      async () => (await redis.sismember(keys.workers, worker.id)) === 1,
+      20_000,
+      'registered again',
+    );
+    await waitFor(async () => (await blocked(redis)) === 1, 20_000, 'waiting again');
+    await client(server.url, namespace).enqueueTo('anything', Note, 20);
+    await waitFor(() => ranJob(20), 15_000, 'job 20 without waiting for the poll interval');
+  });
+
   for (const queues of [['q'], ['*']])
     it(`a worker on ${queues.join(',')} blocked while Redis restarts (AOF) keeps listening`, async () => {
       const server = await privateRedis({ appendOnly: true });
