@@ -287,6 +287,35 @@ describe('wake-ups that must not be lost', () => {
     // The job the held call took from `p` went back untouched.
     expect(await redis.lrange(keys.queue('p'), 0, -1)).toEqual(['{"class":"AdvNote","args":[61]}']);
   });
+
+  it('queues announced together wake a worker on a glob for each, one after another', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-together');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    ran.length = 0;
+    // Three hosts' workers with one list: one glob listener.
+    const fleet = [0, 1, 2].map((i) =>
+      startWorker(server.url, namespace, { queues: ['*'], hostname: `h${i}` }),
+    );
+    for (const w of fleet) await startIdle(w);
+    await waitFor(async () => (await blocked(redis)) === 3, 15_000, 'three waiting');
+    // A Ruby client fills three queues; one page of the repair pass announces them in one script, which leaves one
+    // token, for `x`, on the glob listener's list.
+    for (const [queue, n] of [
+      ['x', 71],
+      ['y', 72],
+      ['z', 73],
+    ] as const) {
+      await redis.sadd(keys.queues, queue);
+      await redis.rpush(keys.queue(queue), JSON.stringify({ class: 'AdvHold', args: [n] }));
+    }
+    const { syncQueueIndex } = await import('../../src/client/queue-index.js');
+    expect((await syncQueueIndex(redis, keys, ['x', 'y', 'z'])).added).toBe(3);
+    expect(await redis.lrange(keys.globWake('*'), 0, -1)).toEqual([]);
+    await waitFor(() => holds.has(71) && holds.has(72) && holds.has(73), 15_000, 'all three jobs running');
+    expect(new Set(ran.map((r) => r.worker)).size).toBe(3);
+  });
 });
 
 describe('the glob listener registry', () => {
