@@ -1,10 +1,10 @@
 /**
  * A Ruby `File.fnmatch?` pattern (queue-patterns.ts) as a rule Lua can test, for the scripts that pick queues from
- * the non-empty index and announce pushes to workers listening with a glob: '1' when a leading `.` is not matched by
- * a wildcard at the pattern's start (else '0'), then an anchored Lua pattern. `?` and a negated class match one
- * UTF-8 character, as Ruby's do; the characters listed in a bracket class are compared as bytes, so a class is exact
- * when it lists ASCII characters. Built as bytes: the pattern holds
- * bytes that are not valid UTF-8 on their own.
+ * the non-empty index and announce pushes to workers listening with a glob: '1' when a name that starts with `.`
+ * cannot match (the pattern does not start with a `.` of its own, as Ruby requires), else '0', then an anchored Lua
+ * pattern. `?` and a negated class match one UTF-8 character, as Ruby's do; the characters listed in a bracket class
+ * are compared as bytes, so a class is exact when it lists ASCII characters. Built as bytes: the pattern holds bytes
+ * that are not valid UTF-8 on their own.
  */
 export function globRule(pattern: string): Buffer {
   const parts: Buffer[] = [];
@@ -13,8 +13,7 @@ export function globRule(pattern: string): Buffer {
     if (LUA_MAGIC.has(c)) raw(`%${c}`);
     else parts.push(Buffer.from(c, 'utf8'));
   };
-  const startsWithWildcard = pattern.startsWith('*') || pattern.startsWith('?');
-  raw(startsWithWildcard ? '1^' : '0^');
+  raw(matchesLeadingDot(pattern) ? '0^' : '1^');
   const chars = [...pattern];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i]!;
@@ -42,6 +41,14 @@ export function globRule(pattern: string): Buffer {
   }
   raw('$');
   return Buffer.concat(parts);
+}
+
+/**
+ * Whether a name that starts with `.` can match: Ruby's fnmatch requires the pattern's first character, unescaped, to
+ * be that `.`; a wildcard or a class there never matches it.
+ */
+export function matchesLeadingDot(pattern: string): boolean {
+  return (pattern.startsWith('\\') ? pattern[1] : pattern[0]) === '.';
 }
 
 /** The characters before a pattern's first wildcard, unescaped: every name it matches starts with them. */

@@ -346,9 +346,12 @@ describe('the glob listener registry', () => {
     expect(await tokensAfterPush(['*', '!low'], 'lower')).toEqual({ named: ['lower'], glob: ['lower'] });
   });
 
-  it('a leading dot is not covered by a leading wildcard', async () => {
+  it('a leading dot is covered only by a dot that starts a glob, as Ruby matches it', async () => {
     expect(await tokensAfterPush(['*'], '.hidden')).toEqual({ named: ['.hidden'], glob: [] });
+    expect(await tokensAfterPush(['[.]*'], '.hidden')).toEqual({ named: ['.hidden'], glob: [] });
+    expect(await tokensAfterPush(['[!x]*'], '.hidden')).toEqual({ named: ['.hidden'], glob: [] });
     expect(await tokensAfterPush(['.*'], '.hidden')).toEqual({ named: ['.hidden'], glob: ['.hidden'] });
+    expect(await tokensAfterPush(['\\.h*'], '.hidden')).toEqual({ named: ['.hidden'], glob: ['.hidden'] });
   });
 });
 
