@@ -13,6 +13,33 @@ export function globRule(pattern: string): Buffer {
     if (LUA_MAGIC.has(c)) raw(`%${c}`);
     else parts.push(Buffer.from(c, 'utf8'));
   };
+  /** A character in a Lua set: `%` and `]` are escaped there. */
+  const member = (c: string) => {
+    if (SET_ESCAPED.has(c)) raw(`%${c}`);
+    else parts.push(Buffer.from(c, 'utf8'));
+  };
+  /**
+   * A range in a Lua set. An escaped character cannot start or end one there (`[%%-9]` is `%`, `-` and `9`): such an
+   * end is listed on its own and the range goes on from its neighbour.
+   */
+  const range = (from: string, to: string) => {
+    let low = from.codePointAt(0)!;
+    let high = to.codePointAt(0)!;
+    if ((!SET_ESCAPED.has(from) && !SET_ESCAPED.has(to)) || low > high) {
+      for (const c of [from, '-', to]) member(c);
+      return;
+    }
+    if (SET_ESCAPED.has(from)) {
+      member(from);
+      low++;
+    }
+    if (SET_ESCAPED.has(to) && high >= low) {
+      member(to);
+      high--;
+    }
+    if (low <= high)
+      parts.push(Buffer.from(`${String.fromCodePoint(low)}-${String.fromCodePoint(high)}`, 'utf8'));
+  };
   raw(matchesLeadingDot(pattern) ? '0^' : '1^');
   const chars = [...pattern];
   for (let i = 0; i < chars.length; i++) {
@@ -30,9 +57,11 @@ export function globRule(pattern: string): Buffer {
       const negated = body[0] === '!' || body[0] === '^';
       if (negated) body = body.slice(1);
       raw(negated ? '[^' : '[');
-      for (const b of body) {
-        if (b === '%' || b === ']') raw(`%${b}`);
-        else parts.push(Buffer.from(b, 'utf8'));
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          range(body[k]!, body[k + 2]!);
+          k += 2;
+        } else member(body[k]!);
       }
       // A negated class matches a whole character: its lead byte, then any continuation bytes.
       raw(negated ? '][\x80-\xbf]*' : ']');
@@ -73,4 +102,5 @@ export function unescapeGlob(pattern: string): string {
   return pattern.replace(/\\([\s\S])/g, '$1');
 }
 
+const SET_ESCAPED = new Set(['%', ']']);
 const LUA_MAGIC = new Set(['^', '$', '(', ')', '%', '.', '[', ']', '*', '+', '-', '?']);

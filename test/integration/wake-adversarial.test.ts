@@ -435,6 +435,19 @@ describe('glob rules in Lua against fnmatch', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('agree on class ranges that start or end with a character Lua escapes in a set', async () => {
+    const { fnmatch } = await import('../../src/worker/queue-patterns.js');
+    const redis = raw(sharedRedisUrl());
+    const names = ['#x', '$x', '%x', '&x', '5x', '9x', ':x', '-x', ']x', '^x', '\\x', 'ax', 'bx'];
+    const patterns = ['[%-9]*', '[#-%]*', '[%-%]*', '[!%-9]*', '[$-&]*', '[]-a]*', '[a%-9]*', '[%-&]*'];
+    const wrong: string[] = [];
+    for (const pattern of patterns)
+      for (const name of names)
+        if ((await luaMatches(redis, pattern, name)) !== fnmatch(pattern, name))
+          wrong.push(`${pattern} ~ ${name}: fnmatch ${fnmatch(pattern, name)}`);
+    expect(wrong).toEqual([]);
+  });
+
   it('agree on `?` and negated classes over multibyte characters', async () => {
     const { fnmatch } = await import('../../src/worker/queue-patterns.js');
     const redis = raw(sharedRedisUrl());
