@@ -9,7 +9,9 @@ import { Keys } from '../../src/protocol/keys.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { spawnWorker, type WorkerProcess } from '../harness/processes.js';
 import { type RedisServer, removeDir, startRedis } from '../harness/redis-server.js';
+import { readTitle } from '../harness/supervised.js';
 
 const POLL_MS = 120_000;
 
@@ -17,8 +19,13 @@ const workers: Worker[] = [];
 const clients: Resque[] = [];
 const connections: Redis[] = [];
 const servers: RedisServer[] = [];
+const spawned: WorkerProcess[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
+  for (const worker of spawned.splice(0)) {
+    worker.signal('SIGTERM');
+    await worker.exited;
+  }
   for (const release of holds.values()) release();
   holds.clear();
   await Promise.all(workers.splice(0).map((w) => w.stop('term')));
@@ -216,6 +223,47 @@ describe('wake-ups that must not be lost', () => {
     await waitFor(async () => (await blocked(redis)) === 1, 15_000, 'waiting again');
     await client(server.url, namespace).enqueue(Note, 41);
     await waitFor(() => ranJob(41), 15_000, 'job 41');
+  });
+
+  it('real workers paused with USR2 hand wake-ups on, and after CONT take them again', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-signals');
+    const redis = raw(server.url);
+    const spawn = () => {
+      const started = spawnWorker({ REDIS_URL: server.url, RESQUE_NAMESPACE: namespace }, [
+        '--queues',
+        'q',
+        '--isolation',
+        'none',
+        '--interval',
+        String(POLL_MS / 1000),
+      ]);
+      spawned.push(started);
+      return started;
+    };
+    const ledger = (n: number) => redis.hlen(`${namespace}:test:ledger:${n}`);
+    const first = spawn();
+    await waitFor(async () => (await blocked(redis)) === 1, 30_000, 'the first worker waiting');
+    const second = spawn();
+    await waitFor(async () => (await blocked(redis)) === 2, 30_000, 'the second worker waiting');
+    const resque = client(server.url, namespace);
+    // The first waited longest: paused, it gets the token and must hand it on.
+    first.signal('SIGUSR2');
+    await waitFor(async () => (await readTitle(first.pid)).includes('Paused'), 15_000, 'first paused');
+    await resque.enqueueTo('q', 'Record', 1);
+    await waitFor(async () => (await ledger(1)) === 1, 15_000, 'job 1, run by the second');
+    // Resumed, the first waits again; now the second is paused.
+    first.signal('SIGCONT');
+    await waitFor(async () => (await readTitle(first.pid)).includes('Waiting'), 15_000, 'first waiting');
+    second.signal('SIGUSR2');
+    await waitFor(async () => (await readTitle(second.pid)).includes('Paused'), 15_000, 'second paused');
+    for (let n = 2; n <= 4; n++) {
+      await resque.enqueueTo('q', 'Record', n);
+      await waitFor(async () => (await ledger(n)) === 1, 15_000, `job ${n}, run by the first`);
+    }
+    const runners = async (n: number) => Object.values(await redis.hgetall(`${namespace}:test:ledger:${n}`));
+    expect(await runners(1)).toEqual([String(second.pid)]);
+    for (let n = 2; n <= 4; n++) expect(await runners(n)).toEqual([String(first.pid)]);
   });
 
   it('paused workers hand a token on once each, then leave it on its list: no bouncing', async () => {
