@@ -162,6 +162,34 @@ describe('wake-ups that must not be lost', () => {
     expect(ranJob(10)!.worker).toBe(b.id);
   });
 
+  it('a worker whose slots filled while it waited hands the wake-up on', async () => {
+    const server = await privateRedis();
+    const namespace = uniqueNamespace('adv-full');
+    const keys = new Keys(namespace);
+    const redis = raw(server.url);
+    ran.length = 0;
+    const a = startWorker(server.url, namespace, { queues: ['p', 'q'], concurrency: 2 });
+    await startIdle(a);
+    await client(server.url, namespace).enqueue(Hold, 1);
+    await waitFor(() => holds.has(1), 15_000, 'A running job 1');
+    await waitFor(async () => (await blocked(redis)) === 1, 15_000, 'A waiting again');
+    const b = startWorker(server.url, namespace, { queues: ['q'] });
+    await startIdle(b);
+    await waitFor(async () => (await blocked(redis)) === 2, 15_000, 'B waiting');
+    // A's free slot and the one job 1 leaves are filled from `p` by A's next call, while its wait stays outstanding.
+    await redis.sadd(keys.queues, 'p');
+    await redis.rpush(keys.queue('p'), '{"class":"AdvHold","args":[2]}', '{"class":"AdvHold","args":[3]}');
+    holds.get(1)!();
+    await waitFor(() => holds.has(2) && holds.has(3), 15_000, 'A running jobs 2 and 3');
+    expect(await blocked(redis)).toBe(2);
+    const passOn = vi.spyOn(Fetcher.prototype, 'passOn');
+    await client(server.url, namespace).enqueue(Note, 11);
+    await waitFor(() => ranJob(11), 15_000, 'job 11, run by B');
+    expect(ranJob(11)!.worker).toBe(b.id);
+    // A, which waited longest, got the token and handed it on.
+    expect(passOn).toHaveBeenCalledWith(['q']);
+  });
+
   it('a worker on a glob is still woken after Redis restarts without its data', async () => {
     const server = await privateRedis();
     const namespace = uniqueNamespace('adv-restart-empty');
