@@ -123,9 +123,18 @@ export class Manager {
       void this.pump();
       return;
     }
-    this.s.fetcher.passOn([queue]).catch((error: Error) => {
-      this.s.logger.debug(`Passing on a wake-up for ${queue} failed: ${error.message}`);
-    });
+    void this.passOn([queue]);
+  }
+
+  /** Announces again queues whose wake-ups this worker took but cannot use, so that another idle worker is woken. */
+  private async passOn(queues: readonly string[]): Promise<void> {
+    try {
+      await this.s.fetcher.passOn(queues);
+    } catch (error) {
+      this.s.logger.debug(
+        `Passing on a wake-up for ${queues.join(', ')} failed: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Sends what is still to acknowledge, retrying with backoff until Redis takes it (a shutdown's last word). */
@@ -148,9 +157,14 @@ export class Manager {
     const { processor, fetcher } = this.s;
     const taking = this.accepting && this.pauseState !== 'paused';
     const free = taking ? this.s.slotIds.filter((slot) => !processor.running.has(slot)) : [];
-    if (!fetcher.hasAcks && free.length === 0) return;
     const woken = [...this.woken];
     this.woken.clear();
+    if (!fetcher.hasAcks && free.length === 0) {
+      // No call to make (a call already on its way filled the slots, or the worker paused or began to stop since
+      // these wake-ups came): they are passed on, not kept until a slot frees.
+      if (woken.length > 0) await this.passOn(woken);
+      return;
+    }
     let reply: Awaited<ReturnType<Fetcher['reserve']>>;
     try {
       reply = await fetcher.reserve(free, woken);

@@ -1,5 +1,5 @@
 import { NoQueueError } from '../errors/index.js';
-import { globRule, hasWildcard, literalPrefix, unescapeGlob } from './glob-rule.js';
+import { globRule, hasWildcard, literalPrefix, matchesLeadingDot, unescapeGlob } from './glob-rule.js';
 
 /** One entry of a worker's queue list as reserve.lua reads it, in priority order. */
 export type QueueEntry =
@@ -122,7 +122,8 @@ export function bytewise(a: string, b: string): number {
 
 /**
  * Ruby's `File.fnmatch?(pattern, name)` with no flags: `*` any run, `?` one character, `[...]` a class (`!`/`^`
- * negates, ranges), `\` escapes; braces are literal; a leading `.` is not matched by a wildcard.
+ * negates, ranges), `\` escapes; braces are literal; a leading `.` is matched only by a `.` that starts the pattern
+ * (not by a wildcard or a class).
  */
 export function fnmatch(pattern: string, name: string): boolean {
   return compile(pattern).test(name);
@@ -133,11 +134,11 @@ const compiled = new Map<string, RegExp>();
 function compile(pattern: string): RegExp {
   let regex = compiled.get(pattern);
   if (regex) return regex;
-  let source = '';
+  let source = matchesLeadingDot(pattern) ? '' : '(?!\\.)';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '*') source += i === 0 ? '(?!\\.)[\\s\\S]*' : '[\\s\\S]*';
-    else if (c === '?') source += i === 0 ? '(?!\\.)[\\s\\S]' : '[\\s\\S]';
+    if (c === '*') source += '[\\s\\S]*';
+    else if (c === '?') source += '[\\s\\S]';
     else if (c === '\\' && i + 1 < pattern.length) source += escapeRegex(pattern[++i]!);
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 2);

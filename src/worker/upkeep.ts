@@ -14,6 +14,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import type { Manager } from './manager.js';
 import { Reaper } from './reaper.js';
+import type { Waker } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
 
 export type LifeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -25,6 +26,8 @@ export interface UpkeepParts {
   jobs: JobRegistry;
   registration: Registration;
   manager: Manager;
+  /** Its glob listener is registered again after a reconnect. */
+  wake: Waker;
   logger: Logger;
   stats: () => WorkerStats;
   /** Ruby's per-worker counters, written with each liveness beat. */
@@ -136,13 +139,14 @@ export class Upkeep {
     }
   }
 
-  /** After a reconnect (e.g. Redis restarted without persistence) put our registry entries back. */
+  /** After a reconnect (e.g. Redis restarted without persistence) put our registry entries and glob listener back. */
   private async registerAgain(): Promise<void> {
     if (this.p.state() !== 'running') return;
     try {
       await this.p.registration.heartbeat();
       // Checked again: a shutdown that began meanwhile has unregistered, and must stay unregistered.
       if (this.p.state() !== 'running') return;
+      await this.p.wake.register(this.p.redis);
       await this.p.registration.register();
       this.p.manager.schedulePump();
     } catch (error) {

@@ -39,8 +39,7 @@ export class Waker {
 
   /** Registers the glob listener (so pushes reach its list) and opens the blocking connection. */
   async start(redis: Redis): Promise<void> {
-    const listener = this.patterns.globListener;
-    if (listener) await redis.hset(this.keys.wakeGlobs, listener.name, listener.rules);
+    await this.register(redis);
     const connection = openRedis(this.config, 'waker');
     connection.on('error', (error) => this.logger.debug(`Wake connection: ${error.message}`));
     this.connectionId = Number(await connection.client('ID'));
@@ -50,6 +49,15 @@ export class Waker {
       });
     });
     this.connection = connection;
+  }
+
+  /**
+   * Puts the glob listener in `ts:wake-globs`, which announcements read to find the lists to wake. At start-up, and
+   * again after each reconnect: a Redis restarted without its data has lost it, and pushes would wake nobody here.
+   */
+  async register(redis: Redis): Promise<void> {
+    const listener = this.patterns.globListener;
+    if (listener) await redis.hset(this.keys.wakeGlobs, listener.name, listener.rules);
   }
 
   /** Waits for a wake-up or the poll interval, unless already waiting. */

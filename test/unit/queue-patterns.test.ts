@@ -50,6 +50,11 @@ describe('fnmatch', () => {
   it.each([
     ['*', 'abc', true],
     ['*', '.hidden', false],
+    ['?hidden', '.hidden', false],
+    ['[.]hidden', '.hidden', false],
+    ['[!a]*', '.hidden', false],
+    ['.*', '.hidden', true],
+    ['\\.hid*', '.hidden', true],
     ['a?c', 'abc', true],
     ['a?c', 'ac', false],
     ['[ab]x', 'bx', true],

@@ -12,8 +12,8 @@
 local announceKeys
 local announceGlobs
 
--- A glob's match rule (queue-patterns.ts): '1' when a leading '.' is not matched by a wildcard, else '0', then an
--- anchored Lua pattern.
+-- A glob's match rule (glob-rule.ts): '1' when a name that starts with '.' cannot match, else '0', then an anchored
+-- Lua pattern.
 local function matchesRule(name, rule)
   if string.sub(rule, 1, 1) == '1' and string.sub(name, 1, 1) == '.' then return false end
   return string.find(name, string.sub(rule, 2)) ~= nil

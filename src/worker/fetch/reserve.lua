@@ -42,8 +42,9 @@
 -- has room, for the promoters; a job taken records its start in the log of each of its rate limits. At most PARK_BUDGET jobs are parked per call; past that the call takes
 -- nothing more and the queues it parked from are announced, so the next reservation goes on.
 -- Afterwards each queue taken from leaves the index if it is now empty, else is announced again (announce.lua): this
--- worker has no free slot left, so the next idle one is woken. A queue a wake-up named that still holds jobs is
--- announced again too, so a wake-up this call could not use passes on.
+-- worker has no free slot left, so the next idle one is woken. A call that emptied a queue announces the next one the
+-- list would take from. A queue a wake-up named that still holds jobs is announced again too, so a wake-up this call
+-- could not use passes on.
 -- Returns  { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
 --          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
 --          that holds a job now: its position in the call (1-based), in-flight value }
@@ -183,7 +184,8 @@ end
 -- A glob's first non-empty match: the index is read a page at a time from the glob's prefix, and where a call left
 -- off is kept in the entry, so filling many slots reads each member once. A member whose list turns out empty (a
 -- client that is not resque-ts popped it) leaves the index.
-local function popGlob(entry)
+-- With `peek`, the first match that holds jobs is returned (name only) and nothing is popped.
+local function popGlob(entry, peek)
   while true do
     if not entry.page or entry.at > #entry.page then
       if entry.done then return nil end
@@ -196,9 +198,14 @@ local function popGlob(entry)
     end
     local name = entry.page[entry.at]
     if not empty[name] and not pausedQueues[name] and matchesRule(name, entry.rule) and not excluded(name) then
-      local item, names = pop(name)
-      if item then return name, item, names end
-      if stopped then return nil end
+      if peek then
+        if redis.call('LLEN', queuePrefix .. name) > 0 then return name end
+        empty[name] = true
+      else
+        local item, names = pop(name)
+        if item then return name, item, names end
+        if stopped then return nil end
+      end
       redis.call('ZREM', index, name)
     end
     entry.after = name
@@ -215,6 +222,20 @@ local function popFirst()
     elseif not empty[entry.text] and not pausedQueues[entry.text] then
       local item, names = pop(entry.text)
       if item then return entry.text, item, names end
+    end
+  end
+  return nil
+end
+
+-- The queue this worker's list would take from next, if any holds jobs.
+local function nextQueue()
+  for _, entry in ipairs(entries) do
+    if entry.glob then
+      local name = popGlob(entry, true)
+      if name then return name end
+    elseif not empty[entry.text] and not pausedQueues[entry.text]
+        and redis.call('LLEN', queuePrefix .. entry.text) > 0 then
+      return entry.text
     end
   end
   return nil
@@ -291,12 +312,21 @@ end
 for _, s in ipairs(toDelete) do
   redis.call('DEL', KEYS[4 + 2 * s], KEYS[5 + 2 * s])
 end
+local emptied = false
 for _, name in ipairs(taken) do
   if redis.call('LLEN', queuePrefix .. name) == 0 then
     redis.call('ZREM', index, name)
+    emptied = true
   else
     announce(spec, name, true)
   end
+end
+-- A glob listener's list holds one token however many of its queues were announced together (a promotion, a repair
+-- pass): a call that took a queue's last job announces the next queue this list would take from, so the wake-ups go
+-- on from queue to queue.
+if emptied then
+  local name = nextQueue()
+  if name and not takenFrom[name] then announce(spec, name) end
 end
 for name in string.gmatch(ARGV[5], '[^\n]+') do
   if not takenFrom[name] and redis.call('LLEN', queuePrefix .. name) > 0 then announce(spec, name) end
