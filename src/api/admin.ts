@@ -4,6 +4,7 @@ import { type ClientOptions, Resque } from '../client/resque.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { Failures } from '../failure/store.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
+import { limitQueue, unlimitQueue } from '../limits/definitions.js';
 import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
 import { ScheduleStore } from '../scheduler/schedule-store.js';
 import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
@@ -12,6 +13,7 @@ import { type AdminContext, guarded } from './context.js';
 import { resqueInfo } from './info.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
+import { type FlowControlView, flowControl } from './limits.js';
 import { type LivenessQuery, livenessOf, type WorkerLiveness } from './liveness-check.js';
 import {
   countQueueMatches,
@@ -78,6 +80,24 @@ export class Admin {
   /** Resumes a paused queue; false if it was not paused. */
   resumeQueue(name: string): Promise<boolean> {
     return guarded(this.ctx, () => resumeQueue(this.ctx, name));
+  }
+
+  /**
+   * Flow control now: each concurrency limit with its running jobs (tokens held) and parked jobs, the busiest keys
+   * of keyed limits (at most `keysShown` each), and the paused queues. Bounded reads; see api/limits.ts.
+   */
+  flowControl(options: { keysShown?: number } = {}): Promise<FlowControlView> {
+    return guarded(this.ctx, () => flowControl(this.ctx, options));
+  }
+
+  /** At most `limit` jobs of the queue at once (see limits/definitions.ts); ConfigError for a bad limit. */
+  limitQueue(name: string, limit: number): Promise<void> {
+    return guarded(this.ctx, () => limitQueue(this.ctx, name, limit));
+  }
+
+  /** Removes a queue's limit, letting its parked jobs back; false when it had none. */
+  unlimitQueue(name: string): Promise<boolean> {
+    return guarded(this.ctx, () => unlimitQueue(this.ctx, name));
   }
 
   /** Whether Ruby's `pause-all-workers` is set. */

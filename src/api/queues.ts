@@ -1,4 +1,5 @@
 import { QueueNotFoundError } from '../errors/index.js';
+import { queueLimitField } from '../jobs/concurrency.js';
 import type { JsonValue } from '../protocol/json.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
@@ -16,20 +17,30 @@ export interface QueueSummary {
   problem?: string;
   /** When it was paused (no resque-ts worker takes from it), if it is. */
   pausedAt?: Date;
+  /** Its concurrency limit (`limitQueue`), if it has one. */
+  limit?: number;
+  /** Jobs of the queue waiting parked on its limit, when it has one. */
+  parked?: number;
 }
 
-/** Every queue in the `queues` set, sorted, with size and head latency: one pipeline, O(queues). */
+/**
+ * Every queue in the `queues` set, sorted, with size, head latency, pause and limit: one pipeline, O(queues), and
+ * one LLEN per limited queue.
+ */
 export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]> {
   const names = (await ctx.redis.smembers(ctx.keys.queues)).sort();
-  const pipeline = ctx.redis.pipeline().time().hgetall(ctx.keys.pausedQueues);
+  const pipeline = ctx.redis.pipeline().time().hgetall(ctx.keys.pausedQueues).hgetall(ctx.keys.limits);
   for (const name of names) pipeline.llen(ctx.keys.queue(name)).lindex(ctx.keys.queue(name), 0);
   const results = (await pipeline.exec()) ?? [];
-  const [time, pausedEntries] = pipelineValues(results.slice(0, 2));
+  const [time, pausedEntries, limitEntries] = pipelineValues(results.slice(0, 3));
   const now = redisNow(time);
   const paused = pausedEntries as Record<string, string>;
-  const pausedAt = (name: string) =>
-    paused[name] === undefined ? {} : { pausedAt: new Date(Number(paused[name])) };
-  const perQueue = results.slice(2);
+  const limits = await queueLimits(ctx, names, limitEntries as Record<string, string>);
+  const pausedAt = (name: string) => ({
+    ...(paused[name] === undefined ? {} : { pausedAt: new Date(Number(paused[name])) }),
+    ...limits.get(name),
+  });
+  const perQueue = results.slice(3);
   const unreadable = names.filter((_, i) => perQueue[i * 2]?.[0]);
   const problems = await wrongTypes(ctx, unreadable, perQueue);
   return names.map((name, i) => {
@@ -52,6 +63,25 @@ export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]>
       ...pausedAt(name),
     };
   });
+}
+
+/** The limit of each limited queue and how many jobs are parked on it. */
+async function queueLimits(
+  ctx: AdminContext,
+  names: readonly string[],
+  definitions: Record<string, string>,
+): Promise<Map<string, { limit: number; parked: number }>> {
+  const limited = names.filter((name) => definitions[queueLimitField(name)] !== undefined);
+  if (limited.length === 0) return new Map();
+  const pipeline = ctx.redis.pipeline();
+  for (const name of limited) pipeline.llen(ctx.keys.parked(queueLimitField(name)));
+  const parked = pipelineValues(await pipeline.exec());
+  return new Map(
+    limited.map((name, i) => [
+      name,
+      { limit: Number(definitions[queueLimitField(name)]), parked: Number(parked[i]) },
+    ]),
+  );
 }
 
 /** Why each unreadable queue could not be read; errors other than WRONGTYPE are thrown. */

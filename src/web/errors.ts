@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_QUEUE_NAME: 400,
   INVALID_CLASS_NAME: 400,
   INVALID_ARGUMENTS: 400,
+  CONFIG_INVALID: 400,
 };
 
 /**

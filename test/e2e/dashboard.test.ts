@@ -164,6 +164,23 @@ describe('actions, by clicking', () => {
     expect(await redis.hexists(keys.pausedQueues, 'parked')).toBe(0);
   });
 
+  it('a queue: limit it from its page, see it in the Limits section of the Queues page, remove the limit', async () => {
+    await go('/queues/parked');
+    await page.fill('input[name="limit"]', '2');
+    await page.click('button:text-is("Set limit")');
+    await eventually(notice).toContain('At most 2 jobs of parked run at once.');
+    expect(await redis.hget(keys.limits, 'queue:parked')).toBe('2');
+    await eventually(() => page.locator('#flow .state-limited').textContent()).toBe('limited');
+    await go('/queues');
+    const row = page.locator('#limits tr[data-limit="queue:parked"]');
+    await eventually(() => row.textContent()).toMatch(/queue parked\s*0 \/ 2\s*0/);
+    expect(await row.locator('meter').getAttribute('max')).toBe('2');
+    await row.locator('a[href$="/queues/parked"]').click();
+    await page.click('button:text-is("Remove limit")');
+    await eventually(notice).toContain('Removed the limit of parked.');
+    expect(await redis.hexists(keys.limits, 'queue:parked')).toBe(0);
+  });
+
   it('a queue: page through it, search, remove the matches after a count, then remove it', async () => {
     await go('/queues');
     await page.click('a:text-is("parked")');

@@ -6,6 +6,7 @@ import { enqueueCommand } from './enqueue.js';
 import { failedCommand } from './failed.js';
 import { healthCommand } from './health.js';
 import { infoCommand } from './info.js';
+import { limitsCommand } from './limits.js';
 import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
 import { retriesCommand } from './retries.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   queuesCommand,
   queueCommand,
+  limitsCommand,
   enqueueCommand,
   dequeueCommand,
   workersCommand,

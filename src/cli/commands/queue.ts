@@ -1,21 +1,24 @@
+import { queueLimitFromText } from '../../api/limits.js';
+import { assertQueueName } from '../../protocol/names.js';
 import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.js';
 import { existingQueue } from './queue-name.js';
 import { writeJson } from './support.js';
 
-const ACTIONS = ['clear', 'pause', 'resume', 'pause-all', 'resume-all'] as const;
+const ACTIONS = ['clear', 'pause', 'resume', 'limit', 'unlimit', 'pause-all', 'resume-all'] as const;
 type Action = (typeof ACTIONS)[number];
 
 /**
- * `resque queue clear|pause|resume <name>` acts on one queue; `resque queue pause-all|resume-all` sets or clears
- * Ruby's `pause-all-workers`.
+ * `resque queue clear|pause|resume <name>` acts on one queue, `resque queue limit <name> <n>` / `unlimit <name>` set
+ * and remove its concurrency limit; `resque queue pause-all|resume-all` sets or clears Ruby's `pause-all-workers`.
  */
 export const queueCommand: Command = {
   name: 'queue',
   summary:
     'Act on queues: "clear <name>" drops all its jobs; "pause <name>" / "resume <name>" stop and restart resque-ts ' +
-    'workers taking from it; "pause-all" / "resume-all" set and clear pause-all-workers (Ruby workers too).',
-  usage: 'clear|pause|resume <name> | pause-all|resume-all [options]',
+    'workers taking from it; "limit <name> <n>" lets at most n of its jobs run at once, "unlimit <name>" removes ' +
+    'that; "pause-all" / "resume-all" set and clear pause-all-workers (Ruby workers too).',
+  usage: 'clear|pause|resume|unlimit <name> | limit <name> <n> | pause-all|resume-all [options]',
   options: CONNECTION_OPTIONS,
   run({ values, positionals }, io) {
     return withAdmin(values, async (admin) => {
@@ -35,7 +38,26 @@ export const queueCommand: Command = {
         return EXIT.ok;
       }
       if (!name) throw new UsageError('a queue name is required');
+      if (action === 'limit') {
+        const [text, ...more] = extra;
+        if (text === undefined) throw new UsageError('a limit is required: resque queue limit <name> <n>');
+        if (more.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(more[0])}`);
+        assertQueueName(name);
+        const limit = queueLimitFromText(name, text);
+        await admin.limitQueue(name, limit);
+        say(`limited ${name} to ${limit} job${limit === 1 ? '' : 's'} at once`, { queue: name, limit });
+        return EXIT.ok;
+      }
       if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+      if (action === 'unlimit') {
+        const changed = await admin.unlimitQueue(name);
+        say(changed ? `removed the limit of ${name}` : `${name} had no limit`, {
+          queue: name,
+          limit: null,
+          changed,
+        });
+        return EXIT.ok;
+      }
       await existingQueue(admin, name);
       if (action === 'clear') {
         const removed = await admin.clearQueue(name);

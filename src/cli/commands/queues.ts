@@ -1,3 +1,4 @@
+import type { QueueSummary } from '../../api/queues.js';
 import { withAdmin } from '../admin-session.js';
 import { CONNECTION_OPTIONS, type Command, EXIT } from '../command.js';
 import { printTable } from '../output.js';
@@ -6,7 +7,7 @@ import { formatDuration, formatTime, iso, writeJson } from './support.js';
 /** `resque queues`: every queue with its size and how long its next job has waited. */
 export const queuesCommand: Command = {
   name: 'queues',
-  summary: 'Queues with their sizes and the latency of their oldest job.',
+  summary: 'Queues with their sizes, the latency of their oldest job, and whether each is paused or limited.',
   usage: '[options]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
@@ -20,6 +21,8 @@ export const queuesCommand: Command = {
             oldestEnqueuedAt: iso(q.oldestEnqueuedAt),
             latencyMs: q.latencyMs ?? null,
             pausedAt: iso(q.pausedAt),
+            limit: q.limit ?? null,
+            parked: q.parked ?? null,
           })),
         );
       } else {
@@ -27,7 +30,7 @@ export const queuesCommand: Command = {
           io.stdout,
           ['queue', 'size', 'oldest waiting', 'enqueued at'],
           queues.map((q) => [
-            q.pausedAt ? `${q.name} (paused)` : q.name,
+            describe(q),
             String(q.size),
             formatDuration(q.latencyMs),
             formatTime(q.oldestEnqueuedAt),
@@ -38,3 +41,13 @@ export const queuesCommand: Command = {
     });
   },
 };
+
+/** `billing (paused, limit 3, 12 parked)`. */
+function describe(q: QueueSummary): string {
+  const notes = [
+    ...(q.pausedAt ? ['paused'] : []),
+    ...(q.limit !== undefined ? [`limit ${q.limit}`] : []),
+    ...(q.parked ? [`${q.parked} parked`] : []),
+  ];
+  return notes.length > 0 ? `${q.name} (${notes.join(', ')})` : q.name;
+}

@@ -2,7 +2,7 @@ import type { App, Reply, Request } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { groupsData } from './errors.js';
 import { failedData } from './failed.js';
-import { cursorParam, failureFilter, jobMatch, workerRows } from './load.js';
+import { cursorParam, failureFilter, jobMatch, keysParam, workerRows } from './load.js';
 import { overviewData } from './overview.js';
 import { queueData } from './queues.js';
 import { keyData, redisStatsData, resqueStatsData } from './stats.js';
@@ -17,6 +17,11 @@ export const API_INDEX = {
   'GET /api/queues/:name/count?class&args': 'how many jobs match',
   'POST /api/queues/:name/remove': 'remove the queue',
   'POST /api/queues/:name/remove-matching {class,args,expected?}': 'remove matching jobs',
+  'POST /api/queues/:name/pause': 'pause the queue for resque-ts workers',
+  'POST /api/queues/:name/resume': 'resume the queue',
+  'POST /api/queues/:name/limit {limit}': 'at most that many of its jobs at once',
+  'POST /api/queues/:name/unlimit': "remove the queue's limit",
+  'GET /api/limits?keys': 'concurrency limits: running, limit, parked, busiest keys; paused queues',
   'GET /api/workers': 'workers with health',
   'GET /api/workers/:id': 'one worker',
   'GET /api/failed?start&limit&order&queue&class&args&error&group&retried&list': 'a page of failures',
@@ -45,6 +50,8 @@ export const api = {
     return json({ ...data, workers: data.workers.map((w) => ({ ...w.worker, ...w.condition })) });
   },
   queues: async (app: App): Promise<Reply> => json({ queues: await app.admin.queues() }),
+  limits: async (app: App, request: Request): Promise<Reply> =>
+    json(await app.admin.flowControl({ keysShown: keysParam(request.query) })),
   queue: async (app: App, request: Request): Promise<Reply> => json(await queueData(app, request)),
   queueCount: async (app: App, request: Request): Promise<Reply> =>
     json(await app.admin.countQueueMatches(request.params['name']!, jobMatch(request.query))),

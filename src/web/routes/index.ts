@@ -8,12 +8,14 @@ import { overview, statsText, working, workingOne } from './overview.js';
 import {
   confirmRemoveMatching,
   confirmRemoveQueue,
+  limitQueue,
   queue,
   queues,
   removeMatching,
   removeQueue,
   switchAllWorkers,
   switchQueue,
+  unlimitQueue,
 } from './queues.js';
 import { removeRetry, retries, retryNow } from './retries.js';
 import {
@@ -51,6 +53,8 @@ export const routes = new Router()
   .post('/queues/:name/remove-matching', removeMatching)
   .post('/queues/:name/pause', switchQueue(true))
   .post('/queues/:name/resume', switchQueue(false))
+  .post('/queues/:name/limit', limitQueue)
+  .post('/queues/:name/unlimit', unlimitQueue)
   .post('/workers/pause-all', switchAllWorkers(true))
   .post('/workers/resume-all', switchAllWorkers(false))
   .get('/workers', workers)
@@ -94,6 +98,9 @@ export const routes = new Router()
   .post('/api/queues/:name/remove-matching', removeMatching)
   .post('/api/queues/:name/pause', switchQueue(true))
   .post('/api/queues/:name/resume', switchQueue(false))
+  .post('/api/queues/:name/limit', limitQueue)
+  .post('/api/queues/:name/unlimit', unlimitQueue)
+  .get('/api/limits', api.limits)
   .post('/api/workers/pause-all', switchAllWorkers(true))
   .post('/api/workers/resume-all', switchAllWorkers(false))
   .get('/api/workers', api.workers)

@@ -29,6 +29,11 @@ export function paging(query: URLSearchParams, pageSize: number): { offset: numb
   return { offset, limit };
 }
 
+/** `keys`: how many of a keyed limit's busiest keys to show (10 by default, at most 100). */
+export function keysParam(query: URLSearchParams): number {
+  return Math.min(100, integer(query.get('keys'), 10, 'keys'));
+}
+
 function integer(text: string | null, fallback: number, name: string): number {
   if (text === null || text === '') return fallback;
   if (!/^\d{1,12}$/.test(text))

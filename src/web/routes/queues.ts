@@ -1,3 +1,4 @@
+import { queueLimitFromText } from '../../api/limits.js';
 import { QueueNotFoundError } from '../../errors/index.js';
 import type { App, Reply, Request } from '../context.js';
 import { seg } from '../context.js';
@@ -7,17 +8,18 @@ import { confirmRemovePage, queuePage, queuesPage } from '../views/queues.js';
 import { expected, jobMatch, paging } from './load.js';
 
 export async function queues(app: App, request: Request): Promise<Reply> {
-  const [list, failureLists, allPaused] = await Promise.all([
+  const [list, failureLists, allPaused, flow] = await Promise.all([
     app.admin.queues(),
     app.admin.failures.lists(),
     app.admin.allWorkersPaused(),
+    app.admin.flowControl(),
   ]);
   return {
     kind: 'page',
     title: 'Queues',
     tab: 'queues',
     live: true,
-    body: queuesPage(request.view, list, failureLists, allPaused),
+    body: queuesPage(request.view, list, failureLists, allPaused, flow),
   };
 }
 
@@ -36,6 +38,33 @@ export function switchQueue(pause: boolean) {
         ? `${pause ? 'Paused' : 'Resumed'} ${name}.`
         : `${name} was ${pause ? 'paused already' : 'not paused'}.`,
     };
+  };
+}
+
+/** POST `limit`: at most that many of the queue's jobs run at once; checked as the API checks it (400 otherwise). */
+export async function limitQueue(app: App, request: Request): Promise<Reply> {
+  const name = request.params['name']!;
+  const limit = queueLimitFromText(name, request.form.get('limit') ?? '');
+  await app.admin.limitQueue(name, limit);
+  request.audit('limit queue', name, limit);
+  if (request.api) return { kind: 'json', body: { queue: name, limit } };
+  return {
+    kind: 'redirect',
+    to: `/queues/${seg(name)}`,
+    notice: `At most ${count(limit)} jobs of ${name} run at once.`,
+  };
+}
+
+/** POST: remove a queue's limit; its parked jobs go back to the queue. */
+export async function unlimitQueue(app: App, request: Request): Promise<Reply> {
+  const name = request.params['name']!;
+  const changed = await app.admin.unlimitQueue(name);
+  request.audit('unlimit queue', name, changed ? 1 : 0);
+  if (request.api) return { kind: 'json', body: { queue: name, limit: null, changed } };
+  return {
+    kind: 'redirect',
+    to: `/queues/${seg(name)}`,
+    notice: changed ? `Removed the limit of ${name}.` : `${name} had no limit.`,
   };
 }
 

@@ -63,7 +63,13 @@ export function queuesTable(
 <thead><tr><th>Queue</th><th class="num">Jobs</th><th>Oldest waiting</th></tr></thead>
 <tbody>${queues.length === 0 ? html`<tr><td colspan="3" class="empty">No queues.</td></tr>` : ''}${queues.map(
     (q) => html`<tr>
-<td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a>${q.pausedAt ? html` <span class="state state-paused">paused</span>` : ''}</td>
+<td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a>${q.pausedAt ? html` <span class="state state-paused">paused</span>` : ''}${
+      q.limit !== undefined
+        ? html` <span class="state state-limited" title="at most ${count(q.limit)} at once">limit ${count(q.limit)}</span>${
+            q.parked ? html` <span class="muted">${count(q.parked)} parked</span>` : ''
+          }`
+        : ''
+    }</td>
 <td class="num">${q.problem ? html`<span class="state state-dead" title="${q.problem}">wrong type</span>` : count(q.size)}</td>
 <td>${
       q.problem

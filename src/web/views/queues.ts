@@ -1,3 +1,4 @@
+import type { FlowControlView } from '../../api/limits.js';
 import type { JobMatch, QueueJobsPage, QueueSearch } from '../../api/queue-jobs.js';
 import type { QueueSummary } from '../../api/queues.js';
 import type { QueuedJob } from '../../client/inspect.js';
@@ -5,6 +6,7 @@ import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { ago, argsText, count, duration, jobClass, storedMember } from './format.js';
 import { actionForm, pager } from './layout.js';
+import { limitsSection, queueFlow } from './limits.js';
 import { queuesTable } from './overview.js';
 
 export function queuesPage(
@@ -12,6 +14,7 @@ export function queuesPage(
   queues: readonly QueueSummary[],
   failureLists: ReadonlyArray<{ list: string; count: number }>,
   allPaused: boolean,
+  flow: FlowControlView,
 ): Html {
   const pausedNote = allPaused
     ? html`<p><span class="state state-paused">all workers paused</span> <code>pause-all-workers</code> is set: no worker, Ruby's or resque-ts's, takes jobs.</p>`
@@ -23,7 +26,8 @@ export function queuesPage(
       });
   return html`<main><h1>Queues <span class="muted">${count(queues.length)}</span></h1>
 <div class="toolbar"><div class="actions">${toggle}</div></div>
-${pausedNote}${queuesTable(view, queues, failureLists)}</main>`;
+${pausedNote}${queuesTable(view, queues, failureLists)}
+${limitsSection(view, flow)}</main>`;
 }
 
 function jobsTable(jobs: readonly QueuedJob[], now: number): Html {
@@ -90,6 +94,7 @@ export function queuePage(view: View, data: QueueView): Html {
               })
         }<a class="button danger" href="${view.url(`/queues/${seg(name)}/remove`)}">Remove queue…</a>`
   }</div></div>
+${queueFlow(view, name, data.summary)}
 ${searching ? html`<p class="muted">Matches ${'scanned' in page ? html`(read ${count(page.scanned)} jobs to fill this page)` : ''}</p>` : ''}
 ${jobsTable(page.jobs, view.now)}
 ${pager(view, `/queues/${seg(name)}`, query, page.offset, page.limit, total, hasMore)}
