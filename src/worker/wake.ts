@@ -73,7 +73,11 @@ export class Waker {
     const seconds = Math.max(this.config.intervalMs, 10) / 1000;
     let reply: [string, string] | null;
     try {
-      reply = await connection.blpop(...this.listKeys, seconds);
+      // A list that names no queue it can take from (`a,!a`) has nothing to wait on but the poll interval.
+      if (this.listKeys.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+        reply = null;
+      } else reply = await connection.blpop(...this.listKeys, seconds);
     } catch (error) {
       if (this.stopped) return;
       this.logger.debug(`Waiting for a wake-up failed: ${(error as Error).message}`);
