@@ -4,6 +4,7 @@
 import { pausedQueues } from '../client/queue-pause.js';
 import { assertLimit } from '../jobs/concurrency.js';
 import { type LimitState, limitDefinitions } from '../limits/definitions.js';
+import { rateDefinitions } from '../limits/rate-definitions.js';
 import type { AdminContext } from './context.js';
 import { pipelineValues } from './context.js';
 
@@ -40,8 +41,32 @@ export interface LimitView {
   activeKeys?: number;
 }
 
+/** One defined rate limit and its use now. */
+export interface RateView {
+  /** As defined in `ts:rate-limits`: `class:<Class>`, `key:<Class>` (per key), `queue:<name>`. */
+  name: string;
+  kind: LimitKind;
+  target: string;
+  /** At most this many starts… */
+  limit: number;
+  /** …per this many ms (per key for a keyed limit). */
+  windowMs: number;
+  /** Starts in the current window (class and queue limits; keyed limits: not counted, see `keys`). */
+  starts: number;
+  /** When a job said the limit is used up (`RateLimited`), until when it is held shut. */
+  blockedUntil?: Date;
+  /** Jobs waiting parked on it (keyed limits: over the keys read). */
+  parked: number;
+  /** When its parked jobs may next be let back. */
+  nextRoomAt?: Date;
+  /** Keyed limits: the keys with parked jobs, most parked first, at most `keysShown`. */
+  keys?: Array<{ key: string; parked: number; nextRoomAt?: Date }>;
+}
+
 export interface FlowControlView {
   limits: LimitView[];
+  /** Rate limits, with their starts in the current window and parked jobs. */
+  rates: RateView[];
   /** Paused queues, with when each was paused. */
   paused: Array<{ queue: string; pausedAt: Date }>;
   /**
@@ -80,7 +105,11 @@ export async function flowControl(
   options: { keysShown?: number } = {},
 ): Promise<FlowControlView> {
   const keysShown = options.keysShown ?? BUSIEST_KEYS;
-  const [definitions, paused] = await Promise.all([limitDefinitions(ctx), pausedQueues(ctx)]);
+  const [definitions, paused, rates] = await Promise.all([
+    limitDefinitions(ctx),
+    pausedQueues(ctx),
+    rateViews(ctx, keysShown),
+  ]);
   const plain = definitions.filter((d) => limitTarget(d.name).kind !== 'key');
   const pipeline = ctx.redis.pipeline();
   for (const { name } of plain) pipeline.scard(ctx.keys.limitHolders(name)).llen(ctx.keys.parked(name));
@@ -95,7 +124,61 @@ export async function flowControl(
   const pausedList = [...paused]
     .map(([queue, pausedAt]) => ({ queue, pausedAt }))
     .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
-  return { limits, paused: pausedList, partial: keyed.partial };
+  return { limits, rates, paused: pausedList, partial: keyed.partial };
+}
+
+/**
+ * Every rate limit with its use: per class or queue limit one ZCOUNT (of its window, by the Redis clock), its block
+ * and its parked jobs; keyed limits by the keys in the due index of parked jobs (bounded).
+ */
+async function rateViews(ctx: AdminContext, keysShown: number): Promise<RateView[]> {
+  const [definitions, time, due] = await Promise.all([
+    rateDefinitions(ctx),
+    ctx.redis.time(),
+    ctx.redis.zrange(ctx.keys.rateParkedDue, 0, KEYS_READ - 1, 'WITHSCORES'),
+  ]);
+  if (definitions.length === 0) return [];
+  const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+  const dueAt = new Map<string, number>();
+  for (let i = 0; i + 1 < due.length; i += 2) dueAt.set(due[i]!, Number(due[i + 1]));
+  const parkedKeyNames = [...dueAt.keys()].filter(isKeyName);
+  const plain = definitions.filter((d) => limitTarget(d.name).kind !== 'key');
+  const pipeline = ctx.redis.pipeline();
+  for (const d of plain)
+    pipeline
+      .zcount(ctx.keys.rateLog(d.name), `(${nowMs - d.windowMs}`, '+inf')
+      .zscore(ctx.keys.rateLog(d.name), 'blocked')
+      .llen(ctx.keys.rateParked(d.name));
+  for (const name of parkedKeyNames) pipeline.llen(ctx.keys.rateParked(name));
+  const values = plain.length + parkedKeyNames.length > 0 ? pipelineValues(await pipeline.exec()) : [];
+  const at = (ms: number | undefined) => (ms === undefined || ms === 0 ? {} : { nextRoomAt: new Date(ms) });
+  const parkedByKey = new Map(parkedKeyNames.map((name, i) => [name, Number(values[plain.length * 3 + i])]));
+  return definitions.map((d) => {
+    const { kind, target } = limitTarget(d.name);
+    const base = { name: d.name, kind, target, limit: d.limit, windowMs: d.windowMs };
+    if (kind === 'key') {
+      const keys = [...parkedByKey.entries()]
+        .filter(([name, parked]) => name.startsWith(`${d.name} `) && parked > 0)
+        .map(([name, parked]) => ({ key: name.slice(d.name.length + 1), parked, ...at(dueAt.get(name)) }))
+        .sort((a, b) => b.parked - a.parked || (a.key < b.key ? -1 : 1));
+      return {
+        ...base,
+        starts: 0,
+        parked: keys.reduce((sum, k) => sum + k.parked, 0),
+        keys: keys.slice(0, keysShown),
+      };
+    }
+    const i = plain.indexOf(d);
+    const blocked = values[i * 3 + 1] === null ? undefined : Number(values[i * 3 + 1]);
+    const blockedInWindow = blocked !== undefined && blocked > nowMs - d.windowMs ? 1 : 0;
+    return {
+      ...base,
+      starts: Math.max(0, Number(values[i * 3]) - blockedInWindow),
+      ...(blocked !== undefined && blocked > nowMs ? { blockedUntil: new Date(blocked) } : {}),
+      parked: Number(values[i * 3 + 2]),
+      ...at(dueAt.get(d.name)),
+    };
+  });
 }
 
 function view(

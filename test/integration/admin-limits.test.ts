@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { QueuePatterns } from '../../src/worker/queue-patterns.js';
+import { resqueInProcess } from '../harness/cli-in-process.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
 
 const redis = rawRedis();
@@ -110,5 +111,45 @@ describe('Admin.flowControl', () => {
     expect(queueLimitFromText('q', ' 12 ')).toBe(12);
     for (const bad of ['0', '-1', '2.5', 'ten', '', '1e3'])
       expect(() => queueLimitFromText('q', bad)).toThrow(ConfigError);
+  });
+});
+
+describe('Admin.flowControl: rate limits', () => {
+  it('shows each rate limit with its starts in the window, its parked jobs and when they may run', async () => {
+    const ns = new Keys(uniqueNamespace('admin-rates'));
+    const client = new Resque({ redis: sharedRedisUrl(), namespace: ns.namespace });
+    const reader = new Admin({ redis: sharedRedisUrl(), namespace: ns.namespace });
+    try {
+      await client.limitQueueRate('mail', 2, 60_000);
+      for (let n = 0; n < 3; n++) await client.enqueueTo('mail', 'Send', n);
+      const fetcher = new Fetcher(
+        redis,
+        ns,
+        new QueuePatterns(['mail']),
+        config,
+        createLogger('silent'),
+        () => {},
+      );
+      const { reservations } = await fetcher.reserve(['m1', 'm2', 'm3']);
+      expect(reservations).toHaveLength(2);
+      const view = await reader.flowControl();
+      expect(view.rates).toEqual([
+        {
+          name: 'queue:mail',
+          kind: 'queue',
+          target: 'mail',
+          limit: 2,
+          windowMs: 60_000,
+          starts: 2,
+          parked: 1,
+          nextRoomAt: expect.any(Date),
+        },
+      ]);
+      const cli = await resqueInProcess(['limits', '--redis', sharedRedisUrl(), '--namespace', ns.namespace]);
+      expect(cli.stdout).toMatch(/queue:mail\s+2\/2 per 1 min\s+1/);
+    } finally {
+      await client.close();
+      await reader.close();
+    }
   });
 });

@@ -130,6 +130,6 @@ describe('resque limits', () => {
       '--namespace',
       uniqueNamespace('none'),
     ]);
-    expect(empty).toMatchObject({ code: 0, stdout: 'no concurrency limits\n' });
+    expect(empty).toMatchObject({ code: 0, stdout: 'no concurrency limits\nno rate limits\n' });
   });
 });

@@ -34,6 +34,7 @@ beforeEach(async () => {
   for (let i = 0; i < 3; i++) await resque.enqueueTo('billing', 'Invoice', i);
   await resque.pauseQueue('billing');
   await resque.enqueueTo('mail', 'Mailer', 1);
+  await resque.limitQueueRate('mail', 10, 60_000);
   await resque.close();
   const fetcher = new Fetcher(
     redis,
@@ -152,5 +153,15 @@ describe("a queue's page", () => {
     expect(bad.json<{ error: { code: string } }>().error.code).toBe('CONFIG_INVALID');
     const removed = await web.client.send('POST', '/api/queues/mail/unlimit', '', headers);
     expect(removed.json()).toEqual({ queue: 'mail', limit: null, changed: true });
+  });
+});
+
+describe('rate limits on the Queues page', () => {
+  it('lists each with its starts in the window and its parked jobs, and in /api/limits', async () => {
+    const page = await web.client.get('/queues');
+    expect(page.text).toContain('Rate limits');
+    expect(page.text).toMatch(/data-rate="queue:mail"[\s\S]*?per 1 min/);
+    const api = (await web.client.get('/api/limits')).json<{ rates: Array<{ name: string; limit: number }> }>();
+    expect(api.rates).toEqual([expect.objectContaining({ name: 'queue:mail', limit: 10, windowMs: 60_000 })]);
   });
 });

@@ -1,8 +1,8 @@
-import type { FlowControlView, LimitView } from '../../api/limits.js';
+import type { FlowControlView, LimitView, RateView } from '../../api/limits.js';
 import type { QueueSummary } from '../../api/queues.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { ago, count } from './format.js';
+import { ago, count, duration } from './format.js';
 
 /** `3 / 5` with a meter: jobs holding a limit's tokens against the limit. */
 function usageMeter(running: number, limit: number): Html {
@@ -53,7 +53,53 @@ export function limitsSection(view: View, flow: FlowControlView): Html {
             ? html`<p class="muted">Many keys are in use: keyed figures count the first 1,000 read.</p>`
             : ''
         }`
-  }</section>`;
+  }${ratesSection(view, flow.rates)}</section>`;
+}
+
+function windowText(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+function rateLabel(view: View, rate: RateView): Html {
+  const { name, kind, target, limit, parked } = rate;
+  return limitLabel(view, { name, kind, target, limit, parked, running: 0 });
+}
+
+/** A time to come, as `in 3 s` (`now` once it has passed). */
+function until(date: Date, now: number): Html {
+  const ms = date.getTime() - now;
+  return html`<time datetime="${date.toISOString()}">${ms > 0 ? `in ${duration(ms)}` : 'now'}</time>`;
+}
+
+/** The rate limits: starts in the current window against the limit, parked jobs and when they may run. */
+function ratesSection(view: View, rates: readonly RateView[]): Html {
+  if (rates.length === 0) return html``;
+  const rows = rates.map(
+    (r) => html`<tr data-rate="${r.name}">
+<td>${rateLabel(view, r)}</td>
+<td>${
+      r.kind === 'key'
+        ? html`<span class="muted">at most ${count(r.limit)} per ${windowText(r.windowMs)} per key</span>`
+        : html`${usageMeter(r.starts, r.limit)} <span class="muted">per ${windowText(r.windowMs)}</span>${
+            r.blockedUntil
+              ? html` <span class="state state-paused" title="a job said the limit is used up">held shut</span>`
+              : ''
+          }`
+    }</td>
+<td class="num">${r.parked > 0 ? html`<span class="warn">${count(r.parked)}</span>` : '0'}</td>
+<td>${r.nextRoomAt ? until(r.nextRoomAt, view.now) : ''}${
+      r.keys && r.keys.length > 0
+        ? html`<ul class="limit-keys">${r.keys.map((k) => html`<li><code>${k.key}</code> ${count(k.parked)} parked</li>`)}</ul>`
+        : ''
+    }</td>
+</tr>`,
+  );
+  return html`<h3>Rate limits <span class="muted">${count(rates.length)}</span></h3><table class="grid limits rates">
+<thead><tr><th>Limit</th><th>Starts in the window</th><th class="num">Parked</th><th>Next room</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
 }
 
 /** What a queue's page says about its flow control: paused, its limit, its parked jobs; and the limit form. */
