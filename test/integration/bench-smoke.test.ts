@@ -58,3 +58,31 @@ describe('bench/fleet.mjs --smoke', () => {
     }
   }, 180_000);
 });
+
+describe('bench/flow.mjs --smoke', () => {
+  it('measures the cost of unreached limits, the fairness of keyed limits and pickup beside a rate-limited backlog', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-flow-'));
+    try {
+      const json = join(dir, 'result.json');
+      const { stdout } = await run(process.execPath, ['bench/flow.mjs', '--smoke', '--json', json], {
+        cwd: ROOT,
+        timeout: 110_000,
+      });
+      expect(stdout).toContain('| Drain at concurrency 50, no limit (jobs/s) |');
+      const { figures } = JSON.parse(readFileSync(json, 'utf8'));
+      const keys = Object.keys(figures);
+      for (const key of [
+        'concurrencyRatio',
+        'rateRatio',
+        'keysRate',
+        'keysFinishMaxOverMedian',
+        'pickupBacklogP99',
+      ]) {
+        expect(keys).toContain(key);
+      }
+      for (const [key, value] of Object.entries(figures)) expect(value, key).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
