@@ -380,13 +380,43 @@ export class Keys {
       this.delayedWakeChannel,
     ].join('\n');
   }
+  /**
+   * Queues whose tenants share them fairly (HASH queue name → when it was made fair, epoch ms): an enqueue of a job
+   * with a tenant onto one of them goes to the tenant's list instead of `queue:<name>` (docs/flow-control.md).
+   */
+  get fairQueues(): string {
+    return `${this.prefix}ts:fair-queues`;
+  }
+  /**
+   * A fair queue's rotation (LIST of tenant names): the tenants whose lists hold jobs, each once, in the order they
+   * are next served. Holds a tenant exactly while its list is not empty.
+   */
+  fairRotation(queue: string): string {
+    return `${this.prefix}ts:fair-rotation:${queue}`;
+  }
+  /** The prefix every rotation key shares: scripts append the queue name. */
+  get fairRotationPrefix(): string {
+    return this.fairRotation('');
+  }
+  /**
+   * One tenant's jobs on a fair queue (LIST of items, oldest first), `ts:fair:<queue>:<tenant>`. Queue names hold no
+   * ":", so the queue part ends at the first one.
+   */
+  fairTenant(queue: string, tenant: string): string {
+    return `${this.fairTenantPrefix}${queue}:${tenant}`;
+  }
+  /** The prefix every tenant list shares: scripts append `<queue>:<tenant>`. */
+  get fairTenantPrefix(): string {
+    return `${this.prefix}ts:fair:`;
+  }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {
     return `${this.prefix}ts:queues:index-turn`;
   }
   /**
    * What a script that puts jobs on a queue needs to announce them (redis/lua/announce.lua): the non-empty index, the
-   * glob registry, the two wake-list prefixes and the paused queues, one per line. Passed as one ARGV value.
+   * glob registry, the two wake-list prefixes, the paused queues and the two prefixes of fair queues' keys (rotation,
+   * tenant list), one per line. Passed as one ARGV value.
    */
   get announce(): string {
     return [
@@ -395,6 +425,8 @@ export class Keys {
       this.queueWake(''),
       this.globWake(''),
       this.pausedQueues,
+      this.fairRotationPrefix,
+      this.fairTenantPrefix,
     ].join('\n');
   }
 }
