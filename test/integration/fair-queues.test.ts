@@ -3,6 +3,7 @@
 // jobs kept through a worker's death.
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admin } from '../../src/api/admin.js';
 import { repairQueueIndex } from '../../src/client/queue-index.js';
 import { Resque } from '../../src/client/resque.js';
 import { InvalidArgumentsError } from '../../src/errors/index.js';
@@ -198,6 +199,31 @@ describe('fair queues', () => {
       await reply.reservations[0]!.ack({ kind: 'performed' });
     }
     expect(rest.sort()).toEqual(['a:0', 'a:1', 'a:2', 'b:0', 'b:1', 'b:2']);
+    await resque.close();
+  });
+
+  it('removeQueue and clearQueue drop the tenant lists with the queue, leaving the index exact', async () => {
+    const { keys, resque } = await setup();
+    await resque.fairQueue('q');
+    await resque.enqueue(Plain, 1);
+    await resque.enqueueBulk(Work, [
+      ['a', 1],
+      ['a', 2],
+      ['b', 1],
+    ]);
+    const admin = new Admin({ redis: sharedRedisUrl(), namespace: keys.namespace });
+    expect(await admin.clearQueue('q')).toBe(4);
+    expect(
+      await redis.exists(keys.fairRotation('q'), keys.fairTenant('q', 'a'), keys.fairTenant('q', 'b')),
+    ).toBe(0);
+    expect(await redis.zscore(keys.nonEmptyQueues, 'q')).toBeNull();
+
+    await resque.enqueue(Work, 'c', 1);
+    expect(await redis.zscore(keys.nonEmptyQueues, 'q')).toBe('0');
+    await resque.removeQueue('q');
+    expect(await redis.exists(keys.fairRotation('q'), keys.fairTenant('q', 'c'), keys.queue('q'))).toBe(0);
+    expect(await redis.zscore(keys.nonEmptyQueues, 'q')).toBeNull();
+    await admin.close();
     await resque.close();
   });
 
