@@ -161,7 +161,9 @@ describe('rate limits on the Queues page', () => {
     const page = await web.client.get('/queues');
     expect(page.text).toContain('Rate limits');
     expect(page.text).toMatch(/data-rate="queue:mail"[\s\S]*?per 1 min/);
-    const api = (await web.client.get('/api/limits')).json<{ rates: Array<{ name: string; limit: number }> }>();
+    const api = (await web.client.get('/api/limits')).json<{
+      rates: Array<{ name: string; limit: number }>;
+    }>();
     expect(api.rates).toEqual([expect.objectContaining({ name: 'queue:mail', limit: 10, windowMs: 60_000 })]);
   });
 });
