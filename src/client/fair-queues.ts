@@ -1,5 +1,6 @@
 // Fair sharing between the tenants of a queue (docs/flow-control.md, Fair sharing): which queues are fair, and what
 // waits on their tenants' lists.
+import { assertTenantName, assertWeight } from '../jobs/tenant.js';
 import { assertQueueName } from '../protocol/names.js';
 import { pipelineValues } from '../redis/replies.js';
 import type { ClientContext } from './context.js';
@@ -42,4 +43,30 @@ export async function tenantSizes(ctx: FairContext, queue: string): Promise<Map<
   for (const tenant of tenants) pipeline.llen(ctx.keys.fairTenant(queue, tenant));
   const lengths = pipelineValues(await pipeline.exec());
   return new Map(tenants.map((tenant, i) => [tenant, Number(lengths[i])]));
+}
+
+/**
+ * Serves `tenant` `weight` jobs in a row per turn of a fair queue's rotation (1, the default, removes its weight).
+ * Applies from the next turn: the turn in progress starts over.
+ */
+export async function weighTenant(
+  ctx: FairContext,
+  queue: string,
+  tenant: string,
+  weight: number,
+): Promise<void> {
+  assertQueueName(queue);
+  assertTenantName(tenant);
+  assertWeight(weight, tenant);
+  const multi = ctx.redis.multi();
+  if (weight === 1) multi.hdel(ctx.keys.fairWeights(queue), tenant);
+  else multi.hset(ctx.keys.fairWeights(queue), tenant, weight);
+  pipelineValues(await multi.del(ctx.keys.fairTurn(queue)).exec());
+}
+
+/** The tenants of a queue that have a weight other than 1, with it. */
+export async function tenantWeights(ctx: FairContext, queue: string): Promise<Map<string, number>> {
+  assertQueueName(queue);
+  const entries = await ctx.redis.hgetall(ctx.keys.fairWeights(queue));
+  return new Map(Object.entries(entries).map(([tenant, weight]) => [tenant, Number(weight)]));
 }

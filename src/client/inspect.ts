@@ -83,7 +83,7 @@ export function dropTenants<P extends Parameters<typeof pipelineScript>[0]>(
   return pipelineScript(
     pipeline,
     SCRIPTS.dropTenants,
-    [ctx.keys.fairRotation(queue)],
+    [ctx.keys.fairRotation(queue), ctx.keys.fairTurn(queue)],
     [ctx.keys.fairTenant(queue, '')],
   ) as P;
 }

@@ -27,7 +27,14 @@ import { type DueAt, dueAfterMs, dueTimeMs } from '../scheduler/due-time.js';
 import type { ClientContext } from './context.js';
 import { dequeueJobs } from './dequeue.js';
 import { type Enqueued, enqueueMany, enqueueOne, type JobRef } from './enqueue.js';
-import { fairQueue, fairQueues, tenantSizes, unfairQueue } from './fair-queues.js';
+import {
+  fairQueue,
+  fairQueues,
+  tenantSizes,
+  tenantWeights,
+  unfairQueue,
+  weighTenant,
+} from './fair-queues.js';
 import { type ResqueInfo, resqueInfo } from './info.js';
 import {
   listQueues,
@@ -275,6 +282,19 @@ export class Resque {
   /** The tenants with jobs on a queue's tenant lists, in serving order, and how many each has (not in `size`). */
   tenantSizes(queue: string): Promise<Map<string, number>> {
     return this.guard(() => tenantSizes(this.ctx, queue));
+  }
+
+  /**
+   * Serves a tenant of a fair queue `weight` jobs in a row per turn (1 removes its weight), so it gets that share of
+   * the workers while other tenants have jobs too.
+   */
+  weighTenant(queue: string, tenant: string, weight: number): Promise<void> {
+    return this.guard(() => weighTenant(this.ctx, queue, tenant, weight));
+  }
+
+  /** The tenants of a queue with a weight other than 1. */
+  tenantWeights(queue: string): Promise<Map<string, number>> {
+    return this.guard(() => tenantWeights(this.ctx, queue));
   }
 
   /** The paused queues, with when each was paused. */

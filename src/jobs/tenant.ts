@@ -3,7 +3,7 @@
 // that have jobs are served in turn; it also travels in the payload (`"tenant"`, a member Ruby ignores).
 import { ConfigError } from '../errors/index.js';
 import type { JsonValue } from '../protocol/json.js';
-import { type KeyFunction, limitKeyOf } from './concurrency.js';
+import { assertLimit, type KeyFunction, limitKeyOf } from './concurrency.js';
 
 /** A tenant function: a non-empty string (or finite number) without line breaks, of at most 200 characters. */
 export type TenantFunction<A extends JsonValue[]> = (...args: A) => string | number;
@@ -20,4 +20,18 @@ export function tenantOf(
   args: JsonValue[],
 ): string | undefined {
   return limitKeyOf('tenant', className, tenant as KeyFunction | undefined, args);
+}
+
+/** A tenant named to the API (a weight): what a tenant function may return. */
+export function assertTenantName(tenant: unknown): asserts tenant is string {
+  if (typeof tenant !== 'string' || tenant === '' || /[\r\n]/.test(tenant) || tenant.length > 200)
+    throw new ConfigError(
+      'tenant',
+      'expected a non-empty string without line breaks, at most 200 characters',
+    );
+}
+
+/** A tenant's weight: how many jobs it is served per turn, a whole number of 1 or more. */
+export function assertWeight(weight: unknown, tenant: string): asserts weight is number {
+  assertLimit(weight, 'weight', `Tenant ${tenant}`);
 }

@@ -405,6 +405,20 @@ export class Keys {
   fairTenant(queue: string, tenant: string): string {
     return `${this.fairTenantPrefix}${queue}:${tenant}`;
   }
+  /**
+   * A fair queue's tenant weights (HASH tenant → N, a whole number of 2 or more): such a tenant is served N jobs in a
+   * row per turn of the rotation; a tenant without an entry, one.
+   */
+  fairWeights(queue: string): string {
+    return `${this.prefix}ts:fair-weights:${queue}`;
+  }
+  /**
+   * How many jobs the tenant at the front of a fair queue's rotation has been served in its current turn (STRING
+   * counter), kept only while that tenant has a weight.
+   */
+  fairTurn(queue: string): string {
+    return `${this.prefix}ts:fair-turn:${queue}`;
+  }
   /** The prefix every tenant list shares: scripts append `<queue>:<tenant>`. */
   get fairTenantPrefix(): string {
     return `${this.prefix}ts:fair:`;
@@ -415,8 +429,8 @@ export class Keys {
   }
   /**
    * What a script that puts jobs on a queue needs to announce them (redis/lua/announce.lua): the non-empty index, the
-   * glob registry, the two wake-list prefixes, the paused queues and the two prefixes of fair queues' keys (rotation,
-   * tenant list), one per line. Passed as one ARGV value.
+   * glob registry, the two wake-list prefixes, the paused queues and the prefixes of fair queues' keys (rotation,
+   * tenant list, weights, turn), one per line. Passed as one ARGV value.
    */
   get announce(): string {
     return [
@@ -427,6 +441,8 @@ export class Keys {
       this.pausedQueues,
       this.fairRotationPrefix,
       this.fairTenantPrefix,
+      this.fairWeights(''),
+      this.fairTurn(''),
     ].join('\n');
   }
 }

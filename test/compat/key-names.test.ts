@@ -27,11 +27,11 @@ const RUBY_KEYS: readonly RegExp[] = [
 
 /**
  * resque-ts's own keys a client touches when it pushes and removes jobs: the non-empty index, the wake lists, and a
- * fair queue's rotation and tenant lists (removeQueue drops them with the queue).
+ * fair queue's rotation, turn and tenant lists (removeQueue drops them with the queue).
  */
 const TS_QUEUE_KEYS: readonly RegExp[] = [
   /^ts:queues:non-empty$/,
-  /^ts:fair-rotation:[^:,\s]+$/,
+  /^ts:fair-(rotation|turn):[^:,\s]+$/,
   /^ts:fair:[^:,\s]+:.+$/,
   /^ts:wake:[^:,\s]+$/,
   /^ts:wake-globs$/,
@@ -127,6 +127,7 @@ describe('key names the client uses', () => {
         'ts:queues:non-empty',
         'ts:wake:other',
         'ts:fair-rotation:other',
+        'ts:fair-turn:other',
       ]),
     );
   });

@@ -100,6 +100,37 @@ describe('fair queues', () => {
     await resque.close();
   });
 
+  it('serves a weighted tenant its weight in jobs per turn, and one again once its weight is removed', async () => {
+    const { keys, resque, fetcher } = await setup();
+    await resque.fairQueue('q');
+    await resque.weighTenant('q', 'a', 3);
+    expect(await resque.tenantWeights('q')).toEqual(new Map([['a', 3]]));
+    await resque.enqueueBulk(
+      Work,
+      Array.from({ length: 10 }, (_, i) => ['a', i] as [string, number]),
+    );
+    for (const tenant of ['b', 'c']) for (let i = 0; i < 3; i++) await resque.enqueue(Work, tenant, i);
+
+    const f = fetcher();
+    let call = 0;
+    const take = async (n: number) => tenantsOf(await f.reserve(slots(n).map((s) => `${s}-${call++}`)));
+    // A turn spans reservation calls: the jobs served so far in it are kept in Redis.
+    expect([...(await take(2)), ...(await take(5))]).toEqual(['a', 'a', 'a', 'b', 'c', 'a', 'a']);
+    expect(await redis.get(keys.fairTurn('q'))).toBe('2');
+
+    // Back to one job per turn; the turn in progress starts over.
+    await resque.weighTenant('q', 'a', 1);
+    expect(await resque.tenantWeights('q')).toEqual(new Map());
+    expect(await redis.exists(keys.fairTurn('q'))).toBe(0);
+    expect(await take(6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    expect(await take(10)).toEqual(['a', 'a', 'a']);
+    expect(await redis.exists(keys.fairRotation('q'), keys.fairTurn('q'))).toBe(0);
+
+    await expect(resque.weighTenant('q', 'a', 0)).rejects.toThrow(/weight/);
+    await expect(resque.weighTenant('q', '', 2)).rejects.toThrow(/tenant/);
+    await resque.close();
+  });
+
   it("takes the queue's own list first: untenanted jobs and jobs pushed by Ruby still run", async () => {
     const { keys, resque, fetcher } = await setup();
     await resque.fairQueue('q');

@@ -8,7 +8,7 @@
 -- A paused queue (ts:paused-queues) enters the index but wakes nobody: no worker would take from it; resuming it
 -- announces it again.
 -- spec  Keys.announce: non-empty index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues,
---       fair rotation prefix, fair tenant-list prefix, one per line.
+--       fair rotation prefix, fair tenant-list prefix, fair weights prefix, fair turn prefix, one per line.
 -- A queue holds jobs while its list or its fair rotation (docs/flow-control.md, Fair sharing) is not empty:
 -- queueHoldsJobs(spec, queuePrefix, name) is what every script that keeps the index exact asks.
 local announceKeys
@@ -22,7 +22,7 @@ local function matchesRule(name, rule)
 end
 
 -- The spec's keys: { index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues, fair rotation
--- prefix, fair tenant-list prefix }.
+-- prefix, fair tenant-list prefix, fair weights prefix, fair turn prefix }.
 local function announceSpec(spec)
   if not announceKeys then
     announceKeys = {}

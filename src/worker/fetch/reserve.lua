@@ -146,20 +146,31 @@ local function limitsOf(name, item)
   return names
 end
 
--- The head of a fair queue's next tenant (docs/flow-control.md, Fair sharing): the tenant leaves the front of the
--- rotation and, if its list still holds jobs, goes to the back. nil when no tenant has jobs (a queue never made fair
--- has an empty rotation: one LPOP, only once its own list is empty).
+-- The head of a fair queue's next tenant (docs/flow-control.md, Fair sharing): the tenant at the front of the
+-- rotation is served, and goes to the back once its turn is over (one job, or its weight's worth: the jobs served in
+-- the current turn are counted in the turn key), or leaves the rotation once its list is empty. nil when no tenant has
+-- jobs (a queue never made fair has an empty rotation: one LINDEX, only once its own list is empty).
+-- Whether a queue has weights is read once per call (`weighted`).
+local weighted = {}
 local function popTenant(name)
-  local rotation = announceSpec(spec)[6] .. name
+  local ks = announceSpec(spec)
+  local rotation, turn = ks[6] .. name, ks[9] .. name
   while true do
-    local tenant = redis.call('LPOP', rotation)
+    local tenant = redis.call('LINDEX', rotation, 0)
     if not tenant then return nil end
-    local list = announceSpec(spec)[7] .. name .. ':' .. tenant
+    local list = ks[7] .. name .. ':' .. tenant
     local item = redis.call('LPOP', list)
-    if item then
-      if redis.call('LLEN', list) > 0 then redis.call('RPUSH', rotation, tenant) end
-      return item
+    if weighted[name] == nil then weighted[name] = redis.call('HLEN', ks[8] .. name) > 0 end
+    local weight = 1
+    if weighted[name] then weight = tonumber(redis.call('HGET', ks[8] .. name, tenant)) or 1 end
+    if not item or redis.call('LLEN', list) == 0 then
+      redis.call('LPOP', rotation)
+      if weighted[name] then redis.call('DEL', turn) end
+    elseif weight <= 1 or redis.call('INCR', turn) >= weight then
+      redis.call('RPUSH', rotation, redis.call('LPOP', rotation))
+      if weight > 1 then redis.call('DEL', turn) end
     end
+    if item then return item end
   end
 end
 
