@@ -1,3 +1,4 @@
+import { dropTenants } from '../client/inspect.js';
 import { QueueNotFoundError } from '../errors/index.js';
 import { queueLimitField } from '../jobs/concurrency.js';
 import type { JsonValue } from '../protocol/json.js';
@@ -133,20 +134,18 @@ export async function queueExists(ctx: AdminContext, name: string): Promise<bool
 }
 
 /**
- * Empties a queue (its jobs are dropped; it stays in `queues`, so workers and dashboards still list it). UNLINK
- * frees a long list without blocking Redis. Returns how many jobs were dropped.
+ * Empties a queue (its jobs are dropped, those on a fair queue's tenant lists too; it stays in `queues`, so workers
+ * and dashboards still list it). UNLINK frees a long list without blocking Redis. Returns how many jobs were dropped.
  */
 export async function clearQueue(ctx: AdminContext, name: string): Promise<number> {
   if (!(await queueExists(ctx, name))) throw new QueueNotFoundError(name);
   const key = ctx.keys.queue(name);
-  const [length] = pipelineValues(
-    await ctx.redis
-      .multi()
-      .llen(key)
-      .unlink(key)
-      .zrem(ctx.keys.nonEmptyQueues, name)
-      .del(ctx.keys.queueWake(name))
-      .exec(),
-  );
-  return Number(length);
+  const multi = ctx.redis
+    .multi()
+    .llen(key)
+    .unlink(key)
+    .zrem(ctx.keys.nonEmptyQueues, name)
+    .del(ctx.keys.queueWake(name));
+  const values = pipelineValues(await dropTenants(ctx, multi, name).exec());
+  return Number(values[0]) + Number(values.at(-1));
 }

@@ -4,6 +4,7 @@ import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
 import { rateKeyOf } from '../jobs/rate.js';
+import { tenantOf } from '../jobs/tenant.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
@@ -57,16 +58,17 @@ function newMetadata(
   return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), ...limitKeys };
 }
 
-type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey'>;
+type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'>;
 
 /**
- * The concurrency and rate keys of one enqueue (jobs/concurrency.ts, jobs/rate.ts), worked out before any hook runs
- * or anything is written.
+ * The concurrency and rate keys and the tenant of one enqueue (jobs/concurrency.ts, jobs/rate.ts, jobs/tenant.ts),
+ * worked out before any hook runs or anything is written.
  */
 function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): LimitKeys {
   return {
     concurrencyKey: concurrencyKeyOf(className, definition?.concurrency, args),
     rateKey: rateKeyOf(className, definition?.rate, args),
+    tenant: tenantOf(className, definition?.tenant, args),
   };
 }
 
@@ -109,7 +111,7 @@ export async function enqueueOne(
   if (ctx.config.inline) {
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
   } else {
-    await push(ctx, target.queue, encodePayload(target.className, args, meta));
+    await push(ctx, target.queue, encodePayload(target.className, args, meta), limitKeys.tenant);
   }
   await runAfterEnqueue(definition, args);
   return { queue: target.queue, id: meta?.id };
@@ -133,16 +135,19 @@ export async function enqueueMany(
   });
   const definition = definitionOf(ctx, job);
   const limitKeys = argsList.map((args) => keyOf(definition, target.className, args));
-  const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined }> = [];
+  const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined; tenant: string | undefined }> =
+    [];
   for (const [i, args] of argsList.entries()) {
     if (await allowedByHooks(definition, args))
-      accepted.push({ args, meta: newMetadata(ctx, job, limitKeys[i] ?? {}) });
+      accepted.push({ args, meta: newMetadata(ctx, job, limitKeys[i] ?? {}), tenant: limitKeys[i]?.tenant });
   }
   if (accepted.length === 0) return [];
   if (ctx.config.inline) {
     for (const { args, meta } of accepted) {
       await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
     }
+  } else if (definition?.tenant) {
+    await pushTenants(ctx, target.className, target.queue, accepted);
   } else {
     const pipeline = ctx.redis.pipeline().sadd(ctx.keys.queues, target.queue);
     for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
@@ -189,13 +194,55 @@ async function performInline(
   );
 }
 
-/** SADD + RPUSH + the announcement in one script call (enqueue.lua); with `waitForReplicas`, WAIT in the same round trip. */
-async function push(ctx: ClientContext, queue: string, payload: string): Promise<void> {
-  const keys = [ctx.keys.queues, ctx.keys.queue(queue)];
-  const args = [queue, payload, ctx.keys.announce];
+/**
+ * Jobs that name a tenant, in chunks of one script call each (enqueue_tenant.lua), all in one round trip: onto a fair
+ * queue each goes to its tenant's list, onto any other queue to the queue's list.
+ */
+async function pushTenants(
+  ctx: ClientContext,
+  className: string,
+  queue: string,
+  accepted: ReadonlyArray<{
+    args: JsonValue[];
+    meta: EncodeMetadata | undefined;
+    tenant: string | undefined;
+  }>,
+): Promise<void> {
+  const pipeline = ctx.redis.pipeline();
+  for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
+    const pairs = accepted
+      .slice(i, i + BULK_PUSH_CHUNK)
+      .flatMap((a) => [a.tenant ?? '', encodePayload(className, a.args, a.meta)]);
+    pipelineScript(pipeline, SCRIPTS.enqueueTenant, tenantKeys(ctx, queue), [
+      queue,
+      ctx.keys.announce,
+      ...pairs,
+    ]);
+  }
+  await execDurably(ctx, pipeline);
+}
+
+function tenantKeys(ctx: ClientContext, queue: string): string[] {
+  return [ctx.keys.queues, ctx.keys.queue(queue), ctx.keys.fairQueues, ctx.keys.fairRotation(queue)];
+}
+
+/**
+ * SADD + RPUSH + the announcement in one script call (enqueue.lua, or enqueue_tenant.lua for a job with a tenant);
+ * with `waitForReplicas`, WAIT in the same round trip.
+ */
+async function push(
+  ctx: ClientContext,
+  queue: string,
+  payload: string,
+  tenant: string | undefined,
+): Promise<void> {
+  const script = tenant === undefined ? SCRIPTS.enqueue : SCRIPTS.enqueueTenant;
+  const keys = tenant === undefined ? [ctx.keys.queues, ctx.keys.queue(queue)] : tenantKeys(ctx, queue);
+  const args =
+    tenant === undefined ? [queue, payload, ctx.keys.announce] : [queue, ctx.keys.announce, tenant, payload];
   if (ctx.config.waitForReplicas > 0)
-    await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), SCRIPTS.enqueue, keys, args));
-  else await runScript(ctx.redis, SCRIPTS.enqueue, keys, args);
+    await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), script, keys, args));
+  else await runScript(ctx.redis, script, keys, args);
 }
 
 /** Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. */

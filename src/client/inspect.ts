@@ -1,6 +1,7 @@
 import { assertQueueName } from '../protocol/names.js';
 import { decodePayload, type JobPayload } from '../protocol/payload.js';
 import { pipelineValues } from '../redis/replies.js';
+import { pipelineScript, SCRIPTS } from '../redis/scripts.js';
 import type { ClientContext } from './context.js';
 
 /** One item of a queue as stored: its raw bytes, and the decoded job or why it could not be decoded. */
@@ -54,25 +55,37 @@ export async function queueSizes(ctx: ClientContext): Promise<Record<string, num
 }
 
 /**
- * Ruby's remove_queue: the queue leaves `queues` and its list is dropped (UNLINK: no pause on a long list). Returns
- * how many jobs it held.
+ * Ruby's remove_queue: the queue leaves `queues` and its list is dropped (UNLINK: no pause on a long list), with the
+ * tenant lists of a fair queue (drop_tenants.lua). Returns how many jobs it held.
  */
 export async function removeQueue(
   ctx: Pick<ClientContext, 'redis' | 'keys'>,
   queue: string,
 ): Promise<number> {
   const key = ctx.keys.queue(queue);
-  const [length] = pipelineValues(
-    await ctx.redis
-      .multi()
-      .llen(key)
-      .srem(ctx.keys.queues, queue)
-      .unlink(key)
-      .zrem(ctx.keys.nonEmptyQueues, queue)
-      .del(ctx.keys.queueWake(queue))
-      .exec(),
-  );
-  return Number(length);
+  const multi = ctx.redis
+    .multi()
+    .llen(key)
+    .srem(ctx.keys.queues, queue)
+    .unlink(key)
+    .zrem(ctx.keys.nonEmptyQueues, queue)
+    .del(ctx.keys.queueWake(queue));
+  const values = pipelineValues(await dropTenants(ctx, multi, queue).exec());
+  return Number(values[0]) + Number(values.at(-1));
+}
+
+/** Queues the drop of a queue's tenant lists and rotation (drop_tenants.lua); its reply is how many jobs they held. */
+export function dropTenants<P extends Parameters<typeof pipelineScript>[0]>(
+  ctx: Pick<ClientContext, 'keys'>,
+  pipeline: P,
+  queue: string,
+): P {
+  return pipelineScript(
+    pipeline,
+    SCRIPTS.dropTenants,
+    [ctx.keys.fairRotation(queue), ctx.keys.fairTurn(queue)],
+    [ctx.keys.fairTenant(queue, '')],
+  ) as P;
 }
 
 export async function watchQueue(ctx: ClientContext, queue: string): Promise<void> {

@@ -27,6 +27,14 @@ import { type DueAt, dueAfterMs, dueTimeMs } from '../scheduler/due-time.js';
 import type { ClientContext } from './context.js';
 import { dequeueJobs } from './dequeue.js';
 import { type Enqueued, enqueueMany, enqueueOne, type JobRef } from './enqueue.js';
+import {
+  fairQueue,
+  fairQueues,
+  tenantSizes,
+  tenantWeights,
+  unfairQueue,
+  weighTenant,
+} from './fair-queues.js';
 import { type ResqueInfo, resqueInfo } from './info.js';
 import {
   listQueues,
@@ -251,6 +259,42 @@ export class Resque {
    */
   limitUsage(limit: string): Promise<{ running: number; parked: number }> {
     return this.guard(() => limitUsage(this.ctx, limit));
+  }
+
+  /**
+   * Makes a queue fair (docs/flow-control.md, Fair sharing): jobs whose class names a tenant wait on their tenant's
+   * list, and resque-ts workers serve the tenants that have jobs in turn. False when it was fair already.
+   */
+  fairQueue(queue: string): Promise<boolean> {
+    return this.guard(() => fairQueue(this.ctx, queue));
+  }
+
+  /** New jobs go to the queue's list again; jobs already on tenant lists are still served. False when not fair. */
+  unfairQueue(queue: string): Promise<boolean> {
+    return this.guard(() => unfairQueue(this.ctx, queue));
+  }
+
+  /** The fair queues, with when each was made fair. */
+  fairQueues(): Promise<Map<string, Date>> {
+    return this.guard(() => fairQueues(this.ctx));
+  }
+
+  /** The tenants with jobs on a queue's tenant lists, in serving order, and how many each has (not in `size`). */
+  tenantSizes(queue: string): Promise<Map<string, number>> {
+    return this.guard(() => tenantSizes(this.ctx, queue));
+  }
+
+  /**
+   * Serves a tenant of a fair queue `weight` jobs in a row per turn (1 removes its weight), so it gets that share of
+   * the workers while other tenants have jobs too.
+   */
+  weighTenant(queue: string, tenant: string, weight: number): Promise<void> {
+    return this.guard(() => weighTenant(this.ctx, queue, tenant, weight));
+  }
+
+  /** The tenants of a queue with a weight other than 1. */
+  tenantWeights(queue: string): Promise<Map<string, number>> {
+    return this.guard(() => tenantWeights(this.ctx, queue));
   }
 
   /** The paused queues, with when each was paused. */

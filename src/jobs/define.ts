@@ -9,6 +9,7 @@ import {
   type EnqueueRetry,
   type RetrySettings,
 } from './retry-policy.js';
+import { assertTenant, type TenantFunction } from './tenant.js';
 
 /** What a running job knows about itself. */
 export interface JobContext {
@@ -101,6 +102,13 @@ export interface JobSpec<A extends JsonValue[]> extends RetrySettings {
    * blocking the jobs queued behind them.
    */
   rate?: RateLimit<A>;
+  /**
+   * Who a job is for, from its arguments (`(accountId) => \`account:${accountId}\``). On a queue made fair
+   * (`resque.fairQueue`), the tenants that have jobs are served in turn, so one tenant's backlog does not hold the
+   * others back (docs/flow-control.md). Same rules as a limit key: a non-empty string (or a finite number) without
+   * line breaks, of at most 200 characters.
+   */
+  tenant?: TenantFunction<A>;
 }
 
 export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
@@ -130,6 +138,7 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   assertRetrySettings(spec, `Job ${spec.className}`);
   assertConcurrency(spec.concurrency, spec.className);
   assertRate(spec.rate, spec.className);
+  assertTenant(spec.tenant, spec.className);
   return Object.freeze({
     ...spec,
     hooks: Object.freeze({ ...(spec.hooks ?? {}) }),

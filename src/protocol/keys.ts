@@ -380,13 +380,57 @@ export class Keys {
       this.delayedWakeChannel,
     ].join('\n');
   }
+  /**
+   * Queues whose tenants share them fairly (HASH queue name → when it was made fair, epoch ms): an enqueue of a job
+   * with a tenant onto one of them goes to the tenant's list instead of `queue:<name>` (docs/flow-control.md).
+   */
+  get fairQueues(): string {
+    return `${this.prefix}ts:fair-queues`;
+  }
+  /**
+   * A fair queue's rotation (LIST of tenant names): the tenants whose lists hold jobs, each once, in the order they
+   * are next served. Holds a tenant exactly while its list is not empty.
+   */
+  fairRotation(queue: string): string {
+    return `${this.prefix}ts:fair-rotation:${queue}`;
+  }
+  /** The prefix every rotation key shares: scripts append the queue name. */
+  get fairRotationPrefix(): string {
+    return this.fairRotation('');
+  }
+  /**
+   * One tenant's jobs on a fair queue (LIST of items, oldest first), `ts:fair:<queue>:<tenant>`. Queue names hold no
+   * ":", so the queue part ends at the first one.
+   */
+  fairTenant(queue: string, tenant: string): string {
+    return `${this.fairTenantPrefix}${queue}:${tenant}`;
+  }
+  /**
+   * A fair queue's tenant weights (HASH tenant → N, a whole number of 2 or more): such a tenant is served N jobs in a
+   * row per turn of the rotation; a tenant without an entry, one.
+   */
+  fairWeights(queue: string): string {
+    return `${this.prefix}ts:fair-weights:${queue}`;
+  }
+  /**
+   * How many jobs the tenant at the front of a fair queue's rotation has been served in its current turn (STRING
+   * counter), kept only while that tenant has a weight.
+   */
+  fairTurn(queue: string): string {
+    return `${this.prefix}ts:fair-turn:${queue}`;
+  }
+  /** The prefix every tenant list shares: scripts append `<queue>:<tenant>`. */
+  get fairTenantPrefix(): string {
+    return `${this.prefix}ts:fair:`;
+  }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {
     return `${this.prefix}ts:queues:index-turn`;
   }
   /**
    * What a script that puts jobs on a queue needs to announce them (redis/lua/announce.lua): the non-empty index, the
-   * glob registry, the two wake-list prefixes and the paused queues, one per line. Passed as one ARGV value.
+   * glob registry, the two wake-list prefixes, the paused queues and the prefixes of fair queues' keys (rotation,
+   * tenant list, weights, turn), one per line. Passed as one ARGV value.
    */
   get announce(): string {
     return [
@@ -395,6 +439,10 @@ export class Keys {
       this.queueWake(''),
       this.globWake(''),
       this.pausedQueues,
+      this.fairRotationPrefix,
+      this.fairTenantPrefix,
+      this.fairWeights(''),
+      this.fairTurn(''),
     ].join('\n');
   }
 }

@@ -21,6 +21,8 @@ export interface JobPayload {
   concurrency_key?: string;
   /** The job's rate key, worked out at enqueue from a keyed rate limit (jobs/rate.ts); Ruby ignores it. */
   rate_key?: string;
+  /** The job's tenant, worked out at enqueue (jobs/tenant.ts); Ruby ignores it. */
+  tenant?: string;
   [extra: string]: JsonValue | undefined;
 }
 
@@ -33,19 +35,22 @@ export interface EncodeMetadata {
   concurrencyKey?: string | undefined;
   /** The rate key of this enqueue, written as `"rate_key"` after the concurrency key. */
   rateKey?: string | undefined;
+  /** The tenant of this enqueue, written as `"tenant"` after the rate key. */
+  tenant?: string | undefined;
 }
 
 /**
  * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
  * the enqueue's `"retry"` options if it has any, its `"concurrency_key"` if its class has a keyed limit and its
- * `"rate_key"` if it has a keyed rate limit. `args` must already be checked with assertJsonSafe.
+ * `"rate_key"` if it has a keyed rate limit, and its `"tenant"` if its class names one. `args` must already be checked with assertJsonSafe.
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
   if (!meta) return `${head}}`;
   const key =
     (meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`) +
-    (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`);
+    (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`) +
+    (meta.tenant === undefined ? '' : `,"tenant":${JSON.stringify(meta.tenant)}`);
   return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}}`;
 }
 

@@ -46,6 +46,8 @@ function withIncludes(source: string, file: URL): string {
 /** Scripts shared by several modules, in ./lua. */
 export const SCRIPTS = {
   enqueue: defineScript(new URL('./lua/enqueue.lua', import.meta.url)),
+  enqueueTenant: defineScript(new URL('./lua/enqueue_tenant.lua', import.meta.url)),
+  dropTenants: defineScript(new URL('./lua/drop_tenants.lua', import.meta.url)),
   announce: defineScript(new URL('./lua/announce_queues.lua', import.meta.url)),
   indexQueues: defineScript(new URL('./lua/index_queues.lua', import.meta.url)),
   removeAt: defineScript(new URL('./lua/remove_at.lua', import.meta.url)),

@@ -25,17 +25,22 @@ const RUBY_KEYS: readonly RegExp[] = [
   /^schedules_changed$/,
 ];
 
-/** resque-ts's own keys a client touches when it pushes and removes jobs: the non-empty index and the wake lists. */
+/**
+ * resque-ts's own keys a client touches when it pushes and removes jobs: the non-empty index, the wake lists, and a
+ * fair queue's rotation, turn and tenant lists (removeQueue drops them with the queue).
+ */
 const TS_QUEUE_KEYS: readonly RegExp[] = [
   /^ts:queues:non-empty$/,
+  /^ts:fair-(rotation|turn):[^:,\s]+$/,
+  /^ts:fair:[^:,\s]+:.+$/,
   /^ts:wake:[^:,\s]+$/,
   /^ts:wake-globs$/,
   /^ts:wake-glob:.+$/,
 ];
 
 /**
- * What enqueue/dequeue may write: the queues set and queue lists, the non-empty index and the wake lists, nothing
- * else (docs/protocol.md, Keys).
+ * What enqueue/dequeue may write: the queues set and queue lists, the non-empty index, the wake lists and fair
+ * queues' tenant keys, nothing else (docs/protocol.md, Keys).
  */
 const CLIENT_WRITES: readonly RegExp[] = [/^queues$/, /^queue:[^:,\s]+$/, ...TS_QUEUE_KEYS];
 
@@ -115,7 +120,15 @@ describe('key names the client uses', () => {
     expect(logical.filter((u) => ![...RUBY_KEYS, ...TS_QUEUE_KEYS].some((p) => p.test(u.key)))).toEqual([]);
     expect(logical.filter((u) => u.writes && !CLIENT_WRITES.some((p) => p.test(u.key)))).toEqual([]);
     expect(new Set(logical.filter((u) => u.writes).map((u) => u.key))).toEqual(
-      new Set(['queues', 'queue:file_serve', 'queue:other', 'ts:queues:non-empty', 'ts:wake:other']),
+      new Set([
+        'queues',
+        'queue:file_serve',
+        'queue:other',
+        'ts:queues:non-empty',
+        'ts:wake:other',
+        'ts:fair-rotation:other',
+        'ts:fair-turn:other',
+      ]),
     );
   });
 

@@ -45,6 +45,8 @@ describe('docs/redis-keys.md', () => {
     'stat',
     'failedList',
     'queuePrefix',
+    'fairRotationPrefix',
+    'fairTenantPrefix',
     'announce',
     'limitSpec',
     'rateSpec',
@@ -58,7 +60,10 @@ describe('docs/redis-keys.md', () => {
       const descriptor = Object.getOwnPropertyDescriptor(Keys.prototype, name)!;
       const full: string = descriptor.get
         ? descriptor.get.call(keys)
-        : (descriptor.value as (arg: string) => string).call(keys, '\u0000');
+        : (descriptor.value as (...args: string[]) => string).call(
+            keys,
+            ...Array.from({ length: Math.max(1, (descriptor.value as () => string).length) }, () => '\u0000'),
+          );
       const logical = full.replace(/^ns:/, '');
       const pattern = new RegExp(
         `\`${logical
@@ -66,7 +71,7 @@ describe('docs/redis-keys.md', () => {
           .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
           .join('<[^>]+>')}\``,
       );
-      if (!pattern.test(doc)) undocumented.push(`${name} → ${logical.replace('\u0000', '<…>')}`);
+      if (!pattern.test(doc)) undocumented.push(`${name} → ${logical.replaceAll('\u0000', '<…>')}`);
     }
     expect(undocumented).toEqual([]);
   });

@@ -8,7 +8,9 @@
 -- A paused queue (ts:paused-queues) enters the index but wakes nobody: no worker would take from it; resuming it
 -- announces it again.
 -- spec  Keys.announce: non-empty index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues,
---       one per line.
+--       fair rotation prefix, fair tenant-list prefix, fair weights prefix, fair turn prefix, one per line.
+-- A queue holds jobs while its list or its fair rotation (docs/flow-control.md, Fair sharing) is not empty:
+-- queueHoldsJobs(spec, queuePrefix, name) is what every script that keeps the index exact asks.
 local announceKeys
 local announceGlobs
 
@@ -19,7 +21,8 @@ local function matchesRule(name, rule)
   return string.find(name, string.sub(rule, 2)) ~= nil
 end
 
--- The spec's keys: { index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues }.
+-- The spec's keys: { index, glob registry, queue wake-list prefix, glob wake-list prefix, paused queues, fair rotation
+-- prefix, fair tenant-list prefix, fair weights prefix, fair turn prefix }.
 local function announceSpec(spec)
   if not announceKeys then
     announceKeys = {}
@@ -56,4 +59,11 @@ local function announce(spec, name, indexed)
   for i = 1, #announceGlobs, 2 do
     if coversQueue(announceGlobs[i + 1], name) then offerToken(announceKeys[4] .. announceGlobs[i], name) end
   end
+end
+
+-- True when queue `name` holds jobs: on its list, or in a tenant list of its fair rotation (a rotation holds a tenant
+-- exactly while that tenant's list holds jobs). The rotation is read only when the list is empty.
+local function queueHoldsJobs(spec, queuePrefix, name)
+  if redis.call('LLEN', queuePrefix .. name) > 0 then return true end
+  return redis.call('LLEN', announceSpec(spec)[6] .. name) > 0
 end

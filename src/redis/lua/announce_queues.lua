@@ -8,7 +8,7 @@
 -- #include announce.lua
 local announced = 0
 for i = 3, #ARGV do
-  if redis.call('LLEN', ARGV[2] .. ARGV[i]) > 0 then
+  if queueHoldsJobs(ARGV[1], ARGV[2], ARGV[i]) then
     announce(ARGV[1], ARGV[i])
     announced = announced + 1
   end

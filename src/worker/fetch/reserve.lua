@@ -41,6 +41,8 @@
 -- job whose rate limit has no room is parked on it (limits/rate.lua) and the limit is filed under the time it next
 -- has room, for the promoters; a job taken records its start in the log of each of its rate limits. At most PARK_BUDGET jobs are parked per call; past that the call takes
 -- nothing more and the queues it parked from are announced, so the next reservation goes on.
+-- A fair queue's jobs are on its list and on its tenants' lists, served in turn (popTenant); a queue counts as empty
+-- only when both are (queueHoldsJobs, announce.lua).
 -- Afterwards each queue taken from leaves the index if it is now empty, else is announced again (announce.lua): this
 -- worker has no free slot left, so the next idle one is woken. A call that emptied a queue announces the next one the
 -- list would take from. A queue a wake-up named that still holds jobs is announced again too, so a wake-up this call
@@ -144,11 +146,40 @@ local function limitsOf(name, item)
   return names
 end
 
--- The next job of queue `name` this call may take, and the limits it counts against. Jobs whose limit is full are
+-- The head of a fair queue's next tenant (docs/flow-control.md, Fair sharing): the tenant at the front of the
+-- rotation is served, and goes to the back once its turn is over (one job, or its weight's worth: the jobs served in
+-- the current turn are counted in the turn key), or leaves the rotation once its list is empty. nil when no tenant has
+-- jobs (a queue never made fair has an empty rotation: one LINDEX, only once its own list is empty).
+-- Whether a queue has weights is read once per call (`weighted`).
+local weighted = {}
+local function popTenant(name)
+  local ks = announceSpec(spec)
+  local rotation, turn = ks[6] .. name, ks[9] .. name
+  while true do
+    local tenant = redis.call('LINDEX', rotation, 0)
+    if not tenant then return nil end
+    local list = ks[7] .. name .. ':' .. tenant
+    local item = redis.call('LPOP', list)
+    if weighted[name] == nil then weighted[name] = redis.call('HLEN', ks[8] .. name) > 0 end
+    local weight = 1
+    if weighted[name] then weight = tonumber(redis.call('HGET', ks[8] .. name, tenant)) or 1 end
+    if not item or redis.call('LLEN', list) == 0 then
+      redis.call('LPOP', rotation)
+      if weighted[name] then redis.call('DEL', turn) end
+    elseif weight <= 1 or redis.call('INCR', turn) >= weight then
+      redis.call('RPUSH', rotation, redis.call('LPOP', rotation))
+      if weight > 1 then redis.call('DEL', turn) end
+    end
+    if item then return item end
+  end
+end
+
+-- The next job of queue `name` this call may take, and the limits it counts against. The queue's own list comes
+-- first (jobs of Ruby, untenanted jobs, jobs let back from parking, given back or retried), then its tenants in turn. Jobs whose limit is full are
 -- parked on the way (on a full concurrency limit or a used-up rate limit); nil when the queue has no job left or the park budget is spent (`stopped`).
 local function pop(name)
   while true do
-    local item = redis.call('LPOP', queuePrefix .. name)
+    local item = redis.call('LPOP', queuePrefix .. name) or popTenant(name)
     if not item then
       empty[name] = true
       return nil
@@ -199,7 +230,7 @@ local function popGlob(entry, peek)
     local name = entry.page[entry.at]
     if not empty[name] and not pausedQueues[name] and matchesRule(name, entry.rule) and not excluded(name) then
       if peek then
-        if redis.call('LLEN', queuePrefix .. name) > 0 then return name end
+        if queueHoldsJobs(spec, queuePrefix, name) then return name end
         empty[name] = true
       else
         local item, names = pop(name)
@@ -234,7 +265,7 @@ local function nextQueue()
       local name = popGlob(entry, true)
       if name then return name end
     elseif not empty[entry.text] and not pausedQueues[entry.text]
-        and redis.call('LLEN', queuePrefix .. entry.text) > 0 then
+        and queueHoldsJobs(spec, queuePrefix, entry.text) then
       return entry.text
     end
   end
@@ -314,7 +345,7 @@ for _, s in ipairs(toDelete) do
 end
 local emptied = false
 for _, name in ipairs(taken) do
-  if redis.call('LLEN', queuePrefix .. name) == 0 then
+  if not queueHoldsJobs(spec, queuePrefix, name) then
     redis.call('ZREM', index, name)
     emptied = true
   else
@@ -329,7 +360,7 @@ if emptied then
   if name and not takenFrom[name] then announce(spec, name) end
 end
 for name in string.gmatch(ARGV[5], '[^\n]+') do
-  if not takenFrom[name] and redis.call('LLEN', queuePrefix .. name) > 0 then announce(spec, name) end
+  if not takenFrom[name] and queueHoldsJobs(spec, queuePrefix, name) then announce(spec, name) end
 end
 table.insert(result, 2, #unmatched)
 for i, s in ipairs(unmatched) do
