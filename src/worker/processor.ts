@@ -13,6 +13,9 @@ import type { Reservation } from './fetch/reservation.js';
 import { isFailure, isFinalFailure, type JobFailure, type Outcome } from './outcome.js';
 import type { WorkerEvents } from './worker-events.js';
 
+/** A supervisor names its busy children in its title at most this often while jobs start. */
+const SUPERVISOR_TITLE_MS = 250;
+
 /** A job running in one of the worker's slots. */
 export interface RunningJob {
   readonly reservation: Reservation;
@@ -99,9 +102,16 @@ export class Processor {
       .catch((error: unknown) =>
         logger.error(`Finishing job on ${reservation.slotId} failed: ${String(error)}`),
       );
-    const title = procline && supervised ? executor.busyTitle?.() : undefined;
-    if (title) procline?.(title);
+    if (procline && supervised && job.startedAt - this.titledAt >= SUPERVISOR_TITLE_MS) {
+      // A supervisor's title names its busy children; the children's own titles say what runs, at once.
+      this.titledAt = job.startedAt;
+      const title = executor.busyTitle?.();
+      if (title) procline(title);
+    }
   }
+
+  /** When the supervisor's title was last set for a job start. */
+  private titledAt = 0;
 
   /** A TERM shutdown begins: jobs that go back to their queue from now on wait for `interruptUnfinished`. */
   deferGiveBacks(): void {

@@ -5,5 +5,12 @@ import { VERSION } from '../version.js';
  * same-host pruning (which looks for `resque-[0-9]` in `ps`) sees our workers as alive.
  */
 export function setProcline(text: string, prefix = ''): void {
-  process.title = `${prefix}resque-${VERSION}: ${text}`;
+  const title = `${prefix}resque-${VERSION}: ${text}`;
+  // Setting the title rewrites the process's argv area: skipped when nothing changed (in a fast drain, the title of
+  // every job started within one second is the same).
+  if (title === lastTitle) return;
+  lastTitle = title;
+  process.title = title;
 }
+
+let lastTitle: string | undefined;
