@@ -5,6 +5,7 @@ import { failedData } from './failed.js';
 import { cursorParam, failureFilter, jobMatch, keysParam, workerRows } from './load.js';
 import { overviewData } from './overview.js';
 import { queueData } from './queues.js';
+import { backlogJson } from './scheduling.js';
 import { keyData, redisStatsData, resqueStatsData } from './stats.js';
 
 /** The JSON API behind the pages (docs/dashboard.md): the same reads, as data. */
@@ -47,7 +48,11 @@ export const api = {
   csrf: async (_app: App, request: Request): Promise<Reply> => json({ token: request.view.csrf }),
   overview: async (app: App): Promise<Reply> => {
     const data = await overviewData(app);
-    return json({ ...data, workers: data.workers.map((w) => ({ ...w.worker, ...w.condition })) });
+    return json({
+      ...data,
+      workers: data.workers.map((w) => ({ ...w.worker, ...w.condition })),
+      delayed: data.delayed ? backlogJson(data.delayed) : null,
+    });
   },
   queues: async (app: App): Promise<Reply> => json({ queues: await app.admin.queues() }),
   limits: async (app: App, request: Request): Promise<Reply> =>

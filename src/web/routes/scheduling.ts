@@ -1,4 +1,4 @@
-import { overdueWarning } from '../../scheduler/overdue.js';
+import type { DelayedBacklog } from '../../scheduler/overdue.js';
 import type { App, Reply, Request } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { count } from '../views/format.js';
@@ -24,6 +24,18 @@ function timestampParam(text: string | null | undefined): number {
   return Number(text);
 }
 
+/** The delayed backlog as the JSON API gives it: ISO dates, durations in ms. */
+export function backlogJson(backlog: DelayedBacklog) {
+  return {
+    overdue: backlog.overdue,
+    overdueJobs: backlog.overdueJobs,
+    overdueJobsExact: backlog.overdueJobsExact,
+    overdueSeconds: backlog.overdueSeconds,
+    earliestDueAt: backlog.earliestDueMs === undefined ? null : new Date(backlog.earliestDueMs).toISOString(),
+    lateMs: backlog.lateMs,
+  };
+}
+
 /** `/delayed`: O(page): one ZRANGE, one LLEN per timestamp shown, one LRANGE for those holding a single job. */
 export async function delayed(app: App, request: Request): Promise<Reply> {
   const { offset, limit } = paging(request.query, 20);
@@ -39,7 +51,7 @@ export async function delayed(app: App, request: Request): Promise<Reply> {
       return { timestamp, jobs, only: jobs === 1 ? (await api.peekAt(timestamp, 0, 1))[0] : undefined };
     }),
   );
-  if (request.api) return { kind: 'json', body: { timestamps: rows, total, overdue: backlog.overdue } };
+  if (request.api) return { kind: 'json', body: { timestamps: rows, total, backlog: backlogJson(backlog) } };
   return {
     kind: 'page',
     title: 'Delayed',
@@ -50,7 +62,7 @@ export async function delayed(app: App, request: Request): Promise<Reply> {
       timestamps: total,
       offset,
       limit,
-      overdue: overdueWarning(backlog),
+      backlog,
     }),
   };
 }
