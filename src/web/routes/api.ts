@@ -40,6 +40,19 @@ export const API_INDEX = {
   'GET /api/redis': 'Redis INFO by section',
   'GET /api/keys?cursor': 'a page of keys (SCAN)',
   'GET /api/keys/:key?start': 'a slice of a key',
+  'GET /api/delayed?start&limit':
+    'delayed timestamps, earliest first, with their job counts; the overdue backlog',
+  'GET /api/delayed/search?class&args':
+    'delayed jobs matching class/args (a walk bounded by 2 s and 200 matches)',
+  'GET /api/delayed/count': 'how many timestamps (and jobs) "clear" would remove',
+  'POST /api/delayed/clear {expected?}': 'remove every delayed job',
+  'GET /api/delayed/:ts?start&limit': 'the jobs of one timestamp',
+  'POST /api/delayed/:ts/queue-now {all?}': 'move its first job (all: every job) to its queue now',
+  'POST /api/delayed/:ts/remove {item}': 'remove a delayed job by its exact bytes',
+  'GET /api/schedule': 'stored schedules with next run, last enqueued, and the master',
+  'POST /api/schedule/:name/run': 'enqueue one run of a schedule now',
+  'POST /api/schedule/:name/enable': 'enable a schedule',
+  'POST /api/schedule/:name/disable': 'disable a schedule',
   'GET /api/csrf': 'the CSRF token for POSTs (header X-CSRF-Token) in this session',
 };
 

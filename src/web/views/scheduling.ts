@@ -131,7 +131,7 @@ ${itemsTable(view, found.found)}</main>`;
 export function confirmClearPage(view: View, timestamps: number, jobs: number | undefined): Html {
   return html`<main><h1>Clear every delayed job?</h1>
 <p>${count(timestamps)} timestamps${jobs === undefined ? '' : html`, ${count(jobs)} jobs`} will be removed. This cannot be undone.</p>
-${actionForm(view, '/delayed/clear', 'Clear all delayed jobs', { danger: true, fields: { timestamps } })}
+${actionForm(view, '/delayed/clear', 'Clear all delayed jobs', { danger: true, fields: { expected: timestamps } })}
 <a href="${view.url('/delayed')}">Cancel</a></main>`;
 }
 
