@@ -21,8 +21,12 @@ for i, item in ipairs(head) do
 end
 local lists = redis.call('HMGET', KEYS[2], unpack(distinct))
 for f, field in ipairs(distinct) do
-  if lists[f] then
-    for token in string.gmatch(lists[f], '%S+') do copies[field][#copies[field] + 1] = token end
+  local list = lists[f]
+  -- Most items have one copy: a plain find is much cheaper than gmatch.
+  if list and not string.find(list, ' ', 1, true) then
+    copies[field][1] = list
+  elseif list then
+    for token in string.gmatch(list, '%S+') do copies[field][#copies[field] + 1] = token end
   end
 end
 local members, used, own = {}, {}, {}
