@@ -201,20 +201,26 @@ try {
   machine.finish();
   const result = figures();
   const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
-  console.log(
-    `${command} (${profileName}: ${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
-      `${sizes.childJobs ?? sizes.jobs} under child isolation, after ${sizes.warmup} untimed; ` +
-      `median of ${sizes.runs} run(s); ` +
-      `latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
-      `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns}; ` +
-      `delayed: ${sizes.delayed.jobs.toLocaleString('en-US')} enqueued each way, ` +
-      `${sizes.delayed.due.toLocaleString('en-US')} promoted, ${sizes.delayed.samples} pickups)`,
-  );
+  const mainScenarios = SCENARIOS.some((name) => name !== 'delayed' && name !== 'ceiling' && only.has(name));
+  const described = [
+    mainScenarios
+      ? `${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
+        `${sizes.childJobs ?? sizes.jobs} under child isolation, after ${sizes.warmup} untimed; ` +
+        `median of ${sizes.runs} run(s); ` +
+        `latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
+        `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns}`
+      : undefined,
+    delayed
+      ? `delayed: ${sizes.delayed.jobs.toLocaleString('en-US')} enqueued each way, ` +
+        `${sizes.delayed.due.toLocaleString('en-US')} promoted, ${sizes.delayed.samples} pickups`
+      : undefined,
+  ].filter((part) => part !== undefined);
+  console.log(`${command} (${profileName}: ${described.join('; ')})`);
   console.log(
     `${machine.date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Redis ${machine.redis}, ` +
       `load average ${machine.loadBefore} before, ${machine.loadAfter} after\n`,
   );
-  if (SCENARIOS.some((name) => name !== 'delayed' && name !== 'ceiling' && only.has(name))) {
+  if (mainScenarios) {
     console.log(
       table(
         result,
