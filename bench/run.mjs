@@ -1,5 +1,6 @@
 // resque-ts against BullMQ, bee-queue and node-resque on one private redis-server: enqueue, drain, pickup latency,
-// backlog, memory and Redis work per job. Usage (after `npm run build`):
+// backlog, memory and Redis work per job; then delayed jobs against BullMQ (a shorter bench/delayed.mjs: enqueue,
+// promotion of many jobs due at once, pickup after the due time). Usage (after `npm run build`):
 //   node bench/run.mjs [--quick | --smoke] [--runs n] [--libs resque-ts,bullmq] [--only drain50,latency]
 //                      [--json file] [--wait-quiet load]
 // --wait-quiet waits (up to an hour) until the 1-minute load average is below `load` before it starts.
@@ -7,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { delayedFigures, delayedReport } from './lib/delayed.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { redisBenchmark, startRedisServer } from './lib/redis-server.mjs';
 import { table } from './lib/report.mjs';
@@ -26,6 +28,7 @@ const PROFILES = {
     latencyRuns: 3,
     backlogRuns: 3,
     benchmarkRequests: 100_000,
+    delayed: { jobs: 5000, due: 200_000, samples: 100 },
   },
   quick: {
     jobs: 10_000,
@@ -39,6 +42,7 @@ const PROFILES = {
     latencyRuns: 1,
     backlogRuns: 1,
     benchmarkRequests: 100_000,
+    delayed: { jobs: 2000, due: 50_000, samples: 50 },
   },
   smoke: {
     jobs: 300,
@@ -51,9 +55,10 @@ const PROFILES = {
     latencyRuns: 1,
     backlogRuns: 1,
     benchmarkRequests: 1000,
+    delayed: { jobs: 100, due: 2000, samples: 5 },
   },
 };
-const SCENARIOS = ['enqueue', 'drain1', 'drain50', 'child', 'latency', 'backlog', 'ceiling'];
+const SCENARIOS = ['enqueue', 'drain1', 'drain50', 'child', 'latency', 'backlog', 'ceiling', 'delayed'];
 const LIBS = {
   'resque-ts': 'resque-ts',
   bullmq: 'BullMQ',
@@ -189,36 +194,54 @@ try {
   let ceiling;
   if (only.has('ceiling')) ceiling = await redisBenchmark(server.port, sizes.benchmarkRequests);
   await measure(ctx);
+  let delayed;
+  if (only.has('delayed') && libIds.includes('resque-ts')) {
+    delayed = await delayedFigures(server, { ...sizes.delayed, bull: libIds.includes('bullmq'), log });
+  }
   machine.finish();
   const result = figures();
   const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
-  console.log(
-    `${command} (${profileName}: ${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
-      `${sizes.childJobs ?? sizes.jobs} under child isolation, after ${sizes.warmup} untimed; ` +
-      `median of ${sizes.runs} run(s); ` +
-      `latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
-      `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns})`,
-  );
+  const mainScenarios = SCENARIOS.some((name) => name !== 'delayed' && name !== 'ceiling' && only.has(name));
+  const described = [
+    mainScenarios
+      ? `${sizes.jobs.toLocaleString('en-US')} jobs per run, ` +
+        `${sizes.childJobs ?? sizes.jobs} under child isolation, after ${sizes.warmup} untimed; ` +
+        `median of ${sizes.runs} run(s); ` +
+        `latency ${sizes.latencyJobs} jobs × ${sizes.latencyRuns}; ` +
+        `backlog ${sizes.backlog.toLocaleString('en-US')} × ${sizes.backlogRuns}`
+      : undefined,
+    delayed
+      ? `delayed: ${sizes.delayed.jobs.toLocaleString('en-US')} enqueued each way, ` +
+        `${sizes.delayed.due.toLocaleString('en-US')} promoted, ${sizes.delayed.samples} pickups`
+      : undefined,
+  ].filter((part) => part !== undefined);
+  console.log(`${command} (${profileName}: ${described.join('; ')})`);
   console.log(
     `${machine.date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Redis ${machine.redis}, ` +
       `load average ${machine.loadBefore} before, ${machine.loadAfter} after\n`,
   );
-  console.log(
-    table(
-      result,
-      libs.map((lib) => lib.name),
-    ),
-  );
+  if (mainScenarios) {
+    console.log(
+      table(
+        result,
+        libs.map((lib) => lib.name),
+      ),
+    );
+  }
   if (ceiling) {
     console.log(
       `\nredis-benchmark -q -n ${sizes.benchmarkRequests} -t lpush,lpop on the same server: ` +
         `LPUSH ${Math.round(ceiling.lpush).toLocaleString('en-US')}/s, LPOP ${Math.round(ceiling.lpop).toLocaleString('en-US')}/s`,
     );
   }
+  if (delayed) {
+    console.log(`\n## Delayed jobs (bench/RESULTS-delayed.md has a full-size run)\n`);
+    console.log(delayedReport(delayed).join('\n'));
+  }
   if (values.json)
     writeFileSync(
       values.json,
-      JSON.stringify({ machine, sizes, ceiling, figures: result, samples }, null, 2),
+      JSON.stringify({ machine, sizes, ceiling, figures: result, samples, delayed }, null, 2),
     );
 } finally {
   await server.stop();

@@ -55,6 +55,8 @@ function fixedKeys(ctx: KeyContext): Array<[string, string]> {
     [keys.statsGroupCounts, 'hash'],
     [keys.failureGroups, 'zset'],
     [keys.failureGroupDetails, 'hash'],
+    [keys.delayedSchedule, 'zset'],
+    [keys.delayedDue, 'zset'],
   ];
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
-import { dropOrphans, type PromotionContext, promoteOwnBatch, promoteSecondBatch } from './promotion.js';
+import { dropOrphans, type PromotionContext, promoteEarliestSecond, promoteOwnBatch } from './promotion.js';
 import { promoteRetryBatch } from './retry-promotion.js';
 
 export interface PromoterOptions extends PromotionContext {
@@ -136,7 +136,7 @@ export class Promoter {
     }
     if (this.options.delayed === false) return { moved, nextDueMs: await this.nextDueMs() };
     for (;;) {
-      const batch = await promoteSecondBatch(this.options, nowMs, this.batchSize);
+      const batch = await promoteEarliestSecond(this.options, nowMs, this.batchSize);
       moved += batch.moved;
       if (batch.seen === 0) break;
     }

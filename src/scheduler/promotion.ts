@@ -72,8 +72,11 @@ export async function promoteOwnBatch(
   return { moved, seen: members.length };
 }
 
-/** One batch from the head of the earliest second that has wholly come. */
-export async function promoteSecondBatch(
+/**
+ * The earliest second that has wholly come, moved to the queues from the head of its list, batch after batch: while
+ * Redis moves one batch this process reads and prepares the next. `seen` is 0 when no second is due.
+ */
+export async function promoteEarliestSecond(
   ctx: PromotionContext,
   nowMs: number,
   limit: number,
@@ -88,9 +91,34 @@ export async function promoteSecondBatch(
     1,
   );
   if (first === undefined) return { moved: 0, seen: 0 };
-  const batch = await moveHead(ctx, Number(first), limit, nowMs);
-  // An empty list was dropped from the schedule: that still counts as progress.
-  return { moved: batch.moved, seen: Math.max(1, batch.seen) };
+  const second = Number(first);
+  let head = await readHead(ctx, second, 0, limit);
+  // An empty list is dropped from the schedule by a move of nothing: that still counts as progress.
+  if (head.length === 0) return { moved: (await moveHead(ctx, second, limit, nowMs)).moved, seen: 1 };
+  let moved = 0;
+  let inFlight: { result: Promise<number>; fields: ReadonlySet<string> } | undefined;
+  while (head.length > 0) {
+    const prepared = await prepareMove(ctx, second, head, nowMs);
+    // Sent before this batch's move, the read runs right after the move in flight: it reads the batch after this one.
+    const ahead = readHead(ctx, second, head.length, limit);
+    const result = runMove(ctx, prepared);
+    // Both are awaited below; these only keep one from going unhandled when the other fails first.
+    ahead.catch(() => undefined);
+    result.catch(() => undefined);
+    const earlier = inFlight ? await inFlight.result : 0;
+    moved += Math.max(0, earlier);
+    head = await ahead;
+    inFlight = { result, fields: prepared.fields };
+    // A move that found the list changed, or a copy of one item in both batches, makes the read ahead wrong: its
+    // move would be refused. Wait for this move and read from the head instead.
+    if (earlier < 0 || head.some((entry) => prepared.fields.has(entry.field))) {
+      moved += Math.max(0, await result);
+      inFlight = undefined;
+      head = await readHead(ctx, second, 0, limit);
+    }
+  }
+  if (inFlight) moved += Math.max(0, await inFlight.result);
+  return { moved, seen: 1 };
 }
 
 /**
@@ -105,35 +133,62 @@ export async function moveHead(
   nowMs: number,
 ): Promise<BatchResult> {
   for (;;) {
-    const moved = await tryMoveHead(ctx, second, limit, nowMs);
-    // undefined: the list or an item's copies changed between the read and the move: read again.
-    if (moved) return moved;
+    const head = await readHead(ctx, second, 0, limit);
+    const moved = await runMove(ctx, await prepareMove(ctx, second, head, nowMs));
+    // -1: the list or an item's copies changed between the read and the move: read again.
+    if (moved >= 0) return { moved, seen: head.length };
   }
 }
 
-async function tryMoveHead(
+/** An item of a second's list as read_head.lua reads it, with the resque-ts copy it is (if any) and its record. */
+interface HeadEntry {
+  item: string;
+  /** Its `ts:delayed:by-item` field. */
+  field: string;
+  /** The `ts:delayed:due` member of the copy it is; '' for an item without one (Ruby's). */
+  member: string;
+  record: DelayedRecord | undefined;
+}
+
+/** The keys and arguments of one promote_second.lua call. */
+interface PreparedMove {
+  keys: string[];
+  args: Array<string | number>;
+  fields: ReadonlySet<string>;
+}
+
+async function readHead(
   ctx: PromotionContext,
   second: number,
+  start: number,
   limit: number,
-  nowMs: number,
-): Promise<BatchResult | undefined> {
+): Promise<HeadEntry[]> {
   const { redis, keys } = ctx;
   const flat = await runScript<string[]>(
     redis,
     DELAYED_SCRIPTS.readHead,
     [keys.delayedAt(second), keys.delayedByItem, keys.delayedRecords],
-    [second, limit],
+    [second, limit, start],
   );
-  const head: string[] = [];
-  const fields: string[] = [];
-  const members: string[] = [];
-  const records: Array<DelayedRecord | undefined> = [];
+  const head: HeadEntry[] = [];
   for (let i = 0; i < flat.length; i += 4) {
-    head.push(flat[i]!);
-    fields.push(flat[i + 1]!);
-    members.push(flat[i + 2]!);
-    records.push(decodeRecord(flat[i + 3]));
+    head.push({
+      item: flat[i]!,
+      field: flat[i + 1]!,
+      member: flat[i + 2]!,
+      record: decodeRecord(flat[i + 3]),
+    });
   }
+  return head;
+}
+
+async function prepareMove(
+  ctx: PromotionContext,
+  second: number,
+  head: readonly HeadEntry[],
+  nowMs: number,
+): Promise<PreparedMove> {
+  const { keys } = ctx;
   const scriptKeys = [
     keys.delayedSchedule,
     keys.delayedAt(second),
@@ -144,8 +199,8 @@ async function tryMoveHead(
     keys.delayedByItem,
   ];
   const args: Array<string | number> = [second, keys.delayedMember(second), keys.announce];
-  for (const [i, item] of head.entries()) {
-    const record = records[i];
+  const fields = new Set<string>();
+  for (const { item, field, member, record } of head) {
     const target =
       record && record.item === item
         ? { queue: record.queue, payload: await recordPayload(ctx, record, nowMs) }
@@ -154,10 +209,14 @@ async function tryMoveHead(
       keys.timestamps(item),
       target.queue ? keys.queue(target.queue) : keys.delayedUnpromotable,
     );
-    args.push(item, target.queue ?? '', target.payload, fields[i]!, members[i]!);
+    args.push(item, target.queue ?? '', target.payload, field, member);
+    fields.add(field);
   }
-  const moved = await runScript<number>(redis, DELAYED_SCRIPTS.promoteSecond, scriptKeys, args);
-  return moved < 0 ? undefined : { moved, seen: head.length };
+  return { keys: scriptKeys, args, fields };
+}
+
+function runMove(ctx: PromotionContext, prepared: PreparedMove): Promise<number> {
+  return runScript<number>(ctx.redis, DELAYED_SCRIPTS.promoteSecond, prepared.keys, prepared.args);
 }
 
 /**

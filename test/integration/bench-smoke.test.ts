@@ -33,6 +33,27 @@ describe('bench/run.mjs --smoke', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('runs the delayed-jobs scenario against BullMQ and reports promotion', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-smoke-'));
+    try {
+      const json = join(dir, 'result.json');
+      const args = ['bench/run.mjs', '--smoke', '--only', 'delayed', '--json', json];
+      const { stdout } = await run(process.execPath, args, { cwd: ROOT, timeout: 110_000 });
+      expect(stdout).toContain('## Delayed jobs');
+      expect(stdout).toContain('| delayed enqueue, bulk of 1,000 (jobs/s) |');
+      expect(stdout).toMatch(/Promotion of 2,000 jobs due at once, one promoter: [\d,]+ jobs\/s/);
+      const { delayed } = JSON.parse(readFileSync(json, 'utf8'));
+      expect(delayed.promotion.moved).toBe(2000);
+      for (const side of [delayed.resque, delayed.bull]) {
+        for (const key of ['enqueueOne', 'enqueueBulk', 'p50'])
+          expect(side[key], key).toBeGreaterThanOrEqual(0);
+      }
+      expect(delayed.promotion.rate).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('bench/fleet.mjs --smoke', () => {

@@ -160,7 +160,7 @@ describe('resque info', () => {
       await redis.zadd(keys.delayedSchedule, second, second);
       const text = await resqueInProcess(['info', '--redis', sharedRedisUrl(), '--namespace', namespace]);
       expect(text.stdout).toMatch(
-        /warning: delayed jobs are overdue: the earliest was due .* \(60 min ago\) and no process is promoting them/,
+        /warning: 1 delayed job is overdue: the earliest was due .* \(60 min ago\) and no process is promoting delayed jobs; run `resque work`/,
       );
     } finally {
       redis.disconnect();

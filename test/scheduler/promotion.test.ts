@@ -139,6 +139,32 @@ describe('promotion of due delayed jobs', () => {
     expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
   });
 
+  it('moves copies of one item spread over many batches of a second once each, with their own ids', async () => {
+    // Batches of 50 read ahead of the move in flight; the same item in both must not be taken for the wrong copy.
+    const jobs = Array.from({ length: 400 }, (_, i) => ({
+      at: T + 1 + (i % 7),
+      args: (i % 3 === 0 ? [1, 'same'] : [i, 'own']) as [number, string],
+    }));
+    const filed = await resque.enqueueAtBulk(Archive, jobs);
+    for (let i = 0; i < 30; i++)
+      await rubyDelayedPush(
+        redis,
+        namespace,
+        T / 1000 + 1,
+        '{"class":"Archive","args":[1,"same"],"queue":"file_serve"}',
+      );
+    expect((await promoter.promoteDue(T + 1000)).moved).toBe(430);
+    const queued = (await redis.lrange(keys.queue('file_serve'), 0, -1)).map(
+      (t) => JSON.parse(t) as { args: [number, string]; id?: string },
+    );
+    const same = queued.filter((p) => p.args[1] === 'same');
+    expect(same.length).toBe(134 + 30);
+    const ids = queued.flatMap((p) => (p.id === undefined ? [] : [p.id]));
+    expect(new Set(ids).size).toBe(430); // Ruby's items get fresh ids
+    expect(ids).toEqual(expect.arrayContaining(filed.map((job) => job!.id)));
+    expect(await keysLeft(redis, namespace)).toEqual([keys.queue('file_serve'), keys.queues]);
+  });
+
   it('the running promoter wakes for a newly announced job instead of sleeping its full interval', async () => {
     let now = T;
     const running = new Promoter({

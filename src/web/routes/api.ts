@@ -5,6 +5,7 @@ import { failedData } from './failed.js';
 import { cursorParam, failureFilter, jobMatch, keysParam, workerRows } from './load.js';
 import { overviewData } from './overview.js';
 import { queueData } from './queues.js';
+import { backlogJson } from './scheduling.js';
 import { keyData, redisStatsData, resqueStatsData } from './stats.js';
 
 /** The JSON API behind the pages (docs/dashboard.md): the same reads, as data. */
@@ -39,6 +40,19 @@ export const API_INDEX = {
   'GET /api/redis': 'Redis INFO by section',
   'GET /api/keys?cursor': 'a page of keys (SCAN)',
   'GET /api/keys/:key?start': 'a slice of a key',
+  'GET /api/delayed?start&limit':
+    'delayed timestamps, earliest first, with their job counts; the overdue backlog',
+  'GET /api/delayed/search?class&args':
+    'delayed jobs matching class/args (a walk bounded by 2 s and 200 matches)',
+  'GET /api/delayed/count': 'how many timestamps (and jobs) "clear" would remove',
+  'POST /api/delayed/clear {expected?}': 'remove every delayed job',
+  'GET /api/delayed/:ts?start&limit': 'the jobs of one timestamp',
+  'POST /api/delayed/:ts/queue-now {all?}': 'move its first job (all: every job) to its queue now',
+  'POST /api/delayed/:ts/remove {item}': 'remove a delayed job by its exact bytes',
+  'GET /api/schedule': 'stored schedules with next run, last enqueued, and the master',
+  'POST /api/schedule/:name/run': 'enqueue one run of a schedule now',
+  'POST /api/schedule/:name/enable': 'enable a schedule',
+  'POST /api/schedule/:name/disable': 'disable a schedule',
   'GET /api/csrf': 'the CSRF token for POSTs (header X-CSRF-Token) in this session',
 };
 
@@ -47,7 +61,11 @@ export const api = {
   csrf: async (_app: App, request: Request): Promise<Reply> => json({ token: request.view.csrf }),
   overview: async (app: App): Promise<Reply> => {
     const data = await overviewData(app);
-    return json({ ...data, workers: data.workers.map((w) => ({ ...w.worker, ...w.condition })) });
+    return json({
+      ...data,
+      workers: data.workers.map((w) => ({ ...w.worker, ...w.condition })),
+      delayed: data.delayed ? backlogJson(data.delayed) : null,
+    });
   },
   queues: async (app: App): Promise<Reply> => json({ queues: await app.admin.queues() }),
   limits: async (app: App, request: Request): Promise<Reply> =>

@@ -23,6 +23,7 @@ import {
   confirmClear,
   delayed,
   delayedAt,
+  delayedCount,
   queueNow,
   removeDelayed,
   runSchedule,
@@ -118,4 +119,15 @@ export const routes = new Router()
   .get('/api/stats', api.stats)
   .get('/api/redis', api.redis)
   .get('/api/keys', api.keys)
-  .get('/api/keys/:key', api.key);
+  .get('/api/keys/:key', api.key)
+  .get('/api/delayed', delayed)
+  .get('/api/delayed/search', searchDelayed)
+  .get('/api/delayed/count', delayedCount)
+  .post('/api/delayed/clear', clearDelayed)
+  .get('/api/delayed/:ts', delayedAt)
+  .post('/api/delayed/:ts/queue-now', queueNow)
+  .post('/api/delayed/:ts/remove', removeDelayed)
+  .get('/api/schedule', schedule)
+  .post('/api/schedule/:name/run', runSchedule)
+  .post('/api/schedule/:name/enable', switchSchedule(true))
+  .post('/api/schedule/:name/disable', switchSchedule(false));

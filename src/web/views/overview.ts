@@ -1,9 +1,11 @@
 import type { QueueSummary } from '../../api/queues.js';
 import type { SeriesBucket } from '../../api/stats.js';
+import type { DelayedBacklog } from '../../scheduler/overdue.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { chartNote, failureRateChart, throughputChart } from './charts.js';
 import { count, duration } from './format.js';
+import { overdueAlert } from './scheduling.js';
 import { type WorkerRow, workingTable } from './workers.js';
 
 /** Running jobs the Overview lists (longest running first); the Working tab has them all. */
@@ -19,6 +21,8 @@ export interface OverviewData {
   workers: WorkerRow[];
   series: SeriesBucket[];
   bucketMs: number;
+  /** Delayed jobs: overdue when no process promotes them (undefined when their keys hold another type). */
+  delayed: DelayedBacklog | undefined;
 }
 
 function card(label: string, value: string, href: string | undefined, tone?: string): Html {
@@ -34,6 +38,7 @@ export function overviewPage(view: View, data: OverviewData): Html {
   const working = data.workers.filter((w) => w.worker.job).length;
   const flagged = data.workers.filter((w) => w.condition.health === 'stuck' || w.condition.health === 'dead');
   return html`<main>
+${data.delayed ? overdueAlert(view, data.delayed, true) : ''}
 <section class="cards">
 ${card('pending', count(pending), view.url('/queues'))}
 ${card('processed', count(data.processed), view.url('/stats'))}

@@ -1,10 +1,11 @@
 import type { JsonValue } from '../../protocol/json.js';
 import type { DelayedItemView } from '../../scheduler/delayed-query.js';
 import type { FoundItem } from '../../scheduler/delayed-remove.js';
+import type { DelayedBacklog } from '../../scheduler/overdue.js';
 import type { ScheduleOverview } from '../../scheduler/schedule-view.js';
 import type { View } from '../context.js';
 import { type Html, html } from '../html.js';
-import { argsText, count, jobClass, utc } from './format.js';
+import { ago, argsText, count, jobClass, utc } from './format.js';
 import { actionForm, pager } from './layout.js';
 
 export interface TimestampRow {
@@ -19,7 +20,7 @@ export interface DelayedView {
   timestamps: number;
   offset: number;
   limit: number;
-  overdue: string | undefined;
+  backlog: DelayedBacklog;
 }
 
 const at = (timestamp: number) => utc(new Date(timestamp * 1000));
@@ -28,6 +29,23 @@ function itemCells(item: DelayedItemView): Html {
   return html`<td>${item.className ? jobClass(item.className, item.args as JsonValue[]) : html`<span class="bad-text" title="${item.malformed}">malformed</span>`}</td>
 <td>${item.queue ? html`<code>${item.queue}</code>` : ''}</td>
 <td>${item.args ? argsText(item.args as JsonValue[], 160) : html`<code class="args">${item.raw.slice(0, 160)}</code>`}</td>`;
+}
+
+/**
+ * The alert the Overview and the Delayed tab show while delayed jobs are overdue, which means no process is promoting
+ * them: how many, since when, and what to start.
+ */
+export function overdueAlert(view: View, backlog: DelayedBacklog, linkToDelayed = false): Html | undefined {
+  if (!backlog.overdue || backlog.earliestDueMs === undefined) return undefined;
+  const jobs = backlog.overdueJobs;
+  const one = jobs === 1 && backlog.overdueJobsExact;
+  return html`<section class="risks overdue" role="alert">
+<h2>${backlog.overdueJobsExact ? '' : 'At least '}${count(jobs)} delayed job${one ? ' is' : 's are'} overdue</h2>
+<p>The earliest was due ${ago(new Date(backlog.earliestDueMs), backlog.nowMs)} (${utc(new Date(backlog.earliestDueMs))} UTC) and no
+process is promoting delayed jobs to their queues. Start <code>resque work</code> (workers promote them unless
+<code>promoteDelayed</code> is off) or <code>resque scheduler</code>.
+${linkToDelayed ? html`<a href="${view.url('/delayed')}">See the delayed jobs</a>` : ''}</p>
+</section>`;
 }
 
 function searchForm(view: View, className = '', argsText = ''): Html {
@@ -41,7 +59,7 @@ function searchForm(view: View, className = '', argsText = ''): Html {
 export function delayedPage(view: View, data: DelayedView): Html {
   return html`<main>
 <h1>Delayed jobs <span class="muted">${count(data.timestamps)} timestamps</span></h1>
-${data.overdue ? html`<p class="notice bad">${data.overdue}</p>` : ''}
+${overdueAlert(view, data.backlog)}
 <div class="toolbar">${searchForm(view)}<div class="actions">${
     view.readOnly || data.timestamps === 0
       ? ''
@@ -113,7 +131,7 @@ ${itemsTable(view, found.found)}</main>`;
 export function confirmClearPage(view: View, timestamps: number, jobs: number | undefined): Html {
   return html`<main><h1>Clear every delayed job?</h1>
 <p>${count(timestamps)} timestamps${jobs === undefined ? '' : html`, ${count(jobs)} jobs`} will be removed. This cannot be undone.</p>
-${actionForm(view, '/delayed/clear', 'Clear all delayed jobs', { danger: true, fields: { timestamps } })}
+${actionForm(view, '/delayed/clear', 'Clear all delayed jobs', { danger: true, fields: { expected: timestamps } })}
 <a href="${view.url('/delayed')}">Cancel</a></main>`;
 }
 
