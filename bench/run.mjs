@@ -5,6 +5,7 @@
 //                      [--json file] [--wait-quiet load]
 // --wait-quiet waits (up to an hour) until the 1-minute load average is below `load` before it starts.
 // Prints a markdown table of medians over the runs; see bench/RESULTS.md for the latest one and how to read it.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -245,5 +246,19 @@ try {
     );
 } finally {
   await server.stop();
+}
+// The whole benchmark also measures cost as the fleet, the queues and flow control grow: bench/fleet.mjs and
+// bench/flow.mjs, each on a server of its own, at the same size (skipped when --only picks scenarios).
+if (!values.only) {
+  const profileFlag = values.smoke ? ['--smoke'] : values.quick ? ['--quick'] : [];
+  for (const script of ['fleet.mjs', 'flow.mjs']) {
+    console.log(`\n## node bench/${script} ${profileFlag.join(' ')}\n`);
+    const code = await new Promise((resolve) =>
+      spawn(process.execPath, [new URL(script, import.meta.url).pathname, ...profileFlag], {
+        stdio: 'inherit',
+      }).once('exit', resolve),
+    );
+    if (code !== 0) process.exit(Number(code) || 1);
+  }
 }
 process.exit(0);
