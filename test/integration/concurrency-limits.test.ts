@@ -1,6 +1,6 @@
 // Concurrency limits in the reservation script and in every step that ends a reservation: tokens taken and freed in
 // the same steps as the jobs, parked jobs let back, no head-of-line blocking, the sweep, and bad input.
-import type { Redis } from 'ioredis';
+import { Redis as IORedis, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Resque } from '../../src/client/resque.js';
 import { ConfigError, InvalidArgumentsError } from '../../src/errors/index.js';
@@ -13,7 +13,8 @@ import { Keys } from '../../src/protocol/keys.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { dropHeld, failHeld, giveBackHeld } from '../../src/worker/fetch/held.js';
 import { QueuePatterns } from '../../src/worker/queue-patterns.js';
-import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { startRedis } from '../harness/redis-server.js';
 
 let redis: Redis;
 beforeAll(() => {
@@ -189,5 +190,35 @@ describe('concurrency limits', () => {
     );
     expect(await redis.exists(keys.queue('q'), keys.queues)).toBe(0);
     await resque.close();
+  });
+});
+
+describe('parked jobs and a Redis restart', () => {
+  it('survive it (AOF), and come back when the token is freed', async () => {
+    const server = await startRedis({ appendOnly: true });
+    const keys = new Keys(uniqueNamespace('limits-restart'));
+    const direct = new IORedis(server.url);
+    try {
+      const resque = new Resque({ redis: server.url, namespace: keys.namespace });
+      await publishClassLimits({ redis: direct, keys }, new JobRegistry([Report]));
+      for (let n = 0; n < 4; n++) await resque.enqueue(Report);
+      await resque.close();
+      const before = new Fetcher(direct, keys, new QueuePatterns(['q']), config, logger, () => {});
+      const taken = await before.reserve(['s1', 's2', 's3']);
+      expect(taken.reservations).toHaveLength(2);
+      expect(await direct.llen(keys.parked('class:Report'))).toBe(2);
+      await server.stop();
+      await server.restart();
+      await waitFor(async () => (await direct.ping().catch(() => '')) === 'PONG', 10_000, 'Redis back');
+      expect(await direct.llen(keys.parked('class:Report'))).toBe(2);
+      // The same worker acknowledges one job: its token is freed, one parked job goes back to the queue and is taken.
+      await taken.reservations[0]!.ack({ kind: 'performed' });
+      const after = await before.reserve(['s1']);
+      expect(after.reservations).toHaveLength(1);
+      expect(await direct.llen(keys.parked('class:Report'))).toBe(1);
+    } finally {
+      direct.disconnect();
+      await server.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Health probes for real: a supervised `resque work` with --health-port (and --metrics-port on the same port) on a
 // Redis of its own, probed while it runs, while Redis is down, while it shuts down; and `resque health`, the exec
 // probe, judging it by its liveness beat in Redis, before and after a kill -9.
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Resque } from '../../src/index.js';
 import { resqueInProcess } from '../harness/cli-in-process.js';
@@ -205,5 +206,20 @@ describe('resque health', () => {
       ok: false,
       workers: [{ id, rule: 'liveness', alive: false }],
     });
+  });
+
+  it('warns when delayed jobs are overdue (no process promotes them), without failing the probe for that', async () => {
+    const namespace = uniqueNamespace('probes-overdue');
+    const direct = new Redis(redis.url);
+    const second = Math.floor(Date.now() / 1000) - 3600;
+    await direct.zadd(`${namespace}:delayed_queue_schedule`, second, String(second));
+    await direct.rpush(`${namespace}:delayed:${second}`, '{"class":"Late","args":[],"queue":"q"}');
+    const answer = await health(namespace);
+    expect(answer.code).toBe(1);
+    expect(answer.stdout).toMatch(/^warning: 1 delayed job\(s\) overdue, the earliest by \d+ s: no process/m);
+    expect(JSON.parse((await health(namespace, '--json')).stdout)).toMatchObject({
+      delayedOverdue: { jobs: 1, exact: true },
+    });
+    direct.disconnect();
   });
 });

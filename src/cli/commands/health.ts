@@ -38,11 +38,26 @@ export const healthCommand: Command = {
       const host = stringOption(values, 'host') ?? hostname();
       const workerId = stringOption(values, 'worker');
       const pid = values['pid'] === undefined ? undefined : positiveInteger(values, 'pid', 0);
-      const workers = await admin.liveness(workerId === undefined ? { host, pid } : { workerId });
+      const [workers, backlog] = await Promise.all([
+        admin.liveness(workerId === undefined ? { host, pid } : { workerId }),
+        admin.delayedBacklog(),
+      ]);
       const ok = workers.length > 0 && workers.every((w) => w.alive);
-      if (values['json']) writeJson(io, { ok, host: workerId === undefined ? host : undefined, workers });
-      else
+      // Overdue delayed jobs say no process promotes them: a warning, not a failed probe of these workers.
+      const delayedOverdue = backlog.overdue
+        ? { jobs: backlog.overdueJobs, exact: backlog.overdueJobsExact, lateMs: backlog.lateMs }
+        : undefined;
+      if (values['json'])
+        writeJson(io, { ok, host: workerId === undefined ? host : undefined, workers, delayedOverdue });
+      else {
         io.stdout.write(`${summary(workers, ok, workerId ?? `host ${host}${pid ? ` pid ${pid}` : ''}`)}\n`);
+        if (delayedOverdue)
+          io.stdout.write(
+            `warning: ${delayedOverdue.exact ? '' : 'at least '}${delayedOverdue.jobs} delayed job(s) overdue, the ` +
+              `earliest by ${Math.round(delayedOverdue.lateMs / 1000)} s: no process promotes them ` +
+              '(start resque work or resque scheduler)\n',
+          );
+      }
       return ok ? EXIT.ok : EXIT.failure;
     });
   },
