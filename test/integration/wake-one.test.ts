@@ -128,6 +128,22 @@ describe('waking idle workers', () => {
     redis.disconnect();
   });
 
+  it('a worker naming many queues finds a foreign push onto one of them once the index is repaired', async () => {
+    const namespace = uniqueNamespace('wake-named-many');
+    const worker = startWorker(namespace, {
+      queues: ['one', 'two', 'three', 'four', 'five'],
+      jobs: new JobRegistry([Noop]),
+      intervalMs: 300,
+    });
+    await Promise.all([idle(worker), worker.start()]);
+    const redis = rawRedis();
+    ran.length = 0;
+    await redis.sadd(`${namespace}:queues`, 'four');
+    await redis.rpush(`${namespace}:queue:four`, '{"class":"WakeNoop","args":[9]}');
+    await waitFor(() => ran.length === 1, 15_000, 'the foreign job');
+    redis.disconnect();
+  });
+
   it('a stop while waiting hands a token taken on the way to another worker', async () => {
     const namespace = uniqueNamespace('wake-stop');
     const staying = startWorker(namespace, {

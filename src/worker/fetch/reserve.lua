@@ -244,7 +244,26 @@ local function popGlob(entry, peek)
   end
 end
 
+-- A list naming several queues asks the index which of them hold jobs, in one command, instead of popping each in
+-- turn in every call; a queue another client filled is found once the repair pass has indexed it (within the poll
+-- interval, as a poll would find it).
+local NAMED_FILTER_MIN = 4
+local namedFiltered = false
+local function filterNamed()
+  namedFiltered = true
+  local names = {}
+  for _, entry in ipairs(entries) do
+    if not entry.glob then names[#names + 1] = entry.text end
+  end
+  if #names < NAMED_FILTER_MIN then return end
+  local scores = redis.call('ZMSCORE', index, unpack(names))
+  for i, name in ipairs(names) do
+    if not scores[i] then empty[name] = true end
+  end
+end
+
 local function popFirst()
+  if not namedFiltered then filterNamed() end
   for _, entry in ipairs(entries) do
     if stopped then return nil end
     if entry.glob then
