@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
+import { releaseLock } from '../fleet/lock.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { nextRateDueMs, RATE_RELEASE_BATCH, releaseRateParked } from '../limits/rate-release.js';
 import type { Logger } from '../logging/logger.js';
 import { redisTime } from '../redis/replies.js';
-import { defineScript, runScript } from '../redis/scripts.js';
+import { runScript } from '../redis/scripts.js';
 import { delayedEnqueueHooks } from './enqueue-hooks.js';
 import { dropOrphans, type PromotionContext, promoteEarliestSecond, promoteOwnBatch } from './promotion.js';
 import { promoteRetryBatch } from './retry-promotion.js';
+import { DELAYED_SCRIPTS } from './scripts.js';
 
 export interface PromoterOptions extends PromotionContext {
   readonly logger: Logger;
@@ -40,9 +42,6 @@ export interface PassReport {
 const RETRY_AFTER_MS = 1000;
 /** The lease outlives its holder's longest sleep, so a live holder never loses it. */
 const LEASE_TTL_MS = 15_000;
-
-const LEASE = defineScript(new URL('./promoter_lease.lua', import.meta.url));
-const RELEASE = defineScript(new URL('../fleet/release_lock.lua', import.meta.url));
 
 /**
  * Moves due delayed jobs and due retries to their queues, and lets parked jobs of rate limits back once their window
@@ -90,7 +89,7 @@ export class Promoter {
     this.leading =
       (await runScript<number>(
         redis,
-        LEASE,
+        DELAYED_SCRIPTS.promoterLease,
         [keys.promoterLease],
         [lease.id, lease.ttlMs ?? LEASE_TTL_MS],
       )) === 1;
@@ -115,9 +114,7 @@ export class Promoter {
     const lease = this.options.lease;
     if (lease && this.leading) {
       // Hand the lease on at once rather than after its TTL.
-      await runScript(this.options.redis, RELEASE, [this.options.keys.promoterLease], [lease.id]).catch(
-        () => {},
-      );
+      await releaseLock(this.options.redis, this.options.keys.promoterLease, lease.id).catch(() => {});
       this.leading = false;
     }
   }

@@ -12,4 +12,5 @@ export const DELAYED_SCRIPTS = {
   renewMasterLock: defineScript(new URL('./master_lock_renew.lua', import.meta.url)),
   releaseMasterLock: defineScript(new URL('./master_lock_release.lua', import.meta.url)),
   fireTick: defineScript(new URL('./fire_tick.lua', import.meta.url)),
+  promoterLease: defineScript(new URL('./promoter_lease.lua', import.meta.url)),
 } as const;

@@ -17,6 +17,7 @@ import {
   processesOnHost,
   redisClock,
 } from '../fleet/liveness.js';
+import { releaseLock } from '../fleet/lock.js';
 import { unregisterWorkers } from '../fleet/registration.js';
 import { runExhaustedHooks, runFailureHooks } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -27,12 +28,10 @@ import type { JobPayload } from '../protocol/payload.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
 import { pipelineValues, redisTime } from '../redis/replies.js';
-import { defineScript, runScript } from '../redis/scripts.js';
 import { dropHeld, failHeld, giveBackHeld, type HeldContext } from './fetch/held.js';
 import { parseInflight } from './fetch/inflight.js';
 import { Reservation } from './fetch/reservation.js';
 
-const RELEASE_LOCK = defineScript(new URL('../fleet/release_lock.lua', import.meta.url));
 /** The most expired slots one pass takes on (the next pass takes the rest). */
 const PASS_LIMIT = 100;
 
@@ -126,7 +125,7 @@ export class Reaper {
       }
     } finally {
       // Held for the pass only: a Ruby worker starting now may prune too.
-      await runScript(redis, RELEASE_LOCK, [keys.pruningLock], [selfId]);
+      await releaseLock(redis, keys.pruningLock, selfId);
     }
     return report;
   }
