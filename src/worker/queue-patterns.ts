@@ -104,11 +104,6 @@ export class QueuePatterns {
     }
     return result;
   }
-
-  /** Could `queue` be in this worker's list (used to decide whether a wake-up concerns us)? */
-  covers(queue: string): boolean {
-    return this.patterns.some((p) => fnmatch(p, queue)) && !this.exclusions.some((e) => fnmatch(e, queue));
-  }
 }
 
 function escapeGlob(name: string): string {
