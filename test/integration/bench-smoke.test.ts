@@ -107,3 +107,24 @@ describe('bench/flow.mjs --smoke', () => {
     }
   }, 120_000);
 });
+
+describe('bench/retry.mjs --smoke', () => {
+  it('drains jobs that fail twice and then succeed, for resque-ts and BullMQ, and each without failures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-retry-'));
+    try {
+      const json = join(dir, 'result.json');
+      const { stdout } = await run(process.execPath, ['bench/retry.mjs', '--smoke', '--json', json], {
+        cwd: ROOT,
+        timeout: 110_000,
+      });
+      expect(stdout).toMatch(/resque-ts \/ BullMQ with retries: [\d.]+×/);
+      const { result } = JSON.parse(readFileSync(json, 'utf8'));
+      for (const key of ['resque-ts retry', 'resque-ts plain', 'BullMQ retry', 'BullMQ plain']) {
+        expect(result[key].rate, key).toBeGreaterThan(0);
+        expect(result[key].commands, key).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
