@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../protocol/keys.js';
-import { pipelineScript, SCRIPTS } from '../redis/scripts.js';
+import { pipelineScript, SCRIPTS, type ScriptCall } from '../redis/scripts.js';
 import { type GroupSignature, groupId } from './grouping.js';
 
 /**
@@ -54,12 +54,22 @@ export function queueGroupUpdate(
   release: string,
   limits: GroupLimits = DEFAULT_GROUP_LIMITS,
 ): ChainableCommander {
+  const call = groupUpdateCall(keys, failure, release, limits);
+  return pipelineScript(pipeline, call.script, call.keys, call.args);
+}
+
+/** The group update of one failure as a script call, for writers that send it with calls of their own. */
+export function groupUpdateCall(
+  keys: Keys,
+  failure: GroupedFailure,
+  release: string,
+  limits: GroupLimits = DEFAULT_GROUP_LIMITS,
+): ScriptCall {
   const { signature } = failure;
-  return pipelineScript(
-    pipeline,
-    SCRIPTS.failureGroup,
-    [keys.failureGroups, keys.failureGroupDetails],
-    [
+  return {
+    script: SCRIPTS.failureGroup,
+    keys: [keys.failureGroups, keys.failureGroupDetails],
+    args: [
       groupId(signature),
       failure.at.getTime(),
       release,
@@ -72,7 +82,7 @@ export function queueGroupUpdate(
       limits.maxGroups,
       limits.maxMembers,
     ],
-  );
+  };
 }
 
 export type GroupOrder = 'recent' | 'count';

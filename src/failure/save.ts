@@ -1,12 +1,13 @@
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { encodeFailureRecord, type FailureRecord } from '../protocol/failure-record.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
 import { failureTime } from '../protocol/time.js';
+import { runScripts, type ScriptCall } from '../redis/scripts.js';
 import { VERSION } from '../version.js';
 import { groupSignature } from './grouping.js';
-import { DEFAULT_GROUP_LIMITS, type GroupLimits, queueGroupUpdate } from './groups.js';
+import { DEFAULT_GROUP_LIMITS, type GroupLimits, groupUpdateCall, queueGroupUpdate } from './groups.js';
 
 /** A failure about to be written. */
 export interface NewFailure {
@@ -65,29 +66,46 @@ export function queueFailureWrite(
   } else {
     pipeline.rpush(ctx.keys.failed, bytes);
   }
-  return queueFailureGroupUpdate(pipeline, ctx, dated);
-}
-
-/**
- * Queues only the error-group update of a failure, for writers that store the record by other means (e.g. a Lua
- * script that moves an in-flight job to the failure list). A no-op when `ctx.groups` is false.
- */
-export function queueFailureGroupUpdate(
-  pipeline: ChainableCommander,
-  ctx: FailureWriteContext,
-  failure: NewFailure,
-): ChainableCommander {
   if (ctx.groups === false) return pipeline;
   return queueGroupUpdate(
     pipeline,
     ctx.keys,
-    {
-      signature: groupSignature(failure),
-      queue: failure.queue,
-      error: failure.error,
-      at: failure.failedAt ?? new Date(),
-    },
+    groupedFailure(dated),
     ctx.config.release ?? VERSION,
     ctx.groups ?? DEFAULT_GROUP_LIMITS,
   );
+}
+
+/**
+ * Only the error-group update of a failure (none when `ctx.groups` is false), for writers that store the record by
+ * other means (e.g. a Lua script that moves an in-flight job to the failure list) and send it with calls of their own.
+ */
+export function failureGroupCalls(ctx: FailureWriteContext, failure: NewFailure): ScriptCall[] {
+  if (ctx.groups === false) return [];
+  return [
+    groupUpdateCall(
+      ctx.keys,
+      groupedFailure(failure),
+      ctx.config.release ?? VERSION,
+      ctx.groups ?? DEFAULT_GROUP_LIMITS,
+    ),
+  ];
+}
+
+/** Runs only the error-group update of a failure, by SHA (see failureGroupCalls). */
+export async function recordFailureGroup(
+  redis: Redis,
+  ctx: FailureWriteContext,
+  failure: NewFailure,
+): Promise<void> {
+  await runScripts(redis, failureGroupCalls(ctx, failure));
+}
+
+function groupedFailure(failure: NewFailure) {
+  return {
+    signature: groupSignature(failure),
+    queue: failure.queue,
+    error: failure.error,
+    at: failure.failedAt ?? new Date(),
+  };
 }

@@ -72,6 +72,34 @@ export async function runScript<T>(
   }
 }
 
+export interface ScriptCall {
+  script: LuaScript;
+  keys: readonly string[];
+  args: readonly Arg[];
+}
+
+/**
+ * Several script calls in one round trip, by SHA. A call that meets NOSCRIPT (a restarted or flushed Redis) did not
+ * run, so it alone is sent again with its source; calls are independent, not atomic together. Throws the first other
+ * error once every call has been answered.
+ */
+export async function runScripts(redis: Redis, calls: readonly ScriptCall[]): Promise<unknown[]> {
+  const pipeline = redis.pipeline();
+  for (const { script, keys, args } of calls) pipeline.evalsha(script.sha, keys.length, ...keys, ...args);
+  const results = (await pipeline.exec()) ?? [];
+  const values: unknown[] = [];
+  let failure: Error | undefined;
+  for (const [i, call] of calls.entries()) {
+    const [error, value] = results[i] ?? [new Error('Redis pipeline was discarded'), undefined];
+    if (error?.message.startsWith('NOSCRIPT'))
+      values.push(await runScript(redis, call.script, call.keys, call.args));
+    else if (error) failure ??= error;
+    else values.push(value);
+  }
+  if (failure) throw failure;
+  return values;
+}
+
 /** Queues the script on a pipeline as EVAL: a pipeline cannot retry one command on NOSCRIPT. */
 export function pipelineScript(
   pipeline: ChainableCommander,

@@ -9,7 +9,7 @@ import { SlotCounters } from '../../fleet/slot-counters.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Keys } from '../../protocol/keys.js';
 import { isoUtc } from '../../protocol/time.js';
-import { redisTime } from '../../redis/replies.js';
+import { RedisClock } from '../../redis/clock.js';
 import { retryForever } from '../../redis/retry.js';
 import { defineScript, runScript, SCRIPTS } from '../../redis/scripts.js';
 import { isFailure, type Outcome } from '../outcome.js';
@@ -46,6 +46,8 @@ export class Fetcher implements ReservationOwner {
   private readonly slotKeys = new Map<string, SlotKeys>();
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
   private acks = new Map<string, PendingAck>();
+  /** Redis's clock for retry due times, read through an offset (one TIME every few seconds, not per retry). */
+  private readonly redisClock: RedisClock;
   private readonly held: HeldContext;
   /**
    * Finished jobs whose acknowledgement Redis refused: their slot no longer held them, because a peer's reaper took
@@ -70,6 +72,7 @@ export class Fetcher implements ReservationOwner {
     private readonly clock?: () => Promise<number>,
   ) {
     this.held = { redis, keys, config };
+    this.redisClock = new RedisClock(redis);
   }
 
   /** The time to decide by, for a script that reads the Redis clock itself when given ''. */
@@ -78,7 +81,7 @@ export class Fetcher implements ReservationOwner {
   }
 
   private async now(): Promise<number> {
-    return this.clock ? this.clock() : (await redisTime(this.redis)).getTime();
+    return this.clock ? this.clock() : this.redisClock.now();
   }
 
   get hasAcks(): boolean {

@@ -3,7 +3,7 @@ import {
   type FailureWriteContext,
   failureRecordBytes,
   type NewFailure,
-  queueFailureGroupUpdate,
+  recordFailureGroup,
 } from '../../failure/save.js';
 import { attemptError, attemptOf, nextAttemptItem } from '../../protocol/attempts.js';
 import type { Keys } from '../../protocol/keys.js';
@@ -87,7 +87,7 @@ export async function failHeld(ctx: HeldContext, reservation: Reservation, failu
     [reservation.header, failureRecordBytes(dated), listName, MARK_MS, keys.limitSpec, keys.announce],
   );
   if (done !== 1) return false;
-  await queueFailureGroupUpdate(ctx.redis.pipeline(), ctx, dated).exec();
+  await recordFailureGroup(ctx.redis, ctx, dated);
   return true;
 }
 
@@ -144,7 +144,6 @@ export async function retryHeld(
     ],
   );
   if (done !== 1) return false;
-  const record = { ...reservation.failureRecord(failure), failedAt };
-  await queueFailureGroupUpdate(ctx.redis.pipeline(), ctx, record).exec();
+  await recordFailureGroup(ctx.redis, ctx, { ...reservation.failureRecord(failure), failedAt });
   return true;
 }
