@@ -23,13 +23,19 @@ export function formatWorkerId(host: string, pid: number | string, queuePatterns
   return `${host}:${pid}:${list}`;
 }
 
-/** The ids of a worker's slots: the worker's own id first, then `<host>~<n>:<pid>:<queues>`. */
-export function formatSlotIds(workerId: string, slots: number): string[] {
+/**
+ * The ids of a worker's slots numbered `firstSlot` on: slot 0 is the worker id itself, slot n
+ * `<host>~<n>:<pid>:<queues>`.
+ */
+export function formatSlotIds(workerId: string, slots: number, firstSlot = 0): string[] {
   const first = workerId.indexOf(':');
   if (first <= 0) throw new Error(`Not a worker id: ${workerId}`);
   const host = workerId.slice(0, first);
   const rest = workerId.slice(first);
-  return Array.from({ length: slots }, (_, n) => (n === 0 ? workerId : `${host}${SLOT_MARK}${n}${rest}`));
+  return Array.from({ length: slots }, (_, i) => {
+    const n = firstSlot + i;
+    return n === 0 ? workerId : `${host}${SLOT_MARK}${n}${rest}`;
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import type { PinoLike } from '../logging/pino.js';
 import type { ErrorReporter } from '../observability/error-reporter.js';
 import { WorkerObservability } from '../observability/worker-observability.js';
 import { Keys } from '../protocol/keys.js';
-import { formatSlotIds, formatWorkerId } from '../protocol/worker-id.js';
+import { formatWorkerId } from '../protocol/worker-id.js';
 import { openRedis } from '../redis/connection.js';
 import { VERSION } from '../version.js';
 import { chooseExecutor } from './choose-executor.js';
@@ -25,6 +25,7 @@ import { Manager } from './manager.js';
 import { Processor } from './processor.js';
 import { setProcline } from './proctitle.js';
 import { QueuePatterns } from './queue-patterns.js';
+import { allocateSlots } from './slot-allocation.js';
 import { Waker } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
 
@@ -104,11 +105,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
       : undefined;
     const procline = title ?? (() => {});
     const runHooks = (name: WorkerHookName) => runWorkerHooks(hooks, name, this, log);
-    this.id = formatWorkerId(this.config.hostname, process.pid, this.config.queues);
     this.executor =
       executor ??
       chooseExecutor({ config: this.config, jobs: registry, logger: log, require: modules, setProcessTitle });
-    this.slotIds = formatSlotIds(this.id, this.executor.slots ?? this.config.concurrency);
+    const slots = allocateSlots(
+      formatWorkerId(this.config.hostname, process.pid, this.config.queues),
+      this.executor.slots ?? this.config.concurrency,
+    );
+    this.id = slots.id;
+    this.slotIds = slots.slotIds;
     const redis = openRedis(this.config, 'worker');
     this.processor = new Processor({
       config: this.config,
@@ -176,7 +181,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       },
       { config: this.config, logger: log, errorReporter, metricsRegistry },
     );
-    this.finished = this.launcher.finished.then(() => this.observability.stop());
+    this.finished = this.launcher.finished.then(() => {
+      slots.release();
+      return this.observability.stop();
+    });
   }
 
   /**
