@@ -284,6 +284,13 @@ export class Keys {
   get wakeGlobs(): string {
     return `${this.prefix}ts:wake-globs`;
   }
+  /**
+   * When each glob listener was last registered (ZSET list → Redis time, epoch ms): workers register theirs every
+   * minute; listeners nobody has registered for 10 minutes are dropped with their wake lists (upkeep.ts).
+   */
+  get wakeGlobsSeen(): string {
+    return `${this.prefix}ts:wake-globs-seen`;
+  }
   /** Queues no resque-ts worker takes jobs from until resumed (HASH queue name → when it was paused, epoch ms). */
   get pausedQueues(): string {
     return `${this.prefix}ts:paused-queues`;

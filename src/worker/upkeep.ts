@@ -12,6 +12,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import { sweepLimits } from '../limits/sweep.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
+import { GLOB_LISTENER_REFRESH_MS, pruneGlobListeners } from './glob-listeners.js';
 import type { Manager } from './manager.js';
 import { Reaper } from './reaper.js';
 import type { Waker } from './wake.js';
@@ -67,12 +68,21 @@ export class Upkeep {
     this.p.redis.on('ready', () => void this.registerAgain());
     this.every(this.p.config.reaperIntervalMs, () => this.reap(false));
     this.every(this.p.config.intervalMs, () => this.repairQueueIndex());
+    this.every(GLOB_LISTENER_REFRESH_MS, () => this.registerGlobListener());
+  }
+
+  private async registerGlobListener(): Promise<void> {
+    try {
+      await this.p.wake.register(this.p.redis);
+    } catch (error) {
+      this.p.logger.debug(`Registering the glob listener failed: ${(error as Error).message}`);
+    }
   }
 
   /**
    * One process of the fleet per poll interval (whoever sets the turn key first) adds the queues other clients
-   * filled to the non-empty index, which wakes a worker for them, and drops the ones they emptied; and sweeps the
-   * concurrency limits (limits/sweep.lua).
+   * filled to the non-empty index, which wakes a worker for them, and drops the ones they emptied; sweeps the
+   * concurrency limits (limits/sweep.lua); and drops the glob listeners no worker registers any more.
    */
   async repairQueueIndex(): Promise<void> {
     const { redis, keys, config } = this.p;
@@ -80,6 +90,7 @@ export class Upkeep {
       if ((await redis.set(keys.queueIndexTurn, '1', 'PX', config.intervalMs, 'NX')) !== 'OK') return;
       const { added } = await repairQueueIndex(redis, keys);
       const { returned } = await sweepLimits(redis, keys);
+      await pruneGlobListeners(redis, keys);
       if (added > 0 || returned > 0) this.p.manager.schedulePump();
     } catch (error) {
       this.p.logger.warn(`Repairing the queue index failed: ${(error as Error).message}`);

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import { openRedis } from '../redis/connection.js';
+import { registerGlobListener } from './glob-listeners.js';
 import type { QueuePatterns } from './queue-patterns.js';
 
 export interface WakeHandlers {
@@ -52,12 +53,13 @@ export class Waker {
   }
 
   /**
-   * Puts the glob listener in `ts:wake-globs`, which announcements read to find the lists to wake. At start-up, and
-   * again after each reconnect: a Redis restarted without its data has lost it, and pushes would wake nobody here.
+   * Puts the glob listener in `ts:wake-globs`, which announcements read to find the lists to wake. At start-up, again
+   * after each reconnect (a Redis restarted without its data has lost it, and pushes would wake nobody here), and every
+   * minute, so that the listener is not taken for one nobody uses (glob-listeners.ts).
    */
   async register(redis: Redis): Promise<void> {
     const listener = this.patterns.globListener;
-    if (listener) await redis.hset(this.keys.wakeGlobs, listener.name, listener.rules);
+    if (listener) await registerGlobListener(redis, this.keys, listener);
   }
 
   /** Waits for a wake-up or the poll interval, unless already waiting. */

@@ -71,7 +71,7 @@ describe('several Workers in one process', () => {
       await first.stop('graceful');
       const registered = await redis.smembers(keys.workers);
       for (const id of first.slotIds) expect(registered).not.toContain(id);
-      expect(registered).toEqual(expect.arrayContaining(second.slotIds));
+      expect(registered).toEqual(expect.arrayContaining([...second.slotIds]));
       expect([...runs].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     } finally {
       release();
@@ -87,6 +87,7 @@ describe('several Workers in one process', () => {
       namespace,
       queues: ['reuse'],
       concurrency: 2,
+      jobs: [],
       setProcessTitle: false,
       logLevel: 'silent' as const,
     };
