@@ -3,6 +3,7 @@
 export { Admin } from './api/admin.js';
 export type { ClusterSnapshot } from './api/cluster-metrics.js';
 export type { HealthThresholds, WorkerCondition, WorkerHealth } from './api/health.js';
+export { describeWaitReason, type WaitingJob, type WaitReason } from './api/job-wait.js';
 export type { KeyContents, KeyEntry, KeyPage } from './api/keyspace.js';
 export type { LivenessQuery, WorkerLiveness } from './api/liveness-check.js';
 export type { JobMatch, QueueJobsPage, QueueSearch } from './api/queue-jobs.js';

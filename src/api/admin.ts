@@ -11,6 +11,7 @@ import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../sche
 import { type ClusterSnapshot, clusterSnapshot } from './cluster-metrics.js';
 import { type AdminContext, guarded } from './context.js';
 import { resqueInfo } from './info.js';
+import { type WaitingJob, type WaitReason, whyWaiting } from './job-wait.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
 import { type FlowControlView, flowControl } from './limits.js';
@@ -88,6 +89,14 @@ export class Admin {
    */
   flowControl(options: { keysShown?: number } = {}): Promise<FlowControlView> {
     return guarded(this.ctx, () => flowControl(this.ctx, options));
+  }
+
+  /**
+   * Why a queued job has not started: pauses, no live worker on its queue, every such worker busy, its full
+   * concurrency limits and used-up rate limits, and the jobs ahead of it (`position`, else its queue's length).
+   */
+  whyWaiting(job: WaitingJob, position?: number): Promise<WaitReason[]> {
+    return guarded(this.ctx, () => whyWaiting(this.ctx, job, position));
   }
 
   /** At most `limit` jobs of the queue at once (see limits/definitions.ts); ConfigError for a bad limit. */
