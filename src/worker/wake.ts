@@ -45,9 +45,13 @@ export class Waker {
     connection.on('error', (error) => this.logger.debug(`Wake connection: ${error.message}`));
     this.connectionId = Number(await connection.client('ID'));
     connection.on('ready', () => {
-      void connection.client('ID').then((id) => {
-        this.connectionId = Number(id);
-      });
+      // Answered only after a BLPOP sent ahead of it ends, so until then UNBLOCK may name the old connection.
+      connection.client('ID').then(
+        (id) => {
+          this.connectionId = Number(id);
+        },
+        () => {},
+      );
     });
     this.connection = connection;
   }
@@ -108,6 +112,12 @@ export class Waker {
     const connection = this.connection;
     this.connection = undefined;
     if (!connection) return;
+    // Still blocked (the id was stale after a reconnect, or Redis is away): QUIT would wait behind the BLPOP for the
+    // whole poll interval, so the connection is dropped; a token handed over on the way is left to the poll interval.
+    if (this.waiting) {
+      connection.disconnect();
+      return;
+    }
     try {
       await connection.quit();
     } catch {
