@@ -18,6 +18,7 @@ import {
   rateUsage,
   unlimitQueueRate,
 } from '../limits/rate-definitions.js';
+import { tracerSourceFor } from '../observability/tracing.js';
 import type { JsonValue } from '../protocol/json.js';
 import { Keys } from '../protocol/keys.js';
 import { asConnectionError, openRedis } from '../redis/connection.js';
@@ -68,13 +69,20 @@ export class Resque {
   constructor(options: ClientOptions = {}) {
     const { jobs, ...rest } = options;
     this.config = resolveConfig(rest);
+    const tracing = tracerSourceFor(this.config);
     this.keys = new Keys(this.config.namespace);
     this.ownsConnection = !(this.config.redis instanceof Redis);
     this.redis = openRedis(this.config, 'client');
     this.redis.on('error', () => {
       // Reported through the failing command as a RedisConnectionError; an unhandled 'error' event would crash.
     });
-    this.ctx = { redis: this.redis, keys: this.keys, config: this.config, jobs: new JobRegistry(jobs) };
+    this.ctx = {
+      redis: this.redis,
+      keys: this.keys,
+      config: this.config,
+      jobs: new JobRegistry(jobs),
+      tracing,
+    };
     this.delayed = new DelayedJobs(this.ctx, (operation) => this.guard(operation));
   }
 

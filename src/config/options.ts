@@ -136,6 +136,13 @@ export interface ResqueOptions {
    * Retries of failed jobs are moved either way. Env `RESQUE_PROMOTE_DELAYED`. Default true.
    */
   promoteDelayed?: boolean;
+  /**
+   * OpenTelemetry traces (docs/operations.md): a span per enqueue and per perform, the trace context carried in the
+   * payload's `"trace"` so a job's trace continues the one that enqueued it. Needs the `@opentelemetry/api` package
+   * and a tracer provider the application registers; off, the package is never loaded.
+   * Env `RESQUE_TRACING`. Default false.
+   */
+  tracing?: boolean;
 }
 
 type Defaulted = Omit<Required<ResqueOptions>, 'pidFile' | 'release' | 'redis'>;
@@ -180,6 +187,7 @@ export const DEFAULTS = {
   proclinePrefix: '',
   refuseUnsafeRedis: false,
   promoteDelayed: true,
+  tracing: false,
 } as const satisfies Defaulted;
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

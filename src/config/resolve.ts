@@ -70,6 +70,7 @@ export interface ResolvedConfig {
   readonly proclinePrefix: string;
   readonly refuseUnsafeRedis: boolean;
   readonly promoteDelayed: boolean;
+  readonly tracing: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,6 +136,7 @@ function readEnv(env: Env): ResqueOptions {
     proclinePrefix: env['RESQUE_PROCLINE_PREFIX'] || undefined,
     refuseUnsafeRedis: envFlag(env['RESQUE_REFUSE_UNSAFE_REDIS']),
     promoteDelayed: envFlag(env['RESQUE_PROMOTE_DELAYED']),
+    tracing: envFlag(env['RESQUE_TRACING']),
   };
 }
 
@@ -263,6 +265,8 @@ function validate(config: ResolvedConfig): void {
     );
   }
   validatePorts(config);
+  if (typeof config.tracing !== 'boolean')
+    throw new ConfigError('tracing', `expected true or false, got ${JSON.stringify(config.tracing)}`);
   if (!Array.isArray(config.queues) || config.queues.some((q) => typeof q !== 'string' || q.trim() === '')) {
     throw new ConfigError('queues', 'expected a list of non-empty queue names or patterns');
   }

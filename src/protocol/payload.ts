@@ -23,6 +23,8 @@ export interface JobPayload {
   rate_key?: string;
   /** The job's tenant, worked out at enqueue (jobs/tenant.ts); Ruby ignores it. */
   tenant?: string;
+  /** The trace context of the enqueue's span (`traceparent`, `tracestate`), written with tracing on; Ruby ignores it. */
+  trace?: JsonObject;
   [extra: string]: JsonValue | undefined;
 }
 
@@ -37,12 +39,15 @@ export interface EncodeMetadata {
   rateKey?: string | undefined;
   /** The tenant of this enqueue, written as `"tenant"` after the rate key. */
   tenant?: string | undefined;
+  /** The trace context of the enqueue's span, written as `"trace"` last (docs/operations.md, "Traces"). */
+  trace?: JsonObject | undefined;
 }
 
 /**
  * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
  * the enqueue's `"retry"` options if it has any, its `"concurrency_key"` if its class has a keyed limit and its
- * `"rate_key"` if it has a keyed rate limit, and its `"tenant"` if its class names one. `args` must already be checked with assertJsonSafe.
+ * `"rate_key"` if it has a keyed rate limit, its `"tenant"` if its class names one, and its `"trace"` context when
+ * tracing is on. `args` must already be checked with assertJsonSafe.
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
@@ -51,7 +56,12 @@ export function encodePayload(className: string, args: readonly JsonValue[], met
     (meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`) +
     (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`) +
     (meta.tenant === undefined ? '' : `,"tenant":${JSON.stringify(meta.tenant)}`);
-  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}}`;
+  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}${traceMember(meta)}}`;
+}
+
+/** `,"trace":{…}` when the enqueue carries a trace context, else nothing. */
+export function traceMember(meta: Pick<EncodeMetadata, 'trace'>): string {
+  return meta.trace ? `,"trace":${JSON.stringify(meta.trace)}` : '';
 }
 
 /** `,"retry":{…}` when the enqueue has retry options, else nothing. */

@@ -2,6 +2,7 @@ import type { ClientContext } from '../client/context.js';
 import { enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
 import { newJobId } from '../client/job-id.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
+import type { TraceCarrier } from '../observability/tracing.js';
 import { assertJsonSafe, type JsonObject, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { runScript } from '../redis/scripts.js';
@@ -64,9 +65,17 @@ export async function scheduleJobs(
     filed.push({ entry, id });
     results.push({ queue, id, dueAtMs: entry.dueMs, delayed: true });
   }
-  for (let i = 0; i < filed.length; i += JOBS_PER_CALL) {
-    await fileChunk(ctx, className, queue, filed.slice(i, i + JOBS_PER_CALL), nowMs, enqueueRetryOf(job));
-  }
+  const file = async (trace: TraceCarrier | undefined) => {
+    for (let i = 0; i < filed.length; i += JOBS_PER_CALL) {
+      const chunk = filed.slice(i, i + JOBS_PER_CALL);
+      await fileChunk(ctx, className, queue, chunk, nowMs, { retry: enqueueRetryOf(job), trace });
+    }
+  };
+  if (filed.length > 0 && ctx.tracing) {
+    // As a bulk enqueue: one span for the jobs filed together, its context kept in each job's record.
+    const span = { operation: 'schedule', className, queue, jobIds: filed.map((f) => f.id) } as const;
+    await (await ctx.tracing()).produce(span, file);
+  } else await file(undefined);
   for (const entry of allowed) {
     for (const hook of hooksFor(definition, 'after_schedule')) await hook(...entry.args);
   }
@@ -87,7 +96,7 @@ async function fileChunk(
   queue: string,
   chunk: ReadonlyArray<{ entry: DelayedEntry; id: string }>,
   nowMs: number,
-  retry: JsonObject | undefined,
+  carried: { retry: JsonObject | undefined; trace: TraceCarrier | undefined },
 ): Promise<void> {
   const { keys } = ctx;
   const scriptKeys = [
@@ -110,7 +119,8 @@ async function fileChunk(
       item,
       enqueuedAtMs: nowMs,
       withMetadata: !ctx.config.strictPayloads,
-      retry,
+      retry: carried.retry,
+      trace: ctx.config.strictPayloads ? undefined : carried.trace,
     });
     args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
   }

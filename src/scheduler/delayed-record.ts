@@ -3,7 +3,7 @@ import type { JsonObject } from '../protocol/json.js';
 /**
  * What resque-ts keeps beside each of its delayed jobs (`ts:delayed:records`, by its member of `ts:delayed:due`), invisible to Ruby:
  * the second and exact item it was filed as (to find it again in `delayed:<second>`), its queue, and whether its
- * payload carries the id (not in strict mode). Promotion reads it to build the payload the job reaches its queue with.
+ * payload carries the id (not in strict mode), and the trace context of the span that filed it (tracing on). Promotion reads it to build the payload the job reaches its queue with.
  */
 export interface DelayedRecord {
   /** The job id its payload carries. */
@@ -19,6 +19,8 @@ export interface DelayedRecord {
   withMetadata: boolean;
   /** Retry options given at enqueue (`withRetry`), for the payload's `"retry"`. */
   retry?: JsonObject | undefined;
+  /** The trace context of the span that filed it, for the payload's `"trace"` (the item itself stays Ruby's). */
+  trace?: JsonObject | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -30,6 +32,7 @@ export function encodeRecord(record: DelayedRecord): string {
     e: record.enqueuedAtMs,
     m: record.withMetadata ? 1 : 0,
     ...(record.retry ? { r: record.retry } : {}),
+    ...(record.trace ? { t: record.trace } : {}),
   });
 }
 
@@ -54,6 +57,7 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
       enqueuedAtMs: typeof value['e'] === 'number' ? value['e'] : 0,
       withMetadata: value['m'] === 1,
       retry: isObject(value['r']) ? value['r'] : undefined,
+      trace: isObject(value['t']) ? value['t'] : undefined,
     };
   } catch {
     return undefined;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
+import { tracerSourceFor } from '../observability/tracing.js';
 import type { Executor } from './executor.js';
 import { InProcessExecutor } from './in-process-executor.js';
 import { SupervisedExecutor } from './supervisor/supervised-executor.js';
@@ -22,7 +23,7 @@ export interface ExecutorChoice {
 export function chooseExecutor(choice: ExecutorChoice): Executor {
   const modules = choice.require ?? [];
   if (choice.config.isolation !== 'process' || modules.length === 0)
-    return new InProcessExecutor(choice.jobs);
+    return new InProcessExecutor(choice.jobs, tracerSourceFor(choice.config));
   return new SupervisedExecutor({
     modules: modules.map((path) => resolve(path)),
     config: choice.config,

@@ -2,7 +2,9 @@ import { RateLimited, UnknownJobClassError } from '../errors/index.js';
 import type { JobContext } from '../jobs/define.js';
 import { FailureHookError, performJob } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { JobTracer, TracerSource } from '../observability/tracing.js';
 import { attemptOf } from '../protocol/attempts.js';
+import type { JobPayload } from '../protocol/payload.js';
 import type { Executor } from './executor.js';
 import type { Reservation } from './fetch/reservation.js';
 import { describeError, failedWith, type Outcome } from './outcome.js';
@@ -10,11 +12,38 @@ import { afterFailedAttempt } from './retrying.js';
 
 /** Runs jobs in this process: the worker's own with `isolation: 'none'`, or a supervised child's. */
 export class InProcessExecutor implements Executor {
-  constructor(private readonly jobs: JobRegistry) {}
+  private tracer: JobTracer | undefined;
 
-  async run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
+  /** `tracing`: where its tracer comes from when tracing is on; it is loaded by `start`. */
+  constructor(
+    private readonly jobs: JobRegistry,
+    private readonly tracing?: TracerSource,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.tracing) this.tracer = await this.tracing();
+  }
+
+  run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
     const payload = reservation.payload;
-    if (!payload) return failedWith('failed', reservation.decodeError);
+    if (!payload) return Promise.resolve(failedWith('failed', reservation.decodeError));
+    if (!this.tracer) return this.perform(reservation, payload, signal);
+    const span = {
+      queue: reservation.queue,
+      className: payload.class,
+      jobId: reservation.jobId,
+      attempt: attemptOf(payload),
+      returns: reservation.returns,
+      workerId: reservation.slotId,
+    };
+    return this.tracer.consume(span, payload.trace, () => this.perform(reservation, payload, signal));
+  }
+
+  private async perform(
+    reservation: Reservation,
+    payload: JobPayload,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
     const definition = this.jobs.resolve(payload.class);
     if (!definition) return failedWith('failed', new UnknownJobClassError(payload.class));
     const context: JobContext = {
@@ -43,5 +72,8 @@ export class InProcessExecutor implements Executor {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Sends the spans the application's provider still holds: the process may exit without its own shutdown. */
+  async close(): Promise<void> {
+    await this.tracer?.flush();
+  }
 }

@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { JobTimeoutError, TermException } from '../../errors/index.js';
 import { JobRegistry } from '../../jobs/registry.js';
+import { loadJobTracer } from '../../observability/tracing.js';
 import { epochSeconds } from '../../protocol/time.js';
 import { Reservation, type ReservationData } from '../fetch/reservation.js';
 import { InProcessExecutor } from '../in-process-executor.js';
@@ -44,6 +45,7 @@ let spare = false;
 let paused = false;
 let draining = false;
 let exiting = false;
+let leaving = false;
 let lastRssAt = 0;
 
 function send(message: FromChild, then?: () => void): void {
@@ -66,7 +68,9 @@ async function init(message: Init): Promise<void> {
   settings = message;
   try {
     const app = await loadAppModules(message.modules);
-    executor = new InProcessExecutor(new JobRegistry(app.jobs));
+    // After the modules: one of them may register the application's tracer provider (docs/operations.md).
+    executor = new InProcessExecutor(new JobRegistry(app.jobs), message.tracing ? loadJobTracer : undefined);
+    await executor.start();
     title();
     send({ type: 'ready', pid: process.pid, jobClasses: app.jobs.length });
   } catch (error) {
@@ -106,7 +110,11 @@ function flush(): void {
 }
 
 function leaveIfDone(): void {
-  if (draining && running.size === 0 && outbox.length === 0) realExit(0);
+  if (!draining || running.size > 0 || outbox.length > 0 || leaving) return;
+  if (!settings?.tracing || !executor) realExit(0);
+  leaving = true;
+  // The spans of its last jobs leave with it: the application's own shutdown never runs in a child.
+  void executor.close().finally(() => realExit(0));
 }
 
 function drain(): void {

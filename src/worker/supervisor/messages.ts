@@ -32,6 +32,8 @@ export type ToChild =
       queues: string;
       /** Jobs it runs at once: with more than one it tracks which job's code runs, to blame the right one. */
       concurrency: number;
+      /** Trace each job it performs (observability/tracing.ts): the child loads `@opentelemetry/api` itself. */
+      tracing: boolean;
     }
   /** Run these reserved jobs; answer with their `results`. */
   | { type: 'run'; jobs: ReservationData[] }

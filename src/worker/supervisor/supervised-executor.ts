@@ -27,6 +27,7 @@ export type SupervisorConfig = Pick<
   ResolvedConfig,
   | 'count'
   | 'concurrency'
+  | 'tracing'
   | 'spare'
   | 'jobTimeoutMs'
   | 'jobTimeoutGraceMs'
@@ -86,6 +87,7 @@ export class SupervisedExecutor implements Executor {
         proclinePrefix: options.setProcessTitle ? config.proclinePrefix : null,
         queues: config.queues.filter((q) => !q.startsWith('!')).join(',') || '*',
         concurrency: config.concurrency,
+        tracing: config.tracing,
       },
     };
     this.pool = new ChildPool(
