@@ -268,4 +268,11 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     meaning:
       'Every worker process moves delayed jobs to their queues when they come due (each move is atomic, so workers share the work without a leader). Set false to leave that to `resque scheduler` or a Ruby resque-scheduler. Retries of failed jobs are moved either way.',
   },
+  tracing: {
+    env: ['RESQUE_TRACING'],
+    seconds: false,
+    default: 'false',
+    meaning:
+      'OpenTelemetry traces (docs/operations.md): a span per enqueue and per perform, the trace context carried in the payload\'s `"trace"` so a job\'s trace continues the one that enqueued it. Needs the `@opentelemetry/api` package and a tracer provider the application registers; off, the package is never loaded.',
+  },
 };

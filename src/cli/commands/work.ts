@@ -18,7 +18,7 @@ export const workCommand: Command = {
     '--require <module> [--require …] [--queues q1,q2|*] [--count children] [--concurrency jobs-per-child] ' +
     '[--isolation process|none] [--spare n] [--job-timeout seconds] [--memory-soft-limit MB] ' +
     '[--memory-hard-limit MB] [--max-jobs-per-child n] [--interval seconds] [--pidfile path] ' +
-    '[--metrics-port n] [--health-port n] [--log-level level] [--log-format auto|json|text] ' +
+    '[--metrics-port n] [--health-port n] [--tracing] [--log-level level] [--log-format auto|json|text] ' +
     '[--verbose|--vverbose] [--redis URL] [--namespace NS]',
   options: {
     require: { type: 'string', multiple: true },
@@ -36,6 +36,7 @@ export const workCommand: Command = {
     pidfile: { type: 'string' },
     'metrics-port': { type: 'string' },
     'health-port': { type: 'string' },
+    tracing: { type: 'boolean' },
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
     'exit-with-parent': { type: 'boolean' },
@@ -98,6 +99,7 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   if (values['namespace'] !== undefined) options.namespace = values['namespace'] as string;
   if (values['metrics-port'] !== undefined) options.metricsPort = Number(values['metrics-port']);
   if (values['health-port'] !== undefined) options.healthPort = Number(values['health-port']);
+  if (values['tracing'] === true) options.tracing = true;
   if (values['log-format'] !== undefined) options.logFormat = values['log-format'] as LogFormat;
   if (values['log-level'] !== undefined) options.logLevel = values['log-level'] as LogLevel;
   else if (values['vverbose']) options.logLevel = 'debug';
