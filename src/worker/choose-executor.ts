@@ -22,8 +22,10 @@ export interface ExecutorChoice {
  */
 export function chooseExecutor(choice: ExecutorChoice): Executor {
   const modules = choice.require ?? [];
+  const tracing = tracerSourceFor(choice.config);
   if (choice.config.isolation !== 'process' || modules.length === 0)
-    return new InProcessExecutor(choice.jobs, tracerSourceFor(choice.config));
+    return new InProcessExecutor(choice.jobs, tracing);
+  // The children load the API themselves; checking here fails a worker without it once, not in every child.
   return new SupervisedExecutor({
     modules: modules.map((path) => resolve(path)),
     config: choice.config,

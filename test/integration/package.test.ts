@@ -127,6 +127,26 @@ resque.enqueue(Add, 2, 3).then(() => {
     });
   });
 
+  it('needs @opentelemetry/api only with tracing on, and says so when it is not installed', () => {
+    const script = join(dir, 'app', 'tracing.mjs');
+    writeFileSync(
+      script,
+      `import { Resque } from 'resque-ts';
+try {
+  new Resque({ tracing: true, redis: 'redis://127.0.0.1:1' });
+  console.log('no error');
+} catch (error) {
+  console.log(error.message);
+}
+`,
+    );
+    const run = spawnSync(process.execPath, [script], { cwd: join(dir, 'app'), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(
+      'Invalid option "tracing": tracing needs the @opentelemetry/api package, which is not installed (npm install @opentelemetry/api, and register a tracer provider)',
+    );
+  });
+
   it('runs its CLI from the installed package', () => {
     const run = spawnSync(process.execPath, [join(installed, 'dist', 'cli', 'main.js'), '--version'], {
       encoding: 'utf8',

@@ -42,6 +42,23 @@ describe('payload codec', () => {
     );
   });
 
+  it('writes the trace context last, after every other member', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(
+      encodePayload('Archive', [1], {
+        id: 'abc',
+        enqueuedAt: 1764000000.5,
+        retry: { attempts: 3 },
+        concurrencyKey: 'c',
+        rateKey: 'r',
+        tenant: 't',
+        trace: { traceparent },
+      }),
+    ).toBe(
+      `{"class":"Archive","args":[1],"id":"abc","enqueued_at":1764000000.5,"retry":{"attempts":3},"concurrency_key":"c","rate_key":"r","tenant":"t","trace":{"traceparent":"${traceparent}"}}`,
+    );
+  });
+
   it.each([
     ['not json', 'not JSON'],
     ['[1,2]', 'an array'],
