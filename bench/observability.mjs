@@ -1,20 +1,27 @@
 // What observability costs a worker: in-process concurrency-50 throughput of no-op jobs with the default log level
 // (warn) and metrics off, the same with metrics on (prom-client, a metrics port), and with a log line per job
-// (info). Runs are interleaved so that the machine's load drifts over all of them alike. Own redis-server on a free
-// port; logs go to /dev/null.
-// Then the per-job cost alone: the same job events fed straight to the observers, without Redis, in ns per job.
-// Usage: npm run build && node bench/observability.mjs [--jobs 30000] [--runs 6] [--write]
+// (info), and with OpenTelemetry tracing on (a real SDK: batch span processor, an exporter that drops the spans).
+// Runs are interleaved so that the machine's load drifts over all of them alike. Own redis-server on a free port;
+// logs go to /dev/null.
+// Then the per-job cost alone: the same job events fed straight to the observers, without Redis, in ns per job, and
+// a perform span alone.
+// Usage: npm run build && node bench/observability.mjs [--quick] [--jobs 30000] [--runs 6] [--write]
 
 import { EventEmitter } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Registry } from 'prom-client';
 import { defineJob, Resque } from '../dist/index.js';
 import { createLogger } from '../dist/logging/logger.js';
 import { jobLog } from '../dist/observability/job-log.js';
 import { JobObserver } from '../dist/observability/job-observer.js';
 import { WorkerMetrics } from '../dist/observability/metrics.js';
+import { loadJobTracer } from '../dist/observability/tracing.js';
 import { freeLoopbackPort } from '../dist/redis/server-process.js';
 import { Reservation } from '../dist/worker/fetch/reservation.js';
 import { Worker } from '../dist/worker/worker.js';
@@ -23,13 +30,14 @@ import { median } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
-    jobs: { type: 'string', default: '30000' },
-    runs: { type: 'string', default: '6' },
+    jobs: { type: 'string' },
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
 });
-const JOBS = Number(values.jobs);
-const RUNS = Number(values.runs);
+const JOBS = Number(values.jobs ?? (values.quick ? 10_000 : 30_000));
+const RUNS = Number(values.runs ?? (values.quick ? 3 : 6));
 const QUEUE = 'obs';
 const ObsNoop = defineJob({ className: 'ObsNoop', queue: QUEUE, perform: async () => {} });
 const devNull = createWriteStream('/dev/null');
@@ -39,14 +47,35 @@ const CASES = [
   { name: 'warn, metrics on', level: 'warn', metrics: true },
   { name: "warn, metrics on an application's registry", level: 'warn', metrics: 'registry' },
   { name: 'info (a line per job), metrics on', level: 'info', metrics: true },
+  { name: 'warn, metrics off, tracing on', level: 'warn', metrics: false, tracing: true },
+  { name: 'warn, metrics on, tracing on', level: 'warn', metrics: true, tracing: true },
 ];
+
+/** The application's OpenTelemetry setup, as a real one is, but its exporter only counts the spans. */
+const exported = { spans: 0 };
+const provider = new TracerProvider({
+  spanProcessors: [
+    new BatchSpanProcessor({
+      exporter: {
+        export(spans, done) {
+          exported.spans += spans.length;
+          done({ code: 0 });
+        },
+        shutdown: async () => {},
+      },
+    }),
+  ],
+});
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+trace.setGlobalTracerProvider(provider);
 
 let namespaceCounter = 0;
 
 /** Jobs per second draining a backlog of JOBS no-op jobs with one in-process worker at concurrency 50. */
-async function throughput(url, { level, metrics }) {
+async function throughput(url, { level, metrics, tracing = false }) {
   const namespace = `obs${++namespaceCounter}`;
-  const resque = new Resque({ redis: url, namespace });
+  const resque = new Resque({ redis: url, namespace, tracing });
   const port = metrics === true ? await freeLoopbackPort() : 0;
   const registry = metrics === 'registry' ? new Registry() : undefined;
   const worker = new Worker({
@@ -61,6 +90,7 @@ async function throughput(url, { level, metrics }) {
     metricsPort: port,
     metricsRegistry: registry,
     listenHost: '127.0.0.1',
+    tracing,
   });
   try {
     for (let i = 0; i < JOBS; i += 5000) {
@@ -84,6 +114,11 @@ async function throughput(url, { level, metrics }) {
         : await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       if (!text.includes(`resque_jobs_total{queue="${QUEUE}",class="ObsNoop",outcome="performed"} ${JOBS}`))
         throw new Error('the metrics did not count every job');
+    }
+    if (tracing) {
+      const before = exported.spans;
+      await provider.forceFlush();
+      if (exported.spans === before) throw new Error('tracing made no spans');
     }
     return JOBS / ((end - start) / 1000);
   } finally {
@@ -134,6 +169,39 @@ function perJobCost({ level, metrics }, n = 200_000) {
   return median(passes);
 }
 
+/**
+ * ns per job of a perform span alone: one with a payload's context around a job that does nothing, made and ended
+ * on the SDK above, median of 5 passes.
+ */
+async function perSpanCost(n = 100_000) {
+  const tracer = await loadJobTracer();
+  const carrier = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+  const info = {
+    queue: QUEUE,
+    className: 'ObsNoop',
+    jobId: 'id',
+    attempt: 1,
+    returns: 0,
+    workerId: 'h:1:obs',
+  };
+  const outcome = { kind: 'performed' };
+  const perform = async () => outcome;
+  const passes = [];
+  for (let pass = 0; pass < 5; pass++) {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) await tracer.consume(info, carrier, perform);
+    passes.push(((performance.now() - start) * 1e6) / n);
+    await provider.forceFlush();
+  }
+  const base = [];
+  for (let pass = 0; pass < 5; pass++) {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) await perform();
+    base.push(((performance.now() - start) * 1e6) / n);
+  }
+  return median(passes) - median(base);
+}
+
 const server = await startRedisServer();
 const loadBefore = loadavg();
 const rates = CASES.map(() => []);
@@ -149,15 +217,18 @@ try {
   const seconds = (performance.now() - began) / 1000;
   const costs = CASES.map((c) => perJobCost(c));
   for (const [i, c] of CASES.entries()) console.log(`per job, ${c.name}: ${costs[i].toFixed(0)} ns`);
-  const report = render(await server.version(), seconds, costs);
+  const spanCost = await perSpanCost();
+  console.log(`per job, a perform span: ${spanCost.toFixed(0)} ns`);
+  const report = render(await server.version(), seconds, costs, spanCost);
   console.log(`\n${report}`);
   if (values.write) writeFileSync(new URL('./RESULTS-observability.md', import.meta.url), report);
 } finally {
   await server.stop();
+  await provider.shutdown();
   devNull.end();
 }
 
-function render(redisVersion, seconds, costs) {
+function render(redisVersion, seconds, costs, spanCost) {
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   const load = (figures) => figures.map((n) => n.toFixed(1)).join(', ');
   const rows = CASES.map((c, i) => {
@@ -178,7 +249,10 @@ function render(redisVersion, seconds, costs) {
       'cost of the machinery around a job. The cases run in turn, each once per round, ' +
       `${RUNS} rounds in ${seconds.toFixed(0)} s. Logs go to /dev/null through the default pino logger; "metrics on" ` +
       "serves a metrics port with prom-client's process metrics (GC, event-loop lag, memory); on an application's " +
-      'registry the worker adds its own metrics only. Each run ends with a scrape that checks every job was counted.',
+      'registry the worker adds its own metrics only. Each run ends with a scrape that checks every job was counted. ' +
+      '"tracing on" turns `tracing` on for the client and the worker, with the OpenTelemetry SDK registered (a ' +
+      'batch span processor whose exporter drops the spans): a span per bulk enqueue of 5,000 and per perform, the ' +
+      'context carried in every payload.',
     '',
     `Load average before the run: ${load(loadBefore)}; after: ${load(loadavg())}. On a shared machine rates swing ` +
       'from run to run by more than observability costs at the default level: the ratios compare runs made side by ' +
@@ -198,7 +272,8 @@ function render(redisVersion, seconds, costs) {
     '',
     '| case | ns per job |',
     '| --- | ---: |',
-    ...CASES.map((c, i) => `| ${c.name} | ${fmt(costs[i])} |`),
+    ...CASES.filter((c) => !c.tracing).map((c, i) => `| ${c.name} | ${fmt(costs[i])} |`),
+    `| a perform span alone (context extracted from the payload, span made, attributes set, ended, batched) | ${fmt(spanCost)} |`,
     '',
     'At the default level a job costs the observers two timestamps (for the duration in the failure line) and a',
     'level check per line. Metrics add a counter and a histogram per job (and a queue-wait histogram for jobs that',
