@@ -78,7 +78,7 @@ describe('the npm package', () => {
     // Source maps would point at ../src, which is not shipped; the compiled ES2022 reads as the source does.
     expect(files.filter((path) => path.endsWith('.map'))).toEqual([]);
     expect(files.filter((path) => /(^|\/)(test|tests|__tests__)\/|\.test\.[jt]s$/.test(path))).toEqual([]);
-    expect(packedSize).toBeLessThan(500_000);
+    expect(packedSize).toBeLessThan(550_000);
   });
 
   it('points every export and the bin at a shipped file, builds on prepare, and needs a Node that can require() ESM', () => {
