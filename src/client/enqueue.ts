@@ -150,7 +150,7 @@ export async function enqueueMany(
   }
   if (accepted.length === 0) return [];
   const send = async (trace: TraceCarrier | undefined) => {
-    if (trace) for (const a of accepted) a.meta = withTrace(a.meta, trace);
+    if (trace) for (const { meta } of accepted) if (meta) meta.trace = trace;
     await sendMany(ctx, definition, target, accepted);
   };
   if (ctx.tracing) {

@@ -68,7 +68,8 @@ async function init(message: Init): Promise<void> {
   settings = message;
   try {
     const app = await loadAppModules(message.modules);
-    // After the modules: one of them may register the application's tracer provider (docs/operations.md).
+    // The tracer provider the application registers (from one of these modules, or a --import) is found through
+    // the API's global, whenever it is registered (docs/operations.md, Traces).
     executor = new InProcessExecutor(new JobRegistry(app.jobs), message.tracing ? loadJobTracer : undefined);
     await executor.start();
     title();
