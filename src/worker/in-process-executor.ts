@@ -1,3 +1,4 @@
+import { JobAbort } from '../cancel/job-abort.js';
 import { RateLimited, UnknownJobClassError } from '../errors/index.js';
 import type { JobContext } from '../jobs/define.js';
 import { FailureHookError, performJob } from '../jobs/perform.js';
@@ -10,9 +11,27 @@ import { afterFailedAttempt } from './retrying.js';
 
 /** Runs jobs in this process: the worker's own with `isolation: 'none'`, or a supervised child's. */
 export class InProcessExecutor implements Executor {
+  /** The running jobs' signals, for a cancel of one of them. */
+  private readonly aborts = new Map<Reservation, JobAbort>();
+
   constructor(private readonly jobs: JobRegistry) {}
 
   async run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
+    const abort = new JobAbort(signal);
+    this.aborts.set(reservation, abort);
+    try {
+      return await this.perform(reservation, abort);
+    } finally {
+      this.aborts.delete(reservation);
+    }
+  }
+
+  /** Fires the job's own AbortSignal; a job in this process cannot be killed, so it ends when it stops. */
+  cancel(reservation: Reservation, reason: Error): void {
+    this.aborts.get(reservation)?.cancel(reason);
+  }
+
+  private async perform(reservation: Reservation, abort: JobAbort): Promise<Outcome> {
     const payload = reservation.payload;
     if (!payload) return failedWith('failed', reservation.decodeError);
     const definition = this.jobs.resolve(payload.class);
@@ -23,13 +42,16 @@ export class InProcessExecutor implements Executor {
       className: payload.class,
       attempt: attemptOf(payload),
       returns: reservation.returns,
-      signal,
+      get signal() {
+        return abort.signal;
+      },
       workerId: reservation.slotId,
       payload,
     };
     try {
       return { kind: await performJob(definition, context, payload.args) };
     } catch (error) {
+      if (abort.cancelled) return { kind: 'cancelled' };
       if (error instanceof RateLimited)
         return {
           kind: 'given-back',

@@ -35,7 +35,9 @@ function summary(verdicts: Map<Assignment, Verdict>): Array<[string, string, str
   return [...verdicts].map(([a, v]) =>
     v.kind === 'fail'
       ? [a.reservation.slotId, v.exception, v.error.message]
-      : [a.reservation.slotId, v.countReturn ? 'return counted' : 'return', v.reason],
+      : v.kind === 'cancelled'
+        ? [a.reservation.slotId, 'cancelled', '']
+        : [a.reservation.slotId, v.countReturn ? 'return counted' : 'return', v.reason],
   );
 }
 
