@@ -134,7 +134,7 @@ async function cancelRunning(ctx: CancelContext, id: string, now: string): Promi
         redis,
         CANCEL_SCRIPTS.running,
         [keys.inflight(slot), keys.cancelRunning],
-        [value, id, now, keys.cancelChannel],
+        [value, id, now, keys.cancelChannel, slot],
       );
       if (asked === 1) return slot;
     }

@@ -8,21 +8,27 @@ import type { Keys } from '../protocol/keys.js';
 import { openRedis } from '../redis/connection.js';
 
 export interface CancelTarget {
-  /** Cancels the running job with this id if this worker holds it. */
-  cancel(jobId: string): void;
+  /** Cancels the running job with this id if this worker runs it; true when it does. */
+  cancel(jobId: string): boolean;
   /** Jobs running now: the beat's check is skipped when there are none. */
   readonly busy: number;
 }
 
 export class CancelListener {
   private subscriber: Redis | undefined;
+  private readonly slots: ReadonlySet<string>;
+  /** Requests naming a slot of this worker that no longer ran their job at the last beat. */
+  private stale = new Set<string>();
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly keys: Keys,
+    slotIds: readonly string[],
     private readonly target: CancelTarget,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.slots = new Set(slotIds);
+  }
 
   /** Opens the subscriber connection (ioredis subscribes again by itself after a reconnect). */
   async start(): Promise<void> {
@@ -33,10 +39,25 @@ export class CancelListener {
     await subscriber.subscribe(this.keys.cancelChannel);
   }
 
-  /** The liveness beat's look at the recorded requests: one ZRANGE, only while jobs run. */
+  /**
+   * The liveness beat's look at the recorded requests (one ZRANGE while the set has members). A request for one of
+   * this worker's slots whose job is not running here at two beats in a row is removed: the job ended before the
+   * request reached it (the job's own end removes the request otherwise).
+   */
   async check(redis: Redis): Promise<void> {
-    if (this.target.busy === 0) return;
-    for (const jobId of await redis.zrange(this.keys.cancelRunning, 0, -1)) this.target.cancel(jobId);
+    const requests = await redis.zrange(this.keys.cancelRunning, 0, -1);
+    const stale = new Set<string>();
+    const gone: string[] = [];
+    for (const request of requests) {
+      const cut = request.lastIndexOf('\n');
+      const slot = request.slice(0, cut);
+      if (!this.slots.has(slot)) continue;
+      if (this.target.busy > 0 && this.target.cancel(request.slice(cut + 1))) continue;
+      if (this.stale.has(request)) gone.push(request);
+      else stale.add(request);
+    }
+    this.stale = stale;
+    if (gone.length > 0) await redis.zrem(this.keys.cancelRunning, ...gone);
   }
 
   stop(): void {

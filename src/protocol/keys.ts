@@ -439,9 +439,10 @@ export class Keys {
     return `${this.prefix}ts:cancelled-queued`;
   }
   /**
-   * Cancel requests for running jobs (ZSET): member = job id, score = when asked (epoch ms). The worker holding the
-   * job learns of it from `cancelChannel` at once, or from this set at its next liveness beat if it missed the
-   * message, and removes the entry once the job has ended.
+   * Cancel requests for running jobs (ZSET): member = `<slot id>\n<job id>`, score = when asked (epoch ms). The worker
+   * holding the job learns of it from `cancelChannel` at once, or from this set at its next liveness beat if it missed
+   * the message, and removes the entry once the job has ended (or, seen twice by its beat, when its slot no longer
+   * runs that job). Entries older than a week are trimmed.
    */
   get cancelRunning(): string {
     return `${this.prefix}ts:cancel-running`;

@@ -122,19 +122,21 @@ export class Processor {
   /**
    * `resque.cancel(id)` reached this worker: if one of its running jobs has that id, its own AbortSignal fires (its
    * child is killed after `cancelGraceMs` if it does not stop), and whatever it then ends with but success is
-   * recorded as cancelled. Asked again (the message and the beat's check), it does nothing more.
+   * recorded as cancelled. Asked again (the message and the beat's check), it does nothing more. True when it runs
+   * here.
    */
-  cancel(jobId: string): void {
+  cancel(jobId: string): boolean {
     const needle = `"id":"${jobId}"`;
     for (const job of this.running.values()) {
       const { reservation } = job;
       if (job.done || !reservation.raw.includes(needle) || reservation.jobId !== jobId) continue;
-      if (reservation.cancelRequested) return;
+      if (reservation.cancelRequested) return true;
       reservation.cancelRequested = true;
       this.settings.logger.info(`Cancelling ${reservation.className} ${jobId} in slot ${reservation.slotId}`);
       this.settings.executor.cancel?.(reservation, new JobCancelled(jobId));
-      return;
+      return true;
     }
+    return false;
   }
 
   /** Fires every running job's AbortSignal, remembering why. */

@@ -133,7 +133,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onPoll: () => this.manager.onPoll(),
     });
     const processor = this.processor;
-    const cancels = new CancelListener(this.config, this.keys, processor, log);
+    const cancels = new CancelListener(this.config, this.keys, this.slotIds, processor, log);
     this.manager = new Manager({
       config: this.config,
       slotIds: this.slotIds,

@@ -271,6 +271,7 @@ export class Fetcher implements ReservationOwner {
         keys.jobEvents(id),
         keys.limitSpec,
         keys.announce,
+        reservation.slotId,
       ];
       done = (await runScript<number>(this.redis, CANCEL_SCRIPTS.finish, scriptKeys, args)) === 1;
     }, this.logger);
@@ -285,7 +286,11 @@ export class Fetcher implements ReservationOwner {
     const id = reservation.jobId;
     if (id === undefined) return;
     try {
-      await this.redis.multi().zrem(this.keys.cancelRunning, id).zrem(this.keys.cancelledQueued, id).exec();
+      await this.redis
+        .multi()
+        .zrem(this.keys.cancelRunning, `${reservation.slotId}\n${id}`)
+        .zrem(this.keys.cancelledQueued, id)
+        .exec();
     } catch (error) {
       this.logger.debug(`Clearing the cancel request of ${id} failed: ${(error as Error).message}`);
     }

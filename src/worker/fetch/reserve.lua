@@ -328,6 +328,7 @@ for s = 1, slotCount do
     table.insert(unmatched, s)
   end
   if finished then
+    if cancelling then forgetTombstone(tombstones, held) end
     held = false
     processed = processed + 1
     if ARGV[7 + 3 * s] == '1' then
