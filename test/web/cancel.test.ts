@@ -16,7 +16,7 @@ const ids: string[] = [];
 beforeAll(async () => {
   const resque = new Resque({ redis: sharedRedisUrl(), namespace });
   try {
-    for (const n of [1, 2, 3]) ids.push((await resque.enqueueTo('mail', 'Remind', n)).id!);
+    for (const n of [1, 2, 3]) ids.push((await resque.enqueueTo('mail', 'Remind', n))!.id!);
     ids.push((await resque.enqueueAtTo('mail', Date.now() + 60_000, 'Remind', 4))!.id!);
   } finally {
     await resque.close();
