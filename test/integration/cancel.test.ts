@@ -320,6 +320,38 @@ describe('cancelling a running job in the worker process', () => {
     await waitFor(() => ran.includes('next'), 10_000, 'the next job');
   });
 
+  it("frees the cancelled job's concurrency token: the next job of its class starts", async () => {
+    const namespace = uniqueNamespace('cancel-limit');
+    const keys = new Keys(namespace);
+    const resque = client(namespace);
+    const started: string[] = [];
+    const Limited = defineJob({
+      className: 'Limited',
+      queue: 'q',
+      concurrency: { limit: 1 },
+      perform: (ctx, name: string) =>
+        new Promise<void>((resolve, reject) => {
+          started.push(name);
+          if (name !== 'first') resolve();
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+        }),
+    });
+    await startWorker(namespace, [Limited], { concurrency: 2 });
+    const first = await resque.enqueue(Limited, 'first');
+    await resque.enqueue(Limited, 'second');
+    await waitFor(
+      async () => (await redis.llen(keys.parked('class:Limited'))) === 1,
+      10_000,
+      'the parked job',
+    );
+    expect(started).toEqual(['first']);
+    await resque.cancel(first!.id!);
+    await waitFor(() => started.includes('second'), 10_000, 'the next job');
+    await waitFor(async () => (await redis.get(keys.processed)) === '1', 10_000, 'its acknowledgement');
+    expect(await redis.get(keys.cancelledCount)).toBe('1');
+    expect(await redis.scard(keys.limitHolders('class:Limited'))).toBe(0);
+  });
+
   it('cancels only the job asked for among the jobs reserved together', async () => {
     const namespace = uniqueNamespace('cancel-batch');
     const keys = new Keys(namespace);

@@ -59,6 +59,19 @@ describe('verdicts on a dead child', () => {
     ]);
   });
 
+  it('cancel: the cancelled job ends cancelled (no failure), the others go back untouched', () => {
+    const [a, b] = [job('s1'), job('s2')];
+    const verdicts = judge(
+      death({ signal: 'SIGKILL', killCause: { kind: 'cancel', slotIds: new Set(['s1']) } }),
+      [a, b],
+      settings,
+    );
+    expect(summary(verdicts)).toEqual([
+      ['s1', 'cancelled', ''],
+      ['s2', 'return', 'child 42 was killed because another of its jobs was cancelled and did not stop'],
+    ]);
+  });
+
   it('hard memory limit: one job fails with MemoryLimitError; with several, each goes back counted', () => {
     const one = judge(
       death({ killCause: { kind: 'memory-hard', rssBytes: 150 * 1024 * 1024 } }),
