@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Resque } from '../../src/index.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
-import { type Served, serve } from './client.js';
+import { before, registerWorker, type Served, serve } from './client.js';
 
 const namespace = uniqueNamespace('web-cancel');
 const redis = rawRedis();
@@ -55,6 +55,17 @@ describe('cancelling from the dashboard', () => {
     const bad = await web.client.post('/api/jobs/%22x%22/cancel', {});
     expect(bad.status).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'INVALID_JOB_ID' } });
+  });
+
+  it("offers Cancel… beside a running job's id on its Working page", async () => {
+    await registerWorker(redis, namespace, 'web-9:900:mail', {
+      heartbeat: before(0),
+      job: { queue: 'mail', runAt: before(1000), payload: '{"class":"Remind","args":[9],"id":"run9"}' },
+    });
+    const page = await web.client.get(`/working/${encodeURIComponent('web-9:900:mail')}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<code>run9</code>');
+    expect(page.text).toContain('/jobs/run9/cancel?back=');
   });
 
   it('a back link outside the dashboard is not followed', async () => {
