@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Resque } from '../../src/index.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
-import { before, registerWorker, type Served, serve } from './client.js';
+import { before as ago, registerWorker, type Served, serve } from './client.js';
 
 const namespace = uniqueNamespace('web-cancel');
 const redis = rawRedis();
@@ -59,8 +59,8 @@ describe('cancelling from the dashboard', () => {
 
   it("offers Cancel… beside a running job's id on its Working page", async () => {
     await registerWorker(redis, namespace, 'web-9:900:mail', {
-      heartbeat: before(0),
-      job: { queue: 'mail', runAt: before(1000), payload: '{"class":"Remind","args":[9],"id":"run9"}' },
+      heartbeat: ago(0),
+      job: { queue: 'mail', runAt: ago(1000), payload: '{"class":"Remind","args":[9],"id":"run9"}' },
     });
     const page = await web.client.get(`/working/${encodeURIComponent('web-9:900:mail')}`);
     expect(page.status).toBe(200);
