@@ -18,6 +18,7 @@ export {
 export type { RetryingJob, RetryPage } from './api/retries.js';
 export type { StatsSample } from './api/stats.js';
 export type { WorkerJob, WorkerSummary } from './api/workers.js';
+export type { CancelOptions, CancelResult } from './cancel/cancel-job.js';
 export type { Enqueued, JobRef } from './client/enqueue.js';
 export type { ResqueInfo } from './client/info.js';
 export type { QueuedJob } from './client/inspect.js';
@@ -43,9 +44,11 @@ export {
   FailureNotRetryableError,
   InvalidArgumentsError,
   InvalidClassNameError,
+  InvalidJobIdError,
   InvalidQueueNameError,
   InvalidScheduleError,
   InvalidTimeError,
+  JobCancelled,
   JobTimeoutError,
   MalformedPayloadError,
   MemoryLimitError,

@@ -1,3 +1,4 @@
+import { type CancelResult, cancelJob } from '../cancel/cancel-job.js';
 import type { ResqueInfo } from '../client/info.js';
 import { pauseAllWorkers, pauseQueue, resumeAllWorkers, resumeQueue } from '../client/queue-pause.js';
 import { type ClientOptions, Resque } from '../client/resque.js';
@@ -240,6 +241,11 @@ export class Admin {
   /** Moves a waiting job (its `ref`) to its queue now; false when it is no longer waiting. */
   retryNow(ref: string): Promise<boolean> {
     return guarded(this.ctx, () => retryNow(this.ctx, ref));
+  }
+
+  /** Cancels a job wherever it is (docs/cancel.md); says what it found. */
+  cancelJob(id: string): Promise<CancelResult> {
+    return guarded(this.ctx, () => cancelJob(this.ctx, id));
   }
 
   /** Drops a waiting job: no more attempts, no failure record. False when it is no longer waiting. */

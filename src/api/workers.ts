@@ -11,6 +11,8 @@ export interface WorkerJob {
   queue: string;
   className: string | undefined;
   args: JsonValue[] | undefined;
+  /** The resque-ts job id; undefined for jobs pushed by Ruby. */
+  id: string | undefined;
   runAt: Date | undefined;
   /** The `worker:<id>` status as stored: its arguments' own text (Ruby's `1.0`, integers past 2^53) is in here. */
   raw: string;
@@ -102,6 +104,7 @@ function jobOf(raw: string | null | undefined): WorkerJob | undefined {
     queue: status.queue,
     className: typeof object?.['class'] === 'string' ? object['class'] : undefined,
     args: Array.isArray(object?.['args']) ? object['args'] : undefined,
+    id: typeof object?.['id'] === 'string' ? object['id'] : undefined,
     runAt: parseResqueTime(status.run_at),
     raw: raw ?? '',
   };

@@ -130,6 +130,13 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     default: '5000',
     meaning: 'How long a timed-out job has to stop after its AbortSignal fires before its child is killed.',
   },
+  cancelGraceMs: {
+    env: ['RESQUE_CANCEL_GRACE'],
+    seconds: true,
+    default: '10000',
+    meaning:
+      "How long a cancelled running job (`resque.cancel(id)`) has to stop after its AbortSignal fires before its child is killed (a job running in the worker's own process cannot be killed).",
+  },
   memorySoftLimitMb: {
     env: ['RESQUE_MEMORY_SOFT_LIMIT_MB'],
     seconds: false,

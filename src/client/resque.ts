@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { type CancelOptions, type CancelResult, cancelJob } from '../cancel/cancel-job.js';
 import type { ResqueOptions } from '../config/options.js';
 import { connectionAdvice } from '../config/redis-source.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
@@ -325,6 +326,15 @@ export class Resque {
 
   info(): Promise<ResqueInfo> {
     return this.guard(() => resqueInfo(this.ctx));
+  }
+
+  /**
+   * Cancels a job by id wherever it is (docs/cancel.md): a delayed or retrying job is removed, a running one is
+   * stopped through its AbortSignal (and its child killed after the grace period), a queued one is dropped when a
+   * worker reaches it. Says what it found; an id nothing knows of is not an error.
+   */
+  cancel(id: string, options: CancelOptions = {}): Promise<CancelResult> {
+    return this.guard(() => cancelJob(this.ctx, id, options));
   }
 
   /** Closes the connection if this client opened it. */

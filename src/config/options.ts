@@ -73,6 +73,8 @@ export interface ResqueOptions {
   jobTimeoutMs?: number;
   /** How long a timed-out job has to stop after its AbortSignal fires before its child is killed. Env `RESQUE_JOB_TIMEOUT_GRACE` (seconds). Default 5000. */
   jobTimeoutGraceMs?: number;
+  /** How long a cancelled running job (`resque.cancel(id)`) has to stop after its AbortSignal fires before its child is killed (a job running in the worker's own process cannot be killed). Env `RESQUE_CANCEL_GRACE` (seconds). Default 10000. */
+  cancelGraceMs?: number;
   /** A child whose resident memory passes this many MB is replaced once its running jobs finish; 0 = no limit. Env `RESQUE_MEMORY_SOFT_LIMIT_MB`. Default 0. */
   memorySoftLimitMb?: number;
   /** A child whose resident memory passes this many MB is killed at once and its job fails with MemoryLimitError; 0 = no limit. Env `RESQUE_MEMORY_HARD_LIMIT_MB`. Default 0. */
@@ -165,6 +167,7 @@ export const DEFAULTS = {
   spare: 0,
   jobTimeoutMs: 0,
   jobTimeoutGraceMs: 5000,
+  cancelGraceMs: 10_000,
   memorySoftLimitMb: 0,
   memoryHardLimitMb: 0,
   maxJobsPerChild: 0,

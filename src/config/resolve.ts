@@ -47,6 +47,7 @@ export interface ResolvedConfig {
   readonly spare: number;
   readonly jobTimeoutMs: number;
   readonly jobTimeoutGraceMs: number;
+  readonly cancelGraceMs: number;
   readonly memorySoftLimitMb: number;
   readonly memoryHardLimitMb: number;
   readonly maxJobsPerChild: number;
@@ -124,6 +125,7 @@ function readEnv(env: Env): ResqueOptions {
     spare: integer('RESQUE_SPARE', env['RESQUE_SPARE']),
     jobTimeoutMs: seconds('RESQUE_JOB_TIMEOUT', env['RESQUE_JOB_TIMEOUT']),
     jobTimeoutGraceMs: seconds('RESQUE_JOB_TIMEOUT_GRACE', env['RESQUE_JOB_TIMEOUT_GRACE']),
+    cancelGraceMs: seconds('RESQUE_CANCEL_GRACE', env['RESQUE_CANCEL_GRACE']),
     memorySoftLimitMb: megabytes('RESQUE_MEMORY_SOFT_LIMIT_MB', env['RESQUE_MEMORY_SOFT_LIMIT_MB']),
     memoryHardLimitMb: megabytes('RESQUE_MEMORY_HARD_LIMIT_MB', env['RESQUE_MEMORY_HARD_LIMIT_MB']),
     maxJobsPerChild: integer('RESQUE_MAX_JOBS_PER_CHILD', env['RESQUE_MAX_JOBS_PER_CHILD']),
@@ -214,6 +216,7 @@ function validate(config: ResolvedConfig): void {
     'maxReturns',
     'jobTimeoutMs',
     'jobTimeoutGraceMs',
+    'cancelGraceMs',
     'memorySoftLimitMb',
     'memoryHardLimitMb',
   ] as const) {

@@ -28,7 +28,9 @@ export type ResqueErrorCode =
   | 'REDIS_UNSAFE'
   | 'INVALID_TIME'
   | 'INVALID_SCHEDULE'
-  | 'DUPLICATE_SCHEDULE';
+  | 'DUPLICATE_SCHEDULE'
+  | 'INVALID_JOB_ID'
+  | 'JOB_CANCELLED';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;
@@ -310,4 +312,29 @@ function describeValue(value: unknown): string {
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A job id that cannot name a job to cancel (see cancel/job-id-check.ts for what an id may hold). */
+export class InvalidJobIdError extends ResqueError {
+  constructor(readonly id: unknown) {
+    super(
+      'INVALID_JOB_ID',
+      `Invalid job id ${JSON.stringify(String(id))}: expected 1 to 128 letters, digits or "_.:-"`,
+    );
+  }
+}
+
+/**
+ * The reason a cancelled job's AbortSignal fires (`resque.cancel(id)`). A job that stops by throwing after it is
+ * recorded as cancelled, not failed: no failure record, no retry, no on_failure hooks.
+ */
+export class JobCancelled extends ResqueError {
+  constructor(readonly jobId: string) {
+    super('JOB_CANCELLED', `Job ${jobId} was cancelled`);
+  }
+}
+
+/** Whether an abort reason is a cancel: a JobCancelled here, or one rebuilt by name in a child process. */
+export function isCancelReason(reason: unknown): boolean {
+  return reason instanceof JobCancelled || (reason instanceof Error && reason.name === 'JobCancelled');
 }

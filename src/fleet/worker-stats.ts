@@ -18,6 +18,8 @@ export type RestartReason =
   | 'signal'
   /** The worker got USR1 and killed its busy children. */
   | 'usr1'
+  /** A job it ran was cancelled (`resque.cancel`) and did not stop within `cancelGraceMs`: killed. */
+  | 'cancel'
   /** It died before it was ready (its job modules failed to load). */
   | 'start-failed';
 

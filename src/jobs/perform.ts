@@ -1,4 +1,4 @@
-import { DontPerform, RateLimited } from '../errors/index.js';
+import { DontPerform, isCancelReason, RateLimited } from '../errors/index.js';
 import type { JsonValue } from '../protocol/json.js';
 import { hooksFor, type JobContext, type JobDefinition } from './define.js';
 
@@ -6,7 +6,7 @@ export type PerformOutcome = 'performed' | 'skipped';
 
 /**
  * Runs one job the way Resque's Job#perform does: before hooks → around chain → perform → after hooks.
- * DontPerform from a before hook skips quietly; RateLimited is rethrown as it is, without on_failure hooks. Any other error runs the on_failure hooks once and is rethrown;
+ * DontPerform from a before hook skips quietly; RateLimited, and any error after the job was cancelled, is rethrown as it is, without on_failure hooks. Any other error runs the on_failure hooks once and is rethrown;
  * if an on_failure hook itself throws, a combined error replaces the original, as in Ruby.
  */
 export async function performJob(
@@ -18,7 +18,7 @@ export async function performJob(
     for (const hook of hooksFor(definition, 'before_perform')) await hook(...args);
   } catch (error) {
     if (error instanceof DontPerform) return 'skipped';
-    if (error instanceof RateLimited) throw error;
+    if (error instanceof RateLimited || cancelled(context)) throw error;
     throw await failed(definition, error, args);
   }
   try {
@@ -36,9 +36,14 @@ export async function performJob(
     for (const hook of hooksFor(definition, 'after_perform')) await hook(...args);
     return performed ? 'performed' : 'skipped';
   } catch (error) {
-    if (error instanceof RateLimited) throw error;
+    if (error instanceof RateLimited || cancelled(context)) throw error;
     throw await failed(definition, error, args);
   }
+}
+
+/** A cancelled job stops by throwing; that is its cancel, not a failure (docs/cancel.md). */
+function cancelled(context: JobContext): boolean {
+  return context.signal.aborted && isCancelReason(context.signal.reason);
 }
 
 /** Runs the on_failure hooks for an error raised outside performJob (timeouts, dirty exits, reaped jobs). */

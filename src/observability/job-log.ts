@@ -35,6 +35,7 @@ export function jobLog(logger: Logger): JobWatcher {
       if (!enabled(logger, 'info')) return;
       const fields = { ...jobFields(reservation), outcome: outcome.kind, durationMs: roundMs(durationMs) };
       if (outcome.kind === 'given-back') logger.info('Job given back', { ...fields, reason: outcome.reason });
+      else if (outcome.kind === 'cancelled') logger.info('Job cancelled', fields);
       else logger.info('Job finished', fields);
     },
   };

@@ -49,7 +49,7 @@ export class WorkerMetrics implements JobWatcher {
       this.registry,
       new TalliedCounter(
         'resque_jobs_total',
-        'Jobs this process ended, by queue, class and outcome (performed, skipped, retrying, failed, timed-out, over-memory, dirty-exit, interrupted, given-back).',
+        'Jobs this process ended, by queue, class and outcome (performed, skipped, retrying, failed, timed-out, over-memory, dirty-exit, interrupted, given-back, cancelled).',
       ),
     );
     this.duration = registerTallied(

@@ -430,6 +430,42 @@ export class Keys {
   get fairTenantPrefix(): string {
     return `${this.prefix}ts:fair:`;
   }
+  /**
+   * Tombstones of cancelled jobs that may still wait on a queue (ZSET): member = job id, score = when it was cancelled
+   * (epoch ms). reserve.lua drops a popped job whose id is here instead of running it, and removes the tombstone;
+   * tombstones older than a week (ids that never came up) are trimmed by the same script.
+   */
+  get cancelledQueued(): string {
+    return `${this.prefix}ts:cancelled-queued`;
+  }
+  /**
+   * Cancel requests for running jobs (ZSET): member = `<slot id>\n<job id>`, score = when asked (epoch ms). The worker
+   * holding the job learns of it from `cancelChannel` at once, or from this set at its next liveness beat if it missed
+   * the message, and removes the entry once the job has ended (or, seen twice by its beat, when its slot no longer
+   * runs that job). Entries older than a week are trimmed.
+   */
+  get cancelRunning(): string {
+    return `${this.prefix}ts:cancel-running`;
+  }
+  /** Pub/Sub channel every worker process listens on for cancel requests of running jobs (message = job id). */
+  get cancelChannel(): string {
+    return `${this.prefix}ts:cancel`;
+  }
+  /** Jobs cancelled (STRING counter): dropped at reservation or stopped while running. Not in `stat:processed`. */
+  get cancelledCount(): string {
+    return `${this.prefix}ts:stat:cancelled`;
+  }
+  /**
+   * One job's status record (HASH with a TTL): `state` (queued|delayed|running|retrying|completed|failed|cancelled),
+   * `updated_at`, `cancelled_at` (epoch ms) and more. Only jobs enqueued with tracking have one.
+   */
+  jobStatus(id: string): string {
+    return `${this.prefix}ts:status:${id}`;
+  }
+  /** Pub/Sub channel of one job's state changes (JSON messages such as `{"state":"cancelled",…}`). */
+  jobEvents(id: string): string {
+    return `${this.prefix}ts:job-events:${id}`;
+  }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {
     return `${this.prefix}ts:queues:index-turn`;

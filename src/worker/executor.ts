@@ -19,6 +19,11 @@ export interface Executor {
    */
   halt?(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * `resque.cancel(id)` reached the worker for this running job: fire its own AbortSignal with `reason` (the
+   * supervised executor also kills its child if the job has not stopped within `cancelGraceMs`).
+   */
+  cancel?(reservation: Reservation, reason: Error): void;
   /** The worker stopped taking jobs (USR2, pause-all-workers) or takes them again: a supervisor's children show it. */
   setPaused?(paused: boolean): void;
   /** The worker's process title while jobs run; default `Processing <queue> since <epoch>`. */

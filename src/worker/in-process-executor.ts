@@ -1,3 +1,4 @@
+import { JobAbort } from '../cancel/job-abort.js';
 import { RateLimited, UnknownJobClassError } from '../errors/index.js';
 import type { JobContext } from '../jobs/define.js';
 import { FailureHookError, performJob } from '../jobs/perform.js';
@@ -13,6 +14,8 @@ import { afterFailedAttempt } from './retrying.js';
 /** Runs jobs in this process: the worker's own with `isolation: 'none'`, or a supervised child's. */
 export class InProcessExecutor implements Executor {
   private tracer: JobTracer | undefined;
+  /** The running jobs' signals, for a cancel of one of them. */
+  private readonly aborts = new Map<Reservation, JobAbort>();
 
   /** `tracing`: where its tracer comes from when tracing is on; it is loaded by `start`. */
   constructor(
@@ -24,26 +27,33 @@ export class InProcessExecutor implements Executor {
     if (this.tracing) this.tracer = await this.tracing();
   }
 
-  run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
+  async run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
     const payload = reservation.payload;
-    if (!payload) return Promise.resolve(failedWith('failed', reservation.decodeError));
-    if (!this.tracer) return this.perform(reservation, payload, signal);
-    const span = {
-      queue: reservation.queue,
-      className: payload.class,
-      jobId: reservation.jobId,
-      attempt: attemptOf(payload),
-      returns: reservation.returns,
-      workerId: reservation.slotId,
-    };
-    return this.tracer.consume(span, payload.trace, () => this.perform(reservation, payload, signal));
+    if (!payload) return failedWith('failed', reservation.decodeError);
+    const abort = new JobAbort(signal);
+    this.aborts.set(reservation, abort);
+    try {
+      if (!this.tracer) return await this.perform(reservation, payload, abort);
+      const span = {
+        queue: reservation.queue,
+        className: payload.class,
+        jobId: reservation.jobId,
+        attempt: attemptOf(payload),
+        returns: reservation.returns,
+        workerId: reservation.slotId,
+      };
+      return await this.tracer.consume(span, payload.trace, () => this.perform(reservation, payload, abort));
+    } finally {
+      this.aborts.delete(reservation);
+    }
   }
 
-  private async perform(
-    reservation: Reservation,
-    payload: JobPayload,
-    signal: AbortSignal,
-  ): Promise<Outcome> {
+  /** Fires the job's own AbortSignal; a job in this process cannot be killed, so it ends when it stops. */
+  cancel(reservation: Reservation, reason: Error): void {
+    this.aborts.get(reservation)?.cancel(reason);
+  }
+
+  private async perform(reservation: Reservation, payload: JobPayload, abort: JobAbort): Promise<Outcome> {
     const definition = this.jobs.resolve(payload.class);
     if (!definition) return failedWith('failed', new UnknownJobClassError(payload.class));
     const context: JobContext = {
@@ -52,13 +62,16 @@ export class InProcessExecutor implements Executor {
       className: payload.class,
       attempt: attemptOf(payload),
       returns: reservation.returns,
-      signal,
+      get signal() {
+        return abort.signal;
+      },
       workerId: reservation.slotId,
       payload,
     };
     try {
       return { kind: await performJob(definition, context, payload.args) };
     } catch (error) {
+      if (abort.cancelled) return { kind: 'cancelled' };
       if (error instanceof RateLimited)
         return {
           kind: 'given-back',

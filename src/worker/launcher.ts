@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { checkRedisAtStartUp } from '../api/redis-safety.js';
+import type { CancelListener } from '../cancel/listener.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { TermException } from '../errors/index.js';
 import type { Registration } from '../fleet/registration.js';
@@ -47,6 +48,8 @@ export interface LauncherParts {
   manager: Manager;
   processor: Processor;
   wake: Waker;
+  /** Cancel requests for running jobs (cancel/listener.ts). */
+  cancels: CancelListener;
   logger: Logger;
   events: EventEmitter<WorkerEvents>;
   runHooks: (name: WorkerHookName) => Promise<void>;
@@ -164,6 +167,7 @@ export class Launcher {
     manager.stopIdleTimer();
     await Promise.race([executor.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     wake.disconnect();
+    this.p.cancels.stop();
     redis.disconnect();
     events.emit('stopped');
     this.resolveFinished();
@@ -187,6 +191,7 @@ export class Launcher {
     await this.startExecutor();
     await registration.register();
     await this.p.wake.start(this.p.redis);
+    await this.p.cancels.start();
     await publishClassLimits(this.p, this.p.jobs);
     await this.upkeep.repairQueueIndex();
     this.upkeep.beginReaping();
@@ -265,6 +270,7 @@ export class Launcher {
 
   private async close(): Promise<void> {
     await this.p.wake.stop(this.p.redis);
+    this.p.cancels.stop();
     await this.p.executor.close();
     try {
       await this.p.redis.quit();

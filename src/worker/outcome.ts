@@ -23,9 +23,11 @@ export interface JobFailure {
  *   worker stopped before it started): back to the head of its queue; `countReturn` marks it `"returns":n` when it
  *   may have caused the death, so a job that keeps killing its process is failed after `maxReturns`. With
  *   `rateLimitedMs` the job threw `RateLimited`: it is parked on its rate limit, which is held shut that long.
+ * - `cancelled`: `resque.cancel(id)` stopped it (docs/cancel.md): out of its slot, counted in `ts:stat:cancelled`,
+ *   no failure record, no retry, not given back.
  */
 export type Outcome =
-  | { readonly kind: 'performed' | 'skipped' }
+  | { readonly kind: 'performed' | 'skipped' | 'cancelled' }
   | { readonly kind: FailureKind; readonly failure: JobFailure }
   | {
       readonly kind: 'retrying';

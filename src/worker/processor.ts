@@ -4,6 +4,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { EXCEPTION } from '../errors/exception-names.js';
+import { JobCancelled } from '../errors/index.js';
 import { runExhaustedHooks } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
@@ -118,6 +119,26 @@ export class Processor {
     this.deferred ??= [];
   }
 
+  /**
+   * `resque.cancel(id)` reached this worker: if one of its running jobs has that id, its own AbortSignal fires (its
+   * child is killed after `cancelGraceMs` if it does not stop), and whatever it then ends with but success is
+   * recorded as cancelled. Asked again (the message and the beat's check), it does nothing more. True when it runs
+   * here.
+   */
+  cancel(jobId: string): boolean {
+    const needle = `"id":"${jobId}"`;
+    for (const job of this.running.values()) {
+      const { reservation } = job;
+      if (job.done || !reservation.raw.includes(needle) || reservation.jobId !== jobId) continue;
+      if (reservation.cancelRequested) return true;
+      reservation.cancelRequested = true;
+      this.settings.logger.info(`Cancelling ${reservation.className} ${jobId} in slot ${reservation.slotId}`);
+      this.settings.executor.cancel?.(reservation, new JobCancelled(jobId));
+      return true;
+    }
+    return false;
+  }
+
   /** Fires every running job's AbortSignal, remembering why. */
   abort(reason: Error, cause: AbortCause): void {
     for (const job of this.running.values()) {
@@ -203,6 +224,8 @@ export class Processor {
    * operator stopped (USR1) goes back untouched.
    */
   private classify(job: RunningJob, outcome: Outcome): Outcome {
+    if (job.reservation.cancelRequested && outcome.kind !== 'performed' && outcome.kind !== 'skipped')
+      return { kind: 'cancelled' };
     if (
       job.abortedBy === 'operator' &&
       isFailure(outcome) &&
@@ -220,6 +243,7 @@ export class Processor {
 
   /** Its log line is written on `job:finish` (observability/job-log.ts). */
   private count(outcome: Outcome): void {
+    if (outcome.kind === 'cancelled') return;
     if (outcome.kind === 'given-back') {
       this.tally.givenBack++;
       return;

@@ -3,6 +3,7 @@
 // The launcher starts it during start-up and stops it before unregistering.
 import type { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import type { CancelListener } from '../cancel/listener.js';
 import { repairQueueIndex } from '../client/queue-index.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { Registration } from '../fleet/registration.js';
@@ -29,6 +30,8 @@ export interface UpkeepParts {
   manager: Manager;
   /** Its glob listener is registered again after a reconnect. */
   wake: Waker;
+  /** Its liveness beat looks for cancel requests it may have missed. */
+  cancels: CancelListener;
   logger: Logger;
   stats: () => WorkerStats;
   /** Ruby's per-worker counters, written with each liveness beat. */
@@ -136,6 +139,7 @@ export class Upkeep {
     await this.p.slotCounters.write(this.p.redis, this.p.keys);
     const registered = await this.p.registration.beat();
     this.p.events.emit('beat');
+    await this.p.cancels.check(this.p.redis);
     if (registered || this.p.state() !== 'running') return;
     this.p.logger.warn('This worker was unregistered as dead while it was alive; registering again');
     await this.p.registration.register();

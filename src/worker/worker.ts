@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { memoryUsage } from 'node:process';
 import type { Registry } from 'prom-client';
+import { CancelListener } from '../cancel/listener.js';
 import type { ResqueOptions } from '../config/options.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
 import { TermException } from '../errors/index.js';
@@ -131,6 +132,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onWake: (queue) => this.manager.onWake(queue),
       onPoll: () => this.manager.onPoll(),
     });
+    const processor = this.processor;
+    const cancels = new CancelListener(this.config, this.keys, this.slotIds, processor, log);
     this.manager = new Manager({
       config: this.config,
       slotIds: this.slotIds,
@@ -162,6 +165,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       manager: this.manager,
       processor: this.processor,
       wake: waker,
+      cancels,
       logger: log,
       events: this,
       runHooks,

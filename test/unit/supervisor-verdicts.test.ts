@@ -35,7 +35,9 @@ function summary(verdicts: Map<Assignment, Verdict>): Array<[string, string, str
   return [...verdicts].map(([a, v]) =>
     v.kind === 'fail'
       ? [a.reservation.slotId, v.exception, v.error.message]
-      : [a.reservation.slotId, v.countReturn ? 'return counted' : 'return', v.reason],
+      : v.kind === 'cancelled'
+        ? [a.reservation.slotId, 'cancelled', '']
+        : [a.reservation.slotId, v.countReturn ? 'return counted' : 'return', v.reason],
   );
 }
 
@@ -54,6 +56,19 @@ describe('verdicts on a dead child', () => {
         'Job exceeded its timeout of 500 ms; it did not stop within 200 ms of its abort signal, so child 42 was killed (SIGKILL)',
       ],
       ['s2', 'return', 'child 42 was killed because another of its jobs ran past its time limit'],
+    ]);
+  });
+
+  it('cancel: the cancelled job ends cancelled (no failure), the others go back untouched', () => {
+    const [a, b] = [job('s1'), job('s2')];
+    const verdicts = judge(
+      death({ signal: 'SIGKILL', killCause: { kind: 'cancel', slotIds: new Set(['s1']) } }),
+      [a, b],
+      settings,
+    );
+    expect(summary(verdicts)).toEqual([
+      ['s1', 'cancelled', ''],
+      ['s2', 'return', 'child 42 was killed because another of its jobs was cancelled and did not stop'],
     ]);
   });
 

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { cancelCommand } from './cancel.js';
 import { delayedCommand } from './delayed.js';
 import { demoCommand } from './demo.js';
 import { dequeueCommand } from './dequeue.js';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   healthCommand,
   failedCommand,
   retriesCommand,
+  cancelCommand,
   schedulerCommand,
   delayedCommand,
   scheduleCommand,

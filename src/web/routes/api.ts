@@ -35,6 +35,8 @@ export const API_INDEX = {
   'GET /api/retries?start&limit': 'jobs waiting to be retried, earliest due first, each with its ref',
   'POST /api/retries/retry-now {ref}': 'move a waiting job to its queue now',
   'POST /api/retries/remove {ref}': 'drop a waiting job (not retried, not listed as failed)',
+  'POST /api/jobs/:id/cancel':
+    'cancel a job by id: queued, delayed, retrying or running (says what it found)',
   'GET /api/errors?order=recent|count': 'error groups with trends',
   'GET /api/stats?window=1h|6h|24h': 'Resque info, counters, queue latency, time series',
   'GET /api/redis': 'Redis INFO by section',

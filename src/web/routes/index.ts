@@ -1,6 +1,7 @@
 import type { Reply } from '../context.js';
 import { Router } from '../router.js';
 import { api } from './api.js';
+import { cancelJob, confirmCancel } from './cancel.js';
 import { errors } from './errors.js';
 import { bulk, confirmBulk, failed, failure, removeOne, retryOne } from './failed.js';
 import { metrics } from './metrics.js';
@@ -67,6 +68,8 @@ export const routes = new Router()
   .post('/delayed/queue-now', queueNow)
   .post('/delayed/remove', removeDelayed)
   .get('/delayed/:ts', delayedAt)
+  .get('/jobs/:id/cancel', confirmCancel)
+  .post('/jobs/:id/cancel', cancelJob)
   .get('/retries', retries)
   .post('/retries/retry-now', retryNow)
   .post('/retries/remove', removeRetry)
@@ -112,6 +115,7 @@ export const routes = new Router()
   .post('/api/failed/bulk/:action', bulk)
   .post('/api/failed/:id/retry', retryOne)
   .post('/api/failed/:id/remove', removeOne)
+  .post('/api/jobs/:id/cancel', cancelJob)
   .get('/api/retries', retries)
   .post('/api/retries/retry-now', retryNow)
   .post('/api/retries/remove', removeRetry)

@@ -4,6 +4,7 @@ import type { QueueSummary } from '../../api/queues.js';
 import type { QueuedJob } from '../../client/inspect.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
+import { cancelLink } from './cancel.js';
 import { ago, argsText, count, duration, jobClass, storedMember } from './format.js';
 import { actionForm, pager } from './layout.js';
 import { limitsSection, queueFlow } from './limits.js';
@@ -30,10 +31,10 @@ ${pausedNote}${queuesTable(view, queues, failureLists)}
 ${limitsSection(view, flow)}</main>`;
 }
 
-function jobsTable(jobs: readonly QueuedJob[], now: number): Html {
+function jobsTable(view: View, queue: string, jobs: readonly QueuedJob[], now: number): Html {
   if (jobs.length === 0) return html`<p class="empty">No jobs.</p>`;
   return html`<table class="grid jobs">
-<thead><tr><th class="num">#</th><th>Class</th><th>Arguments</th><th>Enqueued</th></tr></thead>
+<thead><tr><th class="num">#</th><th>Class</th><th>Arguments</th><th>Enqueued</th><th></th></tr></thead>
 <tbody>${jobs.map((job) => {
     const enqueued =
       typeof job.payload?.enqueued_at === 'number' ? new Date(job.payload.enqueued_at * 1000) : undefined;
@@ -42,6 +43,7 @@ function jobsTable(jobs: readonly QueuedJob[], now: number): Html {
 <td>${job.payload ? jobClass(job.payload.class, job.payload.args) : html`<span class="bad-text" title="${job.malformed}">malformed</span>`}</td>
 <td>${job.payload ? argsText(job.payload.args, 160, storedMember(job.raw, ['args'])) : html`<code class="args">${job.raw.slice(0, 160)}</code>`}</td>
 <td>${ago(enqueued, now)}</td>
+<td>${cancelLink(view, typeof job.payload?.id === 'string' ? job.payload.id : undefined, `/queues/${seg(queue)}`)}</td>
 </tr>`;
   })}</tbody></table>`;
 }
@@ -96,7 +98,7 @@ export function queuePage(view: View, data: QueueView): Html {
   }</div></div>
 ${queueFlow(view, name, data.summary)}
 ${searching ? html`<p class="muted">Matches ${'scanned' in page ? html`(read ${count(page.scanned)} jobs to fill this page)` : ''}</p>` : ''}
-${jobsTable(page.jobs, view.now)}
+${jobsTable(view, name, page.jobs, view.now)}
 ${pager(view, `/queues/${seg(name)}`, query, page.offset, page.limit, total, hasMore)}
 </main>`;
 }

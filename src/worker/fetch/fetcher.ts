@@ -3,6 +3,7 @@
 // which settles it in Redis when the processor says how it ended.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { CANCEL_SCRIPTS } from '../../cancel/scripts.js';
 import type { ResolvedConfig } from '../../config/resolve.js';
 import { queueFailureWrite } from '../../failure/save.js';
 import { SlotCounters } from '../../fleet/slot-counters.js';
@@ -121,6 +122,7 @@ export class Fetcher implements ReservationOwner {
       keys.push(slotKeys.inflight, slotKeys.status);
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
     }
+    keys.push(this.keys.cancelledQueued, this.keys.cancelledCount);
     args.push(...this.queueList.reserveArgs);
     let reply: Array<number | string>;
     try {
@@ -151,6 +153,11 @@ export class Fetcher implements ReservationOwner {
   }
 
   async settle(reservation: Reservation, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'cancelled') {
+      await this.finishCancelled(reservation);
+      return;
+    }
+    if (reservation.cancelRequested) void this.forgetCancel(reservation);
     if (outcome.kind === 'given-back' && outcome.rateLimitedMs !== undefined) {
       await this.parkRateLimited(reservation, outcome.rateLimitedMs);
       return;
@@ -241,6 +248,52 @@ export class Fetcher implements ReservationOwner {
       this.logger.warn(
         `${reservation.className} on ${reservation.queue} was rate limited in slot ${reservation.slotId}, which no longer held it (a reaper gave it back)`,
       );
+  }
+
+  /** A cancelled job leaves its slot at once (finish_cancelled.lua): counted as cancelled, not processed. */
+  private async finishCancelled(reservation: Reservation): Promise<void> {
+    const { keys } = this;
+    const id = reservation.jobId ?? '';
+    let done = false;
+    await retryForever(async () => {
+      const scriptKeys = [
+        keys.inflight(reservation.slotId),
+        keys.worker(reservation.slotId),
+        keys.cancelRunning,
+        keys.cancelledQueued,
+        keys.cancelledCount,
+        keys.jobStatus(id),
+      ];
+      const args = [
+        reservation.header,
+        id,
+        await this.scriptNow(),
+        keys.jobEvents(id),
+        keys.limitSpec,
+        keys.announce,
+        reservation.slotId,
+      ];
+      done = (await runScript<number>(this.redis, CANCEL_SCRIPTS.finish, scriptKeys, args)) === 1;
+    }, this.logger);
+    if (!done)
+      this.logger.warn(
+        `${reservation.className} on ${reservation.queue} was cancelled in slot ${reservation.slotId}, which no longer held it (a reaper gave it back)`,
+      );
+  }
+
+  /** A cancelled job that ended anyway (it succeeded first): its request and tombstone are no longer needed. */
+  private async forgetCancel(reservation: Reservation): Promise<void> {
+    const id = reservation.jobId;
+    if (id === undefined) return;
+    try {
+      await this.redis
+        .multi()
+        .zrem(this.keys.cancelRunning, `${reservation.slotId}\n${id}`)
+        .zrem(this.keys.cancelledQueued, id)
+        .exec();
+    } catch (error) {
+      this.logger.debug(`Clearing the cancel request of ${id} failed: ${(error as Error).message}`);
+    }
   }
 
   /** A token no other reservation of this worker uses. */

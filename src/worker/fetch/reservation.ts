@@ -34,6 +34,8 @@ export class Reservation implements ReservationData {
   readonly token: string;
   readonly queue: string;
   readonly raw: string;
+  /** `resque.cancel` asked for this job while it ran: its end is recorded as cancelled unless it succeeded. */
+  cancelRequested = false;
   private decoded = false;
   private decodedPayload: JobPayload | undefined;
   private decodeFailure: MalformedPayloadError | undefined;

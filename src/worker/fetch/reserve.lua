@@ -9,6 +9,7 @@
 -- KEYS[4]    ts:queues:non-empty, the index of queues that hold jobs
 -- KEYS[5]    ts:paused-queues: queues no job is taken from
 -- KEYS[6..5+2S]  per slot: ts:inflight:<slot>, worker:<slot>
+-- KEYS[6+2S]  ts:cancelled-queued, KEYS[7+2S]  ts:stat:cancelled: cancelled jobs are dropped (cancel/reserve_check.lua)
 -- The per-slot counters (stat:processed:<slot>, stat:failed:<slot>) are not touched here: the worker adds what the
 -- reply says was finished, with its next liveness beat (fleet/slot-counters.ts). Naming two more keys per slot in
 -- every call cost the in-process worker a tenth of its throughput.
@@ -53,12 +54,15 @@
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
 -- #include ../../limits/rate.lua
+-- #include ../../cancel/reserve_check.lua
 local slotCount = tonumber(ARGV[2])
 local spec, queuePrefix = ARGV[3], ARGV[4]
 local index = KEYS[4]
 local GLOB_PAGE = 64
 local PARK_BUDGET = 100
 local lspec, rspec = ARGV[6], ARGV[8]
+local tombstones, cancelledCount = KEYS[6 + 2 * slotCount], KEYS[7 + 2 * slotCount]
+local cancelling = cancelTombstones(tombstones, ARGV[7])
 
 local pausedQueues = {}
 if redis.call('HLEN', KEYS[5]) > 0 then
@@ -174,12 +178,24 @@ local function popTenant(name)
   end
 end
 
+-- The next item of queue `name` whose job was not cancelled: cancelled ones are dropped on the way.
+local function popLive(name)
+  while true do
+    local item = redis.call('LPOP', queuePrefix .. name) or popTenant(name)
+    if not (item and cancelling and dropCancelled(tombstones, cancelledCount, item)) then return item end
+    if not takenFrom[name] then
+      takenFrom[name] = true
+      taken[#taken + 1] = name
+    end
+  end
+end
+
 -- The next job of queue `name` this call may take, and the limits it counts against. The queue's own list comes
 -- first (jobs of Ruby, untenanted jobs, jobs let back from parking, given back or retried), then its tenants in turn. Jobs whose limit is full are
 -- parked on the way (on a full concurrency limit or a used-up rate limit); nil when the queue has no job left or the park budget is spent (`stopped`).
 local function pop(name)
   while true do
-    local item = redis.call('LPOP', queuePrefix .. name) or popTenant(name)
+    local item = popLive(name)
     if not item then
       empty[name] = true
       return nil
@@ -312,6 +328,7 @@ for s = 1, slotCount do
     table.insert(unmatched, s)
   end
   if finished then
+    if cancelling then forgetTombstone(tombstones, held) end
     held = false
     processed = processed + 1
     if ARGV[7 + 3 * s] == '1' then

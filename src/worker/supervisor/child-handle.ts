@@ -9,6 +9,8 @@ export type ChildState = 'starting' | 'ready' | 'spare' | 'draining' | 'killed';
 /** Why the supervisor killed a child: decides what becomes of the jobs it held. */
 export type KillCause =
   | { kind: 'timeout'; slotIds: Set<string> }
+  /** Jobs it ran were cancelled and did not stop within the grace period. */
+  | { kind: 'cancel'; slotIds: Set<string> }
   | { kind: 'memory-hard'; rssBytes: number }
   | { kind: 'usr1' }
   /** The TERM grace period of a shutdown ran out. */

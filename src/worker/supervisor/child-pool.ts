@@ -107,7 +107,7 @@ export class ChildPool {
   /** KILL a child; with a reason it counts as a restart (not for the kills of a shutdown). */
   kill(child: ChildHandle, cause: KillCause, reason?: RestartReason, detail = ''): void {
     if (child.killCause) {
-      if (child.killCause.kind === 'timeout' && cause.kind === 'timeout') {
+      if (child.killCause.kind === cause.kind && 'slotIds' in cause && 'slotIds' in child.killCause) {
         for (const slotId of cause.slotIds) child.killCause.slotIds.add(slotId);
       }
       return;

@@ -31,6 +31,7 @@ export type SupervisorConfig = Pick<
   | 'spare'
   | 'jobTimeoutMs'
   | 'jobTimeoutGraceMs'
+  | 'cancelGraceMs'
   | 'memorySoftLimitMb'
   | 'memoryHardLimitMb'
   | 'maxJobsPerChild'
@@ -261,6 +262,32 @@ export class SupervisedExecutor implements Executor {
     this.decide(a, failedWith('interrupted', new TermException('SIGTERM'), EXCEPTION.term));
   }
 
+  /**
+   * A cancel (docs/cancel.md): a job not yet in a child ends here; one in a child has its AbortSignal fired there,
+   * and its child is killed if the job still runs `cancelGraceMs` later (its other jobs go back to their queues).
+   */
+  cancel(reservation: Reservation, reason: Error): void {
+    const waiting = this.pending.findIndex((a) => a.reservation === reservation);
+    if (waiting >= 0) {
+      const [a] = this.pending.splice(waiting, 1);
+      if (a) this.decide(a, { kind: 'cancelled' });
+      return;
+    }
+    const { slotId, className, queue } = reservation;
+    const child = [...this.pool.children].find((c) => c.jobs.get(slotId)?.reservation === reservation);
+    const a = child?.jobs.get(slotId);
+    if (!child || !a || a.decided || a.abortReason) return;
+    a.abortReason = toWireError(reason);
+    this.sendAbort(a);
+    const grace = this.config.cancelGraceMs;
+    clearTimeout(a.timer);
+    a.timer = setTimeout(() => {
+      if (a.decided || child.jobs.get(slotId) !== a) return;
+      const detail = `${className} on ${queue} was cancelled and did not stop within ${grace} ms`;
+      this.pool.kill(child, { kind: 'cancel', slotIds: new Set([slotId]) }, 'cancel', detail);
+    }, grace);
+  }
+
   private sendAbort(a: Assignment): void {
     const { slotId, token } = a.reservation;
     if (a.child && a.abortReason) a.child.send({ type: 'abort', slotId, token, reason: a.abortReason });
@@ -278,6 +305,10 @@ export class SupervisedExecutor implements Executor {
   }
 
   private async apply(child: ChildHandle, a: Assignment, verdict: Verdict): Promise<void> {
+    if (verdict.kind === 'cancelled') {
+      this.decide(a, { kind: 'cancelled' });
+      return;
+    }
     if (verdict.kind === 'return') {
       this.decide(a, givenBack(verdict.reason, verdict.countReturn));
       return;

@@ -29,7 +29,9 @@ export type Verdict =
    */
   | { kind: 'fail'; as: FailureKind; error: Error; exception: string; hooks: boolean }
   /** Back to the head of its queue; counted (`"returns":n`) only when it may have caused the death. */
-  | { kind: 'return'; reason: string; countReturn: boolean };
+  | { kind: 'return'; reason: string; countReturn: boolean }
+  /** It was cancelled, and its child killed because it did not stop in time. */
+  | { kind: 'cancelled' };
 
 /**
  * Decides, for each job a dead child held, whether it failed and why, or goes back to its queue. The job that
@@ -67,6 +69,14 @@ export function judge(death: Death, allHeld: readonly Assignment[], settings: Ve
           : innocent(`child ${pid} was killed because another of its jobs ran past its time limit`),
       );
     }
+  } else if (cause?.kind === 'cancel') {
+    for (const a of held)
+      verdicts.set(
+        a,
+        cause.slotIds.has(a.reservation.slotId)
+          ? { kind: 'cancelled' }
+          : innocent(`child ${pid} was killed because another of its jobs was cancelled and did not stop`),
+      );
   } else if (cause?.kind === 'memory-hard') {
     const mb = megabytes(cause.rssBytes);
     const limit = settings.memoryHardLimitMb;
