@@ -1,10 +1,11 @@
 import type { ChainableCommander } from 'ioredis';
-import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
+import { ConfigError, NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
 import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
 import { rateKeyOf } from '../jobs/rate.js';
 import { tenantOf } from '../jobs/tenant.js';
+import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '../jobs/unique.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
@@ -15,8 +16,13 @@ import { newJobId } from './job-id.js';
 
 export interface Enqueued {
   queue: string;
-  /** The job id carried in the payload; undefined in strict mode. */
+  /**
+   * The job id carried in the payload; undefined in strict mode. For a duplicate of a unique job, the id of the job
+   * holding its key.
+   */
   id: string | undefined;
+  /** Only for a unique job whose key was held (docs/unique-jobs.md): nothing was pushed, `id` is the holder's. */
+  duplicate?: true;
 }
 
 /** A job definition or, as Resque allows for enqueue_to, a bare class name (no hooks then). */
@@ -55,10 +61,19 @@ function newMetadata(
   limitKeys: LimitKeys,
 ): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), ...limitKeys };
+  const { uniqueLock, ...keys } = limitKeys;
+  return {
+    id: newJobId(),
+    enqueuedAt: Date.now() / 1000,
+    retry: enqueueRetryOf(job),
+    ...keys,
+    unique: uniquePayload(uniqueLock),
+  };
 }
 
-type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'>;
+type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'> & {
+  uniqueLock?: UniqueLock | undefined;
+};
 
 /**
  * The concurrency and rate keys and the tenant of one enqueue (jobs/concurrency.ts, jobs/rate.ts, jobs/tenant.ts),
@@ -69,7 +84,24 @@ function keyOf(definition: JobDefinition | undefined, className: string, args: J
     concurrencyKey: concurrencyKeyOf(className, definition?.concurrency, args),
     rateKey: rateKeyOf(className, definition?.rate, args),
     tenant: tenantOf(className, definition?.tenant, args),
+    uniqueLock: uniqueLockOf(className, definition?.unique, args),
   };
+}
+
+/**
+ * A unique job's lock holds its job id, which strict payloads leave out: such an enqueue is refused before anything
+ * runs or is written (inline mode performs at once and takes no lock).
+ */
+export function assertUniqueAllowed(
+  ctx: ClientContext,
+  definition: JobDefinition | undefined,
+  className: string,
+): void {
+  if (definition?.unique !== undefined && ctx.config.strictPayloads && !ctx.config.inline)
+    throw new ConfigError(
+      'strictPayloads',
+      `Job ${className} is unique: its lock holds the job's id, which strict payloads leave out (docs/unique-jobs.md)`,
+    );
 }
 
 export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined {
@@ -105,11 +137,17 @@ export async function enqueueOne(
 ): Promise<Enqueued | null> {
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
+  assertUniqueAllowed(ctx, definition, target.className);
   const limitKeys = keyOf(definition, target.className, args);
   if (!(await allowedByHooks(definition, args))) return null;
   const meta = newMetadata(ctx, job, limitKeys);
   if (ctx.config.inline) {
     await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
+  } else if (meta && locksAtEnqueue(limitKeys.uniqueLock)) {
+    const [holder] = await pushUnique(ctx, target.className, target.queue, [
+      { args, meta, tenant: limitKeys.tenant, lock: limitKeys.uniqueLock },
+    ]);
+    if (holder) return { queue: target.queue, id: holder, duplicate: true };
   } else {
     await push(ctx, target.queue, encodePayload(target.className, args, meta), limitKeys.tenant);
   }
@@ -134,14 +172,33 @@ export async function enqueueMany(
     assertJsonSafe(args, `argsList[${i}]`);
   });
   const definition = definitionOf(ctx, job);
+  assertUniqueAllowed(ctx, definition, target.className);
   const limitKeys = argsList.map((args) => keyOf(definition, target.className, args));
-  const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined; tenant: string | undefined }> =
-    [];
+  const accepted: Accepted[] = [];
   for (const [i, args] of argsList.entries()) {
     if (await allowedByHooks(definition, args))
-      accepted.push({ args, meta: newMetadata(ctx, job, limitKeys[i] ?? {}), tenant: limitKeys[i]?.tenant });
+      accepted.push({
+        args,
+        meta: newMetadata(ctx, job, limitKeys[i] ?? {}),
+        tenant: limitKeys[i]?.tenant,
+        lock: limitKeys[i]?.uniqueLock,
+      });
   }
   if (accepted.length === 0) return [];
+  if (!ctx.config.inline && accepted.some((a) => a.meta && locksAtEnqueue(a.lock))) {
+    const holders = await pushUnique(ctx, target.className, target.queue, accepted);
+    const results: Enqueued[] = [];
+    for (const [i, { args, meta }] of accepted.entries()) {
+      const holder = holders[i];
+      if (holder) {
+        results.push({ queue: target.queue, id: holder, duplicate: true });
+      } else {
+        await runAfterEnqueue(definition, args);
+        results.push({ queue: target.queue, id: meta?.id });
+      }
+    }
+    return results;
+  }
   if (ctx.config.inline) {
     for (const { args, meta } of accepted) {
       await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
@@ -163,6 +220,52 @@ export async function enqueueMany(
   }
   for (const { args } of accepted) await runAfterEnqueue(definition, args);
   return accepted.map(({ meta }) => ({ queue: target.queue, id: meta?.id }));
+}
+
+interface Accepted {
+  args: JsonValue[];
+  meta: EncodeMetadata | undefined;
+  tenant: string | undefined;
+  lock?: UniqueLock | undefined;
+}
+
+/**
+ * Unique jobs of one class, in chunks of one script call each (enqueue_unique.lua), all in one round trip: each
+ * takes its lock and is pushed, or is left out because its lock is held. Returns per job '' when pushed, else the id
+ * of the job holding its lock.
+ */
+async function pushUnique(
+  ctx: ClientContext,
+  className: string,
+  queue: string,
+  accepted: readonly Accepted[],
+): Promise<string[]> {
+  const calls: Array<{ keys: string[]; args: Array<string | number> }> = [];
+  for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
+    const chunk = accepted.slice(i, i + BULK_PUSH_CHUNK);
+    calls.push({
+      keys: [...tenantKeys(ctx, queue), ...chunk.map((a) => ctx.keys.uniqueLock(a.lock?.key ?? ''))],
+      args: [
+        queue,
+        ctx.keys.announce,
+        ...chunk.flatMap((a) => [
+          a.meta?.id ?? '',
+          a.lock?.ttlMs ?? 1,
+          a.tenant ?? '',
+          encodePayload(className, a.args, a.meta),
+        ]),
+      ],
+    });
+  }
+  const [only] = calls;
+  if (only && calls.length === 1 && ctx.config.waitForReplicas === 0) {
+    const reply = await runScript<unknown[]>(ctx.redis, SCRIPTS.enqueueUnique, only.keys, only.args);
+    return reply.map(String);
+  }
+  const pipeline = ctx.redis.pipeline();
+  for (const call of calls) pipelineScript(pipeline, SCRIPTS.enqueueUnique, call.keys, call.args);
+  const replies = await execDurably(ctx, pipeline);
+  return replies.slice(0, calls.length).flatMap((reply) => (reply as unknown[]).map(String));
 }
 
 /** Resque.inline: perform now, with arguments round-tripped through JSON so the job sees what a worker would. */
@@ -202,11 +305,7 @@ async function pushTenants(
   ctx: ClientContext,
   className: string,
   queue: string,
-  accepted: ReadonlyArray<{
-    args: JsonValue[];
-    meta: EncodeMetadata | undefined;
-    tenant: string | undefined;
-  }>,
+  accepted: readonly Accepted[],
 ): Promise<void> {
   const pipeline = ctx.redis.pipeline();
   for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
@@ -245,15 +344,19 @@ async function push(
   else await runScript(ctx.redis, script, keys, args);
 }
 
-/** Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. */
-async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Promise<void> {
+/**
+ * Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. Returns
+ * the replies of its commands.
+ */
+async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Promise<unknown[]> {
   const { waitForReplicas, replicaTimeoutMs } = ctx.config;
   if (waitForReplicas > 0) pipeline.call('WAIT', waitForReplicas, replicaTimeoutMs);
   const results = await pipeline.exec();
-  pipelineValues(results);
+  const values = pipelineValues(results);
   if (waitForReplicas > 0) {
     const confirmed = Number(results?.at(-1)?.[1] ?? 0);
     if (confirmed < waitForReplicas)
       throw new NotReplicatedError(waitForReplicas, confirmed, replicaTimeoutMs);
   }
+  return values;
 }

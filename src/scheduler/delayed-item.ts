@@ -5,6 +5,7 @@ import {
   encodePayload,
   type JobPayload,
   retryMember,
+  uniqueMember,
 } from '../protocol/payload.js';
 
 /**
@@ -53,7 +54,7 @@ export function payloadFromItem(raw: string, decoded: DecodedItem, meta?: Encode
   if (suffix !== undefined && raw.endsWith(suffix)) {
     const head = raw.slice(0, raw.length - suffix.length);
     if (!meta) return `${head}}`;
-    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}}`;
+    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${uniqueMember(meta)}}`;
   }
   return encodePayload(decoded.className, decoded.args, meta);
 }

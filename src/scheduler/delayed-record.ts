@@ -19,6 +19,8 @@ export interface DelayedRecord {
   withMetadata: boolean;
   /** Retry options given at enqueue (`withRetry`), for the payload's `"retry"`. */
   retry?: JsonObject | undefined;
+  /** A unique job's lock (jobs/unique.ts), for the payload's `"unique"`. */
+  unique?: JsonObject | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -30,6 +32,7 @@ export function encodeRecord(record: DelayedRecord): string {
     e: record.enqueuedAtMs,
     m: record.withMetadata ? 1 : 0,
     ...(record.retry ? { r: record.retry } : {}),
+    ...(record.unique ? { u: record.unique } : {}),
   });
 }
 
@@ -54,6 +57,7 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
       enqueuedAtMs: typeof value['e'] === 'number' ? value['e'] : 0,
       withMetadata: value['m'] === 1,
       retry: isObject(value['r']) ? value['r'] : undefined,
+      unique: isObject(value['u']) ? value['u'] : undefined,
     };
   } catch {
     return undefined;

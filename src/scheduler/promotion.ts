@@ -257,7 +257,7 @@ async function recordPayload(ctx: PromotionContext, record: DelayedRecord, nowMs
   const decoded = decodeDelayedItem(record.item);
   await ctx.beforeEnqueue?.(decoded.className, decoded.args);
   const meta = record.withMetadata
-    ? { id: record.id, enqueuedAt: nowMs / 1000, retry: record.retry }
+    ? { id: record.id, enqueuedAt: nowMs / 1000, retry: record.retry, unique: record.unique }
     : undefined;
   return payloadFromItem(record.item, { ...decoded, queue: record.queue }, meta);
 }

@@ -49,10 +49,12 @@
 -- could not use passes on.
 -- Returns  { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
 --          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
---          that holds a job now: its position in the call (1-based), in-flight value }
+--          that holds a job now: its position in the call (1-based), in-flight value; position 0 with
+--          `queue \n item` is a unique job dropped as a duplicate of one running now (redis/lua/unique.lua) }
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
 -- #include ../../limits/rate.lua
+-- #include ../../redis/lua/unique.lua
 local slotCount = tonumber(ARGV[2])
 local spec, queuePrefix = ARGV[3], ARGV[4]
 local index = KEYS[4]
@@ -312,6 +314,7 @@ for s = 1, slotCount do
     table.insert(unmatched, s)
   end
   if finished then
+    uniqueEnd(lspec, held, 'done')
     held = false
     processed = processed + 1
     if ARGV[7 + 3 * s] == '1' then
@@ -333,6 +336,7 @@ for s = 1, slotCount do
       local name, item, names
       startToken = fresh
       if paused == 0 then name, item, names = popFirst() end
+      while item and not uniqueStarts(lspec, name, item, result) do name, item, names = popFirst() end
       if item then
         local shown = item
         if string.sub(item, 1, 1) ~= '{' or string.sub(item, -1) ~= '}' then
