@@ -332,8 +332,9 @@ export class Keys {
   /**
    * What a script that reserves or ends a reservation needs for limits (redis/lua/limits.lua), one per line: the
    * limit definitions, the holds, the holder-set prefix, the parked-list prefix, the queue-key prefix, `queues`, the
-   * in-flight key prefix (a slot's id is its in-flight key less that prefix), the parked index and the unique-lock
-   * prefix (redis/lua/unique.lua: the same scripts take and release unique jobs' locks). Passed as one ARGV.
+   * in-flight key prefix (a slot's id is its in-flight key less that prefix), the parked index, the unique-lock
+   * prefix and the dropped-duplicates count (redis/lua/unique.lua: the same scripts take and release unique jobs'
+   * locks). Passed as one ARGV.
    */
   get limitSpec(): string {
     return [
@@ -346,6 +347,7 @@ export class Keys {
       this.inflight(''),
       this.parkedLimits,
       this.uniqueLock(''),
+      this.uniqueDropped,
     ].join('\n');
   }
   /**
@@ -355,6 +357,10 @@ export class Keys {
    */
   uniqueLock(key: string): string {
     return `${this.prefix}ts:unique:${key}`;
+  }
+  /** How many `while-running` jobs were dropped at reservation as duplicates of a running one (HASH class → count). */
+  get uniqueDropped(): string {
+    return `${this.prefix}ts:unique-dropped`;
   }
   /**
    * Rate limits (HASH, docs/flow-control.md): `class:<Class>`, `key:<Class>` (per rate key), `queue:<name>` →

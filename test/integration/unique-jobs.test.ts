@@ -248,6 +248,7 @@ describe('release points', () => {
     expect(reply.reservations.map((r) => r.className)).toEqual(['Running', 'Plain']);
     expect(reply.reservations[0]?.jobId).toBe(a?.id);
     expect(f.droppedDuplicates).toBe(1);
+    expect(await redis.hgetall(keys.uniqueDropped)).toEqual({ Running: '1' });
     expect(await redis.llen(keys.queue('q'))).toBe(0);
     expect(await lockOf('Running', argsDigest([]))).toBe(a?.id);
     // A give-back ends the run: the lock goes, and the job takes it again when it is reserved again.

@@ -16,32 +16,38 @@
 -- Returns      per job: '' when pushed, else the id held by its lock
 -- #include announce.lua
 local name = ARGV[1]
-local held = redis.call('LLEN', KEYS[2]) > 0 or redis.call('LLEN', KEYS[4]) > 0
-local reply, plain = {}, {}
-local pushed = false
-local fair, tenantPrefix
+local reply, plain, tenants = {}, {}, {}
 for i = 1, #KEYS - 4 do
   local a = 3 + (i - 1) * 4
-  local id, tenant, payload = ARGV[a], ARGV[a + 2], ARGV[a + 3]
-  if redis.call('SET', KEYS[4 + i], id, 'NX', 'PX', ARGV[a + 1]) then
+  if redis.call('SET', KEYS[4 + i], ARGV[a], 'NX', 'PX', ARGV[a + 1]) then
     reply[i] = ''
-    pushed = true
-    if tenant ~= '' and fair == nil then
-      fair = redis.call('HEXISTS', KEYS[3], name) == 1
-      tenantPrefix = announceSpec(ARGV[2])[7] .. name .. ':'
-    end
-    if tenant ~= '' and fair then
-      if redis.call('RPUSH', tenantPrefix .. tenant, payload) == 1 then redis.call('RPUSH', KEYS[4], tenant) end
+    if ARGV[a + 2] == '' then
+      plain[#plain + 1] = ARGV[a + 3]
     else
-      plain[#plain + 1] = payload
+      tenants[#tenants + 1] = i
     end
   else
     reply[i] = redis.call('GET', KEYS[4 + i]) or ''
   end
 end
-if #plain > 0 then redis.call('RPUSH', KEYS[2], unpack(plain)) end
-if pushed then
-  redis.call('SADD', KEYS[1], name)
-  if not held then announce(ARGV[2], name) end
+if #plain == 0 and #tenants == 0 then return reply end
+redis.call('SADD', KEYS[1], name)
+if #tenants == 0 then
+  -- As enqueue.lua: a queue whose list was empty is announced.
+  if redis.call('RPUSH', KEYS[2], unpack(plain)) == #plain then announce(ARGV[2], name) end
+  return reply
 end
+-- As enqueue_tenant.lua: a queue that held no job on its list nor its tenants' lists is announced.
+local held = redis.call('LLEN', KEYS[2]) > 0 or redis.call('LLEN', KEYS[4]) > 0
+if redis.call('HEXISTS', KEYS[3], name) == 1 then
+  local prefix = announceSpec(ARGV[2])[7] .. name .. ':'
+  for _, i in ipairs(tenants) do
+    local a = 3 + (i - 1) * 4
+    if redis.call('RPUSH', prefix .. ARGV[a + 2], ARGV[a + 3]) == 1 then redis.call('RPUSH', KEYS[4], ARGV[a + 2]) end
+  end
+else
+  for _, i in ipairs(tenants) do plain[#plain + 1] = ARGV[3 + (i - 1) * 4 + 3] end
+end
+if #plain > 0 then redis.call('RPUSH', KEYS[2], unpack(plain)) end
+if not held then announce(ARGV[2], name) end
 return reply

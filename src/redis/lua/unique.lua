@@ -20,6 +20,7 @@ local function uniqueOf(lspec, text)
   local unique, id = payload['unique'], payload['id']
   if type(unique) ~= 'table' or type(unique['key']) ~= 'string' or type(id) ~= 'string' then return nil end
   return {
+    class = payload['class'],
     lock = limitSpec(lspec)[9] .. unique['key'],
     mode = unique['mode'],
     ttl = tonumber(unique['ttl']) or 3600000,
@@ -33,7 +34,8 @@ end
 
 -- A job about to start: `while-queued` releases its lock; `until-finished` and `while-running` hold theirs for a TTL
 -- from now (taking it if it is free). False when a `while-running` job's lock is held by another job: that job runs
--- now, and this duplicate must not start.
+-- now, and this duplicate must not start: it is counted per class in the dropped-duplicates hash (line 10 of
+-- Keys.limitSpec).
 local function uniqueStart(lspec, item)
   local u = uniqueOf(lspec, item)
   if not u then return true end
@@ -46,7 +48,9 @@ local function uniqueStart(lspec, item)
     redis.call('PEXPIRE', u.lock, u.ttl)
     return true
   end
-  return u.mode ~= 'while-running'
+  if u.mode ~= 'while-running' then return true end
+  redis.call('HINCRBY', limitSpec(lspec)[10], tostring(u.class), 1)
+  return false
 end
 
 -- A reservation ends (`held` is the in-flight value): `how` is 'done' (success, final failure, discard), 'retry'
