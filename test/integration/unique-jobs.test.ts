@@ -120,6 +120,16 @@ describe('unique enqueue', () => {
     expect(items).toEqual([1, 2, 3]);
   });
 
+  it('bulk past one script call (1,000 jobs each): duplicates across the calls collapse too', async () => {
+    const { keys, resque } = setup();
+    const argsList = Array.from({ length: 2500 }, (_, i) => [i % 1200]);
+    const results = await resque.enqueueBulk(Finished, argsList);
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1200);
+    expect(results[1200]).toMatchObject({ id: results[0]?.id, duplicate: true });
+    expect(results[2499]).toMatchObject({ id: results[99]?.id, duplicate: true });
+    expect(await redis.llen(keys.queue('q'))).toBe(1200);
+  });
+
   it('a unique class with a tenant on a fair queue goes to its tenant list, locked', async () => {
     const { keys, resque } = setup();
     const Fair = defineJob({
