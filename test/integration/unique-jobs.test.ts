@@ -122,7 +122,7 @@ describe('unique enqueue', () => {
 
   it('bulk past one script call (1,000 jobs each): duplicates across the calls collapse too', async () => {
     const { keys, resque } = setup();
-    const argsList = Array.from({ length: 2500 }, (_, i) => [i % 1200]);
+    const argsList = Array.from({ length: 2500 }, (_, i): [number] => [i % 1200]);
     const results = await resque.enqueueBulk(Finished, argsList);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1200);
     expect(results[1200]).toMatchObject({ id: results[0]?.id, duplicate: true });
