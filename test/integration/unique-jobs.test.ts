@@ -175,6 +175,26 @@ describe('unique enqueue', () => {
   });
 });
 
+describe('reading and freeing a key', () => {
+  it('uniqueHolder names the holder; releaseUnique frees the key whoever holds it', async () => {
+    const { keys, resque } = setup();
+    expect(await resque.uniqueHolder(Finished, 1)).toBeNull();
+    const first = await resque.enqueue(Finished, 1);
+    expect(await resque.uniqueHolder(Finished, 1)).toBe(first?.id);
+    // Removed by hand: the lock would stay until its TTL.
+    await resque.dequeue(Finished, 1);
+    expect(await resque.enqueue(Finished, 1)).toMatchObject({ id: first?.id, duplicate: true });
+    expect(await resque.releaseUnique(Finished, 1)).toBe(true);
+    expect(await resque.releaseUnique(Finished, 1)).toBe(false);
+    const second = await resque.enqueue(Finished, 1);
+    expect(second?.duplicate).toBeUndefined();
+    expect(await redis.llen(keys.queue('q'))).toBe(1);
+    await expect(resque.uniqueHolder(defineJob({ className: 'Plain', perform: () => {} }))).rejects.toThrow(
+      /Job Plain is not unique/,
+    );
+  });
+});
+
 describe('release points', () => {
   it('while-queued: released when a worker reserves the job, so the same job can be queued while it runs', async () => {
     const { resque, fetcher, lockOf } = setup();
