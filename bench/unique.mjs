@@ -3,11 +3,16 @@
 //              arguments, so every lock is free); the runs interleaved, the median kept.
 //   duplicate  N enqueues of a key whose lock is held (nothing is pushed), against the same plain enqueues.
 //   bulk       N jobs in enqueueBulk calls of 1,000: plain against unique (one script call per 1,000 jobs).
-// Each figure: enqueues per second, Redis commands and Redis CPU µs per enqueue; the ratio is unique / plain.
+//   drain      N prefilled jobs drained by one in-process worker at concurrency 50 (no-op jobs): plain against
+//              `until-finished` jobs, whose lock is extended when each is reserved and released when it is
+//              acknowledged, in the reservation script.
+// Each figure: enqueues (or jobs) per second, Redis commands and Redis CPU µs per enqueue (or job); the ratio is
+// unique / plain.
 // Usage (after `npm run build`): node bench/unique.mjs [--quick | --smoke] [--json file]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defineJob, Resque } from '../dist/index.js';
+import { Worker } from '../dist/worker/worker.js';
 import { describeMachine } from './lib/machine.mjs';
 import { redisWork, startRedisServer, workPerJob } from './lib/redis-server.mjs';
 import { median } from './lib/stats.mjs';
@@ -52,6 +57,36 @@ async function measure(server, resque, count, body) {
   return { perSecond: count / seconds, ...workPerJob(before, after, count) };
 }
 
+/** Prefills `n` jobs of `job`, then one worker at concurrency 50 drains them: from its start to the last ack. */
+async function drain(server, job, n) {
+  await server.admin.flushall();
+  const filler = new Resque({ redis: server.url, namespace: NAMESPACE });
+  await bulk(filler, job, n);
+  await filler.close();
+  await server.admin.config('RESETSTAT');
+  const before = await redisWork(server.admin);
+  const worker = new Worker({
+    redis: server.url,
+    namespace: NAMESPACE,
+    queues: [QUEUE],
+    concurrency: 50,
+    isolation: 'none',
+    jobs: [Plain, Locked],
+    setProcessTitle: false,
+    logLevel: 'silent',
+  });
+  const started = performance.now();
+  await worker.start();
+  const processed = `${NAMESPACE}:stat:processed`;
+  while (Number(await server.admin.get(processed)) < n) await new Promise((r) => setTimeout(r, 5));
+  const seconds = (performance.now() - started) / 1000;
+  const after = await redisWork(server.admin);
+  await worker.stop('term');
+  const leftLocks = (await server.admin.keys(`${NAMESPACE}:ts:unique:*`)).length;
+  if (leftLocks > 0) throw new Error(`${leftLocks} unique locks left after the drain`);
+  return { perSecond: n / seconds, ...workPerJob(before, after, n) };
+}
+
 const SCENARIOS = {
   single: {
     plain: (resque, n) => inFlight(n, (i) => resque.enqueue(Plain, i)),
@@ -68,6 +103,11 @@ const SCENARIOS = {
     plain: (resque, n) => bulk(resque, Plain, n),
     unique: (resque, n) => bulk(resque, Locked, n),
   },
+  drain: {
+    measured: true,
+    plain: (_resque, n, server) => drain(server, Plain, n),
+    unique: (_resque, n, server) => drain(server, Locked, n),
+  },
 };
 
 async function bulk(resque, job, n) {
@@ -83,17 +123,20 @@ const server = await startRedisServer();
 try {
   const machine = await describeMachine(server);
   const resque = new Resque({ redis: server.url, namespace: NAMESPACE });
+  const run = (sides, side, n) =>
+    sides.measured
+      ? sides[side](resque, n, server)
+      : measure(server, resque, n, () => sides[side](resque, n));
   // Warm-up: scripts cached, connection and JIT warm, every path once.
   for (const sides of Object.values(SCENARIOS)) {
-    for (const side of ['plain', 'unique'])
-      await measure(server, resque, 2000, () => sides[side](resque, 2000));
+    for (const side of ['plain', 'unique']) await run(sides, side, 2000);
   }
   const figures = {};
   for (const [name, sides] of Object.entries(SCENARIOS)) {
     const runs = { plain: [], unique: [] };
     for (let r = 0; r < sizes.runs; r++) {
       for (const side of ['plain', 'unique']) {
-        runs[side].push(await measure(server, resque, sizes.jobs, () => sides[side](resque, sizes.jobs)));
+        runs[side].push(await run(sides, side, sizes.jobs));
       }
     }
     const pick = (side) => {
@@ -108,10 +151,10 @@ try {
   machine.finish();
   await resque.close();
   console.log(
-    `Unique enqueue against plain enqueue (${profile}: ${sizes.jobs} enqueues × ${sizes.runs} runs)`,
+    `Unique against plain, enqueue and drain (${profile}: ${sizes.jobs} enqueues or jobs × ${sizes.runs} runs)`,
   );
   console.log(
-    '| scenario | plain /s | unique /s | unique / plain | Redis cmds per enqueue (plain → unique) | Redis CPU µs per enqueue (plain → unique) |',
+    '| scenario | plain /s | unique /s | unique / plain | Redis cmds per enqueue or job (plain → unique) | Redis CPU µs per enqueue or job (plain → unique) |',
   );
   console.log('| --- | ---: | ---: | ---: | --- | --- |');
   for (const [name, { plain, unique, ratio }] of Object.entries(figures)) {

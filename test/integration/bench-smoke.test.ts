@@ -130,7 +130,7 @@ describe('bench/retry.mjs --smoke', () => {
 });
 
 describe('bench/unique.mjs --smoke', () => {
-  it('measures unique enqueues against plain ones: single, duplicate and bulk', async () => {
+  it('measures unique enqueues and drains against plain ones: single, duplicate, bulk and drain', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resque-bench-unique-'));
     try {
       const json = join(dir, 'result.json');
@@ -140,7 +140,7 @@ describe('bench/unique.mjs --smoke', () => {
       });
       expect(stdout).toContain('| scenario | plain /s | unique /s | unique / plain |');
       const { figures } = JSON.parse(readFileSync(json, 'utf8'));
-      expect(Object.keys(figures)).toEqual(['single', 'duplicate', 'bulk']);
+      expect(Object.keys(figures)).toEqual(['single', 'duplicate', 'bulk', 'drain']);
       for (const [name, { plain, unique, ratio }] of Object.entries(figures) as Array<
         [string, { plain: { perSecond: number }; unique: { perSecond: number }; ratio: number }]
       >) {

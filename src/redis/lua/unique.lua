@@ -39,18 +39,20 @@ end
 local function uniqueStart(lspec, item)
   local u = uniqueOf(lspec, item)
   if not u then return true end
+  local holder = redis.call('GET', u.lock)
   if u.mode == 'while-queued' then
-    if heldBy(u) then redis.call('DEL', u.lock) end
+    if holder == u.id then redis.call('DEL', u.lock) end
     return true
   end
-  if redis.call('SET', u.lock, u.id, 'NX', 'PX', u.ttl) then return true end
-  if heldBy(u) then
+  if holder == u.id then
     redis.call('PEXPIRE', u.lock, u.ttl)
-    return true
+  elseif not holder then
+    redis.call('SET', u.lock, u.id, 'PX', u.ttl)
+  elseif u.mode == 'while-running' then
+    redis.call('HINCRBY', limitSpec(lspec)[10], tostring(u.class), 1)
+    return false
   end
-  if u.mode ~= 'while-running' then return true end
-  redis.call('HINCRBY', limitSpec(lspec)[10], tostring(u.class), 1)
-  return false
+  return true
 end
 
 -- A reservation ends (`held` is the in-flight value): `how` is 'done' (success, final failure, discard), 'retry'
