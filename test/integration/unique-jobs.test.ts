@@ -266,6 +266,19 @@ describe('release points', () => {
     expect(await redis.get(lock)).toBe(other?.id);
   });
 
+  it('a job pushed as Ruby pushes it (no "unique" member) neither takes nor releases a lock', async () => {
+    const { keys, resque, fetcher, lockOf } = setup();
+    const queued = await resque.enqueue(Finished, 1);
+    await redis.rpush(keys.queue('q'), '{"class":"Finished","args":[1]}', '{"class":"Running","args":[]}');
+    const f = fetcher();
+    const reply = await f.reserve(['s1', 's2', 's3']);
+    expect(reply.reservations.map((r) => r.jobId ?? 'ruby')).toEqual([queued?.id, 'ruby', 'ruby']);
+    for (const held of reply.reservations.slice(1)) await held.ack({ kind: 'performed' });
+    await f.reserve([]);
+    expect(await lockOf('Finished', argsDigest([1]))).toBe(queued?.id);
+    expect(await lockOf('Running', argsDigest([]))).toBeNull();
+  });
+
   it('while-running: no lock at enqueue; a duplicate reserved while one runs is dropped, counted and reported', async () => {
     const { keys, resque, fetcher, lockOf, ctx } = setup();
     const a = await resque.enqueue(Running);
