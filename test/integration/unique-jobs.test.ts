@@ -3,10 +3,11 @@
 // reservation for `while-running`, bad input refused with nothing written.
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { removeMatching } from '../../src/client/dequeue.js';
 import { Resque } from '../../src/client/resque.js';
 import { ConfigError, InvalidArgumentsError } from '../../src/errors/index.js';
 import { defineJob } from '../../src/jobs/define.js';
-import type { AnyJob } from '../../src/jobs/registry.js';
+import { type AnyJob, JobRegistry } from '../../src/jobs/registry.js';
 import { argsDigest, DEFAULT_LOCK_TTL_MS } from '../../src/jobs/unique.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
@@ -181,8 +182,8 @@ describe('reading and freeing a key', () => {
     expect(await resque.uniqueHolder(Finished, 1)).toBeNull();
     const first = await resque.enqueue(Finished, 1);
     expect(await resque.uniqueHolder(Finished, 1)).toBe(first?.id);
-    // Removed by hand: the lock would stay until its TTL.
-    await resque.dequeue(Finished, 1);
+    // Removed by hand without dequeue (a raw LPOP): the lock would stay until its TTL.
+    await redis.lpop(keys.queue('q'));
     expect(await resque.enqueue(Finished, 1)).toMatchObject({ id: first?.id, duplicate: true });
     expect(await resque.releaseUnique(Finished, 1)).toBe(true);
     expect(await resque.releaseUnique(Finished, 1)).toBe(false);
@@ -196,6 +197,25 @@ describe('reading and freeing a key', () => {
 });
 
 describe('release points', () => {
+  it('dequeue removes a job and frees its lock, whatever its mode; a lock another job holds is left', async () => {
+    const { keys, resque, lockOf } = setup();
+    await resque.enqueue(Finished, 1);
+    await resque.enqueue(Queued);
+    await resque.enqueue(Finished, 2);
+    expect(await resque.dequeue(Finished, 1)).toBe(1);
+    expect(await lockOf('Finished', argsDigest([1]))).toBeNull();
+    expect(await resque.dequeue(Queued)).toBe(1);
+    expect(await lockOf('Queued', argsDigest([]))).toBeNull();
+    // A job whose lock expired and was taken by a later job with its key: removing it leaves that lock alone.
+    const [item] = await redis.lrange(keys.queue('q'), 0, 0);
+    await redis.del(keys.uniqueLock(`Finished:${argsDigest([2])}`));
+    const other = await resque.enqueue(Finished, 2);
+    const client = { redis, keys, config: resque.config, jobs: new JobRegistry() };
+    expect(await removeMatching(client, keys.queue('q'), (raw) => raw === item)).toBe(1);
+    expect(await lockOf('Finished', argsDigest([2]))).toBe(other?.id);
+    expect(await redis.llen(keys.queue('q'))).toBe(1);
+  });
+
   it('while-queued: released when a worker reserves the job, so the same job can be queued while it runs', async () => {
     const { resque, fetcher, lockOf } = setup();
     const first = await resque.enqueue(Queued);

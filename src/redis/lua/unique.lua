@@ -68,6 +68,12 @@ local function uniqueEnd(lspec, held, how, delay)
   redis.call('DEL', u.lock)
 end
 
+-- A queued job removed (dequeue, the dashboard's removal): it ends for good, whatever its mode.
+local function uniqueRemoved(lspec, item)
+  local u = uniqueOf(lspec, item)
+  if u and heldBy(u) then redis.call('DEL', u.lock) end
+end
+
 -- A job reserved by `reserve.lua`: true when it may start; otherwise it is a duplicate of a running `while-running`
 -- job, dropped, and reported in `reply` as position 0 with `queue \n item` (the fetcher logs it).
 local function uniqueStarts(lspec, queue, item, reply)
