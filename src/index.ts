@@ -98,6 +98,12 @@ export type {
   ErrorMatcher,
   RetrySettings,
 } from './jobs/retry-policy.js';
+export {
+  DEFAULT_LOCK_TTL_MS,
+  type UniqueMode,
+  type UniqueOptions,
+  type UniqueSetting,
+} from './jobs/unique.js';
 export type { LogFields, Logger } from './logging/logger.js';
 export type { PinoLike } from './logging/pino.js';
 export type { ErrorContext, ErrorReporter, ReportedJob } from './observability/error-reporter.js';

@@ -48,7 +48,10 @@ export async function dequeueJobs(
   return removed;
 }
 
-/** Scans a list in chunks and removes every item `matches` accepts; safe against concurrent pops and pushes. */
+/**
+ * Scans a queue's list in chunks and removes every item `matches` accepts; safe against concurrent pops and pushes.
+ * A removed unique job frees its lock (remove_queued.lua).
+ */
 export async function removeMatching(
   ctx: ClientContext,
   listKey: string,
@@ -72,9 +75,9 @@ export async function removeMatching(
     if (pairs.length > 0) {
       [chunkRemoved, missed] = await runScript<[number, number]>(
         ctx.redis,
-        SCRIPTS.removeAt,
+        SCRIPTS.removeQueued,
         [listKey],
-        [tombstone, ...pairs],
+        [tombstone, ctx.keys.limitSpec, ...pairs],
       );
     }
     removed += chunkRemoved;

@@ -1,10 +1,11 @@
 import type { ChainableCommander } from 'ioredis';
-import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
+import { ConfigError, NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
 import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
 import { rateKeyOf } from '../jobs/rate.js';
 import { tenantOf } from '../jobs/tenant.js';
+import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '../jobs/unique.js';
 import type { TraceCarrier } from '../observability/tracing.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
@@ -16,8 +17,13 @@ import { newJobId } from './job-id.js';
 
 export interface Enqueued {
   queue: string;
-  /** The job id carried in the payload; undefined in strict mode. */
+  /**
+   * The job id carried in the payload; undefined in strict mode. For a duplicate of a unique job, the id of the job
+   * holding its key.
+   */
   id: string | undefined;
+  /** Only for a unique job whose key was held (docs/unique-jobs.md): nothing was pushed, `id` is the holder's. */
+  duplicate?: true;
 }
 
 /** A job definition or, as Resque allows for enqueue_to, a bare class name (no hooks then). */
@@ -56,10 +62,19 @@ function newMetadata(
   limitKeys: LimitKeys,
 ): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), ...limitKeys };
+  const { uniqueLock, ...keys } = limitKeys;
+  return {
+    id: newJobId(),
+    enqueuedAt: Date.now() / 1000,
+    retry: enqueueRetryOf(job),
+    ...keys,
+    unique: uniquePayload(uniqueLock),
+  };
 }
 
-type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'>;
+type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'> & {
+  uniqueLock?: UniqueLock | undefined;
+};
 
 /**
  * The concurrency and rate keys and the tenant of one enqueue (jobs/concurrency.ts, jobs/rate.ts, jobs/tenant.ts),
@@ -70,7 +85,24 @@ function keyOf(definition: JobDefinition | undefined, className: string, args: J
     concurrencyKey: concurrencyKeyOf(className, definition?.concurrency, args),
     rateKey: rateKeyOf(className, definition?.rate, args),
     tenant: tenantOf(className, definition?.tenant, args),
+    uniqueLock: uniqueLockOf(className, definition?.unique, args),
   };
+}
+
+/**
+ * A unique job's lock holds its job id, which strict payloads leave out: such an enqueue is refused before anything
+ * runs or is written (inline mode performs at once and takes no lock).
+ */
+export function assertUniqueAllowed(
+  ctx: ClientContext,
+  definition: JobDefinition | undefined,
+  className: string,
+): void {
+  if (definition?.unique !== undefined && ctx.config.strictPayloads && !ctx.config.inline)
+    throw new ConfigError(
+      'strictPayloads',
+      `Job ${className} is unique: its lock holds the job's id, which strict payloads leave out (docs/unique-jobs.md)`,
+    );
 }
 
 export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined {
@@ -106,21 +138,28 @@ export async function enqueueOne(
 ): Promise<Enqueued | null> {
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
+  assertUniqueAllowed(ctx, definition, target.className);
   const limitKeys = keyOf(definition, target.className, args);
   if (!(await allowedByHooks(definition, args))) return null;
   const meta = newMetadata(ctx, job, limitKeys);
-  const send = async (trace: TraceCarrier | undefined) => {
+  const send = async (trace: TraceCarrier | undefined): Promise<string | undefined> => {
     if (ctx.config.inline) {
       await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
-    } else {
-      const payload = encodePayload(target.className, args, withTrace(meta, trace));
-      await push(ctx, target.queue, payload, limitKeys.tenant);
+      return undefined;
     }
+    const traced = withTrace(meta, trace);
+    if (traced && locksAtEnqueue(limitKeys.uniqueLock)) {
+      const [holder] = await pushUnique(ctx, target.className, target.queue, [
+        { args, meta: traced, tenant: limitKeys.tenant, lock: limitKeys.uniqueLock },
+      ]);
+      return holder || undefined;
+    }
+    await push(ctx, target.queue, encodePayload(target.className, args, traced), limitKeys.tenant);
+    return undefined;
   };
-  if (ctx.tracing) {
-    const span = { operation: 'enqueue', ...target, jobIds: [meta?.id] } as const;
-    await (await ctx.tracing()).produce(span, send);
-  } else await send(undefined);
+  const span = { operation: 'enqueue', ...target, jobIds: [meta?.id] } as const;
+  const holder = ctx.tracing ? await (await ctx.tracing()).produce(span, send) : await send(undefined);
+  if (holder) return { queue: target.queue, id: holder, duplicate: true };
   await runAfterEnqueue(definition, args);
   return { queue: target.queue, id: meta?.id };
 }
@@ -142,36 +181,51 @@ export async function enqueueMany(
     assertJsonSafe(args, `argsList[${i}]`);
   });
   const definition = definitionOf(ctx, job);
+  assertUniqueAllowed(ctx, definition, target.className);
   const limitKeys = argsList.map((args) => keyOf(definition, target.className, args));
   const accepted: Accepted[] = [];
   for (const [i, args] of argsList.entries()) {
     if (await allowedByHooks(definition, args))
-      accepted.push({ args, meta: newMetadata(ctx, job, limitKeys[i] ?? {}), tenant: limitKeys[i]?.tenant });
+      accepted.push({
+        args,
+        meta: newMetadata(ctx, job, limitKeys[i] ?? {}),
+        tenant: limitKeys[i]?.tenant,
+        lock: limitKeys[i]?.uniqueLock,
+      });
   }
   if (accepted.length === 0) return [];
   const send = async (trace: TraceCarrier | undefined) => {
     if (trace) for (const { meta } of accepted) if (meta) meta.trace = trace;
-    await sendMany(ctx, definition, target, accepted);
+    return sendMany(ctx, definition, target, accepted);
   };
-  if (ctx.tracing) {
-    // One span for the batch, whose context every job carries: a span per job would cost a bulk of 10,000 as much
-    // tracing work as 10,000 enqueues, and each job's perform span still continues the caller's trace.
-    const span = { operation: 'enqueue', ...target, jobIds: accepted.map((a) => a.meta?.id) } as const;
-    await (await ctx.tracing()).produce(span, send);
-  } else await send(undefined);
-  for (const { args } of accepted) await runAfterEnqueue(definition, args);
-  return accepted.map(({ meta }) => ({ queue: target.queue, id: meta?.id }));
+  // With tracing, one span for the batch, whose context every job carries: a span per job would cost a bulk of 10,000
+  // as much tracing work as 10,000 enqueues, and each job's perform span still continues the caller's trace.
+  const span = { operation: 'enqueue', ...target, jobIds: accepted.map((a) => a.meta?.id) } as const;
+  const holders = ctx.tracing ? await (await ctx.tracing()).produce(span, send) : await send(undefined);
+  const results: Enqueued[] = [];
+  for (const [i, { args, meta }] of accepted.entries()) {
+    const holder = holders[i];
+    if (holder) results.push({ queue: target.queue, id: holder, duplicate: true });
+    else {
+      await runAfterEnqueue(definition, args);
+      results.push({ queue: target.queue, id: meta?.id });
+    }
+  }
+  return results;
 }
 
-type Accepted = { args: JsonValue[]; meta: EncodeMetadata | undefined; tenant: string | undefined };
-
-/** The jobs of one bulk enqueue, performed (inline) or pushed in one round trip. */
+/**
+ * The jobs of one bulk enqueue, performed (inline) or pushed in one round trip. Returns per job the id of the job
+ * holding its unique lock when it was left out for that, else '' (none at all when no job is unique).
+ */
 async function sendMany(
   ctx: ClientContext,
   definition: JobDefinition | undefined,
   target: { className: string; queue: string },
   accepted: readonly Accepted[],
-): Promise<void> {
+): Promise<string[]> {
+  if (!ctx.config.inline && accepted.some((a) => a.meta && locksAtEnqueue(a.lock)))
+    return pushUnique(ctx, target.className, target.queue, accepted);
   if (ctx.config.inline) {
     for (const { args, meta } of accepted) {
       await performInline(ctx, definition, target.className, target.queue, args, meta?.id);
@@ -191,6 +245,7 @@ async function sendMany(
       pipelineScript(pipeline, SCRIPTS.announce, [], [ctx.keys.announce, ctx.keys.queuePrefix, target.queue]),
     );
   }
+  return [];
 }
 
 /** The metadata with the span's trace context, when there are both (strict payloads carry none). */
@@ -199,6 +254,52 @@ function withTrace(
   trace: TraceCarrier | undefined,
 ): EncodeMetadata | undefined {
   return meta && trace ? { ...meta, trace } : meta;
+}
+
+interface Accepted {
+  args: JsonValue[];
+  meta: EncodeMetadata | undefined;
+  tenant: string | undefined;
+  lock?: UniqueLock | undefined;
+}
+
+/**
+ * Unique jobs of one class, in chunks of one script call each (enqueue_unique.lua), all in one round trip: each
+ * takes its lock and is pushed, or is left out because its lock is held. Returns per job '' when pushed, else the id
+ * of the job holding its lock.
+ */
+async function pushUnique(
+  ctx: ClientContext,
+  className: string,
+  queue: string,
+  accepted: readonly Accepted[],
+): Promise<string[]> {
+  const calls: Array<{ keys: string[]; args: Array<string | number> }> = [];
+  for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
+    const chunk = accepted.slice(i, i + BULK_PUSH_CHUNK);
+    calls.push({
+      keys: [...tenantKeys(ctx, queue), ...chunk.map((a) => ctx.keys.uniqueLock(a.lock?.key ?? ''))],
+      args: [
+        queue,
+        ctx.keys.announce,
+        ...chunk.flatMap((a) => [
+          a.meta?.id ?? '',
+          a.lock?.ttlMs ?? 1,
+          a.tenant ?? '',
+          encodePayload(className, a.args, a.meta),
+        ]),
+      ],
+    });
+  }
+  const [only] = calls;
+  if (only && calls.length === 1 && ctx.config.waitForReplicas === 0) {
+    const reply = await runScript<unknown[]>(ctx.redis, SCRIPTS.enqueueUnique, only.keys, only.args);
+    return reply.map(String);
+  }
+  const pipeline = ctx.redis.pipeline();
+  for (const call of calls) pipelineScript(pipeline, SCRIPTS.enqueueUnique, call.keys, call.args);
+  const replies = await execDurably(ctx, pipeline);
+  return replies.slice(0, calls.length).flatMap((reply) => (reply as unknown[]).map(String));
 }
 
 /** Resque.inline: perform now, with arguments round-tripped through JSON so the job sees what a worker would. */
@@ -238,11 +339,7 @@ async function pushTenants(
   ctx: ClientContext,
   className: string,
   queue: string,
-  accepted: ReadonlyArray<{
-    args: JsonValue[];
-    meta: EncodeMetadata | undefined;
-    tenant: string | undefined;
-  }>,
+  accepted: readonly Accepted[],
 ): Promise<void> {
   const pipeline = ctx.redis.pipeline();
   for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
@@ -281,15 +378,19 @@ async function push(
   else await runScript(ctx.redis, script, keys, args);
 }
 
-/** Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. */
-async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Promise<void> {
+/**
+ * Runs an enqueue pipeline, with Redis `WAIT` appended (same round trip) when `waitForReplicas` asks for it. Returns
+ * the replies of its commands.
+ */
+async function execDurably(ctx: ClientContext, pipeline: ChainableCommander): Promise<unknown[]> {
   const { waitForReplicas, replicaTimeoutMs } = ctx.config;
   if (waitForReplicas > 0) pipeline.call('WAIT', waitForReplicas, replicaTimeoutMs);
   const results = await pipeline.exec();
-  pipelineValues(results);
+  const values = pipelineValues(results);
   if (waitForReplicas > 0) {
     const confirmed = Number(results?.at(-1)?.[1] ?? 0);
     if (confirmed < waitForReplicas)
       throw new NotReplicatedError(waitForReplicas, confirmed, replicaTimeoutMs);
   }
+  return values;
 }

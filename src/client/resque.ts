@@ -48,6 +48,7 @@ import {
   watchQueue,
 } from './inspect.js';
 import { pauseAllWorkers, pausedQueues, pauseQueue, resumeAllWorkers, resumeQueue } from './queue-pause.js';
+import { releaseUnique, uniqueHolder } from './unique-locks.js';
 
 export interface ClientOptions extends ResqueOptions {
   /** Job definitions known to this client: needed to run string-named jobs inline and for their hooks. */
@@ -162,6 +163,22 @@ export class Resque {
     options: { queue?: string } = {},
   ): Promise<Enqueued[]> {
     return this.guard(() => enqueueMany(this.ctx, job as JobRef<JsonValue[]>, options.queue, argsList));
+  }
+
+  /**
+   * The id of the job holding the unique key of a unique class's job with these arguments (docs/unique-jobs.md), or
+   * null when the key is free.
+   */
+  uniqueHolder<A extends JsonValue[]>(job: JobDefinition<A>, ...args: A): Promise<string | null> {
+    return this.guard(() => uniqueHolder(this.ctx, job as unknown as JobDefinition, args));
+  }
+
+  /**
+   * Frees the unique key of a unique class's job with these arguments, whoever holds it (a job removed by hand):
+   * true when it was held.
+   */
+  releaseUnique<A extends JsonValue[]>(job: JobDefinition<A>, ...args: A): Promise<boolean> {
+    return this.guard(() => releaseUnique(this.ctx, job as unknown as JobDefinition, args));
   }
 
   /**

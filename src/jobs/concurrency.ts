@@ -57,7 +57,7 @@ export function concurrencyKeyOf(
 
 /** A limit's key from a job's arguments (`what`: which limit, for the message); undefined without a key function. */
 export function limitKeyOf(
-  what: 'concurrency' | 'rate' | 'tenant',
+  what: 'concurrency' | 'rate' | 'tenant' | 'unique',
   className: string,
   keyFunction: KeyFunction | undefined,
   args: JsonValue[],

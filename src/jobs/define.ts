@@ -10,6 +10,7 @@ import {
   type RetrySettings,
 } from './retry-policy.js';
 import { assertTenant, type TenantFunction } from './tenant.js';
+import { assertUnique, type UniqueSetting } from './unique.js';
 
 /** What a running job knows about itself. */
 export interface JobContext {
@@ -109,6 +110,12 @@ export interface JobSpec<A extends JsonValue[]> extends RetrySettings {
    * line breaks, of at most 200 characters.
    */
   tenant?: TenantFunction<A>;
+  /**
+   * At most one job per unique key (docs/unique-jobs.md): `'while-queued'`, `'until-finished'` or
+   * `'while-running'`, or `{ mode, key?, lockTtlMs? }`. The key is the class and its arguments by default. A
+   * duplicate enqueue pushes nothing and returns the id of the job holding the key, with `duplicate: true`.
+   */
+  unique?: UniqueSetting<A>;
 }
 
 export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
@@ -139,6 +146,7 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   assertConcurrency(spec.concurrency, spec.className);
   assertRate(spec.rate, spec.className);
   assertTenant(spec.tenant, spec.className);
+  assertUnique(spec.unique, spec.className);
   return Object.freeze({
     ...spec,
     hooks: Object.freeze({ ...(spec.hooks ?? {}) }),

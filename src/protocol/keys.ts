@@ -332,7 +332,9 @@ export class Keys {
   /**
    * What a script that reserves or ends a reservation needs for limits (redis/lua/limits.lua), one per line: the
    * limit definitions, the holds, the holder-set prefix, the parked-list prefix, the queue-key prefix, `queues`, the
-   * in-flight key prefix (a slot's id is its in-flight key less that prefix) and the parked index. Passed as one ARGV.
+   * in-flight key prefix (a slot's id is its in-flight key less that prefix), the parked index, the unique-lock
+   * prefix and the dropped-duplicates count (redis/lua/unique.lua: the same scripts take and release unique jobs'
+   * locks). Passed as one ARGV.
    */
   get limitSpec(): string {
     return [
@@ -344,7 +346,21 @@ export class Keys {
       this.queues,
       this.inflight(''),
       this.parkedLimits,
+      this.uniqueLock(''),
+      this.uniqueDropped,
     ].join('\n');
+  }
+  /**
+   * A unique job's lock (STRING = the id of the job holding it, with a TTL; docs/unique-jobs.md), `key` =
+   * `<Class>:<unique key>`. Taken by the enqueue (or, for `while-running`, the reservation) in the script that pushes
+   * (reserves) the job; deleted only by the job whose id it holds, in the script that ends it.
+   */
+  uniqueLock(key: string): string {
+    return `${this.prefix}ts:unique:${key}`;
+  }
+  /** How many `while-running` jobs were dropped at reservation as duplicates of a running one (HASH class → count). */
+  get uniqueDropped(): string {
+    return `${this.prefix}ts:unique-dropped`;
   }
   /**
    * Rate limits (HASH, docs/flow-control.md): `class:<Class>`, `key:<Class>` (per rate key), `queue:<name>` →

@@ -25,6 +25,8 @@ export interface JobPayload {
   tenant?: string;
   /** The trace context of the enqueue's span (`traceparent`, `tracestate`), written with tracing on; Ruby ignores it. */
   trace?: JsonObject;
+  /** The job's unique lock, `{"key","mode","ttl"}` (jobs/unique.ts); Ruby ignores it. */
+  unique?: JsonValue;
   [extra: string]: JsonValue | undefined;
 }
 
@@ -41,13 +43,15 @@ export interface EncodeMetadata {
   tenant?: string | undefined;
   /** The trace context of the enqueue's span, written as `"trace"` last (docs/operations.md, "Traces"). */
   trace?: JsonObject | undefined;
+  /** The unique lock of this enqueue, `{"key","mode","ttl"}` (jobs/unique.ts), written as `"unique"` after the tenant. */
+  unique?: JsonObject | undefined;
 }
 
 /**
  * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
  * the enqueue's `"retry"` options if it has any, its `"concurrency_key"` if its class has a keyed limit and its
- * `"rate_key"` if it has a keyed rate limit, its `"tenant"` if its class names one, and its `"trace"` context when
- * tracing is on. `args` must already be checked with assertJsonSafe.
+ * `"rate_key"` if it has a keyed rate limit, its `"tenant"` if its class names one, its `"unique"` lock if its class
+ * is unique, and its `"trace"` context when tracing is on. `args` must already be checked with assertJsonSafe.
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
@@ -55,7 +59,8 @@ export function encodePayload(className: string, args: readonly JsonValue[], met
   const key =
     (meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`) +
     (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`) +
-    (meta.tenant === undefined ? '' : `,"tenant":${JSON.stringify(meta.tenant)}`);
+    (meta.tenant === undefined ? '' : `,"tenant":${JSON.stringify(meta.tenant)}`) +
+    uniqueMember(meta);
   return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}${traceMember(meta)}}`;
 }
 
@@ -67,6 +72,11 @@ export function traceMember(meta: Pick<EncodeMetadata, 'trace'>): string {
 /** `,"retry":{…}` when the enqueue has retry options, else nothing. */
 export function retryMember(meta: Pick<EncodeMetadata, 'retry'>): string {
   return meta.retry ? `,"retry":${JSON.stringify(meta.retry)}` : '';
+}
+
+/** `,"unique":{…}` when the enqueue has a unique lock, else nothing. */
+export function uniqueMember(meta: Pick<EncodeMetadata, 'unique'>): string {
+  return meta.unique ? `,"unique":${JSON.stringify(meta.unique)}` : '';
 }
 
 /** Decodes a queue item, throwing MalformedPayloadError with the reason when it is not a Resque job. */

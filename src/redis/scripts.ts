@@ -47,10 +47,12 @@ function withIncludes(source: string, file: URL): string {
 export const SCRIPTS = {
   enqueue: defineScript(new URL('./lua/enqueue.lua', import.meta.url)),
   enqueueTenant: defineScript(new URL('./lua/enqueue_tenant.lua', import.meta.url)),
+  enqueueUnique: defineScript(new URL('./lua/enqueue_unique.lua', import.meta.url)),
   dropTenants: defineScript(new URL('./lua/drop_tenants.lua', import.meta.url)),
   announce: defineScript(new URL('./lua/announce_queues.lua', import.meta.url)),
   indexQueues: defineScript(new URL('./lua/index_queues.lua', import.meta.url)),
   removeAt: defineScript(new URL('./lua/remove_at.lua', import.meta.url)),
+  removeQueued: defineScript(new URL('./lua/remove_queued.lua', import.meta.url)),
   failureRetry: defineScript(new URL('./lua/failure_retry.lua', import.meta.url)),
   failureGroup: defineScript(new URL('./lua/failure_group.lua', import.meta.url)),
 } as const;

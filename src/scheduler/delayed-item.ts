@@ -6,6 +6,7 @@ import {
   type JobPayload,
   retryMember,
   traceMember,
+  uniqueMember,
 } from '../protocol/payload.js';
 
 /**
@@ -54,7 +55,7 @@ export function payloadFromItem(raw: string, decoded: DecodedItem, meta?: Encode
   if (suffix !== undefined && raw.endsWith(suffix)) {
     const head = raw.slice(0, raw.length - suffix.length);
     if (!meta) return `${head}}`;
-    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${traceMember(meta)}}`;
+    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${uniqueMember(meta)}${traceMember(meta)}}`;
   }
   return encodePayload(decoded.className, decoded.args, meta);
 }

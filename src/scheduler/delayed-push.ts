@@ -1,7 +1,8 @@
 import type { ClientContext } from '../client/context.js';
-import { enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
+import { assertUniqueAllowed, enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
 import { newJobId } from '../client/job-id.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
+import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '../jobs/unique.js';
 import type { TraceCarrier } from '../observability/tracing.js';
 import { assertJsonSafe, type JsonObject, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
@@ -18,6 +19,8 @@ export interface Scheduled {
   dueAtMs: number;
   /** False when it was already due and went straight to its queue, as Ruby's enqueue_at does. */
   delayed: boolean;
+  /** Only for a unique job whose key was held (docs/unique-jobs.md): nothing was filed, `id` is the holder's. */
+  duplicate?: true;
 }
 
 export interface DelayedEntry {
@@ -47,28 +50,51 @@ export async function scheduleJobs(
     assertJsonSafe(entry.args, entries.length === 1 ? 'args' : `jobs[${i}].args`);
   }
   const definition = typeof job === 'string' ? ctx.jobs.resolve(job) : job;
+  assertUniqueAllowed(ctx, definition, className);
+  const locks = entries.map((entry) => uniqueLockOf(className, definition?.unique, entry.args));
   const results: Array<Scheduled | null> = [];
-  const filed: Array<{ entry: DelayedEntry; id: string }> = [];
+  const filed: FiledJob[] = [];
   const allowed: DelayedEntry[] = [];
-  for (const entry of entries) {
+  for (const [i, entry] of entries.entries()) {
     if (!(await allowedBySchedule(definition, entry.args))) {
       results.push(null);
       continue;
     }
-    allowed.push(entry);
     if (ctx.config.inline || entry.dueMs <= nowMs) {
       const enqueued = await enqueueOne(ctx, job, queue, entry.args);
-      results.push(enqueued && { queue, id: enqueued.id, dueAtMs: entry.dueMs, delayed: false });
+      if (!enqueued?.duplicate) allowed.push(entry);
+      results.push(
+        enqueued && {
+          queue,
+          id: enqueued.id,
+          dueAtMs: entry.dueMs,
+          delayed: false,
+          ...(enqueued.duplicate ? { duplicate: true as const } : {}),
+        },
+      );
       continue;
     }
     const id = newJobId();
-    filed.push({ entry, id });
-    results.push({ queue, id, dueAtMs: entry.dueMs, delayed: true });
+    const scheduled: Scheduled = { queue, id, dueAtMs: entry.dueMs, delayed: true };
+    filed.push({ entry, id, lock: locks[i], scheduled });
+    results.push(scheduled);
   }
   const file = async (trace: TraceCarrier | undefined) => {
     for (let i = 0; i < filed.length; i += JOBS_PER_CALL) {
       const chunk = filed.slice(i, i + JOBS_PER_CALL);
-      await fileChunk(ctx, className, queue, chunk, nowMs, { retry: enqueueRetryOf(job), trace });
+      const holders = await fileChunk(ctx, className, queue, chunk, nowMs, {
+        retry: enqueueRetryOf(job),
+        trace,
+      });
+      for (const [j, { entry, scheduled }] of chunk.entries()) {
+        const holder = holders[j];
+        if (holder) {
+          scheduled.id = holder;
+          scheduled.duplicate = true;
+        } else {
+          allowed.push(entry);
+        }
+      }
     }
   };
   if (filed.length > 0 && ctx.tracing) {
@@ -80,6 +106,14 @@ export async function scheduleJobs(
     for (const hook of hooksFor(definition, 'after_schedule')) await hook(...entry.args);
   }
   return results;
+}
+
+interface FiledJob {
+  entry: DelayedEntry;
+  id: string;
+  lock: UniqueLock | undefined;
+  /** Its result, made a duplicate's when its lock turns out held. */
+  scheduled: Scheduled;
 }
 
 async function allowedBySchedule(definition: JobDefinition | undefined, args: JsonValue[]): Promise<boolean> {
@@ -94,10 +128,10 @@ async function fileChunk(
   ctx: ClientContext,
   className: string,
   queue: string,
-  chunk: ReadonlyArray<{ entry: DelayedEntry; id: string }>,
+  chunk: readonly FiledJob[],
   nowMs: number,
   carried: { retry: JsonObject | undefined; trace: TraceCarrier | undefined },
-): Promise<void> {
+): Promise<string[]> {
   const { keys } = ctx;
   const scriptKeys = [
     keys.delayedSchedule,
@@ -107,8 +141,10 @@ async function fileChunk(
     keys.delayedSequence,
   ];
   const earliest = Math.min(...chunk.map(({ entry }) => entry.dueMs));
-  const args: Array<string | number> = [keys.delayedWakeChannel, earliest];
-  for (const { entry, id } of chunk) {
+  // One class per call: its jobs all take a lock at filing, or none does.
+  const locking = chunk.some(({ lock }) => locksAtEnqueue(lock)) && !ctx.config.strictPayloads;
+  const args: Array<string | number> = [keys.delayedWakeChannel, earliest, locking ? '1' : ''];
+  for (const { entry, id, lock } of chunk) {
     const second = bucketSecond(entry.dueMs);
     const item = encodeDelayedItem(className, entry.args, queue);
     scriptKeys.push(keys.delayedAt(second), keys.timestamps(item));
@@ -120,9 +156,16 @@ async function fileChunk(
       enqueuedAtMs: nowMs,
       withMetadata: !ctx.config.strictPayloads,
       retry: carried.retry,
+      unique: uniquePayload(lock),
       trace: ctx.config.strictPayloads ? undefined : carried.trace,
     });
     args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
+    if (locking) {
+      // Held while the job waits, then for the lock's own TTL once it is due.
+      scriptKeys.push(keys.uniqueLock(lock?.key ?? ''));
+      args.push(Math.max(0, entry.dueMs - nowMs) + (lock?.ttlMs ?? 1));
+    }
   }
-  await runScript(ctx.redis, DELAYED_SCRIPTS.push, scriptKeys, args);
+  const reply = await runScript<unknown[]>(ctx.redis, DELAYED_SCRIPTS.push, scriptKeys, args);
+  return reply.map(String);
 }

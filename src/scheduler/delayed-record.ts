@@ -21,6 +21,8 @@ export interface DelayedRecord {
   retry?: JsonObject | undefined;
   /** The trace context of the span that filed it, for the payload's `"trace"` (the item itself stays Ruby's). */
   trace?: JsonObject | undefined;
+  /** A unique job's lock (jobs/unique.ts), for the payload's `"unique"`. */
+  unique?: JsonObject | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -33,6 +35,7 @@ export function encodeRecord(record: DelayedRecord): string {
     m: record.withMetadata ? 1 : 0,
     ...(record.retry ? { r: record.retry } : {}),
     ...(record.trace ? { t: record.trace } : {}),
+    ...(record.unique ? { u: record.unique } : {}),
   });
 }
 
@@ -58,6 +61,7 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
       withMetadata: value['m'] === 1,
       retry: isObject(value['r']) ? value['r'] : undefined,
       trace: isObject(value['t']) ? value['t'] : undefined,
+      unique: isObject(value['u']) ? value['u'] : undefined,
     };
   } catch {
     return undefined;

@@ -257,7 +257,13 @@ async function recordPayload(ctx: PromotionContext, record: DelayedRecord, nowMs
   const decoded = decodeDelayedItem(record.item);
   await ctx.beforeEnqueue?.(decoded.className, decoded.args);
   const meta = record.withMetadata
-    ? { id: record.id, enqueuedAt: nowMs / 1000, retry: record.retry, trace: record.trace }
+    ? {
+        id: record.id,
+        enqueuedAt: nowMs / 1000,
+        retry: record.retry,
+        unique: record.unique,
+        trace: record.trace,
+      }
     : undefined;
   return payloadFromItem(record.item, { ...decoded, queue: record.queue }, meta);
 }

@@ -128,3 +128,28 @@ describe('bench/retry.mjs --smoke', () => {
     }
   }, 120_000);
 });
+
+describe('bench/unique.mjs --smoke', () => {
+  it('measures unique enqueues and drains against plain ones: single, duplicate, bulk and drain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-unique-'));
+    try {
+      const json = join(dir, 'result.json');
+      const { stdout } = await run(process.execPath, ['bench/unique.mjs', '--smoke', '--json', json], {
+        cwd: ROOT,
+        timeout: 110_000,
+      });
+      expect(stdout).toContain('| scenario | plain /s | unique /s | unique / plain |');
+      const { figures } = JSON.parse(readFileSync(json, 'utf8'));
+      expect(Object.keys(figures)).toEqual(['single', 'duplicate', 'bulk', 'drain']);
+      for (const [name, { plain, unique, ratio }] of Object.entries(figures) as Array<
+        [string, { plain: { perSecond: number }; unique: { perSecond: number }; ratio: number }]
+      >) {
+        expect(plain.perSecond, name).toBeGreaterThan(0);
+        expect(unique.perSecond, name).toBeGreaterThan(0);
+        expect(ratio, name).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -7,9 +7,11 @@
 -- ARGV[2]  how long (ms) to keep the mark
 -- ARGV[3]  limit spec (Keys.limitSpec): the reservation's concurrency tokens are freed (redis/lua/limits.lua)
 -- ARGV[4]  announce spec (Keys.announce), for the parked jobs a freed token lets back
+-- A unique job's lock is released (redis/lua/unique.lua): the job was dealt with for good.
 -- Returns  1 when deleted, 0 when the slot no longer holds that reservation
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
+-- #include ../../redis/lua/unique.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -18,4 +20,5 @@ redis.call('DEL', KEYS[1])
 local token = string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1)
 redis.call('SET', KEYS[2], token, 'PX', ARGV[2])
 releaseLimits(ARGV[3], ARGV[4], slotOf(ARGV[3], KEYS[1]), token)
+uniqueEnd(ARGV[3], held, 'done')
 return 1

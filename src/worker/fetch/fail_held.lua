@@ -13,9 +13,11 @@
 -- ARGV[4]  how long (ms) to keep the mark in KEYS[6]
 -- ARGV[5]  limit spec (Keys.limitSpec): the reservation's concurrency tokens are freed (redis/lua/limits.lua)
 -- ARGV[6]  announce spec (Keys.announce), for the parked jobs a freed token lets back
+-- A unique job's lock is released (redis/lua/unique.lua): this is its final outcome.
 -- Returns  1 when failed, 0 when the slot no longer holds that reservation
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
+-- #include ../../redis/lua/unique.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -29,4 +31,5 @@ redis.call('DEL', KEYS[1], KEYS[2])
 local token = string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1)
 redis.call('SET', KEYS[6], token, 'PX', ARGV[4])
 releaseLimits(ARGV[5], ARGV[6], slotOf(ARGV[5], KEYS[1]), token)
+uniqueEnd(ARGV[5], held, 'done')
 return 1

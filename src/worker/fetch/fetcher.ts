@@ -9,6 +9,7 @@ import { queueFailureWrite } from '../../failure/save.js';
 import { SlotCounters } from '../../fleet/slot-counters.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Keys } from '../../protocol/keys.js';
+import { decodePayload } from '../../protocol/payload.js';
 import { isoUtc } from '../../protocol/time.js';
 import { RedisClock } from '../../redis/clock.js';
 import { retryForever } from '../../redis/retry.js';
@@ -55,6 +56,8 @@ export class Fetcher implements ReservationOwner {
    * this worker for dead (stalled past the liveness timeout) and gave them back. They may run a second time.
    */
   refusedAcks = 0;
+  /** `while-running` unique jobs dropped at reservation because a job with the same key was running. */
+  droppedDuplicates = 0;
   /** Acknowledgements that applied, per slot, for Ruby's per-worker counters (written with the liveness beat). */
   readonly slotCounters = new SlotCounters();
 
@@ -142,6 +145,10 @@ export class Fetcher implements ReservationOwner {
     for (const [slot, ack] of acks) this.slotCounters.add(slot, ack.failed);
     const reservations: Reservation[] = [];
     for (let i = 2 + unmatched; i + 1 < reply.length; i += 2) {
+      if (Number(reply[i]) === 0) {
+        this.droppedDuplicate(String(reply[i + 1]));
+        continue;
+      }
       const slotId = slots[Number(reply[i]) - 1];
       const held = parseInflight(String(reply[i + 1]));
       if (slotId !== undefined && held)
@@ -217,6 +224,20 @@ export class Fetcher implements ReservationOwner {
     this.logger.warn(
       `${ack.className} on ${ack.queue} finished in slot ${slotId} after its reservation had been given back ` +
         '(this worker was taken for dead: it stalled past the liveness timeout); it may run again elsewhere',
+    );
+  }
+
+  /**
+   * A `while-running` unique job reserve.lua dropped because a job with its key runs now (`queue \n item`): counted
+   * and logged, as nothing else will see it.
+   */
+  private droppedDuplicate(entry: string): void {
+    this.droppedDuplicates++;
+    const cut = entry.indexOf('\n');
+    const queue = entry.slice(0, cut);
+    const job = describeItem(entry.slice(cut + 1));
+    this.logger.info(
+      `Dropped ${job.className} (id ${job.id ?? 'none'}) from ${queue}: a job with its unique key is running (unique: while-running)`,
     );
   }
 
@@ -306,5 +327,14 @@ export class Fetcher implements ReservationOwner {
   async passOn(queues: readonly string[]): Promise<void> {
     if (queues.length === 0) return;
     await runScript(this.redis, SCRIPTS.announce, [], [this.keys.announce, this.keys.queuePrefix, ...queues]);
+  }
+}
+
+function describeItem(item: string): { className: string; id: string | undefined } {
+  try {
+    const payload = decodePayload(item);
+    return { className: payload.class, id: typeof payload.id === 'string' ? payload.id : undefined };
+  } catch {
+    return { className: '(malformed payload)', id: undefined };
   }
 }

@@ -14,9 +14,11 @@
 -- ARGV[5]  '' from the worker holding the job; from a reaper, how long (ms) to keep the reservation's token in
 --          KEYS[5], so a worker that was only stalled has its late acknowledgement refused and reported
 -- ARGV[6]  limit spec (Keys.limitSpec): the reservation's concurrency tokens are freed (redis/lua/limits.lua)
+-- A unique job keeps an `until-finished` lock and releases a `while-running` one (redis/lua/unique.lua).
 -- Returns  1 when given back, 0 when the slot no longer holds that reservation
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
+-- #include ../../redis/lua/unique.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -28,5 +30,6 @@ if ARGV[5] ~= '' then
   redis.call('SET', KEYS[5], string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1), 'PX', ARGV[5])
 end
 announce(ARGV[4], ARGV[3])
+uniqueEnd(ARGV[6], held, 'back')
 releaseLimits(ARGV[6], ARGV[4], slotOf(ARGV[6], KEYS[1]), string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1))
 return 1

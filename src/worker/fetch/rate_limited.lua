@@ -15,10 +15,12 @@
 -- ARGV[6]  announce spec (Keys.announce)
 -- ARGV[7]  limit spec (Keys.limitSpec)
 -- ARGV[8]  rate spec (Keys.rateSpec, limits/rate.lua)
+-- A unique job keeps an `until-finished` lock and releases a `while-running` one, as on a give-back.
 -- Returns  1 when parked, 0 when the slot no longer holds that reservation
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
 -- #include ../../limits/rate.lua
+-- #include ../../redis/lua/unique.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -29,6 +31,7 @@ local now = clockMs(ARGV[5])
 redis.call('DEL', KEYS[1], KEYS[2])
 local token = string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1)
 releaseLimits(lspec, aspec, slotOf(lspec, KEYS[1]), token)
+uniqueEnd(lspec, held, 'back')
 
 local defs = {}
 local flat = redis.call('HGETALL', rateSpec(rspec)[1])

@@ -50,11 +50,13 @@
 -- could not use passes on.
 -- Returns  { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
 --          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
---          that holds a job now: its position in the call (1-based), in-flight value }
+--          that holds a job now: its position in the call (1-based), in-flight value; position 0 with
+--          `queue \n item` is a unique job dropped as a duplicate of one running now (redis/lua/unique.lua) }
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
 -- #include ../../limits/rate.lua
 -- #include ../../cancel/reserve_check.lua
+-- #include ../../redis/lua/unique.lua
 local slotCount = tonumber(ARGV[2])
 local spec, queuePrefix = ARGV[3], ARGV[4]
 local index = KEYS[4]
@@ -178,11 +180,13 @@ local function popTenant(name)
   end
 end
 
--- The next item of queue `name` whose job was not cancelled: cancelled ones are dropped on the way.
+-- The next item of queue `name` whose job was not cancelled: cancelled ones are dropped on the way, with their
+-- unique locks.
 local function popLive(name)
   while true do
     local item = redis.call('LPOP', queuePrefix .. name) or popTenant(name)
     if not (item and cancelling and dropCancelled(tombstones, cancelledCount, item)) then return item end
+    uniqueRemoved(lspec, item)
     if not takenFrom[name] then
       takenFrom[name] = true
       taken[#taken + 1] = name
@@ -329,6 +333,7 @@ for s = 1, slotCount do
   end
   if finished then
     if cancelling then forgetTombstone(tombstones, held) end
+    uniqueEnd(lspec, held, 'done')
     held = false
     processed = processed + 1
     if ARGV[7 + 3 * s] == '1' then
@@ -350,6 +355,7 @@ for s = 1, slotCount do
       local name, item, names
       startToken = fresh
       if paused == 0 then name, item, names = popFirst() end
+      while item and not uniqueStarts(lspec, name, item, result) do name, item, names = popFirst() end
       if item then
         local shown = item
         if string.sub(item, 1, 1) ~= '{' or string.sub(item, -1) ~= '}' then

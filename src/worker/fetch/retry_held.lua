@@ -18,9 +18,12 @@
 -- ARGV[6]  announce spec (Keys.announce)
 -- ARGV[7]  channel announcing due times to promoters (`ts:delayed:wake`)
 -- ARGV[8]  limit spec (Keys.limitSpec): the reservation's concurrency tokens are freed (redis/lua/limits.lua)
+-- A unique job keeps an `until-finished` lock (extended past the retry's due time) and releases a `while-running`
+-- one (redis/lua/unique.lua).
 -- Returns  1 when filed, 0 when the slot no longer holds that reservation
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
+-- #include ../../redis/lua/unique.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
@@ -30,6 +33,7 @@ redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])
 releaseLimits(ARGV[8], ARGV[6], slotOf(ARGV[8], KEYS[1]), string.sub(ARGV[1], 1, string.find(ARGV[1], '\n', 1, true) - 1))
 local delay = tonumber(ARGV[4])
+uniqueEnd(ARGV[8], held, 'retry', delay)
 if delay <= 0 then
   redis.call('RPUSH', KEYS[6], ARGV[2])
   redis.call('SADD', KEYS[7], ARGV[5])
