@@ -69,5 +69,5 @@ describe('a promoter killed mid-batch', () => {
       await resque.close();
       redis.disconnect();
     }
-  }, 120_000);
+  }, 300_000);
 });
