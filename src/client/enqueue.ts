@@ -1,10 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
-import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { performJob } from '../jobs/perform.js';
-import { rateKeyOf } from '../jobs/rate.js';
-import { tenantOf } from '../jobs/tenant.js';
+import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
@@ -58,20 +56,6 @@ function newMetadata(
   return { id: newJobId(), enqueuedAt: Date.now() / 1000, retry: enqueueRetryOf(job), ...limitKeys };
 }
 
-type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'>;
-
-/**
- * The concurrency and rate keys and the tenant of one enqueue (jobs/concurrency.ts, jobs/rate.ts, jobs/tenant.ts),
- * worked out before any hook runs or anything is written.
- */
-function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): LimitKeys {
-  return {
-    concurrencyKey: concurrencyKeyOf(className, definition?.concurrency, args),
-    rateKey: rateKeyOf(className, definition?.rate, args),
-    tenant: tenantOf(className, definition?.tenant, args),
-  };
-}
-
 export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined {
   return typeof job === 'string' ? undefined : (job.enqueueRetry as JsonObject | undefined);
 }
@@ -105,7 +89,7 @@ export async function enqueueOne(
 ): Promise<Enqueued | null> {
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
-  const limitKeys = keyOf(definition, target.className, args);
+  const limitKeys = limitKeysOf(definition, target.className, args);
   if (!(await allowedByHooks(definition, args))) return null;
   const meta = newMetadata(ctx, job, limitKeys);
   if (ctx.config.inline) {
@@ -134,7 +118,7 @@ export async function enqueueMany(
     assertJsonSafe(args, `argsList[${i}]`);
   });
   const definition = definitionOf(ctx, job);
-  const limitKeys = argsList.map((args) => keyOf(definition, target.className, args));
+  const limitKeys = argsList.map((args) => limitKeysOf(definition, target.className, args));
   const accepted: Array<{ args: JsonValue[]; meta: EncodeMetadata | undefined; tenant: string | undefined }> =
     [];
   for (const [i, args] of argsList.entries()) {

@@ -2,6 +2,7 @@ import type { ClientContext } from '../client/context.js';
 import { enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
 import { newJobId } from '../client/job-id.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
+import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
 import { assertJsonSafe, type JsonObject, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { runScript } from '../redis/scripts.js';
@@ -29,7 +30,8 @@ const JOBS_PER_CALL = 500;
 
 /**
  * Files jobs of one class for later (resque-scheduler's enqueue_at_with_queue): everything is checked before any
- * hook runs or anything is written; before_schedule hooks may veto a job (null in the result); jobs already due, or
+ * hook runs or anything is written, the concurrency and rate keys and the tenant worked out (kept in the job's
+ * record, as the item must stay resque-scheduler's `{"class","args","queue"}`); before_schedule hooks may veto a job (null in the result); jobs already due, or
  * all jobs in inline mode, are enqueued at once; the rest are filed atomically, 500 per script call.
  */
 export async function scheduleJobs(
@@ -46,10 +48,11 @@ export async function scheduleJobs(
     assertJsonSafe(entry.args, entries.length === 1 ? 'args' : `jobs[${i}].args`);
   }
   const definition = typeof job === 'string' ? ctx.jobs.resolve(job) : job;
+  const limitKeys = entries.map((entry) => limitKeysOf(definition, className, entry.args));
   const results: Array<Scheduled | null> = [];
-  const filed: Array<{ entry: DelayedEntry; id: string }> = [];
+  const filed: Array<{ entry: DelayedEntry; id: string; limitKeys: LimitKeys }> = [];
   const allowed: DelayedEntry[] = [];
-  for (const entry of entries) {
+  for (const [i, entry] of entries.entries()) {
     if (!(await allowedBySchedule(definition, entry.args))) {
       results.push(null);
       continue;
@@ -61,7 +64,7 @@ export async function scheduleJobs(
       continue;
     }
     const id = newJobId();
-    filed.push({ entry, id });
+    filed.push({ entry, id, limitKeys: limitKeys[i] ?? {} });
     results.push({ queue, id, dueAtMs: entry.dueMs, delayed: true });
   }
   for (let i = 0; i < filed.length; i += JOBS_PER_CALL) {
@@ -85,7 +88,7 @@ async function fileChunk(
   ctx: ClientContext,
   className: string,
   queue: string,
-  chunk: ReadonlyArray<{ entry: DelayedEntry; id: string }>,
+  chunk: ReadonlyArray<{ entry: DelayedEntry; id: string; limitKeys: LimitKeys }>,
   nowMs: number,
   retry: JsonObject | undefined,
 ): Promise<void> {
@@ -99,7 +102,7 @@ async function fileChunk(
   ];
   const earliest = Math.min(...chunk.map(({ entry }) => entry.dueMs));
   const args: Array<string | number> = [keys.delayedWakeChannel, earliest];
-  for (const { entry, id } of chunk) {
+  for (const { entry, id, limitKeys } of chunk) {
     const second = bucketSecond(entry.dueMs);
     const item = encodeDelayedItem(className, entry.args, queue);
     scriptKeys.push(keys.delayedAt(second), keys.timestamps(item));
@@ -111,6 +114,7 @@ async function fileChunk(
       enqueuedAtMs: nowMs,
       withMetadata: !ctx.config.strictPayloads,
       retry,
+      limitKeys,
     });
     args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
   }

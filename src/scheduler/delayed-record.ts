@@ -1,3 +1,4 @@
+import type { LimitKeys } from '../jobs/limit-keys.js';
 import type { JsonObject } from '../protocol/json.js';
 
 /**
@@ -19,6 +20,8 @@ export interface DelayedRecord {
   withMetadata: boolean;
   /** Retry options given at enqueue (`withRetry`), for the payload's `"retry"`. */
   retry?: JsonObject | undefined;
+  /** The keys and tenant worked out at enqueue (jobs/limit-keys.ts), for the payload and the tenant's list. */
+  limitKeys?: LimitKeys | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -30,6 +33,9 @@ export function encodeRecord(record: DelayedRecord): string {
     e: record.enqueuedAtMs,
     m: record.withMetadata ? 1 : 0,
     ...(record.retry ? { r: record.retry } : {}),
+    ...(record.limitKeys?.concurrencyKey === undefined ? {} : { c: record.limitKeys.concurrencyKey }),
+    ...(record.limitKeys?.rateKey === undefined ? {} : { k: record.limitKeys.rateKey }),
+    ...(record.limitKeys?.tenant === undefined ? {} : { t: record.limitKeys.tenant }),
   });
 }
 
@@ -54,6 +60,11 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
       enqueuedAtMs: typeof value['e'] === 'number' ? value['e'] : 0,
       withMetadata: value['m'] === 1,
       retry: isObject(value['r']) ? value['r'] : undefined,
+      limitKeys: {
+        concurrencyKey: stringOrUndefined(value['c']),
+        rateKey: stringOrUndefined(value['k']),
+        tenant: stringOrUndefined(value['t']),
+      },
     };
   } catch {
     return undefined;
@@ -62,4 +73,8 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
 
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

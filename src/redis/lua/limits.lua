@@ -24,8 +24,8 @@ local function slotOf(lspec, inflightKey)
   return string.sub(inflightKey, #prefix + 1)
 end
 
--- Moves the oldest job parked on `name` back to the head of its queue and announces the queue. Returns true if one
--- was there.
+-- Moves the oldest job parked on `name` back to the head of its queue (of its tenant's list on a fair queue) and
+-- announces the queue. Returns true if one was there.
 local function unparkOne(lspec, aspec, name)
   local k = limitSpec(lspec)
   local entry = redis.call('LPOP', k[4] .. name)
@@ -33,7 +33,7 @@ local function unparkOne(lspec, aspec, name)
   if redis.call('LLEN', k[4] .. name) == 0 then redis.call('SREM', k[8], name) end
   local cut = string.find(entry, '\n', 1, true)
   local queue = string.sub(entry, 1, cut - 1)
-  redis.call('LPUSH', k[5] .. queue, string.sub(entry, cut + 1))
+  returnJob(aspec, k[5] .. queue, queue, string.sub(entry, cut + 1))
   redis.call('SADD', k[6], queue)
   announce(aspec, queue)
   return true
