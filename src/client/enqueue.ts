@@ -1,8 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import { NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
-import { performJob } from '../jobs/perform.js';
 import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
+import { performJob } from '../jobs/perform.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';

@@ -1,7 +1,7 @@
-import { registryLimitKeys } from '../jobs/limit-keys.js';
 import type { ClientContext } from '../client/context.js';
 import { type JobRef, queueOf } from '../client/enqueue.js';
 import type { JobDefinition } from '../jobs/define.js';
+import { registryLimitKeys } from '../jobs/limit-keys.js';
 import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { bucketSecond, encodeDelayedItem } from './delayed-item.js';

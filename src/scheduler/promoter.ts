@@ -1,6 +1,6 @@
-import { registryLimitKeys } from '../jobs/limit-keys.js';
 import type { Redis } from 'ioredis';
 import { releaseLock } from '../fleet/lock.js';
+import { registryLimitKeys } from '../jobs/limit-keys.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { nextRateDueMs, RATE_RELEASE_BATCH, releaseRateParked } from '../limits/rate-release.js';
 import type { Logger } from '../logging/logger.js';

@@ -1,7 +1,7 @@
-import { InvalidArgumentsError } from '../errors/index.js';
-import { registryLimitKeys } from '../jobs/limit-keys.js';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { InvalidArgumentsError } from '../errors/index.js';
+import { registryLimitKeys } from '../jobs/limit-keys.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';

@@ -77,7 +77,11 @@ describe('flow-control keys of delayed and recurring jobs', () => {
     expect((await promoter().promoteDue(T + 3000)).moved).toBe(2);
     expect((await tenantJobs('exports', 'acme')).map((j) => j.id)).toEqual([early!.id, late!.id]);
     expect(await tenantJobs('exports', 'globex')).toEqual([
-      expect.objectContaining({ concurrency_key: 'customer:globex', rate_key: 'api:globex', tenant: 'globex' }),
+      expect.objectContaining({
+        concurrency_key: 'customer:globex',
+        rate_key: 'api:globex',
+        tenant: 'globex',
+      }),
     ]);
     expect(await redis.lrange(keys.fairRotation('exports'), 0, -1)).toEqual(['acme', 'globex']);
     expect(await redis.llen(keys.queue('exports'))).toBe(0);
