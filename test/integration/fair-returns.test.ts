@@ -104,7 +104,7 @@ describe('jobs that come back to a fair queue', () => {
   });
 
   it("go to the head of their tenant's list when a rate limit lets them back, RateLimited ones included", async () => {
-    const { keys, resque, fetcher, tenantArgs } = await setup();
+    const { keys, resque, tenantArgs } = await setup();
     await resque.limitQueueRate('q', 1, 1000);
     const now = 1_900_000_000_000;
     await redis.del(keys.rateLog('queue:q'));
