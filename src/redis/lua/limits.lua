@@ -46,17 +46,49 @@ local function park(lspec, name, queue, item)
   redis.call('SADD', k[8], name)
 end
 
+-- The shared limit (a queue's or a class's, among `shared`) whose parked jobs the oldest job parked on key limit
+-- `name` would wait behind: one it counts against that has jobs parked. nil when none has.
+local function sharedWaiting(k, name, shared)
+  local entry
+  for _, limit in ipairs(shared) do
+    if redis.call('LLEN', k[4] .. limit) > 0 then
+      if string.sub(limit, 1, 6) ~= 'queue:' then return limit end
+      entry = entry or redis.call('LINDEX', k[4] .. name, 0)
+      if not entry then return nil end
+      if 'queue:' .. string.sub(entry, 1, string.find(entry, '\n', 1, true) - 1) == limit then return limit end
+    end
+  end
+  return nil
+end
+
 -- Frees the tokens the slot's reservation `token` holds, if the slot's hold is still that reservation's: each
 -- limit loses the slot from its holders and lets one parked job back (unless `keepParked`: the sweep lets them back
--- by room).
+-- by room). Fair between keys: the job a freed key token would let back joins the back of a shared limit's parked
+-- list instead, when jobs (of other keys) already wait there for that limit, so a key with many parked jobs does
+-- not take every slot of the shared limit its own tokens free, ahead of the keys waiting for it.
 local function releaseLimits(lspec, aspec, slot, token, keepParked)
   local k = limitSpec(lspec)
   local hold = redis.call('HGET', k[2], slot)
   if not hold or string.sub(hold, 1, #token + 1) ~= token .. '\n' then return end
   redis.call('HDEL', k[2], slot)
+  local shared, keyed = {}, {}
   for name in string.gmatch(string.sub(hold, #token + 2), '[^\n]+') do
     redis.call('SREM', k[3] .. name, slot)
-    if not keepParked then unparkOne(lspec, aspec, name) end
+    if string.sub(name, 1, 4) == 'key:' then keyed[#keyed + 1] = name else shared[#shared + 1] = name end
+  end
+  if keepParked then return end
+  for _, name in ipairs(shared) do unparkOne(lspec, aspec, name) end
+  for _, name in ipairs(keyed) do
+    local behind = #shared > 0 and sharedWaiting(k, name, shared)
+    if behind then
+      local entry = redis.call('LPOP', k[4] .. name)
+      if entry then
+        redis.call('RPUSH', k[4] .. behind, entry)
+        if redis.call('LLEN', k[4] .. name) == 0 then redis.call('SREM', k[8], name) end
+      end
+    else
+      unparkOne(lspec, aspec, name)
+    end
   end
 end
 
