@@ -121,7 +121,7 @@ export class Fetcher implements ReservationOwner {
       keys.push(slotKeys.inflight, slotKeys.status);
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
     }
-    args.push(...this.queueList.reserveArgs);
+    args.push(...this.queueList.nextReserveArgs());
     let reply: Array<number | string>;
     try {
       reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);
