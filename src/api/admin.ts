@@ -11,6 +11,7 @@ import { ScheduleStore } from '../scheduler/schedule-store.js';
 import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
 import { type ClusterSnapshot, clusterSnapshot } from './cluster-metrics.js';
 import { type AdminContext, guarded } from './context.js';
+import { type TenantsView, tenantsView } from './fair.js';
 import { resqueInfo } from './info.js';
 import { type WaitingJob, type WaitReason, whyWaiting } from './job-wait.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
@@ -98,6 +99,14 @@ export class Admin {
    */
   whyWaiting(job: WaitingJob, position?: number): Promise<WaitReason[]> {
     return guarded(this.ctx, () => whyWaiting(this.ctx, job, position));
+  }
+
+  /**
+   * A fair queue's tenants: how many have jobs, the jobs on their lists and the `shown` busiest with their weights;
+   * undefined when the queue is not fair. Reads at most TENANTS_READ tenants (api/fair.ts).
+   */
+  tenants(queue: string, shown = 10): Promise<TenantsView | undefined> {
+    return guarded(this.ctx, () => tenantsView(this.ctx, queue, shown));
   }
 
   /** At most `limit` jobs of the queue at once (see limits/definitions.ts); ConfigError for a bad limit. */

@@ -4,6 +4,7 @@ import { queueLimitField } from '../jobs/concurrency.js';
 import type { JsonValue } from '../protocol/json.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
+import { type FairSummary, fairSummaries } from './fair.js';
 import { describeProblem, isWrongTypeError, keyTypeProblems } from './key-types.js';
 
 /** One queue as the dashboard and `resque queues` show it. */
@@ -22,26 +23,35 @@ export interface QueueSummary {
   limit?: number;
   /** Jobs of the queue waiting parked on its limit, when it has one. */
   parked?: number;
+  /** A fair queue's tenants and the jobs on their lists (not in `size`), if it is fair. */
+  fair?: FairSummary;
 }
 
 /**
- * Every queue in the `queues` set, sorted, with size, head latency, pause and limit: one pipeline, O(queues), and
- * one LLEN per limited queue.
+ * Every queue in the `queues` set, sorted, with size, head latency, pause, limit and fair figures: one pipeline,
+ * O(queues), one LLEN per limited queue, and per fair queue its rotation and up to TENANTS_READ tenant lists.
  */
 export async function queueSummaries(ctx: AdminContext): Promise<QueueSummary[]> {
   const names = (await ctx.redis.smembers(ctx.keys.queues)).sort();
-  const pipeline = ctx.redis.pipeline().time().hgetall(ctx.keys.pausedQueues).hgetall(ctx.keys.limits);
+  const pipeline = ctx.redis
+    .pipeline()
+    .time()
+    .hgetall(ctx.keys.pausedQueues)
+    .hgetall(ctx.keys.limits)
+    .hgetall(ctx.keys.fairQueues);
   for (const name of names) pipeline.llen(ctx.keys.queue(name)).lindex(ctx.keys.queue(name), 0);
   const results = (await pipeline.exec()) ?? [];
-  const [time, pausedEntries, limitEntries] = pipelineValues(results.slice(0, 3));
+  const [time, pausedEntries, limitEntries, fairEntries] = pipelineValues(results.slice(0, 4));
   const now = redisNow(time);
   const paused = pausedEntries as Record<string, string>;
   const limits = await queueLimits(ctx, names, limitEntries as Record<string, string>);
+  const fair = await fairSummaries(ctx, names, fairEntries as Record<string, string>);
   const pausedAt = (name: string) => ({
     ...(paused[name] === undefined ? {} : { pausedAt: new Date(Number(paused[name])) }),
     ...limits.get(name),
+    ...(fair.has(name) ? { fair: fair.get(name) } : {}),
   });
-  const perQueue = results.slice(3);
+  const perQueue = results.slice(4);
   const unreadable = names.filter((_, i) => perQueue[i * 2]?.[0]);
   const problems = await wrongTypes(ctx, unreadable, perQueue);
   return names.map((name, i) => {

@@ -1,10 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import { ConfigError, NoQueueError, NotReplicatedError, UnknownJobClassError } from '../errors/index.js';
-import { concurrencyKeyOf } from '../jobs/concurrency.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
+import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
 import { performJob } from '../jobs/perform.js';
-import { rateKeyOf } from '../jobs/rate.js';
-import { tenantOf } from '../jobs/tenant.js';
 import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '../jobs/unique.js';
 import type { TraceCarrier } from '../observability/tracing.js';
 import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
@@ -59,7 +57,7 @@ function definitionOf(ctx: ClientContext, job: JobRef<JsonValue[]>): JobDefiniti
 function newMetadata(
   ctx: ClientContext,
   job: JobRef<JsonValue[]>,
-  limitKeys: LimitKeys,
+  limitKeys: EnqueueKeys,
 ): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
   const { uniqueLock, ...keys } = limitKeys;
@@ -72,19 +70,12 @@ function newMetadata(
   };
 }
 
-type LimitKeys = Pick<EncodeMetadata, 'concurrencyKey' | 'rateKey' | 'tenant'> & {
-  uniqueLock?: UniqueLock | undefined;
-};
+/** What an enqueue works out from the arguments before any hook runs: flow control's keys and the unique lock. */
+type EnqueueKeys = LimitKeys & { uniqueLock?: UniqueLock | undefined };
 
-/**
- * The concurrency and rate keys and the tenant of one enqueue (jobs/concurrency.ts, jobs/rate.ts, jobs/tenant.ts),
- * worked out before any hook runs or anything is written.
- */
-function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): LimitKeys {
+function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): EnqueueKeys {
   return {
-    concurrencyKey: concurrencyKeyOf(className, definition?.concurrency, args),
-    rateKey: rateKeyOf(className, definition?.rate, args),
-    tenant: tenantOf(className, definition?.tenant, args),
+    ...limitKeysOf(definition, className, args),
     uniqueLock: uniqueLockOf(className, definition?.unique, args),
   };
 }

@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { ConfigError } from '../errors/index.js';
 import { redisOptionsFromUrl } from '../redis/connection.js';
+import { splitQueueWeights } from '../worker/queue-weights.js';
 import {
   DEFAULTS,
   type FailureBackendName,
@@ -32,6 +33,8 @@ export interface ResolvedConfig {
   readonly failureBackend: FailureBackendName;
   readonly release: string;
   readonly queues: readonly string[];
+  /** Weights given as `queue:N` in the queue list (stripped from `queues`); empty for Resque's strict order. */
+  readonly queueWeights: ReadonlyMap<string, number>;
   readonly intervalMs: number;
   readonly concurrency: number;
   readonly isolation: Isolation;
@@ -81,6 +84,9 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
   const fromEnv = readEnv(env);
   const merged = { ...DEFAULTS, ...stripUndefined(fromEnv), ...stripUndefined(options) };
   const redis = chooseRedis({ redis: options.redis, embeddedRedis: options.embeddedRedis }, env);
+  const weighted = Array.isArray(merged.queues)
+    ? splitQueueWeights(merged.queues)
+    : { queues: merged.queues, weights: new Map() };
   const config: ResolvedConfig = {
     ...merged,
     redis: redis.target,
@@ -88,7 +94,8 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
     redisIsDefault: redis.source === 'default',
     embeddedRedis: redis.source === 'embedded',
     release: merged.release ?? applicationRelease(process.cwd()),
-    queues: Object.freeze([...merged.queues]),
+    queues: Object.freeze([...weighted.queues]),
+    queueWeights: weighted.weights,
     hostname: merged.hostname || hostname(),
     count: merged.count === 0 ? availableParallelism() : merged.count,
     processes: merged.isolation === 'none' ? Math.max(1, merged.count) : 1,

@@ -32,9 +32,29 @@ local function rateDefinition(value)
   return tonumber(n), tonumber(w)
 end
 
+-- Per script call: the room each limit was found to have at `now` (`rateSeen[name]` = { now, room }), counted down
+-- by this call's starts, so a call that starts many jobs of one limit reads its log once; and the logs whose expiry
+-- this call has set (every start of a call is at the same `now`).
+local rateSeen = {}
+-- Starts recorded by this call and not yet written, per limit: { key, w, now, { now, token, now, token, … } }.
+local rateStarts = {}
+
+-- Writes the starts of limit `name` recorded by this call (one ZADD) and sets the log's expiry.
+local function flushStarts(name)
+  local pending = rateStarts[name]
+  if not pending then return end
+  rateStarts[name] = nil
+  redis.call('ZADD', pending.key, unpack(pending.members))
+  local last = redis.call('ZRANGE', pending.key, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIRE', pending.key, math.max(1, tonumber(last[2]) + pending.w - pending.now)) end
+end
+
 -- When limit `name` (N `n` per `w` ms; `n` nil: undefined, only a block holds it) next has room, and how many
 -- starts it has room for now: (nil, room) when it has room now, (ms, 0) when not. Trims the log.
 local function rateRoom(rspec, name, n, w, now)
+  local seen = rateSeen[name]
+  if seen and seen.now == now and seen.room > 0 then return nil, seen.room end
+  flushStarts(name)
   local key = rateSpec(rspec)[2] .. name
   local blocked = redis.call('ZSCORE', key, BLOCKED)
   if blocked then
@@ -44,7 +64,10 @@ local function rateRoom(rspec, name, n, w, now)
   if not n then return nil, math.huge end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - w)
   local count = redis.call('ZCARD', key)
-  if count < n then return nil, n - count end
+  if count < n then
+    rateSeen[name] = { now = now, room = n - count }
+    return nil, n - count
+  end
   local oldest = redis.call('ZRANGE', key, count - n, count - n, 'WITHSCORES')
   return tonumber(oldest[2]) + w, 0
 end
@@ -62,11 +85,24 @@ local function rateExpire(key, w, now)
   if last[2] then redis.call('PEXPIRE', key, math.max(1, tonumber(last[2]) + w - now)) end
 end
 
--- Records that reservation `token` starts under limit `name` at `now`.
+-- Records that reservation `token` starts under limit `name` at `now`: counted at once, written with the call's
+-- other starts of the limit by rateFlush (one ZADD, and the log's expiry once), which the caller runs before it
+-- returns.
 local function rateRecord(rspec, name, w, now, token)
-  local key = rateSpec(rspec)[2] .. name
-  redis.call('ZADD', key, now, token)
-  rateExpire(key, w, now)
+  local seen = rateSeen[name]
+  if seen and seen.now == now then seen.room = seen.room - 1 end
+  local pending = rateStarts[name]
+  if not pending then
+    pending = { key = rateSpec(rspec)[2] .. name, w = w, now = now, members = {} }
+    rateStarts[name] = pending
+  end
+  pending.members[#pending.members + 1] = now
+  pending.members[#pending.members + 1] = token
+end
+
+-- Writes every start this call recorded.
+local function rateFlush()
+  for name in pairs(rateStarts) do flushStarts(name) end
 end
 
 -- Holds limit `name` shut until `untilMs` (a later block wins).

@@ -1,7 +1,8 @@
 -- Lets parked jobs of rate limits back once their limit has room (docs/flow-control.md): for each limit filed in the
 -- due index at or before `now`, as many of its oldest parked jobs as it has room for go back to the head of their
--- queue, in order, and the queues are announced. A limit that still has parked jobs is filed again under the
--- earliest time it can next have room (its oldest start in the window plus the window, or a window from now).
+-- queue (of their tenant's list on a fair queue), in order, and the queues are announced. A limit that still has
+-- parked jobs is filed again under the earliest time it can next have room (its oldest start in the window plus the
+-- window, or a window from now).
 -- KEYS     none: every key comes from the specs, and a limit's keys are only known from the due index
 -- ARGV[1]  rate spec (Keys.rateSpec)
 -- ARGV[2]  announce spec (Keys.announce)
@@ -34,7 +35,7 @@ for _, name in ipairs(due) do
         local entry = entries[i]
         local cut = string.find(entry, '\n', 1, true)
         local queue = string.sub(entry, 1, cut - 1)
-        redis.call('LPUSH', lk[5] .. queue, string.sub(entry, cut + 1))
+        returnJob(aspec, lk[5] .. queue, queue, string.sub(entry, cut + 1))
         if not queues[queue] then
           queues[queue] = true
           redis.call('SADD', lk[6], queue)

@@ -488,8 +488,8 @@ export class Keys {
   }
   /**
    * What a script that puts jobs on a queue needs to announce them (redis/lua/announce.lua): the non-empty index, the
-   * glob registry, the two wake-list prefixes, the paused queues and the prefixes of fair queues' keys (rotation,
-   * tenant list, weights, turn), one per line. Passed as one ARGV value.
+   * glob registry, the two wake-list prefixes, the paused queues, the prefixes of fair queues' keys (rotation,
+   * tenant list, weights, turn) and the fair queues, one per line. Passed as one ARGV value.
    */
   get announce(): string {
     return [
@@ -502,6 +502,7 @@ export class Keys {
       this.fairTenantPrefix,
       this.fairWeights(''),
       this.fairTurn(''),
+      this.fairQueues,
     ].join('\n');
   }
 }

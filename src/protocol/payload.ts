@@ -55,13 +55,17 @@ export interface EncodeMetadata {
  */
 export function encodePayload(className: string, args: readonly JsonValue[], meta?: EncodeMetadata): string {
   const head = `{"class":${JSON.stringify(className)},"args":${JSON.stringify(args)}`;
-  if (!meta) return `${head}}`;
+  return `${head}${meta ? metadataMembers(meta) : ''}}`;
+}
+
+/** The members resque-ts adds after `"args"`, in their order, each with its leading comma. */
+export function metadataMembers(meta: EncodeMetadata): string {
   const key =
     (meta.concurrencyKey === undefined ? '' : `,"concurrency_key":${JSON.stringify(meta.concurrencyKey)}`) +
     (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`) +
     (meta.tenant === undefined ? '' : `,"tenant":${JSON.stringify(meta.tenant)}`) +
     uniqueMember(meta);
-  return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}${traceMember(meta)}}`;
+  return `,"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}${traceMember(meta)}`;
 }
 
 /** `,"trace":{…}` when the enqueue carries a trace context, else nothing. */

@@ -4,9 +4,7 @@ import {
   type EncodeMetadata,
   encodePayload,
   type JobPayload,
-  retryMember,
-  traceMember,
-  uniqueMember,
+  metadataMembers,
 } from '../protocol/payload.js';
 
 /**
@@ -54,8 +52,7 @@ export function payloadFromItem(raw: string, decoded: DecodedItem, meta?: Encode
   const suffix = decoded.queue === undefined ? undefined : `,"queue":${JSON.stringify(decoded.queue)}}`;
   if (suffix !== undefined && raw.endsWith(suffix)) {
     const head = raw.slice(0, raw.length - suffix.length);
-    if (!meta) return `${head}}`;
-    return `${head},"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${uniqueMember(meta)}${traceMember(meta)}}`;
+    return `${head}${meta ? metadataMembers(meta) : ''}}`;
   }
   return encodePayload(decoded.className, decoded.args, meta);
 }

@@ -1,6 +1,7 @@
 import type { ClientContext } from '../client/context.js';
 import { type JobRef, queueOf } from '../client/enqueue.js';
 import type { JobDefinition } from '../jobs/define.js';
+import { registryLimitKeys } from '../jobs/limit-keys.js';
 import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { bucketSecond, encodeDelayedItem } from './delayed-item.js';
@@ -184,7 +185,12 @@ export class DelayedJobs {
   }
 
   private promotion() {
-    return { redis: this.ctx.redis, keys: this.ctx.keys, strictPayloads: this.ctx.config.strictPayloads };
+    return {
+      redis: this.ctx.redis,
+      keys: this.ctx.keys,
+      strictPayloads: this.ctx.config.strictPayloads,
+      limitKeys: registryLimitKeys(this.ctx.jobs),
+    };
   }
 
   private itemOf<A extends JsonValue[]>(

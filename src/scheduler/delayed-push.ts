@@ -2,6 +2,7 @@ import type { ClientContext } from '../client/context.js';
 import { assertUniqueAllowed, enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
 import { newJobId } from '../client/job-id.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
+import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
 import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '../jobs/unique.js';
 import type { TraceCarrier } from '../observability/tracing.js';
 import { assertJsonSafe, type JsonObject, type JsonValue } from '../protocol/json.js';
@@ -33,7 +34,8 @@ const JOBS_PER_CALL = 500;
 
 /**
  * Files jobs of one class for later (resque-scheduler's enqueue_at_with_queue): everything is checked before any
- * hook runs or anything is written; before_schedule hooks may veto a job (null in the result); jobs already due, or
+ * hook runs or anything is written, the concurrency and rate keys and the tenant worked out (kept in the job's
+ * record, as the item must stay resque-scheduler's `{"class","args","queue"}`); before_schedule hooks may veto a job (null in the result); jobs already due, or
  * all jobs in inline mode, are enqueued at once; the rest are filed atomically, 500 per script call.
  */
 export async function scheduleJobs(
@@ -51,6 +53,7 @@ export async function scheduleJobs(
   }
   const definition = typeof job === 'string' ? ctx.jobs.resolve(job) : job;
   assertUniqueAllowed(ctx, definition, className);
+  const limitKeys = entries.map((entry) => limitKeysOf(definition, className, entry.args));
   const locks = entries.map((entry) => uniqueLockOf(className, definition?.unique, entry.args));
   const results: Array<Scheduled | null> = [];
   const filed: FiledJob[] = [];
@@ -76,7 +79,7 @@ export async function scheduleJobs(
     }
     const id = newJobId();
     const scheduled: Scheduled = { queue, id, dueAtMs: entry.dueMs, delayed: true };
-    filed.push({ entry, id, lock: locks[i], scheduled });
+    filed.push({ entry, id, lock: locks[i], limitKeys: limitKeys[i] ?? {}, scheduled });
     results.push(scheduled);
   }
   const file = async (trace: TraceCarrier | undefined) => {
@@ -112,6 +115,7 @@ interface FiledJob {
   entry: DelayedEntry;
   id: string;
   lock: UniqueLock | undefined;
+  limitKeys: LimitKeys;
   /** Its result, made a duplicate's when its lock turns out held. */
   scheduled: Scheduled;
 }
@@ -144,7 +148,7 @@ async function fileChunk(
   // One class per call: its jobs all take a lock at filing, or none does.
   const locking = chunk.some(({ lock }) => locksAtEnqueue(lock)) && !ctx.config.strictPayloads;
   const args: Array<string | number> = [keys.delayedWakeChannel, earliest, locking ? '1' : ''];
-  for (const { entry, id, lock } of chunk) {
+  for (const { entry, id, lock, limitKeys } of chunk) {
     const second = bucketSecond(entry.dueMs);
     const item = encodeDelayedItem(className, entry.args, queue);
     scriptKeys.push(keys.delayedAt(second), keys.timestamps(item));
@@ -158,6 +162,7 @@ async function fileChunk(
       retry: carried.retry,
       unique: uniquePayload(lock),
       trace: ctx.config.strictPayloads ? undefined : carried.trace,
+      limitKeys,
     });
     args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
     if (locking) {

@@ -1,3 +1,4 @@
+import type { LimitKeys } from '../jobs/limit-keys.js';
 import type { JsonObject } from '../protocol/json.js';
 
 /**
@@ -23,6 +24,8 @@ export interface DelayedRecord {
   trace?: JsonObject | undefined;
   /** A unique job's lock (jobs/unique.ts), for the payload's `"unique"`. */
   unique?: JsonObject | undefined;
+  /** The keys and tenant worked out at enqueue (jobs/limit-keys.ts), for the payload and the tenant's list. */
+  limitKeys?: LimitKeys | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -36,6 +39,9 @@ export function encodeRecord(record: DelayedRecord): string {
     ...(record.retry ? { r: record.retry } : {}),
     ...(record.trace ? { t: record.trace } : {}),
     ...(record.unique ? { u: record.unique } : {}),
+    ...(record.limitKeys?.concurrencyKey === undefined ? {} : { c: record.limitKeys.concurrencyKey }),
+    ...(record.limitKeys?.rateKey === undefined ? {} : { k: record.limitKeys.rateKey }),
+    ...(record.limitKeys?.tenant === undefined ? {} : { n: record.limitKeys.tenant }),
   });
 }
 
@@ -62,6 +68,11 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
       retry: isObject(value['r']) ? value['r'] : undefined,
       trace: isObject(value['t']) ? value['t'] : undefined,
       unique: isObject(value['u']) ? value['u'] : undefined,
+      limitKeys: {
+        concurrencyKey: stringOrUndefined(value['c']),
+        rateKey: stringOrUndefined(value['k']),
+        tenant: stringOrUndefined(value['n']),
+      },
     };
   } catch {
     return undefined;
@@ -70,4 +81,8 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
 
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

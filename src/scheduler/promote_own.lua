@@ -14,7 +14,8 @@
 -- KEYS[3i + 5]     queue:<name> of job i
 -- ARGV[1]          now (epoch ms)
 -- ARGV[2]          announce spec (Keys.announce): the queues reached wake idle workers
--- ARGV, 7 per job i from ARGV[3]: index member, second, `delayed:<second>`, item, queue name, payload, by-item field
+-- ARGV, 8 per job i from ARGV[3]: index member, second, `delayed:<second>`, item, queue name, payload, by-item field,
+--                  tenant ('' for none: on a fair queue a job with one goes to its tenant's list, announce.lua)
 -- Returns          { jobs moved to their queues, records dropped without a move }
 -- #include ../redis/lua/announce.lua
 local now = tonumber(ARGV[1])
@@ -36,7 +37,7 @@ local function forget(field, member)
 end
 
 for i = 1, (#KEYS - 5) / 3 do
-  local a = 2 + (i - 1) * 7
+  local a = 2 + (i - 1) * 8
   local member, second, item = ARGV[a + 1], ARGV[a + 2], ARGV[a + 4]
   local bucket = KEYS[3 * i + 3]
   local due = redis.call('ZSCORE', KEYS[2], member)
@@ -45,7 +46,9 @@ for i = 1, (#KEYS - 5) / 3 do
     redis.call('HDEL', KEYS[3], member)
     local last = forget(ARGV[a + 7], member)
     if redis.call('LREM', bucket, 1, item) == 1 then
-      redis.call('RPUSH', KEYS[3 * i + 5], ARGV[a + 6])
+      if not pushTenant(ARGV[2], ARGV[a + 5], ARGV[a + 8], ARGV[a + 6]) then
+        redis.call('RPUSH', KEYS[3 * i + 5], ARGV[a + 6])
+      end
       queues[ARGV[a + 5]] = true
       moved = moved + 1
       if last then redis.call('SREM', KEYS[3 * i + 4], ARGV[a + 3]) end

@@ -1,6 +1,6 @@
--- Moves jobs whose retry is due from the retry set to the tail of their queues, in one step: each leaves the set and
--- reaches its queue together, so a process dying mid-batch loses and duplicates nothing, and two promoters never
--- move the same job. A member no longer in the set (another promoter moved it, it was removed) or not due by `now`
+-- Moves jobs whose retry is due from the retry set to the tail of their queues (a job with a tenant on a fair queue:
+-- of its tenant's list), in one step: each leaves the set and reaches its queue together, so a process dying
+-- mid-batch loses and duplicates nothing, and two promoters never move the same job. A member no longer in the set (another promoter moved it, it was removed) or not due by `now`
 -- is skipped. Also "retry now" from the dashboard and CLI, with `now` the member's own due time.
 --
 -- KEYS[1]        ts:retry
@@ -22,7 +22,8 @@ for i = 1, #KEYS - 2 do
   local header = tokenEnd and string.sub(member, tokenEnd + 1, tokenEnd + #queue + 1)
   if due and tonumber(due) <= now and header == queue .. '\n' then
     redis.call('ZREM', KEYS[1], member)
-    redis.call('RPUSH', KEYS[2 + i], string.sub(member, tokenEnd + #queue + 2))
+    local item = string.sub(member, tokenEnd + #queue + 2)
+    if not pushTenant(ARGV[2], queue, tenantOfItem(item), item) then redis.call('RPUSH', KEYS[2 + i], item) end
     queues[queue] = true
     moved = moved + 1
   end

@@ -18,12 +18,13 @@
 -- ARGV[1]          the second
 -- ARGV[2]          `delayed:<second>` (the timestamps set member)
 -- ARGV[3]          announce spec (Keys.announce): the queues reached wake idle workers
--- ARGV, 5 per item i from ARGV[4]: item, queue name ('' to set it aside), payload (or the set-aside record),
---                  by-item field, index member of the resque-ts copy ('' for an item without one)
+-- ARGV, 6 per item i from ARGV[4]: item, queue name ('' to set it aside), payload (or the set-aside record),
+--                  by-item field, index member of the resque-ts copy ('' for an item without one), tenant ('' for
+--                  none: on a fair queue a job with one goes to its tenant's list, announce.lua)
 -- Returns          items moved (set-aside ones included), or -1 when the list or an item's copies changed
 -- #include ../redis/lua/announce.lua
 local items = (#KEYS - 7) / 2
-local arg = function(i, k) return ARGV[3 + (i - 1) * 5 + k] end
+local arg = function(i, k) return ARGV[3 + (i - 1) * 6 + k] end
 
 -- Check everything before writing anything: the head, and each field's copies in the order they are consumed.
 local copies, taken = {}, {}
@@ -60,14 +61,18 @@ if items > 0 then
   redis.call('LTRIM', KEYS[2], items, -1)
 end
 
--- Writes grouped per command: one ZREM, one HDEL, one RPUSH per queue, one SREM per item.
-local members, pushes, queueKeys, aside, unlisted = {}, {}, {}, {}, {}
+-- Writes grouped per command: one ZREM, one HDEL, one RPUSH per queue (jobs for tenant lists one by one), one SREM
+-- per item.
+local members, pushes, queueKeys, aside, unlisted, reached = {}, {}, {}, {}, {}, {}
 for i = 1, items do
   local name, payload, field, member = arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5)
   if member ~= '' then members[#members + 1] = member end
   if name == '' then
     aside[#aside + 1] = payload
+  elseif pushTenant(ARGV[3], name, arg(i, 6), payload) then
+    reached[name] = true
   else
+    reached[name] = true
     if pushes[name] == nil then
       pushes[name] = {}
       queueKeys[name] = KEYS[2 * i + 7]
@@ -99,7 +104,7 @@ for field, count in pairs(taken) do
 end
 if #emptied > 0 then redis.call('HDEL', KEYS[7], unpack(emptied)) end
 if redis.call('LLEN', KEYS[2]) == 0 then redis.call('ZREM', KEYS[1], ARGV[1]) end
-for name in pairs(pushes) do
+for name in pairs(reached) do
   redis.call('SADD', KEYS[3], name)
   announce(ARGV[3], name)
 end

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { releaseLock } from '../fleet/lock.js';
+import { registryLimitKeys } from '../jobs/limit-keys.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { nextRateDueMs, RATE_RELEASE_BATCH, releaseRateParked } from '../limits/rate-release.js';
 import type { Logger } from '../logging/logger.js';
@@ -71,10 +72,14 @@ export class Promoter {
   private leading: boolean;
 
   constructor(options: PromoterOptions) {
-    this.options =
-      options.jobs && !options.beforeEnqueue
-        ? { ...options, beforeEnqueue: delayedEnqueueHooks(options.jobs, options.logger) }
-        : options;
+    const jobs = options.jobs;
+    this.options = jobs
+      ? {
+          ...options,
+          beforeEnqueue: options.beforeEnqueue ?? delayedEnqueueHooks(jobs, options.logger),
+          limitKeys: options.limitKeys ?? registryLimitKeys(jobs),
+        }
+      : options;
     this.batchSize = options.batchSize ?? 250;
     this.maxSleepMs = options.maxSleepMs ?? 5000;
     this.now = options.now ?? (async () => (await redisTime(options.redis)).getTime());

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { newJobId } from '../client/job-id.js';
+import type { LimitKeys } from '../jobs/limit-keys.js';
+import type { JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
 import { runScript } from '../redis/scripts.js';
 import { byItemField, decodeDelayedItem, payloadFromItem } from './delayed-item.js';
@@ -13,6 +15,11 @@ export interface PromotionContext {
   /** Push exactly `{"class","args"}` for items written by Ruby (resque-ts's own keep their record's choice). */
   readonly strictPayloads: boolean;
   readonly beforeEnqueue?: (className: string, args: unknown[]) => Promise<void>;
+  /**
+   * The keys and tenant of a job whose item carries none (one written by Ruby), from the class's definition when this
+   * process knows it (jobs/limit-keys.ts). resque-ts's own delayed jobs carry theirs in their record.
+   */
+  readonly limitKeys?: (className: string, args: JsonValue[]) => LimitKeys;
 }
 
 export interface BatchResult {
@@ -65,6 +72,7 @@ export async function promoteOwnBatch(
       record.queue,
       await recordPayload(ctx, record, nowMs),
       byItemField(record.second, record.item),
+      record.limitKeys?.tenant ?? '',
     );
   }
   if (scriptKeys.length === 5) return { moved: 0, seen: members.length };
@@ -203,13 +211,17 @@ async function prepareMove(
   for (const { item, field, member, record } of head) {
     const target =
       record && record.item === item
-        ? { queue: record.queue, payload: await recordPayload(ctx, record, nowMs) }
+        ? {
+            queue: record.queue,
+            payload: await recordPayload(ctx, record, nowMs),
+            tenant: record.limitKeys?.tenant,
+          }
         : await foreignTarget(ctx, item, second, nowMs);
     scriptKeys.push(
       keys.timestamps(item),
       target.queue ? keys.queue(target.queue) : keys.delayedUnpromotable,
     );
-    args.push(item, target.queue ?? '', target.payload, field, member);
+    args.push(item, target.queue ?? '', target.payload, field, member, target.tenant ?? '');
     fields.add(field);
   }
   return { keys: scriptKeys, args, fields };
@@ -261,6 +273,7 @@ async function recordPayload(ctx: PromotionContext, record: DelayedRecord, nowMs
         id: record.id,
         enqueuedAt: nowMs / 1000,
         retry: record.retry,
+        ...record.limitKeys,
         unique: record.unique,
         trace: record.trace,
       }
@@ -273,13 +286,15 @@ async function foreignTarget(
   item: string,
   second: number,
   nowMs: number,
-): Promise<{ queue: string | undefined; payload: string }> {
+): Promise<{ queue: string | undefined; payload: string; tenant?: string | undefined }> {
   try {
     const decoded = decodeDelayedItem(item);
     if (decoded.queue === undefined) return setAside(item, second, 'the item names no queue');
+    // A key function that throws sets the item aside with its error, as an item that cannot be enqueued.
+    const limitKeys = ctx.limitKeys?.(decoded.className, decoded.args) ?? {};
     await ctx.beforeEnqueue?.(decoded.className, decoded.args);
-    const meta = ctx.strictPayloads ? undefined : { id: newJobId(), enqueuedAt: nowMs / 1000 };
-    return { queue: decoded.queue, payload: payloadFromItem(item, decoded, meta) };
+    const meta = ctx.strictPayloads ? undefined : { id: newJobId(), enqueuedAt: nowMs / 1000, ...limitKeys };
+    return { queue: decoded.queue, payload: payloadFromItem(item, decoded, meta), tenant: limitKeys.tenant };
   } catch (error) {
     return setAside(item, second, (error as Error).message);
   }

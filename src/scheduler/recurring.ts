@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { newJobId } from '../client/job-id.js';
+import type { LimitKeys } from '../jobs/limit-keys.js';
+import type { JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
 import { encodePayload } from '../protocol/payload.js';
 import { parseResqueTime, rubyTimeToS } from '../protocol/time.js';
@@ -18,6 +20,8 @@ export interface TickContext {
   /** A tick this late (ms) under the `skip` policy counts as missed. */
   readonly onTimeMs: number;
   readonly beforeEnqueue?: (className: string, args: unknown[]) => Promise<void>;
+  /** The keys and tenant of a tick's job, when this process knows its class (jobs/limit-keys.ts). */
+  readonly limitKeys?: ((className: string, args: JsonValue[]) => LimitKeys) | undefined;
 }
 
 export interface FiredTick {
@@ -71,8 +75,10 @@ export async function fireTick(
   nowMs: number,
 ): Promise<FiredTick> {
   const { redis, keys } = ctx;
+  // Worked out before any hook runs: a key function that throws fails the tick before anything is written.
+  const limitKeys = ctx.limitKeys?.(schedule.className, schedule.args) ?? {};
   await ctx.beforeEnqueue?.(schedule.className, schedule.args);
-  const meta = ctx.strictPayloads ? undefined : { id: newJobId(), enqueuedAt: nowMs / 1000 };
+  const meta = ctx.strictPayloads ? undefined : { id: newJobId(), enqueuedAt: nowMs / 1000, ...limitKeys };
   const enqueued = await runScript<number>(
     redis,
     DELAYED_SCRIPTS.fireTick,
@@ -91,6 +97,7 @@ export async function fireTick(
       rubyTimeToS(new Date(nowMs)),
       tickMs,
       keys.announce,
+      limitKeys.tenant ?? '',
     ],
   );
   return { name: schedule.name, tickMs, enqueued: enqueued === 1 };

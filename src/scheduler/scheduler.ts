@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { InvalidArgumentsError } from '../errors/index.js';
+import { registryLimitKeys } from '../jobs/limit-keys.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
@@ -85,7 +87,14 @@ export class Scheduler {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     const strictPayloads = options.strictPayloads ?? false;
     const beforeEnqueue = jobs ? delayedEnqueueHooks(jobs, logger) : undefined;
-    this.tickContext = { redis, keys, strictPayloads, onTimeMs: options.onTimeMs ?? 10_000, beforeEnqueue };
+    this.tickContext = {
+      redis,
+      keys,
+      strictPayloads,
+      onTimeMs: options.onTimeMs ?? 10_000,
+      beforeEnqueue,
+      limitKeys: jobs ? registryLimitKeys(jobs) : undefined,
+    };
     this.promoter =
       options.promoteDelayed === false
         ? undefined
@@ -141,8 +150,15 @@ export class Scheduler {
     if (!master) return { master, fired: [], promoted: 0 };
     const promoted = this.promoter ? (await this.promoter.promoteDue(now)).moved : 0;
     const fired: FiredTick[] = [];
-    for (const schedule of this.active.values())
-      fired.push(...(await fireDueTicks(this.tickContext, schedule, now)));
+    for (const schedule of this.active.values()) {
+      try {
+        fired.push(...(await fireDueTicks(this.tickContext, schedule, now)));
+      } catch (error) {
+        // A key or tenant function that throws on the schedule's arguments: the other schedules still fire.
+        if (!(error instanceof InvalidArgumentsError)) throw error;
+        this.options.logger.error(`Schedule ${schedule.name} not fired: ${error.message}`);
+      }
+    }
     return { master, fired, promoted };
   }
 

@@ -1,5 +1,6 @@
 import { NoQueueError } from '../errors/index.js';
 import { globRule, hasWildcard, literalPrefix, matchesLeadingDot, unescapeGlob } from './glob-rule.js';
+import { WeightedTurns } from './queue-weights.js';
 
 /** One entry of a worker's queue list as reserve.lua reads it, in priority order. */
 export type QueueEntry =
@@ -15,7 +16,13 @@ export class QueuePatterns {
   readonly exclusions: readonly string[];
   readonly dynamic: boolean;
 
-  constructor(list: readonly string[]) {
+  /**
+   * `weights`: an entry's weight by its pattern as written (worker/queue-weights.ts); empty for Resque's strict order.
+   */
+  constructor(
+    list: readonly string[],
+    private readonly weights: ReadonlyMap<string, number> = new Map(),
+  ) {
     const entries = list.map((q) => q.trim()).filter((q) => q.length > 0);
     this.patterns = entries.filter((q) => !q.startsWith('!'));
     this.exclusions = entries.filter((q) => q.startsWith('!')).map((q) => q.slice(1));
@@ -30,7 +37,9 @@ export class QueuePatterns {
   get entries(): readonly QueueEntry[] {
     if (this.entryCache) return this.entryCache;
     const entries: QueueEntry[] = [];
+    const weights: number[] = [];
     for (const pattern of this.patterns) {
+      const before = entries.length;
       if (this.dynamic && hasWildcard(pattern))
         entries.push({
           kind: 'glob',
@@ -42,11 +51,33 @@ export class QueuePatterns {
         const name = this.dynamic ? unescapeGlob(pattern) : pattern;
         if (!this.exclusions.some((e) => fnmatch(e, name))) entries.push({ kind: 'queue', name });
       }
+      if (entries.length > before) weights.push(this.weights.get(pattern) ?? 1);
     }
     this.entryCache = entries;
+    this.entryWeights = weights;
     return entries;
   }
   private entryCache: QueueEntry[] | undefined;
+  private entryWeights: number[] = [];
+  private turns: WeightedTurns | undefined;
+
+  /**
+   * The list for the next reservation call: `reserveArgs`, or with weights the entry whose turn it is first and the
+   * others after it in their order (a call takes from its first queue with jobs).
+   */
+  nextReserveArgs(): ReadonlyArray<string | Buffer> {
+    const entries = this.entries;
+    if (this.weights.size === 0 || entries.length < 2) return this.reserveArgs;
+    this.turns ??= new WeightedTurns(this.entryWeights);
+    const first = this.turns.next();
+    const args: Array<string | Buffer> = [];
+    for (const entry of [entries[first]!, ...entries.filter((_, i) => i !== first)]) {
+      if (entry.kind === 'queue') args.push('q', entry.name, '');
+      else args.push('g', entry.prefix, entry.rule);
+    }
+    for (const rule of this.exclusionRules) args.push('x', rule, '');
+    return args;
+  }
 
   get exclusionRules(): readonly Buffer[] {
     return this.exclusions.map(globRule);

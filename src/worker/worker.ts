@@ -100,7 +100,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const log = logger
       ? toLogger(logger)
       : createLogger(this.config.logLevel, process.stderr, this.config.logFormat);
-    const patterns = new QueuePatterns(this.config.queues);
+    const patterns = new QueuePatterns(this.config.queues, this.config.queueWeights);
     const title = setProcessTitle
       ? (text: string) => setProcline(text, this.config.proclinePrefix)
       : undefined;

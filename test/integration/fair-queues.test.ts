@@ -205,7 +205,7 @@ describe('fair queues', () => {
     expect(await resque.limitUsage('key:OnePerTenant a')).toEqual({ running: 1, parked: 2 });
     expect(await redis.zscore(keys.nonEmptyQueues, 'q')).toBeNull();
 
-    // The freed token lets one parked job back, to the head of the queue's own list: it is taken next.
+    // The freed token lets one parked job back, to the head of its tenant's list: it is taken next.
     await first.reservations[0]!.ack({ kind: 'performed' });
     expect(argsOf(await f.reserve(['s1']))).toEqual(['a:1']);
     await resque.close();
@@ -218,7 +218,7 @@ describe('fair queues', () => {
     const held = await fetcher().reserve(['s1', 's2']);
     expect(argsOf(held)).toEqual(['a:0', 'b:0']);
 
-    // The worker is gone: its jobs come back (the reaper's give-back), to the head of the queue's own list.
+    // The worker is gone: its jobs come back (the reaper's give-back), to the head of their tenants' lists.
     for (const r of held.reservations)
       expect(await giveBackHeld({ redis, keys, config }, r, true, 'reaper')).toBe(true);
     const rest: string[] = [];

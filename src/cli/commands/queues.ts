@@ -7,7 +7,8 @@ import { formatDuration, formatTime, iso, writeJson } from './support.js';
 /** `resque queues`: every queue with its size and how long its next job has waited. */
 export const queuesCommand: Command = {
   name: 'queues',
-  summary: 'Queues with their sizes, the latency of their oldest job, and whether each is paused or limited.',
+  summary:
+    'Queues with their sizes, the latency of their oldest job, and whether each is paused, limited or fair.',
   usage: '[options]',
   options: CONNECTION_OPTIONS,
   run({ values }, io) {
@@ -23,6 +24,7 @@ export const queuesCommand: Command = {
             pausedAt: iso(q.pausedAt),
             limit: q.limit ?? null,
             parked: q.parked ?? null,
+            fair: q.fair ? { ...q.fair, since: iso(q.fair.since) } : null,
           })),
         );
       } else {
@@ -42,12 +44,15 @@ export const queuesCommand: Command = {
   },
 };
 
-/** `billing (paused, limit 3, 12 parked)`. */
+/** `billing (paused, limit 3, 12 parked)`, `exports (fair: 12 tenants, 5300 on tenant lists)`. */
 function describe(q: QueueSummary): string {
   const notes = [
     ...(q.pausedAt ? ['paused'] : []),
     ...(q.limit !== undefined ? [`limit ${q.limit}`] : []),
     ...(q.parked ? [`${q.parked} parked`] : []),
+    ...(q.fair
+      ? [`fair: ${q.fair.tenants} tenants, ${q.fair.partial ? '≥ ' : ''}${q.fair.jobs} on tenant lists`]
+      : []),
   ];
   return notes.length > 0 ? `${q.name} (${notes.join(', ')})` : q.name;
 }

@@ -15,7 +15,7 @@ export const workCommand: Command = {
     'Run a worker: a supervisor and child processes that load the application jobs once and work queues in priority order.',
   exitWhenDone: true,
   usage:
-    '--require <module> [--require …] [--queues q1,q2|*] [--count children] [--concurrency jobs-per-child] ' +
+    '--require <module> [--require …] [--queues q1,q2|*|q1:5,q2:1] [--count children] [--concurrency jobs-per-child] ' +
     '[--isolation process|none] [--spare n] [--job-timeout seconds] [--memory-soft-limit MB] ' +
     '[--memory-hard-limit MB] [--max-jobs-per-child n] [--interval seconds] [--pidfile path] ' +
     '[--metrics-port n] [--health-port n] [--tracing] [--log-level level] [--log-format auto|json|text] ' +

@@ -3,7 +3,8 @@
 -- `key:<Class> <key>`; its tokens are the slot ids in its holder set, and `ts:limit-holds` says, per slot, which
 -- reservation (token) holds which limits, so the step that ends a reservation frees exactly its tokens, once.
 -- A job whose limit is full is parked on that limit's list; each freed token moves one parked job back to the head
--- of its queue and announces the queue.
+-- of its queue and announces the queue. Scripts that take tokens call flushHolds, and those that free many with
+-- releaseLater call flushReleases, before they return.
 -- lspec  Keys.limitSpec: limit definitions, holds, holder-set prefix, parked-list prefix, queue-key prefix, `queues`,
 --        in-flight key prefix, parked index; one per line.
 local limitKeys
@@ -18,22 +19,79 @@ local function limitSpec(lspec)
   return limitKeys
 end
 
+-- Per script call: how many tokens each limit had when first counted, kept up to date by this call's holds and
+-- releases (a call is atomic: nothing else changes them meanwhile), and whether any limit has parked jobs (nil: not
+-- read yet), so a call that reserves or ends many jobs of one limit reads each once.
+local heldCounts = {}
+local anyParked
+
+-- How many tokens of limit `name` are held.
+local function heldCount(lspec, name)
+  local count = heldCounts[name]
+  if not count then
+    count = redis.call('SCARD', limitSpec(lspec)[3] .. name)
+    heldCounts[name] = count
+  end
+  return count
+end
+
+-- The member `field` of a payload as our payloads end with it (`,"field":"value"` before the closing brace, or
+-- before the members written after it, stripped first): (value, rest) with `rest` the text before it, or nil.
+local function tailMember(text, field)
+  local value = string.match(text, ',"' .. field .. '":"([^"\\]*)"$')
+  if not value then return nil, text end
+  return value, string.sub(text, 1, #text - #field - #value - 6)
+end
+
+-- What the limits read from a job's payload: its class, concurrency key and rate key (nil when absent), or nil for
+-- an item that is not a JSON object. Our payloads are read without decoding: the class is the first member, the keys
+-- end the payload (`"concurrency_key"`, `"rate_key"`, `"tenant"`, in that order: protocol/payload.ts), and a key
+-- whose name appears nowhere is absent. Anything else (an escaped class name, members written after the keys, a
+-- nested object naming a key) is decoded, so the answer is cjson's either way.
+local function payloadFields(item)
+  local class = string.match(item, '^{"class":"([^"\\]*)","args":')
+  if class then
+    local keyed = string.find(item, '"concurrency_key"', 1, true)
+    local rated = string.find(item, '"rate_key"', 1, true)
+    if not keyed and not rated then return { class = class } end
+    if string.sub(item, -1) == '}' then
+      local rest = string.sub(item, 1, -2)
+      local _, concurrencyKey, rateKey
+      _, rest = tailMember(rest, 'tenant')
+      rateKey, rest = tailMember(rest, 'rate_key')
+      concurrencyKey, rest = tailMember(rest, 'concurrency_key')
+      if (concurrencyKey or not keyed) and (rateKey or not rated) then
+        return { class = class, concurrency_key = concurrencyKey, rate_key = rateKey }
+      end
+    end
+  end
+  local ok, payload = pcall(cjson.decode, item)
+  if ok and type(payload) == 'table' then return payload end
+  return nil
+end
+
 -- A slot's id, from its in-flight key.
 local function slotOf(lspec, inflightKey)
   local prefix = limitSpec(lspec)[7]
   return string.sub(inflightKey, #prefix + 1)
 end
 
--- Moves the oldest job parked on `name` back to the head of its queue and announces the queue. Returns true if one
--- was there.
+-- Moves the oldest job parked on `name` back to the head of its queue (of its tenant's list on a fair queue) and
+-- announces the queue. Returns true if one was there.
+local function hasParked(k)
+  if anyParked == nil then anyParked = redis.call('SCARD', k[8]) > 0 end
+  return anyParked
+end
+
 local function unparkOne(lspec, aspec, name)
   local k = limitSpec(lspec)
+  if not hasParked(k) then return false end
   local entry = redis.call('LPOP', k[4] .. name)
   if not entry then return false end
   if redis.call('LLEN', k[4] .. name) == 0 then redis.call('SREM', k[8], name) end
   local cut = string.find(entry, '\n', 1, true)
   local queue = string.sub(entry, 1, cut - 1)
-  redis.call('LPUSH', k[5] .. queue, string.sub(entry, cut + 1))
+  returnJob(aspec, k[5] .. queue, queue, string.sub(entry, cut + 1))
   redis.call('SADD', k[6], queue)
   announce(aspec, queue)
   return true
@@ -44,27 +102,133 @@ local function park(lspec, name, queue, item)
   local k = limitSpec(lspec)
   redis.call('RPUSH', k[4] .. name, queue .. '\n' .. item)
   redis.call('SADD', k[8], name)
+  anyParked = true
+end
+
+-- The shared limit (a queue's or a class's, among `shared`) whose parked jobs the oldest job parked on key limit
+-- `name` would wait behind: one it counts against that has jobs parked. nil when none has.
+local function sharedWaiting(k, name, shared)
+  local entry
+  for _, limit in ipairs(shared) do
+    if redis.call('LLEN', k[4] .. limit) > 0 then
+      if string.sub(limit, 1, 6) ~= 'queue:' then return limit end
+      entry = entry or redis.call('LINDEX', k[4] .. name, 0)
+      if not entry then return nil end
+      if 'queue:' .. string.sub(entry, 1, string.find(entry, '\n', 1, true) - 1) == limit then return limit end
+    end
+  end
+  return nil
+end
+
+-- Lets parked jobs back for the tokens a reservation freed (`names`, the limits its hold named): one per limit.
+-- Fair between keys: the job a freed key token would let back joins the back of a shared limit's parked list
+-- instead, when jobs (of other keys) already wait there for that limit, so a key with many parked jobs does not take
+-- every slot of the shared limit its own tokens free, ahead of the keys waiting for it.
+local function letBack(lspec, aspec, names)
+  local k = limitSpec(lspec)
+  if not hasParked(k) then return end
+  local shared, keyed = {}, {}
+  for _, name in ipairs(names) do
+    if string.sub(name, 1, 4) == 'key:' then keyed[#keyed + 1] = name else shared[#shared + 1] = name end
+  end
+  for _, name in ipairs(shared) do unparkOne(lspec, aspec, name) end
+  for _, name in ipairs(keyed) do
+    local behind = #shared > 0 and sharedWaiting(k, name, shared)
+    if behind then
+      local entry = redis.call('LPOP', k[4] .. name)
+      if entry then
+        redis.call('RPUSH', k[4] .. behind, entry)
+        if redis.call('LLEN', k[4] .. name) == 0 then redis.call('SREM', k[8], name) end
+      end
+    else
+      unparkOne(lspec, aspec, name)
+    end
+  end
+end
+
+-- The limits a hold names, if it is reservation `token`'s (nil otherwise).
+local function heldNames(hold, token)
+  if not hold or string.sub(hold, 1, #token + 1) ~= token .. '\n' then return nil end
+  local names = {}
+  for name in string.gmatch(string.sub(hold, #token + 2), '[^\n]+') do names[#names + 1] = name end
+  return names
 end
 
 -- Frees the tokens the slot's reservation `token` holds, if the slot's hold is still that reservation's: each
 -- limit loses the slot from its holders and lets one parked job back (unless `keepParked`: the sweep lets them back
--- by room).
+-- by room; see letBack).
 local function releaseLimits(lspec, aspec, slot, token, keepParked)
   local k = limitSpec(lspec)
-  local hold = redis.call('HGET', k[2], slot)
-  if not hold or string.sub(hold, 1, #token + 1) ~= token .. '\n' then return end
+  local names = heldNames(redis.call('HGET', k[2], slot), token)
+  if not names then return end
   redis.call('HDEL', k[2], slot)
-  for name in string.gmatch(string.sub(hold, #token + 2), '[^\n]+') do
-    redis.call('SREM', k[3] .. name, slot)
-    if not keepParked then unparkOne(lspec, aspec, name) end
+  for _, name in ipairs(names) do
+    if redis.call('SREM', k[3] .. name, slot) == 1 and heldCounts[name] then
+      heldCounts[name] = heldCounts[name] - 1
+    end
   end
+  if not keepParked then letBack(lspec, aspec, names) end
 end
 
--- Records that the slot's reservation `token` holds the limits `names` (a list): one token of each.
-local function holdLimits(lspec, slot, token, names)
+-- releaseLimits for many slots of one call, in a few commands: releaseLater queues a slot's release,
+-- flushReleases reads every hold in one HMGET and frees the tokens with one HDEL and one SREM per limit, then lets
+-- parked jobs back in the order the releases were queued.
+local pendingReleases = {}
+local function releaseLater(slot, token)
+  pendingReleases[#pendingReleases + 1] = { slot, token }
+end
+
+local function flushReleases(lspec, aspec)
+  if #pendingReleases == 0 then return end
   local k = limitSpec(lspec)
-  for _, name in ipairs(names) do redis.call('SADD', k[3] .. name, slot) end
-  redis.call('HSET', k[2], slot, token .. '\n' .. table.concat(names, '\n'))
+  local slots = {}
+  for i, release in ipairs(pendingReleases) do slots[i] = release[1] end
+  local holds = redis.call('HMGET', k[2], unpack(slots))
+  local freed, holders, released = {}, {}, {}
+  for i, release in ipairs(pendingReleases) do
+    local names = heldNames(holds[i], release[2])
+    if names then
+      freed[#freed + 1] = release[1]
+      for _, name in ipairs(names) do
+        if not holders[name] then holders[name] = {} end
+        holders[name][#holders[name] + 1] = release[1]
+      end
+      released[#released + 1] = names
+    end
+  end
+  pendingReleases = {}
+  if #freed == 0 then return end
+  redis.call('HDEL', k[2], unpack(freed))
+  for name, list in pairs(holders) do
+    local removed = redis.call('SREM', k[3] .. name, unpack(list))
+    if heldCounts[name] then heldCounts[name] = heldCounts[name] - removed end
+  end
+  for _, names in ipairs(released) do letBack(lspec, aspec, names) end
+end
+
+-- Records that the slot's reservation `token` holds the limits `names` (a list): one token of each. Counted at once,
+-- written by flushHolds in a few commands (one SADD per limit, one HSET): the caller flushes before it returns.
+local pendingHolds = {}
+local function holdLimits(lspec, slot, token, names)
+  for _, name in ipairs(names) do heldCounts[name] = heldCount(lspec, name) + 1 end
+  pendingHolds[#pendingHolds + 1] = { slot, token .. '\n' .. table.concat(names, '\n'), names }
+end
+
+local function flushHolds(lspec)
+  if #pendingHolds == 0 then return end
+  local k = limitSpec(lspec)
+  local fields, holders = {}, {}
+  for _, hold in ipairs(pendingHolds) do
+    fields[#fields + 1] = hold[1]
+    fields[#fields + 1] = hold[2]
+    for _, name in ipairs(hold[3]) do
+      if not holders[name] then holders[name] = {} end
+      holders[name][#holders[name] + 1] = hold[1]
+    end
+  end
+  pendingHolds = {}
+  for name, list in pairs(holders) do redis.call('SADD', k[3] .. name, unpack(list)) end
+  redis.call('HSET', k[2], unpack(fields))
 end
 
 -- The definition field of a limit name: `key:<Class> <key>` is defined by `key:<Class>`, the others by themselves.

@@ -13,8 +13,9 @@ const json = (body: unknown): Reply => ({ kind: 'json', body });
 
 export const API_INDEX = {
   'GET /api/overview': 'counters, queues, failure lists, workers with health, throughput of the last hour',
-  'GET /api/queues': 'queues with size and latency',
-  'GET /api/queues/:name?start&limit&class&args': 'a page of a queue (or of the jobs matching class/args)',
+  'GET /api/queues': 'queues with size and latency; paused, limit, fair (tenants, jobs on tenant lists)',
+  'GET /api/queues/:name?start&limit&class&args':
+    'a page of a queue (or of the jobs matching class/args); a fair queue has its busiest tenants',
   'GET /api/queues/:name/count?class&args': 'how many jobs match',
   'POST /api/queues/:name/remove': 'remove the queue',
   'POST /api/queues/:name/remove-matching {class,args,expected?}': 'remove matching jobs',

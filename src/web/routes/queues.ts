@@ -91,7 +91,8 @@ export async function queueData(app: App, request: Request) {
     ? await app.admin.searchQueue(name, match, offset, limit)
     : await app.admin.queueJobs(name, offset, limit);
   const summary = (await app.admin.queues()).find((q) => q.name === name);
-  return { summary, page, match };
+  const tenants = summary?.fair ? await app.admin.tenants(name) : undefined;
+  return { summary, page, match, tenants };
 }
 
 export async function queue(app: App, request: Request): Promise<Reply> {

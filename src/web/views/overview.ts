@@ -1,3 +1,4 @@
+import type { FairSummary } from '../../api/fair.js';
 import type { QueueSummary } from '../../api/queues.js';
 import type { SeriesBucket } from '../../api/stats.js';
 import type { DelayedBacklog } from '../../scheduler/overdue.js';
@@ -74,7 +75,7 @@ export function queuesTable(
             q.parked ? html` <span class="muted">${count(q.parked)} parked</span>` : ''
           }`
         : ''
-    }</td>
+    }${q.fair ? fairMark(q.fair) : ''}</td>
 <td class="num">${q.problem ? html`<span class="state state-dead" title="${q.problem}">wrong type</span>` : count(q.size)}</td>
 <td>${
       q.problem
@@ -90,4 +91,9 @@ export function queuesTable(
 <td class="num ${l.count > 0 ? 'bad-text' : undefined}">${count(l.count)}</td><td></td>
 </tr>`,
   )}</tbody></table>`;
+}
+
+/** A fair queue in a queue list: its tenants with jobs and the jobs on their lists (not in the Jobs column). */
+function fairMark(fair: FairSummary): Html {
+  return html` <span class="state state-fair" title="tenants served in turn">fair</span> <span class="muted">${count(fair.tenants)} tenants · ${fair.partial ? '≥ ' : ''}${count(fair.jobs)} on tenant lists</span>`;
 }

@@ -1,3 +1,4 @@
+import { TENANTS_READ, type TenantsView } from '../../api/fair.js';
 import type { FlowControlView } from '../../api/limits.js';
 import type { JobMatch, QueueJobsPage, QueueSearch } from '../../api/queue-jobs.js';
 import type { QueueSummary } from '../../api/queues.js';
@@ -60,6 +61,8 @@ function searchForm(view: View, queue: string, match: JobMatch): Html {
 
 export interface QueueView {
   summary: QueueSummary | undefined;
+  /** A fair queue's tenants (undefined when it is not fair). */
+  tenants?: TenantsView | undefined;
   page: QueueJobsPage | QueueSearch;
   match: JobMatch;
 }
@@ -97,10 +100,34 @@ export function queuePage(view: View, data: QueueView): Html {
         }<a class="button danger" href="${view.url(`/queues/${seg(name)}/remove`)}">Remove queue…</a>`
   }</div></div>
 ${queueFlow(view, name, data.summary)}
+${data.tenants ? tenantsSection(data.tenants) : ''}
 ${searching ? html`<p class="muted">Matches ${'scanned' in page ? html`(read ${count(page.scanned)} jobs to fill this page)` : ''}</p>` : ''}
 ${jobsTable(view, name, page.jobs, view.now)}
 ${pager(view, `/queues/${seg(name)}`, query, page.offset, page.limit, total, hasMore)}
 </main>`;
+}
+
+/** A fair queue's tenants: how many have jobs, the jobs on their lists, the busiest with their weights. */
+function tenantsSection(tenants: TenantsView): Html {
+  const rows = tenants.busiest.map(
+    (t) =>
+      html`<tr><td><code>${t.tenant}</code></td><td class="num">${count(t.size)}</td><td class="num">${
+        t.weight === 1 ? html`<span class="muted">1</span>` : count(t.weight)
+      }</td></tr>`,
+  );
+  return html`<section class="tenants" id="tenants"><h2>Tenants <span class="muted">${count(tenants.tenants)}</span></h2>
+<p><span class="state state-fair">fair</span> since ${tenants.since.toISOString()}: ${count(tenants.tenants)} tenants with jobs, ${
+    tenants.partial ? '≥ ' : ''
+  }${count(tenants.jobs)} jobs on their lists, served in turn after the queue's own list (the jobs below).${
+    tenants.partial
+      ? html` <span class="muted">Only the first ${count(TENANTS_READ)} tenants in serving order were read.</span>`
+      : ''
+  }</p>
+${
+  rows.length === 0
+    ? html`<p class="empty">No tenant has jobs.</p>`
+    : html`<table class="grid tenants"><thead><tr><th>Busiest tenants</th><th class="num">Jobs</th><th class="num">Weight</th></tr></thead><tbody>${rows}</tbody></table>`
+}</section>`;
 }
 
 /** The confirmation step: how many jobs would go, and the button that removes them. */

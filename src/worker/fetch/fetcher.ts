@@ -126,7 +126,7 @@ export class Fetcher implements ReservationOwner {
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
     }
     keys.push(this.keys.cancelledQueued, this.keys.cancelledCount);
-    args.push(...this.queueList.reserveArgs);
+    args.push(...this.queueList.nextReserveArgs());
     let reply: Array<number | string>;
     try {
       reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);

@@ -1,5 +1,6 @@
 -- Gives a held job back: takes it out of a worker slot's in-flight key, if the slot still holds the very reservation
--- the caller read, and puts it at the head of its queue, so it runs next. Used by a worker for the jobs it cannot
+-- the caller read, and puts it at the head of its queue, so it runs next (on a fair queue, a job with a tenant at the
+-- head of its tenant's list: announce.lua, returnJob). Used by a worker for the jobs it cannot
 -- finish (shutdown, a child that died running another job) and by the reaper for the jobs of dead workers.
 -- KEYS[1]  ts:inflight:<slot>
 -- KEYS[2]  worker:<slot>
@@ -23,7 +24,7 @@ local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
 end
-redis.call('LPUSH', KEYS[3], ARGV[2])
+returnJob(ARGV[4], KEYS[3], ARGV[3], ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
 redis.call('DEL', KEYS[1], KEYS[2])
 if ARGV[5] ~= '' then

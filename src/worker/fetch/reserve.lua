@@ -122,7 +122,7 @@ local function concurrencyOf(name, payload, names)
     end
   end
   for _, limit in ipairs(names) do
-    if redis.call('SCARD', limitSpec(lspec)[3] .. limit) >= limitDefs[limitField(limit)] then return limit end
+    if heldCount(lspec, limit) >= limitDefs[limitField(limit)] then return limit end
   end
   return nil
 end
@@ -132,8 +132,7 @@ end
 -- may start has its start recorded in its rate limits' logs.
 local function limitsOf(name, item)
   local names = {}
-  local ok, payload = pcall(cjson.decode, item)
-  if not ok then payload = nil end
+  local payload = payloadFields(item)
   if limitDefs then
     local full = concurrencyOf(name, payload, names)
     if full then return names, full end
@@ -339,10 +338,11 @@ for s = 1, slotCount do
     if ARGV[7 + 3 * s] == '1' then
       failed = failed + 1
     end
-    if releasing then releaseLimits(lspec, spec, slotOf(lspec, inflightKey), finishToken) end
+    if releasing then releaseLater(slotOf(lspec, inflightKey), finishToken) end
   end
   holding[s] = { held = held, finished = finished }
 end
+flushReleases(lspec, spec)
 for s = 1, slotCount do
   local inflightKey, statusKey = KEYS[4 + 2 * s], KEYS[5 + 2 * s]
   local fresh = ARGV[8 + 3 * s]
@@ -376,6 +376,8 @@ for s = 1, slotCount do
     table.insert(toDelete, s)
   end
 end
+flushHolds(lspec)
+rateFlush()
 if processed > 0 then
   redis.call('INCRBY', KEYS[2], processed)
 end
