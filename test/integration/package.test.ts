@@ -78,7 +78,8 @@ describe('the npm package', () => {
     // Source maps would point at ../src, which is not shipped; the compiled ES2022 reads as the source does.
     expect(files.filter((path) => path.endsWith('.map'))).toEqual([]);
     expect(files.filter((path) => /(^|\/)(test|tests|__tests__)\/|\.test\.[jt]s$/.test(path))).toEqual([]);
-    expect(packedSize).toBeLessThan(550_000);
+    // Far below the 1.2 MB of screenshots this bound is there to catch, with room for the code and docs to grow.
+    expect(packedSize).toBeLessThan(700_000);
   });
 
   it('points every export and the bin at a shipped file, builds on prepare, and needs a Node that can require() ESM', () => {

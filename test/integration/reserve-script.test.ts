@@ -93,6 +93,8 @@ describe('reserve.lua', () => {
           keys.pausedQueues,
           keys.inflight('s1'),
           keys.worker('s1'),
+          keys.cancelledQueued,
+          keys.cancelledCount,
         ],
         [
           '2025-01-01T00:00:00Z',
