@@ -89,6 +89,7 @@ export {
   type JobHooks,
   type JobSpec,
   withRetry,
+  withStatus,
 } from './jobs/define.js';
 export { JobRegistry } from './jobs/registry.js';
 export type {
@@ -127,6 +128,12 @@ export { readScheduleFile } from './scheduler/schedule-file.js';
 export { ScheduleStore, type StoredSchedule } from './scheduler/schedule-store.js';
 export { type ScheduleOverview, type ScheduleRow, scheduleOverview } from './scheduler/schedule-view.js';
 export { type PassResult, Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
+export { JobNotCompletedError, JobNotTrackedError, WaitTimeoutError } from './status/errors.js';
+export type { JobFailureRecord, JobStory } from './status/lookup.js';
+export { DEFAULT_STATUS_TTL_MS, type StatusOption } from './status/options.js';
+export { JOB_STATES, type JobState, type JobStatus, type StatusError } from './status/record.js';
+export { InvalidResultError } from './status/result.js';
+export type { WaitOptions } from './status/wait.js';
 export { VERSION } from './version.js';
 export type { Executor } from './worker/executor.js';
 export type { ReservationData } from './worker/fetch/reservation.js';

@@ -9,6 +9,7 @@ import { limitQueue, unlimitQueue } from '../limits/definitions.js';
 import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
 import { ScheduleStore } from '../scheduler/schedule-store.js';
 import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
+import { type JobStory, jobStory } from '../status/lookup.js';
 import { type ClusterSnapshot, clusterSnapshot } from './cluster-metrics.js';
 import { type AdminContext, guarded } from './context.js';
 import { type TenantsView, tenantsView } from './fair.js';
@@ -236,6 +237,14 @@ export class Admin {
     return guarded(this.ctx, () =>
       runScheduleNow(this.ctx.redis, this.ctx.keys, name, { strictPayloads: this.ctx.config.strictPayloads }),
     );
+  }
+
+  /**
+   * Everything known of one job by its id (docs/status.md): its status record if it is tracked, else what Redis shows
+   * (a slot running it, the retry set, the delayed index, recent failures), with its payload and attempts' errors.
+   */
+  job(id: string): Promise<JobStory> {
+    return guarded(this.ctx, () => jobStory(this.ctx, id));
   }
 
   /** Jobs waiting to be retried, earliest due first (O(page)). */

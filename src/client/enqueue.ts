@@ -9,7 +9,9 @@ import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../p
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
 import { pipelineValues } from '../redis/replies.js';
-import { pipelineScript, runScript, SCRIPTS } from '../redis/scripts.js';
+import { pipelineScript, queueScript, runScript, SCRIPTS } from '../redis/scripts.js';
+import { pushWithStatus, type TrackedEnqueue } from '../status/enqueue.js';
+import { statusTtlOf } from '../status/options.js';
 import type { ClientContext } from './context.js';
 import { newJobId } from './job-id.js';
 
@@ -65,9 +67,37 @@ function newMetadata(
     id: newJobId(),
     enqueuedAt: Date.now() / 1000,
     retry: enqueueRetryOf(job),
+    statusTtlMs: statusTtlFor(ctx, job),
     ...keys,
     unique: uniquePayload(uniqueLock),
   };
+}
+
+/** The status record TTL of a job whose status is tracked: the enqueue's `withStatus`, else its definition's. */
+export function statusTtlFor(ctx: ClientContext, job: JobRef<JsonValue[]>): number | undefined {
+  if (typeof job === 'string') return statusTtlOf(ctx.jobs.resolve(job)?.status);
+  return statusTtlOf(job.enqueueStatus ?? job.status);
+}
+
+/** The first status records of the jobs whose status is tracked, in order. */
+function trackedOf(
+  className: string,
+  queue: string,
+  jobs: ReadonlyArray<{ meta: EncodeMetadata | undefined }>,
+): TrackedEnqueue[] {
+  return jobs.flatMap(({ meta }) =>
+    meta?.statusTtlMs === undefined
+      ? []
+      : [
+          {
+            id: meta.id,
+            ttlMs: meta.statusTtlMs,
+            className,
+            queue,
+            enqueuedAt: Math.round(meta.enqueuedAt * 1000),
+          },
+        ],
+  );
 }
 
 /** What an enqueue works out from the arguments before any hook runs: flow control's keys and the unique lock. */
@@ -145,7 +175,13 @@ export async function enqueueOne(
       ]);
       return holder || undefined;
     }
-    await push(ctx, target.queue, encodePayload(target.className, args, traced), limitKeys.tenant);
+    await push(
+      ctx,
+      target.queue,
+      encodePayload(target.className, args, traced),
+      limitKeys.tenant,
+      trackedOf(target.className, target.queue, [{ meta }]),
+    );
     return undefined;
   };
   const span = { operation: 'enqueue', ...target, jobIds: [meta?.id] } as const;
@@ -224,17 +260,16 @@ async function sendMany(
   } else if (definition?.tenant) {
     await pushTenants(ctx, target.className, target.queue, accepted);
   } else {
-    const pipeline = ctx.redis.pipeline().sadd(ctx.keys.queues, target.queue);
-    for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
-      const chunk = accepted
-        .slice(i, i + BULK_PUSH_CHUNK)
-        .map((a) => encodePayload(target.className, a.args, a.meta));
-      pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
-    }
-    await execDurably(
-      ctx,
-      pipelineScript(pipeline, SCRIPTS.announce, [], [ctx.keys.announce, ctx.keys.queuePrefix, target.queue]),
-    );
+    await execEnqueue(ctx, trackedOf(target.className, target.queue, accepted), (pipeline) => {
+      pipeline.sadd(ctx.keys.queues, target.queue);
+      for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
+        const chunk = accepted
+          .slice(i, i + BULK_PUSH_CHUNK)
+          .map((a) => encodePayload(target.className, a.args, a.meta));
+        pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
+      }
+      pipelineScript(pipeline, SCRIPTS.announce, [], [ctx.keys.announce, ctx.keys.queuePrefix, target.queue]);
+    });
   }
   return [];
 }
@@ -282,15 +317,22 @@ async function pushUnique(
       ],
     });
   }
+  const tracked = trackedOf(className, queue, accepted);
   const [only] = calls;
-  if (only && calls.length === 1 && ctx.config.waitForReplicas === 0) {
+  if (only && calls.length === 1 && ctx.config.waitForReplicas === 0 && tracked.length === 0) {
     const reply = await runScript<unknown[]>(ctx.redis, SCRIPTS.enqueueUnique, only.keys, only.args);
     return reply.map(String);
   }
-  const pipeline = ctx.redis.pipeline();
-  for (const call of calls) pipelineScript(pipeline, SCRIPTS.enqueueUnique, call.keys, call.args);
-  const replies = await execDurably(ctx, pipeline);
-  return replies.slice(0, calls.length).flatMap((reply) => (reply as unknown[]).map(String));
+  const replies = await execEnqueue(ctx, tracked, (pipeline, call) => {
+    for (const c of calls) queueScript(pipeline, SCRIPTS.enqueueUnique, c.keys, c.args, call === 'evalsha');
+  });
+  const holders = replies.slice(0, calls.length).flatMap((reply) => (reply as unknown[]).map(String));
+  // A duplicate was not pushed: the record written for it goes (its holder has its own).
+  const duplicates = accepted.flatMap(({ meta }, i) =>
+    holders[i] && meta?.statusTtlMs !== undefined ? [ctx.keys.jobStatus(meta.id)] : [],
+  );
+  if (duplicates.length > 0) await ctx.redis.del(...duplicates);
+  return holders;
 }
 
 /** Resque.inline: perform now, with arguments round-tripped through JSON so the job sees what a worker would. */
@@ -316,6 +358,7 @@ async function performInline(
       returns: 0,
       signal: controller.signal,
       workerId: 'inline',
+      progress: () => {},
       payload: { class: className, args: decodedArgs },
     },
     decodedArgs,
@@ -332,18 +375,18 @@ async function pushTenants(
   queue: string,
   accepted: readonly Accepted[],
 ): Promise<void> {
-  const pipeline = ctx.redis.pipeline();
-  for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
-    const pairs = accepted
-      .slice(i, i + BULK_PUSH_CHUNK)
-      .flatMap((a) => [a.tenant ?? '', encodePayload(className, a.args, a.meta)]);
-    pipelineScript(pipeline, SCRIPTS.enqueueTenant, tenantKeys(ctx, queue), [
-      queue,
-      ctx.keys.announce,
-      ...pairs,
-    ]);
-  }
-  await execDurably(ctx, pipeline);
+  await execEnqueue(ctx, trackedOf(className, queue, accepted), (pipeline) => {
+    for (let i = 0; i < accepted.length; i += BULK_PUSH_CHUNK) {
+      const pairs = accepted
+        .slice(i, i + BULK_PUSH_CHUNK)
+        .flatMap((a) => [a.tenant ?? '', encodePayload(className, a.args, a.meta)]);
+      pipelineScript(pipeline, SCRIPTS.enqueueTenant, tenantKeys(ctx, queue), [
+        queue,
+        ctx.keys.announce,
+        ...pairs,
+      ]);
+    }
+  });
 }
 
 function tenantKeys(ctx: ClientContext, queue: string): string[] {
@@ -359,14 +402,44 @@ async function push(
   queue: string,
   payload: string,
   tenant: string | undefined,
+  tracked: readonly TrackedEnqueue[],
 ): Promise<void> {
   const script = tenant === undefined ? SCRIPTS.enqueue : SCRIPTS.enqueueTenant;
   const keys = tenant === undefined ? [ctx.keys.queues, ctx.keys.queue(queue)] : tenantKeys(ctx, queue);
   const args =
     tenant === undefined ? [queue, payload, ctx.keys.announce] : [queue, ctx.keys.announce, tenant, payload];
-  if (ctx.config.waitForReplicas > 0)
+  if (tracked.length > 0)
+    await execEnqueue(ctx, tracked, (multi, call) =>
+      queueScript(multi, script, keys, args, call === 'evalsha'),
+    );
+  else if (ctx.config.waitForReplicas > 0)
     await execDurably(ctx, pipelineScript(ctx.redis.pipeline(), script, keys, args));
   else await runScript(ctx.redis, script, keys, args);
+}
+
+/**
+ * Runs the commands `queue` builds: with tracked jobs among them, in one MULTI with their first status records
+ * (status/enqueue.ts), then `WAIT` on its own when `waitForReplicas` asks (a WAIT inside the transaction would not
+ * wait); else as a pipeline with `WAIT` in the same round trip. Returns the replies of the commands `queue` built.
+ */
+async function execEnqueue(
+  ctx: ClientContext,
+  tracked: readonly TrackedEnqueue[],
+  queue: (pipeline: ChainableCommander, call: 'eval' | 'evalsha') => void,
+): Promise<unknown[]> {
+  if (tracked.length === 0) {
+    const pipeline = ctx.redis.pipeline();
+    queue(pipeline, 'eval');
+    return execDurably(ctx, pipeline);
+  }
+  const replies = await pushWithStatus(ctx.redis, ctx.keys, tracked, queue);
+  const { waitForReplicas, replicaTimeoutMs } = ctx.config;
+  if (waitForReplicas > 0) {
+    const confirmed = Number(await ctx.redis.call('WAIT', waitForReplicas, replicaTimeoutMs));
+    if (confirmed < waitForReplicas)
+      throw new NotReplicatedError(waitForReplicas, confirmed, replicaTimeoutMs);
+  }
+  return replies;
 }
 
 /**

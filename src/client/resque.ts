@@ -26,6 +26,9 @@ import { asConnectionError, openRedis } from '../redis/connection.js';
 import { DelayedJobs } from '../scheduler/delayed-jobs.js';
 import { type Scheduled, scheduleJobs } from '../scheduler/delayed-push.js';
 import { type DueAt, dueAfterMs, dueTimeMs } from '../scheduler/due-time.js';
+import { jobStatus } from '../status/lookup.js';
+import type { JobStatus } from '../status/record.js';
+import { JobWaiter, type WaitOptions } from '../status/wait.js';
 import type { ClientContext } from './context.js';
 import { dequeueJobs } from './dequeue.js';
 import { type Enqueued, enqueueMany, enqueueOne, type JobRef } from './enqueue.js';
@@ -67,6 +70,7 @@ export class Resque {
   private readonly ownsConnection: boolean;
   /** resque-scheduler's query and removal API for delayed jobs (docs/scheduling.md). */
   readonly delayed: DelayedJobs;
+  private readonly waiter: JobWaiter;
 
   constructor(options: ClientOptions = {}) {
     const { jobs, ...rest } = options;
@@ -86,6 +90,30 @@ export class Resque {
       tracing,
     };
     this.delayed = new DelayedJobs(this.ctx, (operation) => this.guard(operation));
+    this.waiter = new JobWaiter(this.ctx, () => openRedis(this.config, 'subscriber'));
+  }
+
+  /**
+   * What is known of a job by its id (docs/status.md): its status record when its status is tracked (queued, delayed,
+   * running, retrying, completed with its result, failed, cancelled); for any other job what Redis shows without
+   * walking a queue (running, retrying, delayed, recently failed), else `unknown`.
+   */
+  status(id: string): Promise<JobStatus> {
+    return this.guard(async () => {
+      if (typeof id !== 'string' || id === '')
+        throw new TypeError('status expects a job id (a non-empty string)');
+      return jobStatus(this.ctx, id);
+    });
+  }
+
+  /**
+   * Waits for a tracked job to end, through Pub/Sub (no polling): resolves with its status once `completed` (its
+   * `result` in it), rejects with JobNotCompletedError once failed or cancelled, JobNotTrackedError when no status
+   * record will say, WaitTimeoutError after `timeoutMs`. One subscriber connection per client, opened by the first
+   * wait.
+   */
+  waitFor(id: string, options: WaitOptions = {}): Promise<JobStatus> {
+    return this.guard(() => this.waiter.waitFor(id, options));
   }
 
   /**
@@ -356,6 +384,7 @@ export class Resque {
 
   /** Closes the connection if this client opened it. */
   async close(): Promise<void> {
+    await this.waiter.close();
     if (!this.ownsConnection) return;
     try {
       await this.redis.quit();

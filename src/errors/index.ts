@@ -30,7 +30,10 @@ export type ResqueErrorCode =
   | 'INVALID_SCHEDULE'
   | 'DUPLICATE_SCHEDULE'
   | 'INVALID_JOB_ID'
-  | 'JOB_CANCELLED';
+  | 'JOB_CANCELLED'
+  | 'JOB_NOT_COMPLETED'
+  | 'JOB_NOT_TRACKED'
+  | 'WAIT_TIMEOUT';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import type { JobPayload } from '../protocol/payload.js';
+import { assertStatusOption, type StatusOption } from '../status/options.js';
 import { assertConcurrency, type ConcurrencyLimit } from './concurrency.js';
 import { assertRate, type RateLimit } from './rate.js';
 import {
@@ -31,6 +32,12 @@ export interface JobContext {
   readonly workerId: string;
   /** The decoded queue item, extra fields included. */
   readonly payload: JobPayload;
+  /**
+   * Reports how far the job has got (docs/status.md): any value JSON carries (a TypeError says what is wrong with
+   * any other), kept in the job's status record and published to whoever waits for it. Writes are coalesced: while
+   * one is on its way, only the latest value waits. Does nothing when the job's status is not tracked.
+   */
+  readonly progress: (value: JsonValue) => void;
 }
 
 type Result = unknown;
@@ -116,12 +123,20 @@ export interface JobSpec<A extends JsonValue[]> extends RetrySettings {
    * duplicate enqueue pushes nothing and returns the id of the job holding the key, with `duplicate: true`.
    */
   unique?: UniqueSetting<A>;
+  /**
+   * Track each job's status (docs/status.md): a record under its id, kept `ttlMs` (default a day) after its last
+   * change, with its progress and result, for `resque.status(id)` and `resque.waitFor(id)`. Off by default: untracked
+   * jobs cost nothing. `withStatus` switches it per enqueue.
+   */
+  status?: StatusOption;
 }
 
 export interface JobDefinition<A extends JsonValue[] = JsonValue[]> extends Readonly<JobSpec<A>> {
   readonly hooks: Partial<JobHooks<A>>;
   /** Retry options its enqueues write into the payload (`withRetry`). */
   readonly enqueueRetry?: EnqueueRetry;
+  /** Status tracking of the jobs enqueued through it, over the definition's `status` (`withStatus`). */
+  readonly enqueueStatus?: StatusOption;
 }
 
 /** The argument list of a `perform` function, after its context. */
@@ -147,6 +162,7 @@ export function defineJob<P extends (ctx: JobContext, ...args: never[]) => Await
   assertRate(spec.rate, spec.className);
   assertTenant(spec.tenant, spec.className);
   assertUnique(spec.unique, spec.className);
+  assertStatusOption(spec.status, `Job ${spec.className}`);
   return Object.freeze({
     ...spec,
     hooks: Object.freeze({ ...(spec.hooks ?? {}) }),
@@ -164,6 +180,19 @@ export function withRetry<A extends JsonValue[]>(
 ): JobDefinition<A> {
   assertEnqueueRetry(retry, `withRetry(${job.className})`);
   return Object.freeze({ ...job, enqueueRetry: Object.freeze({ ...job.enqueueRetry, ...retry }) });
+}
+
+/**
+ * The same job with status tracking switched for the jobs enqueued through it: `resque.enqueue(withStatus(Export),
+ * 42)`, or `withStatus(Export, { ttlMs: 3_600_000 })`, or `withStatus(Export, false)`. Carried in the payload
+ * (`"status"`), so a worker tracks the job whatever its own definition says.
+ */
+export function withStatus<A extends JsonValue[]>(
+  job: JobDefinition<A>,
+  status: StatusOption = true,
+): JobDefinition<A> {
+  assertStatusOption(status, `withStatus(${job.className})`);
+  return Object.freeze({ ...job, enqueueStatus: status });
 }
 
 type HookFunction = (...args: unknown[]) => Awaitable<Result>;

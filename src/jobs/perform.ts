@@ -13,6 +13,8 @@ export async function performJob(
   definition: JobDefinition,
   context: JobContext,
   args: JsonValue[],
+  /** Given, it receives what `perform` returned (status tracking keeps it). */
+  kept?: { result: unknown },
 ): Promise<PerformOutcome> {
   try {
     for (const hook of hooksFor(definition, 'before_perform')) await hook(...args);
@@ -28,7 +30,8 @@ export async function performJob(
         await hook(next, ...args);
       },
       async () => {
-        await definition.perform(context, ...args);
+        const result = await definition.perform(context, ...args);
+        if (kept) kept.result = result;
         performed = true;
       },
     );

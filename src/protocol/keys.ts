@@ -261,6 +261,18 @@ export class Keys {
   get delayedWakeChannel(): string {
     return `${this.prefix}ts:delayed:wake`;
   }
+  /**
+   * A tracked job's status record (HASH, docs/status.md): `state`, `class`, `queue`, `enqueued_at`, `updated_at`,
+   * `worker`, `started_at`, `attempt`, `returns`, `progress` (JSON), `result` (JSON), `error` (JSON `{"class",
+   * "message"}`), `next_at`, `cancelled_at`; times in epoch ms. Expires its TTL (default a day) after its last change.
+   */
+  jobStatus(id: string): string {
+    return `${this.prefix}ts:status:${id}`;
+  }
+  /** Pub/Sub channel of one tracked job: each change of its status record, as JSON `{"state",…}`. */
+  jobEvents(id: string): string {
+    return `${this.prefix}ts:job-events:${id}`;
+  }
   /** The prefix every `queue:<name>` key shares: scripts that find queues in the index below append the name. */
   get queuePrefix(): string {
     return this.queue('');
@@ -470,17 +482,6 @@ export class Keys {
   /** Jobs cancelled (STRING counter): dropped at reservation or stopped while running. Not in `stat:processed`. */
   get cancelledCount(): string {
     return `${this.prefix}ts:stat:cancelled`;
-  }
-  /**
-   * One job's status record (HASH with a TTL): `state` (queued|delayed|running|retrying|completed|failed|cancelled),
-   * `updated_at`, `cancelled_at` (epoch ms) and more. Only jobs enqueued with tracking have one.
-   */
-  jobStatus(id: string): string {
-    return `${this.prefix}ts:status:${id}`;
-  }
-  /** Pub/Sub channel of one job's state changes (JSON messages such as `{"state":"cancelled",…}`). */
-  jobEvents(id: string): string {
-    return `${this.prefix}ts:job-events:${id}`;
   }
   /** Whose turn it is to add queues filled by other clients (Ruby, plain RPUSH) to the non-empty index. */
   get queueIndexTurn(): string {

@@ -17,6 +17,8 @@ export interface JobPayload {
   errors?: JsonValue;
   /** Retry options given at enqueue (`withRetry`): `{"attempts","backoff"}`. */
   retry?: JsonValue;
+  /** Present only on a job whose status is tracked (docs/status.md): the TTL of its status record, in ms. */
+  status?: number;
   /** The job's concurrency key, worked out at enqueue from a keyed limit (jobs/concurrency.ts); Ruby ignores it. */
   concurrency_key?: string;
   /** The job's rate key, worked out at enqueue from a keyed rate limit (jobs/rate.ts); Ruby ignores it. */
@@ -35,6 +37,8 @@ export interface EncodeMetadata {
   enqueuedAt: number;
   /** Retry options of this enqueue, written as `"retry"` after the others. */
   retry?: JsonObject | undefined;
+  /** The status record's TTL (ms) of a tracked job, written as `"status"` right after `"retry"`. */
+  statusTtlMs?: number | undefined;
   /** The concurrency key of this enqueue, written as `"concurrency_key"` last. */
   concurrencyKey?: string | undefined;
   /** The rate key of this enqueue, written as `"rate_key"` after the concurrency key. */
@@ -49,7 +53,8 @@ export interface EncodeMetadata {
 
 /**
  * Encodes a queue item with Ruby's key order: `{"class":…,"args":[…]}` then, unless strict, `"id"`, `"enqueued_at"`
- * the enqueue's `"retry"` options if it has any, its `"concurrency_key"` if its class has a keyed limit and its
+ * the enqueue's `"retry"` options if it has any, `"status"` if its status is tracked, its `"concurrency_key"` if its
+ * class has a keyed limit and its
  * `"rate_key"` if it has a keyed rate limit, its `"tenant"` if its class names one, its `"unique"` lock if its class
  * is unique, and its `"trace"` context when tracing is on. `args` must already be checked with assertJsonSafe.
  */
@@ -65,7 +70,7 @@ export function metadataMembers(meta: EncodeMetadata): string {
     (meta.rateKey === undefined ? '' : `,"rate_key":${JSON.stringify(meta.rateKey)}`) +
     (meta.tenant === undefined ? '' : `,"tenant":${JSON.stringify(meta.tenant)}`) +
     uniqueMember(meta);
-  return `,"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${key}${traceMember(meta)}`;
+  return `,"id":${JSON.stringify(meta.id)},"enqueued_at":${meta.enqueuedAt}${retryMember(meta)}${statusMember(meta)}${key}${traceMember(meta)}`;
 }
 
 /** `,"trace":{…}` when the enqueue carries a trace context, else nothing. */
@@ -76,6 +81,11 @@ export function traceMember(meta: Pick<EncodeMetadata, 'trace'>): string {
 /** `,"retry":{…}` when the enqueue has retry options, else nothing. */
 export function retryMember(meta: Pick<EncodeMetadata, 'retry'>): string {
   return meta.retry ? `,"retry":${JSON.stringify(meta.retry)}` : '';
+}
+
+/** `,"status":<ttl ms>` when the job's status is tracked, else nothing. */
+export function statusMember(meta: Pick<EncodeMetadata, 'statusTtlMs'>): string {
+  return meta.statusTtlMs === undefined ? '' : `,"status":${meta.statusTtlMs}`;
 }
 
 /** `,"unique":{…}` when the enqueue has a unique lock, else nothing. */

@@ -111,3 +111,18 @@ export function pipelineScript(
 ): ChainableCommander {
   return pipeline.eval(script.source, keys.length, ...keys, ...args);
 }
+
+/**
+ * Queues the script on a pipeline or MULTI by SHA when `bySha` (its caller resends with the source on NOSCRIPT),
+ * else by source.
+ */
+export function queueScript(
+  pipeline: ChainableCommander,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly Arg[],
+  bySha: boolean,
+): ChainableCommander {
+  if (!bySha) return pipelineScript(pipeline, script, keys, args);
+  return pipeline.evalsha(script.sha, keys.length, ...keys, ...args);
+}

@@ -1,5 +1,12 @@
 import type { ClientContext } from '../client/context.js';
-import { assertUniqueAllowed, enqueueOne, enqueueRetryOf, type JobRef, queueOf } from '../client/enqueue.js';
+import {
+  assertUniqueAllowed,
+  enqueueOne,
+  enqueueRetryOf,
+  type JobRef,
+  queueOf,
+  statusTtlFor,
+} from '../client/enqueue.js';
 import { newJobId } from '../client/job-id.js';
 import { hooksFor, type JobDefinition } from '../jobs/define.js';
 import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
@@ -7,7 +14,8 @@ import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '..
 import type { TraceCarrier } from '../observability/tracing.js';
 import { assertJsonSafe, type JsonObject, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
-import { runScript } from '../redis/scripts.js';
+import { queueScript, runScript } from '../redis/scripts.js';
+import { pushWithStatus, type TrackedEnqueue } from '../status/enqueue.js';
 import { bucketSecond, byItemField, encodeDelayedItem } from './delayed-item.js';
 import { encodeRecord } from './delayed-record.js';
 import { DELAYED_SCRIPTS } from './scripts.js';
@@ -88,6 +96,7 @@ export async function scheduleJobs(
       const holders = await fileChunk(ctx, className, queue, chunk, nowMs, {
         retry: enqueueRetryOf(job),
         trace,
+        statusTtlMs: ctx.config.strictPayloads ? undefined : statusTtlFor(ctx, job),
       });
       for (const [j, { entry, scheduled }] of chunk.entries()) {
         const holder = holders[j];
@@ -134,7 +143,11 @@ async function fileChunk(
   queue: string,
   chunk: readonly FiledJob[],
   nowMs: number,
-  carried: { retry: JsonObject | undefined; trace: TraceCarrier | undefined },
+  carried: {
+    retry: JsonObject | undefined;
+    trace: TraceCarrier | undefined;
+    statusTtlMs: number | undefined;
+  },
 ): Promise<string[]> {
   const { keys } = ctx;
   const scriptKeys = [
@@ -163,6 +176,7 @@ async function fileChunk(
       unique: uniquePayload(lock),
       trace: ctx.config.strictPayloads ? undefined : carried.trace,
       limitKeys,
+      statusTtlMs: carried.statusTtlMs,
     });
     args.push(second, keys.delayedMember(second), item, id, entry.dueMs, record, byItemField(second, item));
     if (locking) {
@@ -171,6 +185,25 @@ async function fileChunk(
       args.push(Math.max(0, entry.dueMs - nowMs) + (lock?.ttlMs ?? 1));
     }
   }
-  const reply = await runScript<unknown[]>(ctx.redis, DELAYED_SCRIPTS.push, scriptKeys, args);
-  return reply.map(String);
+  const { statusTtlMs } = carried;
+  if (statusTtlMs === undefined) {
+    const reply = await runScript<unknown[]>(ctx.redis, DELAYED_SCRIPTS.push, scriptKeys, args);
+    return reply.map(String);
+  }
+  const tracked: TrackedEnqueue[] = chunk.map(({ entry, id }) => ({
+    id,
+    ttlMs: statusTtlMs,
+    className,
+    queue,
+    enqueuedAt: nowMs,
+    dueAt: entry.dueMs,
+  }));
+  const [reply] = await pushWithStatus(ctx.redis, keys, tracked, (multi, call) =>
+    queueScript(multi, DELAYED_SCRIPTS.push, scriptKeys, args, call === 'evalsha'),
+  );
+  const holders = (reply as unknown[]).map(String);
+  // A unique job's duplicate was not filed: the record written for it goes (its holder has its own).
+  const duplicates = tracked.filter((_, i) => holders[i]).map((job) => keys.jobStatus(job.id));
+  if (duplicates.length > 0) await ctx.redis.del(...duplicates);
+  return holders;
 }

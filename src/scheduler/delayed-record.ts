@@ -1,5 +1,6 @@
 import type { LimitKeys } from '../jobs/limit-keys.js';
-import type { JsonObject } from '../protocol/json.js';
+import type { JsonObject, JsonValue } from '../protocol/json.js';
+import { trackedTtl } from '../status/options.js';
 
 /**
  * What resque-ts keeps beside each of its delayed jobs (`ts:delayed:records`, by its member of `ts:delayed:due`), invisible to Ruby:
@@ -26,6 +27,8 @@ export interface DelayedRecord {
   unique?: JsonObject | undefined;
   /** The keys and tenant worked out at enqueue (jobs/limit-keys.ts), for the payload and the tenant's list. */
   limitKeys?: LimitKeys | undefined;
+  /** The TTL (ms) of its status record when its status is tracked, for the payload's `"status"`. */
+  statusTtlMs?: number | undefined;
 }
 
 export function encodeRecord(record: DelayedRecord): string {
@@ -42,6 +45,7 @@ export function encodeRecord(record: DelayedRecord): string {
     ...(record.limitKeys?.concurrencyKey === undefined ? {} : { c: record.limitKeys.concurrencyKey }),
     ...(record.limitKeys?.rateKey === undefined ? {} : { k: record.limitKeys.rateKey }),
     ...(record.limitKeys?.tenant === undefined ? {} : { n: record.limitKeys.tenant }),
+    ...(record.statusTtlMs !== undefined ? { l: record.statusTtlMs } : {}),
   });
 }
 
@@ -73,6 +77,7 @@ export function decodeRecord(text: string | null | undefined): DelayedRecord | u
         rateKey: stringOrUndefined(value['k']),
         tenant: stringOrUndefined(value['n']),
       },
+      statusTtlMs: trackedTtl(value['l'] as JsonValue | undefined),
     };
   } catch {
     return undefined;

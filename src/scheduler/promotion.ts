@@ -276,6 +276,7 @@ async function recordPayload(ctx: PromotionContext, record: DelayedRecord, nowMs
         ...record.limitKeys,
         unique: record.unique,
         trace: record.trace,
+        statusTtlMs: record.statusTtlMs,
       }
     : undefined;
   return payloadFromItem(record.item, { ...decoded, queue: record.queue }, meta);

@@ -1,6 +1,10 @@
 import type { ExecutorStats } from '../fleet/worker-stats.js';
+import type { JsonValue } from '../protocol/json.js';
 import type { Reservation } from './fetch/reservation.js';
 import type { Outcome } from './outcome.js';
+
+/** Receives a running job's progress, already checked to be JSON. */
+export type ProgressSink = (reservation: Reservation, value: JsonValue) => void;
 
 /**
  * Where reserved jobs run. The in-process executor (in-process-executor.ts) runs them in the worker's own process;
@@ -28,6 +32,8 @@ export interface Executor {
   setPaused?(paused: boolean): void;
   /** The worker's process title while jobs run; default `Processing <queue> since <epoch>`. */
   busyTitle?(): string | undefined;
+  /** Where the progress of tracked jobs goes (docs/status.md): the worker's status tracker. */
+  reportProgressTo?(sink: ProgressSink): void;
   /** What the worker's stats hash shows about where jobs run (children, restarts). */
   stats?(): ExecutorStats;
 }

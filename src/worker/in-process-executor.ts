@@ -5,23 +5,34 @@ import { FailureHookError, performJob } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { JobTracer, TracerSource } from '../observability/tracing.js';
 import { attemptOf } from '../protocol/attempts.js';
+import type { JsonValue } from '../protocol/json.js';
 import type { JobPayload } from '../protocol/payload.js';
-import type { Executor } from './executor.js';
+import { assertProgress, checkedResult } from '../status/result.js';
+import { trackedTtlOf } from '../status/tracker.js';
+import type { Executor, ProgressSink } from './executor.js';
 import type { Reservation } from './fetch/reservation.js';
 import { describeError, failedWith, type Outcome } from './outcome.js';
 import { afterFailedAttempt } from './retrying.js';
+
+/** `ctx.progress` of a job whose status is not tracked. */
+const untrackedProgress = (_value: JsonValue): void => {};
 
 /** Runs jobs in this process: the worker's own with `isolation: 'none'`, or a supervised child's. */
 export class InProcessExecutor implements Executor {
   private tracer: JobTracer | undefined;
   /** The running jobs' signals, for a cancel of one of them. */
   private readonly aborts = new Map<Reservation, JobAbort>();
+  private progressSink: ProgressSink | undefined;
 
   /** `tracing`: where its tracer comes from when tracing is on; it is loaded by `start`. */
   constructor(
     private readonly jobs: JobRegistry,
     private readonly tracing?: TracerSource,
   ) {}
+
+  reportProgressTo(sink: ProgressSink): void {
+    this.progressSink = sink;
+  }
 
   async start(): Promise<void> {
     if (this.tracing) this.tracer = await this.tracing();
@@ -56,6 +67,7 @@ export class InProcessExecutor implements Executor {
   private async perform(reservation: Reservation, payload: JobPayload, abort: JobAbort): Promise<Outcome> {
     const definition = this.jobs.resolve(payload.class);
     if (!definition) return failedWith('failed', new UnknownJobClassError(payload.class));
+    const tracked = trackedTtlOf(reservation) !== undefined;
     const context: JobContext = {
       id: reservation.jobId,
       queue: reservation.queue,
@@ -67,9 +79,12 @@ export class InProcessExecutor implements Executor {
       },
       workerId: reservation.slotId,
       payload,
+      progress: tracked ? (value) => this.progress(reservation, value) : untrackedProgress,
     };
+    const kept = tracked ? { result: undefined as unknown } : undefined;
+    let kind: 'performed' | 'skipped';
     try {
-      return { kind: await performJob(definition, context, payload.args) };
+      kind = await performJob(definition, context, payload.args, kept);
     } catch (error) {
       if (abort.cancelled) return { kind: 'cancelled' };
       if (error instanceof RateLimited)
@@ -83,6 +98,19 @@ export class InProcessExecutor implements Executor {
       const cause = recorded instanceof FailureHookError ? recorded.cause : recorded;
       return afterFailedAttempt('failed', describeError(recorded), cause, definition, payload);
     }
+    if (!kept || kind === 'skipped') return { kind };
+    try {
+      const result = checkedResult(payload.class, kept.result);
+      return result === undefined ? { kind } : { kind, result };
+    } catch (error) {
+      // Run again, the job would return the same: it fails for good, and its record says why.
+      return failedWith('failed', error);
+    }
+  }
+
+  private progress(reservation: Reservation, value: JsonValue): void {
+    assertProgress(value);
+    this.progressSink?.(reservation, value);
   }
 
   /** Sends the spans the application's provider still holds: the process may exit without its own shutdown. */

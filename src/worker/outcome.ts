@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { backtraceOf } from '../protocol/failure-record.js';
+import type { JsonValue } from '../protocol/json.js';
 
 /** Why a job failed, ready to become a failure record (the payload, queue and worker come from its reservation). */
 export interface JobFailure {
@@ -27,7 +28,11 @@ export interface JobFailure {
  *   no failure record, no retry, not given back.
  */
 export type Outcome =
-  | { readonly kind: 'performed' | 'skipped' | 'cancelled' }
+  | {
+      readonly kind: 'performed' | 'skipped' | 'cancelled';
+      /** What `perform` returned (`performed`), kept only for a job whose status is tracked (docs/status.md). */
+      readonly result?: JsonValue;
+    }
   | { readonly kind: FailureKind; readonly failure: JobFailure }
   | {
       readonly kind: 'retrying';

@@ -9,6 +9,7 @@ import { runExhaustedHooks } from '../jobs/perform.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { epochSeconds } from '../protocol/time.js';
+import type { StatusTracker } from '../status/tracker.js';
 import type { Executor } from './executor.js';
 import type { Reservation } from './fetch/reservation.js';
 import { isFailure, isFinalFailure, type JobFailure, type Outcome } from './outcome.js';
@@ -58,6 +59,8 @@ export interface ProcessorSettings {
   procline: ((text: string) => void) | undefined;
   /** Job definitions, for the retries_exhausted hooks of jobs that failed for good. */
   jobs?: JobRegistry;
+  /** Writes the status records of tracked jobs (docs/status.md); untracked jobs pass it by. */
+  status?: StatusTracker;
 }
 
 export class Processor {
@@ -97,6 +100,7 @@ export class Processor {
     const supervised = executor.busyTitle !== undefined;
     if (procline && !supervised) procline(`Processing ${reservation.queue} since ${epochSeconds()}`);
     events.emit('job:start', reservation);
+    this.settings.status?.started(reservation);
     executor
       .run(reservation, controller.signal)
       .then((outcome) => this.finish(job, outcome))
@@ -195,6 +199,8 @@ export class Processor {
     this.count(outcome);
     this.recording++;
     try {
+      // Before the end is recorded: once a retried or given-back job is back, its next run writes its own record.
+      await this.settings.status?.finished(reservation, outcome);
       await reservation.ack(outcome);
     } finally {
       this.recording--;

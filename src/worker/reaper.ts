@@ -28,9 +28,11 @@ import type { JobPayload } from '../protocol/payload.js';
 import { parseResqueTime } from '../protocol/time.js';
 import { decodeWorkerStatus } from '../protocol/worker-status.js';
 import { pipelineValues, redisTime } from '../redis/replies.js';
+import { endChange, trackedTtlOf, writeStatus } from '../status/tracker.js';
 import { dropHeld, failHeld, giveBackHeld, type HeldContext } from './fetch/held.js';
 import { parseInflight } from './fetch/inflight.js';
 import { Reservation } from './fetch/reservation.js';
+import type { Outcome } from './outcome.js';
 
 /** The most expired slots one pass takes on (the next pass takes the rest). */
 const PASS_LIMIT = 100;
@@ -186,15 +188,26 @@ export class Reaper {
       const failure = { exception: EXCEPTION.dirtyExit, error, backtrace: [] };
       if (await failHeld(held, reservation, reservation.failureRecord(failure))) {
         report.failed++;
+        await this.recordStatus(reservation, { kind: 'dirty-exit', failure });
         await this.failureHooks(reservation.payload, failure.exception, error);
       }
       this.ctx.logger.warn(`Reaped dead worker ${slotId} (${why}): its ${queue} job is failed`);
     } else if (await giveBackHeld(held, reservation, true, 'reaper')) {
       report.givenBack++;
+      await this.recordStatus(reservation, { kind: 'given-back', reason: why, countReturn: true });
       this.ctx.logger.warn(
         `Reaped dead worker ${slotId} (${why}): its ${queue} job is given back to its queue`,
       );
     }
+  }
+
+  /** A tracked job's record says what became of it: back on its queue, or failed (docs/status.md). */
+  private async recordStatus(reservation: Reservation, outcome: Outcome): Promise<void> {
+    const ttl = trackedTtlOf(reservation);
+    const id = reservation.jobId;
+    if (ttl === undefined || id === undefined) return;
+    const { redis, keys, logger } = this.ctx;
+    await writeStatus(redis, keys, id, ttl, endChange(reservation, outcome, Date.now()), logger);
   }
 
   /** A dead Ruby worker's job (its `worker:<id>` status), failed as Ruby's pruner fails it. */

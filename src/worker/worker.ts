@@ -16,6 +16,7 @@ import { WorkerObservability } from '../observability/worker-observability.js';
 import { Keys } from '../protocol/keys.js';
 import { formatWorkerId } from '../protocol/worker-id.js';
 import { openRedis } from '../redis/connection.js';
+import { StatusTracker } from '../status/tracker.js';
 import { VERSION } from '../version.js';
 import { chooseExecutor } from './choose-executor.js';
 import type { Executor } from './executor.js';
@@ -116,7 +117,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.id = slots.id;
     this.slotIds = slots.slotIds;
     const redis = openRedis(this.config, 'worker');
+    const status = new StatusTracker(redis, this.keys, log);
+    this.executor.reportProgressTo?.((reservation, value) => status.progress(reservation, value));
     this.processor = new Processor({
+      status,
       config: this.config,
       executor: this.executor,
       logger: log,

@@ -153,3 +153,23 @@ describe('bench/unique.mjs --smoke', () => {
     }
   }, 120_000);
 });
+
+describe('bench/status.mjs --smoke', () => {
+  it('measures tracked against untracked drains and enqueues, and progress writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-status-'));
+    try {
+      const json = join(dir, 'result.json');
+      const { stdout } = await run(process.execPath, ['bench/status.mjs', '--smoke', '--json', json], {
+        cwd: ROOT,
+        timeout: 110_000,
+      });
+      expect(stdout).toContain('| Drain at concurrency 50, untracked (jobs/s) |');
+      const { figures } = JSON.parse(readFileSync(json, 'utf8'));
+      for (const key of ['drainRatio', 'enqueueRatio', 'statusWritesPerSecond', 'progressWritesPerSecond'])
+        expect(Object.keys(figures)).toContain(key);
+      for (const [key, value] of Object.entries(figures)) expect(value, key).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -142,6 +142,7 @@ describe('demo jobs', () => {
         returns: 0,
         signal: controller.signal,
         workerId: 'test',
+        progress: () => {},
         payload: { class: ResizeImage.className, args: ['a.jpg', 64, 3_600_000] },
       },
       ['a.jpg', 64, 3_600_000],

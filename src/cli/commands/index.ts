@@ -7,6 +7,7 @@ import { enqueueCommand } from './enqueue.js';
 import { failedCommand } from './failed.js';
 import { healthCommand } from './health.js';
 import { infoCommand } from './info.js';
+import { jobCommand } from './job.js';
 import { limitsCommand } from './limits.js';
 import { queueCommand } from './queue.js';
 import { queuesCommand } from './queues.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   healthCommand,
   failedCommand,
   retriesCommand,
+  jobCommand,
   cancelCommand,
   schedulerCommand,
   delayedCommand,

@@ -33,6 +33,8 @@ export const API_INDEX = {
   'POST /api/failed/:id/remove': 'remove one failure',
   'POST /api/failed/bulk/retry {…filter, expected?}': 'retry matching failures',
   'POST /api/failed/bulk/clear {…filter, expected?}': 'remove matching failures',
+  'GET /api/jobs/:id':
+    "one job by its id: its status (its record when tracked, else what Redis shows; 404 when nothing), payload, attempts' errors, failure record",
   'GET /api/retries?start&limit': 'jobs waiting to be retried, earliest due first, each with its ref',
   'POST /api/retries/retry-now {ref}': 'move a waiting job to its queue now',
   'POST /api/retries/remove {ref}': 'drop a waiting job (not retried, not listed as failed)',

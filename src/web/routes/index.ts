@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { cancelJob, confirmCancel } from './cancel.js';
 import { errors } from './errors.js';
 import { bulk, confirmBulk, failed, failure, removeOne, retryOne } from './failed.js';
+import { job } from './jobs.js';
 import { metrics } from './metrics.js';
 import { overview, statsText, working, workingOne } from './overview.js';
 import {
@@ -84,6 +85,7 @@ export const routes = new Router()
   .post('/failed/remove', removeOne)
   .get('/failed/:list', failed)
   .get('/failure/:id', failure)
+  .get('/jobs/:id', job)
   .get('/errors', errors)
   .get('/stats', redirect('/stats/resque'))
   .get('/stats/resque', resqueStats)
@@ -115,6 +117,7 @@ export const routes = new Router()
   .post('/api/failed/bulk/:action', bulk)
   .post('/api/failed/:id/retry', retryOne)
   .post('/api/failed/:id/remove', removeOne)
+  .get('/api/jobs/:id', job)
   .post('/api/jobs/:id/cancel', cancelJob)
   .get('/api/retries', retries)
   .post('/api/retries/retry-now', retryNow)

@@ -5,6 +5,7 @@ import { parseWorkerId } from '../../protocol/worker-id.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { ago, argsText, count, jobClass, prettyJson, storedMember } from './format.js';
+import { jobLink, payloadId } from './job.js';
 import { actionForm, pager } from './layout.js';
 
 /** The filter as query parameters (the names the failure pages and the API take). */
@@ -149,6 +150,7 @@ export function failurePage(view: View, failure: Failure): Html {
 <tr><th>Class</th><td>${jobClass(failure.className, failure.args)}</td></tr>
 <tr><th>Queue</th><td><a href="${view.url(`/queues/${seg(failure.queue)}`)}">${failure.queue}</a></td></tr>
 <tr><th>Worker</th><td class="mono">${record.worker}</td></tr>
+${payloadId(record.payload) ? html`<tr><th>Job</th><td>${jobLink(view, payloadId(record.payload))}</td></tr>` : html``}
 <tr><th>Failed at</th><td>${ago(failure.failedAt, view.now)} <span class="muted">${record.failed_at}</span></td></tr>
 <tr><th>Retried at</th><td>${failure.retriedAt ? ago(failure.retriedAt, view.now) : html`<span class="muted">never</span>`}</td></tr>
 <tr><th>Exception</th><td><code>${record.exception}</code></td></tr>

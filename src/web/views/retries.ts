@@ -1,5 +1,5 @@
 import type { RetryingJob, RetryPage } from '../../api/retries.js';
-import type { View } from '../context.js';
+import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { argsText, count, jobClass, truncate, utc } from './format.js';
 import { actionForm, pager } from './layout.js';
@@ -23,7 +23,9 @@ ${
 <tbody>${page.jobs.map(
         (job) => html`<tr>
 <td>${utc(new Date(job.dueAtMs))}</td>
-<td>${job.className ? jobClass(job.className, job.args) : html`<span class="bad-text">not a job</span>`}</td>
+<td>${job.className ? jobClass(job.className, job.args) : html`<span class="bad-text">not a job</span>`}${
+          job.id ? html` <a class="muted" href="${view.url(`/jobs/${seg(job.id)}`)}">job</a>` : html``
+        }</td>
 <td><code>${job.queue}</code></td>
 <td>${job.args ? argsText(job.args, 160) : html`<code class="args">${job.raw.slice(0, 160)}</code>`}</td>
 <td class="num">${job.attempt}</td>

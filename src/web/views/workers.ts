@@ -5,6 +5,7 @@ import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { cancelLink } from './cancel.js';
 import { ago, argsText, count, duration, jobClass, storedMember } from './format.js';
+import { jobLink } from './job.js';
 import { processSection } from './process.js';
 
 export interface WorkerRow {
@@ -152,6 +153,6 @@ export function jobDetail(view: View, worker: WorkerSummary): Html {
 <tr><th>Started</th><td>${ago(job.runAt, view.now)} <span class="muted">(running for ${duration(worker.runningForMs)})</span></td></tr>
 <tr><th>Class</th><td>${jobClass(job.className, job.args)}</td></tr>
 <tr><th>Arguments</th><td><pre class="json">${JSON.stringify(job.args ?? null, null, 2)}</pre></td></tr>
-${job.id === undefined ? '' : html`<tr><th>Id</th><td><code>${job.id}</code> ${cancelLink(view, job.id, `/working/${seg(worker.id)}`)}</td></tr>`}
+${job.id === undefined ? '' : html`<tr><th>Id</th><td>${jobLink(view, job.id)} ${cancelLink(view, job.id, `/working/${seg(worker.id)}`)}</td></tr>`}
 </table></section>`;
 }

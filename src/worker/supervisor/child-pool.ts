@@ -22,6 +22,8 @@ export interface PoolEvents {
   /** A child became ready to take jobs. */
   capacity(): void;
   results(child: ChildHandle, message: Extract<FromChild, { type: 'results' }>): void;
+  /** A running job reported progress (tracked jobs only, docs/status.md). */
+  progress(child: ChildHandle, message: Extract<FromChild, { type: 'progress' }>): void;
   /** A child closed while holding jobs: each needs a verdict. */
   died(child: ChildHandle, held: Assignment[], code: number | null, signal: NodeJS.Signals | null): void;
 }
@@ -192,6 +194,7 @@ export class ChildPool {
 
   private onMessage(child: ChildHandle, message: FromChild): void {
     if (message.type === 'results') this.events.results(child, message);
+    else if (message.type === 'progress') this.events.progress(child, message);
     else if (message.type === 'started') {
       for (const slotId of message.slotIds) {
         const assignment = child.jobs.get(slotId);

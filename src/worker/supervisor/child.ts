@@ -72,6 +72,10 @@ async function init(message: Init): Promise<void> {
     // the API's global, whenever it is registered (docs/operations.md, Traces).
     executor = new InProcessExecutor(new JobRegistry(app.jobs), message.tracing ? loadJobTracer : undefined);
     await executor.start();
+    executor.reportProgressTo(({ slotId, token }, value) => {
+      if (progressOutbox.size === 0) setImmediate(flushProgress);
+      progressOutbox.set(slotId, { type: 'progress', slotId, token, value });
+    });
     title();
     send({ type: 'ready', pid: process.pid, jobClasses: app.jobs.length });
   } catch (error) {
@@ -99,8 +103,20 @@ function finish(slotId: string, token: string, outcome: Outcome): void {
   title();
 }
 
+/**
+ * Each job's latest progress of this turn of the event loop, sent at its end (a job reporting in a tight loop sends
+ * one message per turn), and before any result, so that a job's last progress arrives before its end.
+ */
+const progressOutbox = new Map<string, Extract<FromChild, { type: 'progress' }>>();
+
+function flushProgress(): void {
+  for (const message of progressOutbox.values()) send(message);
+  progressOutbox.clear();
+}
+
 /** Sends the waiting results in one message (also right before the child exits). */
 function flush(): void {
+  flushProgress();
   if (outbox.length === 0) return;
   const message: FromChild = { type: 'results', results: outbox.splice(0) };
   if (reportRss && Date.now() - lastRssAt >= RSS_REPORT_MS) {

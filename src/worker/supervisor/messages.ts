@@ -1,5 +1,6 @@
 // The IPC contract between a supervised worker and its children: one discriminated union each way, shared by
 // both sides (child.ts sends FromChild and receives ToChild; child-handle.ts the reverse).
+import type { JsonValue } from '../../protocol/json.js';
 import type { ReservationData } from '../fetch/reservation.js';
 import type { Outcome } from '../outcome.js';
 
@@ -60,6 +61,8 @@ export type FromChild =
    * started was never run, and goes back to its queue untouched if the child dies.
    */
   | { type: 'started'; slotIds: string[] }
+  /** A tracked job's `ctx.progress` (checked to be JSON in the child); the supervisor writes it. */
+  | { type: 'progress'; slotId: string; token: string; value: JsonValue }
   /** `rssBytes` rides along at most every half second where the supervisor cannot read /proc. */
   | { type: 'results'; results: JobResult[]; rssBytes?: number }
   /** A job called process.exit(code): the child is about to exit; `slotId` names the job when known. Results

@@ -13,7 +13,7 @@ import { runFailureHooks } from '../../jobs/perform.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logging/logger.js';
 import { epochSeconds } from '../../protocol/time.js';
-import type { Executor } from '../executor.js';
+import type { Executor, ProgressSink } from '../executor.js';
 import type { Reservation } from '../fetch/reservation.js';
 import { describeError, failedWith, isFailure, type JobFailure, type Outcome } from '../outcome.js';
 import { afterFailedAttempt, type RetryableKind } from '../retrying.js';
@@ -73,6 +73,7 @@ export class SupervisedExecutor implements Executor {
   private readonly timeouts = new Map<string, number>();
   private timeoutsPossible: boolean | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
+  private progressSink: ProgressSink | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     const config = options.config;
@@ -97,6 +98,7 @@ export class SupervisedExecutor implements Executor {
       {
         capacity: () => this.dispatch(),
         results: (child, message) => this.onResults(child, message),
+        progress: (child, message) => this.onProgress(child, message),
         died: (child, held, code, signal) => this.onDeath(child, held, code, signal),
       },
     );
@@ -216,6 +218,17 @@ export class SupervisedExecutor implements Executor {
     }
     if (message.rssBytes !== undefined) this.checkMemory(child);
     this.dispatch();
+  }
+
+  /** Where tracked jobs' progress goes: the worker's status tracker, which writes it. */
+  reportProgressTo(sink: ProgressSink): void {
+    this.progressSink = sink;
+  }
+
+  private onProgress(child: ChildHandle, message: Extract<FromChild, { type: 'progress' }>): void {
+    const a = child.jobs.get(message.slotId);
+    if (a && a.reservation.token === message.token && !a.decided)
+      this.progressSink?.(a.reservation, message.value);
   }
 
   private onTimeout(a: Assignment): void {

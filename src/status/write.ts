@@ -1,0 +1,112 @@
+import type { ChainableCommander } from 'ioredis';
+import type { JsonObject, JsonValue } from '../protocol/json.js';
+import type { Keys } from '../protocol/keys.js';
+import { defineScript, queueScript } from '../redis/scripts.js';
+import type { JobState, StatusError } from './record.js';
+
+/** One change of a status record: the new state and the fields that come with it (docs/status.md). */
+export interface StatusChange {
+  readonly state: JobState;
+  /** Epoch ms: the record's `updated_at`. */
+  readonly at: number;
+  readonly className?: string;
+  readonly queue?: string;
+  readonly enqueuedAt?: number;
+  readonly worker?: string;
+  readonly startedAt?: number;
+  readonly attempt?: number;
+  readonly returns?: number;
+  readonly result?: JsonValue;
+  readonly error?: StatusError;
+  readonly nextAt?: number;
+  /** Fields of an earlier state that no longer hold (a retried job's `next_at` once it runs). */
+  readonly clear?: readonly StatusField[];
+}
+
+export type StatusField = 'worker' | 'started_at' | 'next_at' | 'error' | 'progress' | 'result';
+
+export const CHANGE_SCRIPT = defineScript(new URL('./change.lua', import.meta.url));
+
+/**
+ * How a change is queued: `eval` sends the script's source, `evalsha` its SHA (for callers that resend with the
+ * source, or load the script, on NOSCRIPT).
+ */
+export type ScriptCall = 'eval' | 'evalsha';
+
+function queueChange(
+  pipeline: ChainableCommander,
+  call: ScriptCall,
+  key: string,
+  args: ReadonlyArray<string | number>,
+): ChainableCommander {
+  return queueScript(pipeline, CHANGE_SCRIPT, [key], args, call === 'evalsha');
+}
+
+/**
+ * Queues a status change on a pipeline or MULTI, as one script call (change.lua): set the record's fields, delete
+ * those that no longer hold, expire it `ttlMs` from now, and publish the change on the job's channel (`{"state",…}`,
+ * the fields as JSON values).
+ */
+export function queueStatusChange(
+  pipeline: ChainableCommander,
+  keys: Keys,
+  id: string,
+  ttlMs: number,
+  change: StatusChange,
+  call: ScriptCall = 'eval',
+): ChainableCommander {
+  const { fields, event } = encodeChange(change);
+  const clear = change.clear ?? [];
+  return queueChange(pipeline, call, keys.jobStatus(id), [
+    ttlMs,
+    keys.jobEvents(id),
+    JSON.stringify(event),
+    clear.length,
+    ...clear,
+    ...Object.entries(fields).flat(),
+  ]);
+}
+
+/** Queues a progress write: the record's `progress` and `updated_at`, published as `{"state":"running","progress"}`. */
+export function queueProgress(
+  pipeline: ChainableCommander,
+  keys: Keys,
+  id: string,
+  ttlMs: number,
+  progress: JsonValue,
+  at: number,
+  call: ScriptCall = 'eval',
+): ChainableCommander {
+  const encoded = JSON.stringify(progress);
+  return queueChange(pipeline, call, keys.jobStatus(id), [
+    ttlMs,
+    keys.jobEvents(id),
+    `{"state":"running","progress":${encoded}}`,
+    0,
+    'progress',
+    encoded,
+    'updated_at',
+    at,
+  ]);
+}
+
+function encodeChange(change: StatusChange): { fields: Record<string, string>; event: JsonObject } {
+  const fields: Record<string, string> = { state: change.state, updated_at: String(change.at) };
+  const event: JsonObject = { state: change.state, updated_at: change.at };
+  const put = (field: string, value: JsonValue | undefined, asJson = false) => {
+    if (value === undefined) return;
+    fields[field] = asJson ? JSON.stringify(value) : String(value);
+    event[field] = value;
+  };
+  put('class', change.className);
+  put('queue', change.queue);
+  put('enqueued_at', change.enqueuedAt);
+  put('worker', change.worker);
+  put('started_at', change.startedAt);
+  put('attempt', change.attempt);
+  put('returns', change.returns);
+  put('next_at', change.nextAt);
+  put('result', change.result, true);
+  put('error', change.error as JsonObject | undefined, true);
+  return { fields, event };
+}
