@@ -321,6 +321,21 @@ describe('a tracked job', () => {
     expect(await record(keys, id!)).not.toHaveProperty('worker');
   });
 
+  it('a cancelled job: waitFor rejects with its record, which the worker does not overwrite', async () => {
+    const { keys, resque } = await setup();
+    const { id } = (await resque.enqueue(Stoppable))!;
+    await waitFor(async () => (await redis.hget(keys.jobStatus(id!), 'state')) === 'running');
+    const waiting = resque.waitFor(id!, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect((await resque.cancel(id!)).was).toBe('running');
+    const error = await waiting;
+    expect(error).toBeInstanceOf(JobNotCompletedError);
+    expect((error as JobNotCompletedError).status.state).toBe('cancelled');
+    await waitFor(async () => Number(await redis.get(keys.cancelledCount)) === 1);
+    const status = await resque.status(id!);
+    expect(status).toMatchObject({ state: 'cancelled', worker: expect.any(String) });
+    expect(status.cancelledAt).toBeGreaterThan(0);
+  });
+
   it('a delayed job is delayed with its due time, and reads queued once that has passed', async () => {
     const { keys, resque } = await setup({ worker: false });
     const scheduled = await resque.enqueueIn(60_000, Report, 'd1', 1);
@@ -332,7 +347,7 @@ describe('a tracked job', () => {
     expect((await jobStatus(ctx, id, scheduled!.dueAtMs)).state).toBe('queued');
     // Promotion carries the marker into the payload it pushes.
     const [record] = await redis.hvals(keys.delayedRecords);
-    expect(JSON.parse(record!)).toMatchObject({ t: 86_400_000 });
+    expect(JSON.parse(record!)).toMatchObject({ l: 86_400_000 });
   });
 });
 
