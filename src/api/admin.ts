@@ -9,12 +9,12 @@ import { limitQueue, unlimitQueue } from '../limits/definitions.js';
 import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
 import { ScheduleStore } from '../scheduler/schedule-store.js';
 import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
-import { type JobStory, jobStory } from '../status/lookup.js';
+import { jobStory } from '../status/lookup.js';
 import { type ClusterSnapshot, clusterSnapshot } from './cluster-metrics.js';
 import { type AdminContext, guarded } from './context.js';
 import { type TenantsView, tenantsView } from './fair.js';
 import { resqueInfo } from './info.js';
-import { type WaitingJob, type WaitReason, whyWaiting } from './job-wait.js';
+import { type JobView, type WaitingJob, type WaitReason, whyWaiting } from './job-wait.js';
 import { type KeyTypeProblem, keyTypeProblems } from './key-types.js';
 import { type KeyContents, type KeyPage, readKey, scanKeys } from './keyspace.js';
 import { type FlowControlView, flowControl } from './limits.js';
@@ -241,10 +241,22 @@ export class Admin {
 
   /**
    * Everything known of one job by its id (docs/status.md): its status record if it is tracked, else what Redis shows
-   * (a slot running it, the retry set, the delayed index, recent failures), with its payload and attempts' errors.
+   * (a slot running it, the retry set, the delayed index, recent failures), with its payload and attempts' errors;
+   * for a queued job, why it waits (whyWaiting).
    */
-  job(id: string): Promise<JobStory> {
-    return guarded(this.ctx, () => jobStory(this.ctx, id));
+  job(id: string): Promise<JobView> {
+    return guarded(this.ctx, async () => {
+      const story = await jobStory(this.ctx, id);
+      const { state, queue, className } = story.status;
+      if (state !== 'queued' || !queue || !className) return story;
+      const job = {
+        queue,
+        className,
+        concurrencyKey: story.payload?.concurrency_key,
+        rateKey: story.payload?.rate_key,
+      };
+      return { ...story, waiting: await whyWaiting(this.ctx, job) };
+    });
   }
 
   /** Jobs waiting to be retried, earliest due first (O(page)). */

@@ -4,9 +4,15 @@
 import { pausedQueues } from '../client/queue-pause.js';
 import { limitDefinitions } from '../limits/definitions.js';
 import { rateDefinitions } from '../limits/rate-definitions.js';
+import type { JobStory } from '../status/lookup.js';
 import { fnmatch } from '../worker/queue-patterns.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
 import { workerSummaries } from './workers.js';
+
+/** Everything known of one job (status/lookup.ts) and, while it is queued, why it has not started. */
+export interface JobView extends JobStory {
+  readonly waiting?: WaitReason[];
+}
 
 /** What a job waiting on its queue knows about itself: its queue and class, and the keys its enqueue worked out. */
 export interface WaitingJob {

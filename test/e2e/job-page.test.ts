@@ -135,6 +135,22 @@ describe('the job page', () => {
     expect(await attempts.locator('b').count()).toBe(0);
   });
 
+  it('says why a queued job waits: its queue is paused, and no worker takes from it', async () => {
+    await resque.pauseQueue('held');
+    const job = await resque.enqueueTo('held', Export, 'waiting');
+    await page.goto(`${web.base}/jobs/${job!.id}`);
+    expect(await state()).toBe('queued');
+    const reasons = page.locator('.job-waiting li');
+    expect(await reasons.evaluateAll((items) => items.map((li) => li.getAttribute('data-wait')))).toEqual([
+      'queue-paused',
+      'no-worker',
+      'queue-backlog',
+    ]);
+    expect(await page.locator('.job-waiting').textContent()).toContain('its queue is paused');
+    const api = (await (await fetch(`${web.base}/api/jobs/${job!.id}`)).json()) as { waiting: unknown[] };
+    expect(api.waiting).toHaveLength(3);
+  });
+
   it('answers 404 in the API, and says so on the page, for an id nothing is known of', async () => {
     const api = await fetch(`${web.base}/api/jobs/nothing-here`);
     expect(api.status).toBe(404);

@@ -24,8 +24,13 @@ describe('resque job <id>', () => {
       expect(human.stdout).toMatch(/ {2}state +queued \(its status record\)\n/);
       expect(human.stdout).toMatch(/ {2}class +Export\n/);
       expect(human.stdout).toMatch(/ {2}progress +\{"done":3\}\n/);
+      // Queued, on a queue no worker takes from: the page and the command say why it waits.
+      expect(human.stdout).toContain(
+        'why it waits\n  no live worker takes jobs from its queue\n  1 job(s) on its queue\n',
+      );
       const json = JSON.parse((await cli(namespace, ['job', id!, '--json'])).stdout);
       expect(json.status).toMatchObject({ id, state: 'queued', source: 'record', progress: { done: 3 } });
+      expect(json.waiting).toEqual([{ kind: 'no-worker' }, { kind: 'queue-backlog', jobs: 1 }]);
 
       const error = {
         attempt: 1,

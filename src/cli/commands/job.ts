@@ -1,4 +1,4 @@
-import type { JobStory } from '../../status/lookup.js';
+import { describeWaitReason, type JobView } from '../../api/job-wait.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.js';
 import { runAdmin, writeJson } from './support.js';
 
@@ -32,7 +32,7 @@ const SOURCES = {
 } as const;
 
 /** The human form: one `name  value` line per thing known, then the attempts' errors. */
-export function describe(story: JobStory): string {
+export function describe(story: JobView): string {
   const s = story.status;
   const rows: Array<[string, string | undefined]> = [
     ['state', `${s.state} (${SOURCES[s.source]})`],
@@ -53,6 +53,11 @@ export function describe(story: JobStory): string {
   const width = Math.max(...rows.map(([name]) => name.length));
   let out = `job ${s.id}\n`;
   for (const [name, value] of rows) if (value !== undefined) out += `  ${name.padEnd(width)}  ${value}\n`;
+  if (story.waiting) {
+    out += 'why it waits\n';
+    if (story.waiting.length === 0) out += '  nothing holds it back: a worker should take it at once\n';
+    for (const reason of story.waiting) out += `  ${describeWaitReason(reason)}\n`;
+  }
   if (story.errors.length > 0) {
     out += 'earlier attempts\n';
     for (const e of story.errors) out += `  ${e.attempt}  ${e.failed_at}  ${e.exception}: ${e.error}\n`;

@@ -1,3 +1,4 @@
+import { describeWaitReason, type JobView, type WaitReason } from '../../api/job-wait.js';
 import type { JobStory } from '../../status/lookup.js';
 import type { JobStatus } from '../../status/record.js';
 import { seg, type View } from '../context.js';
@@ -88,8 +89,18 @@ ${f.backtrace.length > 0 ? html`<pre class="backtrace">${f.backtrace.join('\n')}
 </section>`;
 }
 
+/** Why a queued job has not started (api/job-wait.ts): every condition holding it back now. */
+function waitingSection(reasons: readonly WaitReason[] | undefined): Html {
+  if (!reasons) return html``;
+  return html`<section class="job-waiting"><h2>Why it waits</h2>${
+    reasons.length === 0
+      ? html`<p>Nothing holds it back: a worker should take it at once.</p>`
+      : html`<ul>${reasons.map((r) => html`<li data-wait="${r.kind}">${describeWaitReason(r)}</li>`)}</ul>`
+  }</section>`;
+}
+
 /** A job's page: what it is, where it stands, its progress and result, its attempts and their errors. */
-export function jobPage(view: View, story: JobStory): Html {
+export function jobPage(view: View, story: JobView): Html {
   const s = story.status;
   return html`<main class="job-page">
 <h1>Job <code>${s.id}</code></h1>
@@ -100,6 +111,7 @@ ${facts(view, s, story)}
       ? html``
       : cancelLink(view, s.id, `/jobs/${seg(s.id)}`)
   }</div>
+${waitingSection(story.waiting)}
 ${s.progress === undefined ? html`` : html`<section class="job-progress"><h2>Progress</h2>${prettyJson(s.progress)}</section>`}
 ${s.result === undefined ? html`` : html`<section class="job-result"><h2>Result</h2>${prettyJson(s.result)}</section>`}
 ${errorsSection(story)}
