@@ -50,7 +50,7 @@ export async function dequeueJobs(
 
 /**
  * Scans a queue's list in chunks and removes every item `matches` accepts; safe against concurrent pops and pushes.
- * A removed unique job frees its lock (remove_queued.lua).
+ * A removed unique job frees its lock (remove_at.lua).
  */
 export async function removeMatching(
   ctx: ClientContext,
@@ -75,7 +75,7 @@ export async function removeMatching(
     if (pairs.length > 0) {
       [chunkRemoved, missed] = await runScript<[number, number]>(
         ctx.redis,
-        SCRIPTS.removeQueued,
+        SCRIPTS.removeAt,
         [listKey],
         [tombstone, ctx.keys.limitSpec, ...pairs],
       );

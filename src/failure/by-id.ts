@@ -129,7 +129,7 @@ export function runRemoveScript(
   list: string,
   failures: readonly Failure[],
 ): Promise<[number, number]> {
-  const args: Array<string | number> = [tombstone()];
+  const args: Array<string | number> = [tombstone(), ''];
   for (const failure of failures) args.push(failure.index, failure.raw);
   return runScript<[number, number]>(ctx.redis, SCRIPTS.removeAt, [ctx.keys.failedList(list)], args);
 }

@@ -52,7 +52,6 @@ export const SCRIPTS = {
   announce: defineScript(new URL('./lua/announce_queues.lua', import.meta.url)),
   indexQueues: defineScript(new URL('./lua/index_queues.lua', import.meta.url)),
   removeAt: defineScript(new URL('./lua/remove_at.lua', import.meta.url)),
-  removeQueued: defineScript(new URL('./lua/remove_queued.lua', import.meta.url)),
   failureRetry: defineScript(new URL('./lua/failure_retry.lua', import.meta.url)),
   failureGroup: defineScript(new URL('./lua/failure_group.lua', import.meta.url)),
 } as const;
