@@ -5,6 +5,8 @@
  */
 export class Keys {
   readonly prefix: string;
+  /** The specs handed to scripts with every call, built once: the namespace never changes. */
+  private readonly specs: { announce?: string; limitSpec?: string; rateSpec?: string } = {};
 
   constructor(readonly namespace: string) {
     this.prefix = `${namespace}:`;
@@ -349,7 +351,7 @@ export class Keys {
    * locks). Passed as one ARGV.
    */
   get limitSpec(): string {
-    return [
+    this.specs.limitSpec ??= [
       this.limits,
       this.limitHolds,
       this.limitHolders(''),
@@ -361,6 +363,7 @@ export class Keys {
       this.uniqueLock(''),
       this.uniqueDropped,
     ].join('\n');
+    return this.specs.limitSpec;
   }
   /**
    * A unique job's lock (STRING = the id of the job holding it, with a TTL; docs/unique-jobs.md), `key` =
@@ -407,13 +410,14 @@ export class Keys {
    * one ARGV.
    */
   get rateSpec(): string {
-    return [
+    this.specs.rateSpec ??= [
       this.rateLimits,
       this.rateLog(''),
       this.rateParkedDue,
       this.rateParked(''),
       this.delayedWakeChannel,
     ].join('\n');
+    return this.specs.rateSpec;
   }
   /**
    * Queues whose tenants share them fairly (HASH queue name → when it was made fair, epoch ms): an enqueue of a job
@@ -493,7 +497,7 @@ export class Keys {
    * tenant list, weights, turn) and the fair queues, one per line. Passed as one ARGV value.
    */
   get announce(): string {
-    return [
+    this.specs.announce ??= [
       this.nonEmptyQueues,
       this.wakeGlobs,
       this.queueWake(''),
@@ -505,5 +509,6 @@ export class Keys {
       this.fairTurn(''),
       this.fairQueues,
     ].join('\n');
+    return this.specs.announce;
   }
 }
