@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../protocol/keys.js';
-import { queueStatusChange, type ScriptCall } from './write.js';
+import { queueStatusChange, type ScriptSend } from './write.js';
 
 /** A tracked job being enqueued or filed for later: its first status record, written with the push. */
 export interface TrackedEnqueue {
@@ -15,7 +15,7 @@ export interface TrackedEnqueue {
 }
 
 /** Queues a push's commands; its scripts by SHA when `call` is `evalsha`. */
-export type QueuePush = (multi: ChainableCommander, call: ScriptCall) => void;
+export type QueuePush = (multi: ChainableCommander, call: ScriptSend) => void;
 
 /**
  * Runs a push and the first status records of its tracked jobs in one MULTI (one round trip): `push` queues the

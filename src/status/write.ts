@@ -31,11 +31,11 @@ export const CHANGE_SCRIPT = defineScript(new URL('./change.lua', import.meta.ur
  * How a change is queued: `eval` sends the script's source, `evalsha` its SHA (for callers that resend with the
  * source, or load the script, on NOSCRIPT).
  */
-export type ScriptCall = 'eval' | 'evalsha';
+export type ScriptSend = 'eval' | 'evalsha';
 
 function queueChange(
   pipeline: ChainableCommander,
-  call: ScriptCall,
+  call: ScriptSend,
   key: string,
   args: ReadonlyArray<string | number>,
 ): ChainableCommander {
@@ -53,7 +53,7 @@ export function queueStatusChange(
   id: string,
   ttlMs: number,
   change: StatusChange,
-  call: ScriptCall = 'eval',
+  call: ScriptSend = 'eval',
 ): ChainableCommander {
   const { fields, event } = encodeChange(change);
   const clear = change.clear ?? [];
@@ -75,7 +75,7 @@ export function queueProgress(
   ttlMs: number,
   progress: JsonValue,
   at: number,
-  call: ScriptCall = 'eval',
+  call: ScriptSend = 'eval',
 ): ChainableCommander {
   const encoded = JSON.stringify(progress);
   return queueChange(pipeline, call, keys.jobStatus(id), [
