@@ -1,3 +1,4 @@
+import { freeUniqueLockOfItem } from '../client/unique-locks.js';
 import { type AttemptError, attemptOf, errorHistoryOf } from '../protocol/attempts.js';
 import type { JsonValue } from '../protocol/json.js';
 import { decodePayload, type JobPayload } from '../protocol/payload.js';
@@ -62,9 +63,15 @@ export async function retryNow(ctx: AdminContext, ref: string): Promise<boolean>
   return (await moveRetries(ctx, [member], Number(due))) === 1;
 }
 
-/** Drops one waiting job: it is not retried and not recorded as a failure. False when it is gone. */
+/**
+ * Drops one waiting job: it is not retried and not recorded as a failure, and a unique job frees its lock (it ends
+ * for good). False when it is gone.
+ */
 export async function removeRetry(ctx: AdminContext, ref: string): Promise<boolean> {
-  return (await ctx.redis.zrem(ctx.keys.retrySet, memberOf(ref))) === 1;
+  const member = memberOf(ref);
+  if ((await ctx.redis.zrem(ctx.keys.retrySet, member)) !== 1) return false;
+  await freeUniqueLockOfItem(ctx, parseInflight(member)?.raw ?? '');
+  return true;
 }
 
 /** The member of `ts:retry` a ref names. */

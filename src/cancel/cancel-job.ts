@@ -2,11 +2,12 @@
 // it is looked for (a delayed or retrying job promoted to its queue, a queued job popped) is still caught; then the
 // delayed index, the retry set and the running slots are searched in turn.
 import type { Redis } from 'ioredis';
-import { releaseLock } from '../fleet/lock.js';
+import { freeUniqueLock, freeUniqueLockOfItem } from '../client/unique-locks.js';
 import type { Keys } from '../protocol/keys.js';
 import { runScript } from '../redis/scripts.js';
 import { byItemField } from '../scheduler/delayed-item.js';
 import { decodeRecord } from '../scheduler/delayed-record.js';
+import { parseInflight } from '../worker/fetch/inflight.js';
 import { checkJobId } from './job-id-check.js';
 import { CANCEL_SCRIPTS } from './scripts.js';
 
@@ -116,28 +117,11 @@ async function cancelRetrying(ctx: CancelContext, id: string, now: string): Prom
     const scriptKeys = [keys.retrySet, keys.cancelledQueued, keys.jobStatus(id)];
     const args = [member, id, now, keys.jobEvents(id)];
     if ((await runScript<number>(redis, CANCEL_SCRIPTS.retry, scriptKeys, args)) === 1) {
-      await freeUniqueLock(ctx, id, uniqueMemberOf(member));
+      await freeUniqueLockOfItem(ctx, parseInflight(member)?.raw ?? '');
       return true;
     }
   }
   return false;
-}
-
-/** A cancelled unique job ends for good: its lock goes, if it still holds this job's id (docs/unique-jobs.md). */
-async function freeUniqueLock(ctx: CancelContext, id: string, unique: unknown): Promise<void> {
-  const key = unique !== null && typeof unique === 'object' ? (unique as { key?: unknown }).key : undefined;
-  if (typeof key === 'string') await releaseLock(ctx.redis, ctx.keys.uniqueLock(key), id);
-}
-
-/** The `"unique"` member of a retry set member's item (`token \n queue \n` then the item's bytes), if it has one. */
-function uniqueMemberOf(member: string): unknown {
-  const start = member.indexOf('\n', member.indexOf('\n') + 1) + 1;
-  if (start <= 0 || !member.includes('"unique":')) return undefined;
-  try {
-    return (JSON.parse(member.slice(start)) as { unique?: unknown }).unique;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

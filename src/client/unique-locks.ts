@@ -1,6 +1,7 @@
 // Reading and clearing one unique key's lock (docs/unique-jobs.md): for an operator who removed a job by hand and
 // wants its key free before the lock's TTL runs out.
 import { ConfigError } from '../errors/index.js';
+import { releaseLock } from '../fleet/lock.js';
 import type { JobDefinition } from '../jobs/define.js';
 import { type UniqueLock, uniqueLockOf } from '../jobs/unique.js';
 import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
@@ -37,4 +38,32 @@ export async function releaseUnique(
   args: JsonValue[],
 ): Promise<boolean> {
   return (await ctx.redis.del(ctx.keys.uniqueLock(lockOf(job, args).key))) === 1;
+}
+
+/**
+ * A unique job that ends for good outside the scripts that run it (cancelled, or dropped from the retry set by hand):
+ * its lock (`unique`, the payload's `"unique"` member) goes, if it still holds the job's id.
+ */
+export async function freeUniqueLock(
+  ctx: Pick<ClientContext, 'redis' | 'keys'>,
+  id: string,
+  unique: unknown,
+): Promise<void> {
+  const key = unique !== null && typeof unique === 'object' ? (unique as { key?: unknown }).key : undefined;
+  if (typeof key === 'string') await releaseLock(ctx.redis, ctx.keys.uniqueLock(key), id);
+}
+
+/** freeUniqueLock for a job known by its bytes; nothing for a job that is not unique or has no id. */
+export async function freeUniqueLockOfItem(
+  ctx: Pick<ClientContext, 'redis' | 'keys'>,
+  item: string,
+): Promise<void> {
+  if (!item.includes('"unique":')) return;
+  let payload: { id?: unknown; unique?: unknown };
+  try {
+    payload = JSON.parse(item) as { id?: unknown; unique?: unknown };
+  } catch {
+    return;
+  }
+  if (typeof payload.id === 'string') await freeUniqueLock(ctx, payload.id, payload.unique);
 }

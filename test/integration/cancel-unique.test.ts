@@ -2,7 +2,7 @@
 // it was queued (dropped at reservation), delayed or waiting for a retry; a duplicate can then be enqueued at once.
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defineJob, Resque } from '../../src/index.js';
+import { Admin, defineJob, Resque } from '../../src/index.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { Worker } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
@@ -84,5 +84,21 @@ describe('cancelling a unique job', () => {
     expect(await resque.cancel(first!.id!)).toEqual({ id: first!.id, was: 'retrying' });
     const again = await resque.enqueue(Sync, 'fail-c');
     expect(again?.duplicate).toBeUndefined();
+  });
+});
+
+describe('removing a unique job from the retry set by hand (the Retries tab)', () => {
+  it('frees its key: the job ends for good', async () => {
+    const { namespace, keys, resque } = setUp('remove-retry-unique');
+    const admin = new Admin({ redis: sharedRedisUrl(), namespace });
+    closers.push(() => admin.close());
+    await startWorker(namespace);
+    const first = await resque.enqueue(Sync, 'fail-d');
+    await waitFor(async () => (await redis.zcard(keys.retrySet)) === 1, 10_000, 'the retry');
+    expect(await resque.enqueue(Sync, 'fail-d')).toMatchObject({ id: first!.id, duplicate: true });
+    const [waiting] = (await admin.retries()).jobs;
+    expect(await admin.removeRetry(waiting!.ref)).toBe(true);
+    expect(await redis.zcard(keys.retrySet)).toBe(0);
+    expect((await resque.enqueue(Sync, 'fail-d'))?.duplicate).toBeUndefined();
   });
 });
