@@ -1,7 +1,8 @@
 -- Ends a failed attempt that will be retried, in one step: takes the job out of the slot's in-flight key (if the
 -- slot still holds the reservation the caller read), counts it as processed and failed, and files its next attempt,
 -- so at every instant the job is either held or waiting to be retried, never neither nor both. Its next attempt
--- goes into the retry set scored by its due time, or, when it is due at once, to the tail of its queue.
+-- goes into the retry set scored by its due time, or, when it is due at once, to the tail of its queue (of its
+-- tenant's list on a fair queue).
 -- KEYS[1]  ts:inflight:<slot>
 -- KEYS[2]  worker:<slot>
 -- KEYS[3]  ts:retry
@@ -35,7 +36,8 @@ releaseLimits(ARGV[8], ARGV[6], slotOf(ARGV[8], KEYS[1]), string.sub(ARGV[1], 1,
 local delay = tonumber(ARGV[4])
 uniqueEnd(ARGV[8], held, 'retry', delay)
 if delay <= 0 then
-  redis.call('RPUSH', KEYS[6], ARGV[2])
+  -- As promote_retries.lua does for a retry that falls due: a job with a tenant goes to the back of its list.
+  if not pushTenant(ARGV[6], ARGV[5], tenantOfItem(ARGV[2]), ARGV[2]) then redis.call('RPUSH', KEYS[6], ARGV[2]) end
   redis.call('SADD', KEYS[7], ARGV[5])
   announce(ARGV[6], ARGV[5])
 else
