@@ -19,6 +19,8 @@ export interface StatusChange {
   readonly result?: JsonValue;
   readonly error?: StatusError;
   readonly nextAt?: number;
+  /** Epoch ms: when it was cancelled (a `cancelled` change). */
+  readonly cancelledAt?: number;
   /** Fields of an earlier state that no longer hold (a retried job's `next_at` once it runs). */
   readonly clear?: readonly StatusField[];
 }
@@ -106,6 +108,7 @@ function encodeChange(change: StatusChange): { fields: Record<string, string>; e
   put('attempt', change.attempt);
   put('returns', change.returns);
   put('next_at', change.nextAt);
+  put('cancelled_at', change.cancelledAt);
   put('result', change.result, true);
   put('error', change.error as JsonObject | undefined, true);
   return { fields, event };

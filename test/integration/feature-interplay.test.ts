@@ -17,7 +17,8 @@ import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { giveBackHeld, retryHeld } from '../../src/worker/fetch/held.js';
 import { rateLimitHeld } from '../../src/worker/fetch/rate-limited.js';
 import { QueuePatterns } from '../../src/worker/queue-patterns.js';
-import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { Worker } from '../../src/worker/worker.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import { type InstalledTracing, installTracing } from '../harness/tracing.js';
 
 let redis: Redis;
@@ -49,7 +50,7 @@ const Everything = defineJob({
   tenant: (tenant: string, _n: number) => tenant,
   concurrency: { limit: 1, key: (tenant: string) => tenant },
   rate: { limit: 100, windowMs: 60_000, key: (tenant: string) => tenant },
-  perform: () => {},
+  perform: (_ctx, _tenant: string, _n: number) => {},
 });
 
 function setUp(label: string) {
@@ -224,7 +225,12 @@ describe("a unique job given back to its tenant's list", () => {
         await releaseRateParked(redis, keys, now + 10_000);
       } else {
         expect(
-          await giveBackHeld({ redis, keys, config }, held.reservations[0]!, how === 'reaper', how),
+          await giveBackHeld(
+            { redis, keys, config },
+            held.reservations[0]!,
+            how === 'reaper',
+            how === 'reaper' ? 'reaper' : 'holder',
+          ),
         ).toBe(true);
       }
       expect(await redis.get(lock('a', 1))).toBe(first!.id);
@@ -264,5 +270,65 @@ describe('cancelling a tracked unique job', () => {
     expect((await fetcher().reserve(['s2'])).reservations).toHaveLength(0);
     for (const [, , key] of cases) expect(await redis.get(key)).toBeNull();
     expect((await resque.status(queued!.id!)).state).toBe('cancelled');
+  });
+});
+
+describe('a tracked while-running duplicate dropped at reservation', () => {
+  const Loner = defineJob({
+    className: 'Loner',
+    queue: 'q',
+    unique: 'while-running',
+    status: true,
+    perform: () => {},
+  });
+
+  it('has its record end, so waitFor rejects instead of waiting for a job that will never run', async () => {
+    const { resque, fetcher } = setUp('interplay-dropped');
+    const first = await resque.enqueue(Loner);
+    const second = await resque.enqueue(Loner);
+    const held = await fetcher().reserve(['s1', 's2']);
+    expect(held.reservations.map((r) => r.payload?.id)).toEqual([first!.id]);
+    await expect(resque.waitFor(second!.id!, { timeoutMs: 2_000 })).rejects.toBeInstanceOf(
+      JobNotCompletedError,
+    );
+    expect((await resque.status(second!.id!)).state).toBe('cancelled');
+    expect((await resque.status(first!.id!)).state).toBe('queued');
+  });
+});
+
+describe('cancelling a tracked unique job that runs', () => {
+  const Long = defineJob({
+    className: 'Long',
+    queue: 'q',
+    unique: 'until-finished',
+    status: true,
+    perform: (ctx) =>
+      new Promise<void>((_resolve, reject) => {
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+      }),
+  });
+
+  it('frees its lock, says cancelled and rejects waitFor', async () => {
+    const { keys, resque } = setUp('interplay-cancel-running');
+    const worker = new Worker({
+      redis: sharedRedisUrl(),
+      namespace: keys.namespace,
+      queues: ['q'],
+      jobs: [Long],
+      isolation: 'none',
+      logLevel: 'silent',
+      setProcessTitle: false,
+    });
+    closers.push(() => worker.stop('term'));
+    await worker.start();
+    const job = await resque.enqueue(Long);
+    await waitFor(async () => (await resque.status(job!.id!)).state === 'running', 10_000, 'the job running');
+    const waiting = resque.waitFor(job!.id!, { timeoutMs: 10_000 });
+    expect(await resque.cancel(job!.id!)).toMatchObject({ id: job!.id, was: 'running' });
+    await expect(waiting).rejects.toBeInstanceOf(JobNotCompletedError);
+    expect((await resque.status(job!.id!)).state).toBe('cancelled');
+    await waitFor(async () => (await redis.get(keys.cancelledCount)) === '1', 10_000, 'the cancel counted');
+    expect(await resque.uniqueHolder(Long)).toBeNull();
+    expect((await resque.enqueue(Long))?.duplicate).toBeUndefined();
   });
 });

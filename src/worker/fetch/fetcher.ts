@@ -14,6 +14,8 @@ import { isoUtc } from '../../protocol/time.js';
 import { RedisClock } from '../../redis/clock.js';
 import { retryForever } from '../../redis/retry.js';
 import { defineScript, runScript, SCRIPTS } from '../../redis/scripts.js';
+import { trackedTtl } from '../../status/options.js';
+import { queueStatusChange } from '../../status/write.js';
 import { isFailure, type Outcome } from '../outcome.js';
 import type { QueuePatterns } from '../queue-patterns.js';
 import { giveBackHeld, type HeldContext, retryHeld } from './held.js';
@@ -239,6 +241,18 @@ export class Fetcher implements ReservationOwner {
     this.logger.info(
       `Dropped ${job.className} (id ${job.id ?? 'none'}) from ${queue}: a job with its unique key is running (unique: while-running)`,
     );
+    // A tracked one ends as cancelled, so its record (and whoever waits for it) does not say queued until it expires.
+    if (job.id !== undefined && job.statusTtlMs !== undefined) {
+      const at = Date.now();
+      const change = { state: 'cancelled' as const, at, cancelledAt: at, clear: ['next_at' as const] };
+      queueStatusChange(this.redis.pipeline(), this.keys, job.id, job.statusTtlMs, change)
+        .exec()
+        .catch((error: Error) =>
+          this.logger.warn(
+            `Could not mark dropped job ${job.id} cancelled in its status record: ${error.message}`,
+          ),
+        );
+    }
   }
 
   /** A slot's keys, built once: the reserve call names them every time. */
@@ -330,11 +344,19 @@ export class Fetcher implements ReservationOwner {
   }
 }
 
-function describeItem(item: string): { className: string; id: string | undefined } {
+function describeItem(item: string): {
+  className: string;
+  id: string | undefined;
+  statusTtlMs: number | undefined;
+} {
   try {
     const payload = decodePayload(item);
-    return { className: payload.class, id: typeof payload.id === 'string' ? payload.id : undefined };
+    return {
+      className: payload.class,
+      id: typeof payload.id === 'string' ? payload.id : undefined,
+      statusTtlMs: trackedTtl(payload.status),
+    };
   } catch {
-    return { className: '(malformed payload)', id: undefined };
+    return { className: '(malformed payload)', id: undefined, statusTtlMs: undefined };
   }
 }
