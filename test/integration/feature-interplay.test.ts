@@ -271,6 +271,39 @@ describe('cancelling a tracked unique job', () => {
     for (const [, , key] of cases) expect(await redis.get(key)).toBeNull();
     expect((await resque.status(queued!.id!)).state).toBe('cancelled');
   });
+
+  it('parked on its full key limit: dropped when let back and reserved, its lock freed', async () => {
+    const { keys, resque, fetcher, lock } = setUp('interplay-cancel-parked');
+    await limitsPublished(keys);
+    const running = await resque.enqueue(Everything, 'a', 1);
+    const parked = await resque.enqueue(Everything, 'a', 2);
+    const f = fetcher();
+    const held = await f.reserve(['s1', 's2']);
+    expect(held.reservations.map((r) => r.payload?.id)).toEqual([running!.id]);
+    expect(await resque.limitUsage('key:Everything a')).toEqual({ running: 1, parked: 1 });
+    expect(await resque.cancel(parked!.id!)).toMatchObject({ id: parked!.id });
+    expect((await resque.status(parked!.id!)).state).toBe('cancelled');
+    await held.reservations[0]!.ack({ kind: 'performed' });
+    expect((await f.reserve(['s2'])).reservations).toHaveLength(0);
+    expect(await redis.get(lock('a', 2))).toBeNull();
+    expect(await resque.limitUsage('key:Everything a')).toEqual({ running: 0, parked: 0 });
+  });
+
+  it("queued on its tenant's list of a fair queue: dropped at reservation, its lock freed", async () => {
+    const { keys, resque, fetcher, lock } = setUp('interplay-cancel-fair');
+    await resque.fairQueue('q');
+    await limitsPublished(keys);
+    const queued = await resque.enqueue(Everything, 'a', 1);
+    await resque.enqueue(Everything, 'b', 1);
+    expect(await resque.cancel(queued!.id!)).toEqual({ id: queued!.id, was: 'queued' });
+    const held = await fetcher().reserve(['s1', 's2']);
+    expect(held.reservations.map((r) => r.payload?.args.join(':'))).toEqual(['b:1']);
+    expect(await redis.get(lock('a', 1))).toBeNull();
+    expect(await redis.get(keys.cancelledCount)).toBe('1');
+    await expect(resque.waitFor(queued!.id!, { timeoutMs: 2_000 })).rejects.toBeInstanceOf(
+      JobNotCompletedError,
+    );
+  });
 });
 
 describe('a tracked while-running duplicate dropped at reservation', () => {
