@@ -60,7 +60,9 @@ export async function cancelJob(
   const workerId = await cancelRunning(ctx, id, now);
   if (workerId !== undefined) return { id, was: 'running', workerId };
   await runScript(redis, CANCEL_SCRIPTS.mark, [keys.jobStatus(id)], [id, now, keys.jobEvents(id)]);
-  return { id, was: state === 'queued' ? 'queued' : 'unknown' };
+  // A record still saying `delayed` of a job no longer in the delayed index: promoted, it waits on its queue
+  // (promotion leaves records alone, docs/status.md).
+  return { id, was: state === 'queued' || state === 'delayed' ? 'queued' : 'unknown' };
 }
 
 /** The members of a sorted set that match `pattern`, by ZSCAN (cancel is rare; the sets have no index by id). */

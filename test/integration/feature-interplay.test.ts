@@ -289,6 +289,20 @@ describe('cancelling a tracked unique job', () => {
     expect(await resque.limitUsage('key:Everything a')).toEqual({ running: 0, parked: 0 });
   });
 
+  it('promoted from delayed (its record still says delayed): dropped at reservation, its lock freed', async () => {
+    const { keys, resque, fetcher, lock } = setUp('interplay-cancel-promoted');
+    await resque.fairQueue('q');
+    await limitsPublished(keys);
+    const dueMs = Date.now() + 1_000;
+    const job = await resque.enqueueAt(dueMs, Everything, 'a', 1);
+    await promoteOwnBatch({ redis, keys, strictPayloads: false }, dueMs + 1, 10);
+    expect(await redis.llen(keys.fairTenant('q', 'a'))).toBe(1);
+    expect(await resque.cancel(job!.id!)).toEqual({ id: job!.id, was: 'queued' });
+    expect((await fetcher().reserve(['s1'])).reservations).toHaveLength(0);
+    expect(await redis.get(lock('a', 1))).toBeNull();
+    await expect(resque.waitFor(job!.id!, { timeoutMs: 2_000 })).rejects.toBeInstanceOf(JobNotCompletedError);
+  });
+
   it("queued on its tenant's list of a fair queue: dropped at reservation, its lock freed", async () => {
     const { keys, resque, fetcher, lock } = setUp('interplay-cancel-fair');
     await resque.fairQueue('q');
