@@ -116,6 +116,23 @@ describe('a tracked unique job and its duplicates', () => {
 
     expect(await statusKeys()).toEqual([keys.jobStatus(first!.id!), keys.jobStatus(bulk[1]!.id!)].sort());
     expect(await resque.status(first!.id!)).toEqual(before);
+
+    // Duplicates within one batch collapse onto its first job, queued or delayed.
+    const [c1, c2] = await resque.enqueueBulk(Everything, [
+      ['c', 1],
+      ['c', 1],
+    ]);
+    expect(c2).toMatchObject({ id: c1!.id, duplicate: true });
+    const now = Date.now();
+    const [d1, d2] = await resque.enqueueAtBulk(Everything, [
+      { at: now + 60_000, args: ['d', 1] },
+      { at: now + 70_000, args: ['d', 1] },
+    ]);
+    expect(d2).toMatchObject({ id: d1!.id, duplicate: true });
+    expect((await resque.status(d1!.id!)).state).toBe('delayed');
+    expect(await statusKeys()).toEqual(
+      [first, bulk[1], c1, d1].map((job) => keys.jobStatus(job!.id!)).sort(),
+    );
   });
 });
 
