@@ -308,6 +308,8 @@ describe('cancelling a running job in the worker process', () => {
     expect(result).toMatchObject({ id: job!.id, was: 'running' });
     expect(worker.slotIds).toContain((result as { workerId: string }).workerId);
     await waitFor(async () => (await redis.get(keys.cancelledCount)) === '1', 10_000, 'the cancel');
+    // The count is written by the acknowledgement, before the worker emits job:finish.
+    await waitFor(() => finishes.length > 0, 10_000, 'job:finish');
     expect(finishes).toEqual(['cancelled']);
     expect(seen).toEqual(['started']);
     expect(await redis.llen(keys.failed)).toBe(0);
@@ -508,6 +510,8 @@ describe('cancelling a running job in a child process', () => {
     await started;
     await waitFor(async () => (await resque.cancel(job!.id!)).was === 'running', 10_000, 'the job running');
     await waitFor(async () => (await redis.get(keys.cancelledCount)) === '1', 20_000, 'the kill');
+    // The count is written by the acknowledgement, before the worker emits job:finish.
+    await waitFor(() => finishes.length > 0, 10_000, 'job:finish');
     expect(finishes).toEqual(['cancelled']);
     expect(await redis.llen(keys.failed)).toBe(0);
     expect(await redis.llen(keys.queue('q'))).toBe(0);
