@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { Resque } from '../../src/index.js';
+import { Keys, Resque } from '../../src/index.js';
 import { parseInflight } from '../../src/worker/fetch/inflight.js';
 import { spawnWorker, type WorkerProcess } from '../harness/processes.js';
 import { removeDir, startRedis } from '../harness/redis-server.js';
@@ -34,6 +34,7 @@ export interface ChaosReport extends LedgerReport {
 
 const QUEUES = ['chaos_high', 'chaos_default', 'chaos_low'];
 const NS = 'chaos';
+const keys = new Keys(NS);
 /**
  * The workers' settings: recovery (heartbeat, liveness, reaper, TERM) at their defaults. The job time limit is the
  * application's (the Hang jobs need one), the poll interval finds the malformed items pushed without a wake-up, and
@@ -47,7 +48,8 @@ const SETTINGS = {
 };
 
 /**
- * Runs `resque work` processes against a private AOF Redis while enqueuing numbered jobs and breaking things at random
+ * Runs `resque work` processes against a private AOF Redis while enqueuing numbered jobs (some failing once and retried
+ * 200 ms later, through the retry set) and breaking things at random
  * (kill -9, TERM/QUIT/INT/USR1/USR2+CONT, Redis stop/kill/freeze, malformed items, garbage in other clients' keys),
  * then drains, stops everything and checks the ledger: every job performed or failed with a reason, and every
  * duplicate explained by a job that was in flight when its worker was killed or Redis went away.
@@ -139,6 +141,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           else if (roll < 0.8) await resque.enqueueTo(queue, 'Slow', n, 50 + Math.floor(random() * 250));
           else if (roll < 0.88)
             await resque.enqueueTo(queue, 'Abortable', n, 50 + Math.floor(random() * 400));
+          else if (roll < 0.92) await resque.enqueueTo(queue, 'FlakyOnce', n);
           else if (roll < 0.955) await resque.enqueueTo(queue, 'Fail', n);
           else if (roll < 0.96) await resque.enqueueTo(queue, 'Hang', n);
           else await resque.enqueueTo(queue, 'Record', n, 'x'.repeat(200_000));
@@ -286,9 +289,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (;;) {
     const sizes = await Promise.all(QUEUES.map((q) => redis.llen(`${NS}:queue:${q}`)));
     const inflight = await inflightOf();
-    if (sizes.every((n) => n === 0) && inflight.length === 0) break;
+    const retrying = await redis.zcard(keys.retrySet);
+    if (sizes.every((n) => n === 0) && inflight.length === 0 && retrying === 0) break;
     if (Date.now() > drained) {
-      options.log(`drain timed out: queues ${sizes.join(',')}, in flight ${inflight.length}`);
+      options.log(
+        `drain timed out: queues ${sizes.join(',')}, in flight ${inflight.length}, retrying ${retrying}`,
+      );
       break;
     }
     await sleep(250);
