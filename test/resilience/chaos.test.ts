@@ -37,10 +37,10 @@ describe('chaos: workers and Redis broken at random under load', () => {
     // default settings is measured by `npm run chaos` (docs/reliability.md); a loaded machine is slower.
     for (const ms of report.recoveryMs) expect(ms, summary).toBeLessThan(60_000);
     expect(report.failedByReason['Error'] ?? 0, summary).toBeGreaterThan(0);
-    // Every class was known to the workers: the jobs that fail once and are retried ran their second attempt.
-    expect(
-      Object.keys(report.failedByReason).filter((name) => name.includes('UnknownJobClass')),
-      summary,
-    ).toEqual([]);
+    // Every class was known to the workers (so the jobs that fail once and are retried ran their second attempt): the
+    // only unknown class is the one each "malformed items" fault pushes on purpose.
+    expect(report.failedByReason['UnknownJobClassError'] ?? 0, summary).toBeLessThanOrEqual(
+      report.faults['malformed items'] ?? 0,
+    );
   });
 });
