@@ -53,8 +53,8 @@ export async function readyChildren(worker: WorkerProcess, count = 1): Promise<n
       return titled.length >= count && kids.length >= count ? kids : undefined;
     },
     // Children import the whole package and the job modules: on a loaded 2-core machine (the chaos test running
-    // beside) that has taken over 20 s.
-    45_000,
+    // beside) that has taken over 45 s.
+    90_000,
     `${count} ready children of ${worker.pid}`,
   );
 }
