@@ -4,6 +4,7 @@ import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
 import { decodePayload } from '../protocol/payload.js';
 import { runScript, SCRIPTS } from '../redis/scripts.js';
+import { endRemovedJobs } from '../status/write.js';
 import type { ClientContext } from './context.js';
 import { type JobRef, queueOf } from './enqueue.js';
 import { syncQueueIndex } from './queue-index.js';
@@ -50,7 +51,7 @@ export async function dequeueJobs(
 
 /**
  * Scans a queue's list in chunks and removes every item `matches` accepts; safe against concurrent pops and pushes.
- * A removed unique job frees its lock (remove_at.lua).
+ * A removed unique job frees its lock (remove_at.lua); a removed tracked job's status record ends `cancelled`.
  */
 export async function removeMatching(
   ctx: ClientContext,
@@ -73,12 +74,15 @@ export async function removeMatching(
     let chunkRemoved = 0;
     let missed = 0;
     if (pairs.length > 0) {
-      [chunkRemoved, missed] = await runScript<[number, number]>(
+      let positions: number[];
+      [chunkRemoved, missed, positions] = await runScript<[number, number, number[]]>(
         ctx.redis,
         SCRIPTS.removeAt,
         [listKey],
         [tombstone, ctx.keys.limitSpec, ...pairs],
       );
+      const removedItems = positions.map((index) => items[index - start]).filter((raw) => raw !== undefined);
+      await endRemovedJobs(ctx.redis, ctx.keys, removedItems, Date.now());
     }
     removed += chunkRemoved;
     if (missed > 0 && rescans < MAX_RESCANS) {

@@ -1,7 +1,8 @@
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { JsonObject, JsonValue } from '../protocol/json.js';
 import type { Keys } from '../protocol/keys.js';
 import { defineScript, queueScript } from '../redis/scripts.js';
+import { trackedTtl } from './options.js';
 import type { JobState, StatusError } from './record.js';
 
 /** One change of a status record: the new state and the fields that come with it (docs/status.md). */
@@ -112,4 +113,33 @@ function encodeChange(change: StatusChange): { fields: Record<string, string>; e
   put('result', change.result, true);
   put('error', change.error as JsonObject | undefined, true);
   return { fields, event };
+}
+
+/**
+ * Queued jobs removed by hand (`dequeue`, the dashboard's removal of matching jobs) never run: the tracked ones among
+ * them (a payload with `"status"` and an id) end `cancelled`, so that a `waitFor` on them ends too. `items` are the
+ * removed jobs' bytes; one round trip for all of them, none when none is tracked.
+ */
+export async function endRemovedJobs(
+  redis: Redis,
+  keys: Keys,
+  items: readonly string[],
+  at: number,
+): Promise<void> {
+  const pipeline = redis.pipeline();
+  let tracked = 0;
+  for (const item of items) {
+    if (!item.includes('"status":')) continue;
+    let payload: { id?: unknown; status?: JsonValue };
+    try {
+      payload = JSON.parse(item) as { id?: unknown; status?: JsonValue };
+    } catch {
+      continue;
+    }
+    const ttl = trackedTtl(payload.status);
+    if (typeof payload.id !== 'string' || ttl === undefined) continue;
+    queueStatusChange(pipeline, keys, payload.id, ttl, { state: 'cancelled', at, cancelledAt: at });
+    tracked++;
+  }
+  if (tracked > 0) await pipeline.exec();
 }

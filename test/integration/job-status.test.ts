@@ -336,6 +336,22 @@ describe('a tracked job', () => {
     expect(status.cancelledAt).toBeGreaterThan(0);
   });
 
+  it('a queued job removed by dequeue ends cancelled, and a waitFor on it rejects; untracked ones are left alone', async () => {
+    const { keys, resque } = await setup({ worker: false });
+    const { id } = (await resque.enqueue(Report, 'gone', 1))!;
+    const other = (await resque.enqueue(Report, 'kept', 1))!;
+    await resque.enqueue(Plain, 'plain');
+    const waiting = resque.waitFor(id!, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    await waitFor(async () => (await redis.pubsub('NUMSUB', keys.jobEvents(id!)))[1] === 1);
+    expect(await resque.dequeue(Report, 'gone', 1)).toBe(1);
+    const error = await waiting;
+    expect(error).toBeInstanceOf(JobNotCompletedError);
+    expect((error as JobNotCompletedError).status.state).toBe('cancelled');
+    expect(await record(keys, id!)).toMatchObject({ state: 'cancelled' });
+    expect(await record(keys, other.id!)).toMatchObject({ state: 'queued' });
+    expect(await resque.dequeue(Plain)).toBe(1);
+  });
+
   it('a delayed job is delayed with its due time, and reads queued once that has passed', async () => {
     const { keys, resque } = await setup({ worker: false });
     const scheduled = await resque.enqueueIn(60_000, Report, 'd1', 1);
