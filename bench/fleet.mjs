@@ -15,6 +15,7 @@ import { Worker } from '../dist/worker/worker.js';
 import { Noop } from './jobs/resque-ts.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { redisWork, startRedisServer, workPerJob } from './lib/redis-server.mjs';
+import { formatNumber } from './lib/report.mjs';
 
 const PROFILES = {
   full: {
@@ -274,8 +275,7 @@ try {
 }
 machine.finish();
 
-const f = (n, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const f = formatNumber;
 const lines = [
   `node bench/fleet.mjs ${process.argv.slice(2).join(' ')} (${profile})`.trim(),
   `${machine.date}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Redis ${machine.redis}, load average ${machine.loadBefore} before, ${machine.loadAfter} after`,

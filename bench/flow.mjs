@@ -16,6 +16,7 @@ import { Worker } from '../dist/worker/worker.js';
 import { describeMachine } from './lib/machine.mjs';
 import { nowMicros } from './lib/probe.mjs';
 import { redisWork, startRedisServer, workPerJob } from './lib/redis-server.mjs';
+import { figureTable, formatNumber } from './lib/report.mjs';
 import { median, percentile } from './lib/stats.mjs';
 
 const PROFILES = {
@@ -356,14 +357,8 @@ try {
 machine.finish();
 
 // Every figure of the table, flat: what `--json` consumers (and the smoke test) read.
-const figures = {};
-const rows = [];
-const f = (n, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const row = (key, label, value, text, target = '') => {
-  figures[key] = value;
-  rows.push(`| ${label} | ${text} | ${target} |`);
-};
+const { figures, rows, row } = figureTable();
+const f = formatNumber;
 if (results.overhead) {
   const o = results.overhead;
   row('drainNone', 'Drain at concurrency 50, no limit (jobs/s)', o.none, f(o.none));

@@ -14,6 +14,7 @@ import { defineJob, Resque } from '../dist/index.js';
 import { Worker } from '../dist/worker/worker.js';
 import { describeMachine } from './lib/machine.mjs';
 import { redisWork, startRedisServer, workPerJob } from './lib/redis-server.mjs';
+import { figureTable, formatNumber } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
 
 const PROFILES = {
@@ -224,14 +225,9 @@ try {
 }
 machine.finish();
 
-const figures = {};
-const rows = [];
-const f = (n, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const row = (key, label, value, text, target = '') => {
-  figures[key] = value;
-  rows.push(`| ${label} | ${text} | ${target} |`);
-};
+// Every figure of the table, flat: what `--json` consumers (and the smoke test) read.
+const { figures, rows, row } = figureTable();
+const f = formatNumber;
 if (results.drain) {
   const d = results.drain;
   row('drainUntracked', 'Drain at concurrency 50, untracked (jobs/s)', d.untracked, f(d.untracked));

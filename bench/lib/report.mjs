@@ -134,3 +134,22 @@ export function table(figures, libs) {
   }
   return lines.join('\n');
 }
+
+/** A number as the tables print it: thousands separated, `digits` decimals. */
+export function formatNumber(n, digits = 0) {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/**
+ * A one-library table of named figures: `row` records a figure under its key (what `--json` and the smoke tests
+ * read) and as a markdown row `| label | text | target |`.
+ */
+export function figureTable() {
+  const figures = {};
+  const rows = [];
+  const row = (key, label, value, text, target = '') => {
+    figures[key] = value;
+    rows.push(`| ${label} | ${text} | ${target} |`);
+  };
+  return { figures, rows, row };
+}
