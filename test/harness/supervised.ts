@@ -46,17 +46,25 @@ export function startSupervised(namespace: string, env: Record<string, string> =
 
 /** Waits until the supervisor has registered and `count` children have set their idle title. */
 export async function readyChildren(worker: WorkerProcess, count = 1): Promise<number[]> {
-  return waitFor(
-    async () => {
-      const kids = childrenOf(worker.pid);
-      const titled = (await Promise.all(kids.map(readTitle))).filter((t) => t.includes('Waiting for'));
-      return titled.length >= count && kids.length >= count ? kids : undefined;
-    },
-    // Children import the whole package and the job modules: on a loaded 2-core machine (the chaos test running
-    // beside) that has taken over 45 s.
-    90_000,
-    `${count} ready children of ${worker.pid}`,
-  );
+  try {
+    return await waitFor(
+      async () => {
+        const kids = childrenOf(worker.pid);
+        const titled = (await Promise.all(kids.map(readTitle))).filter((t) => t.includes('Waiting for'));
+        return titled.length >= count && kids.length >= count ? kids : undefined;
+      },
+      // Children import the whole package and the job modules: on a loaded 2-core machine (the chaos test running
+      // beside) that has taken over 45 s.
+      90_000,
+      `${count} ready children of ${worker.pid}`,
+    );
+  } catch (error) {
+    const kids = childrenOf(worker.pid);
+    const titles = await Promise.all(kids.map(async (pid) => `${pid}: ${await readTitle(pid)}`));
+    throw new Error(
+      `${(error as Error).message}\nchildren: ${titles.join('; ') || 'none'}\nworker output:\n${worker.output().slice(-4000)}`,
+    );
+  }
 }
 
 /** Pids whose parent is `pid` (from /proc/<n>/stat), in ascending order. */
