@@ -1,5 +1,5 @@
 -- Puts concurrency limits right where no reservation's end could (docs/flow-control.md): reclaims tokens whose
--- reservation is gone (its in-flight key no longer holds that token), and lets parked jobs back while their limit
+-- reservation is gone (its in-flight key was deleted), and lets parked jobs back while their limit
 -- has room: a limit that was raised or removed, a job let back that a Ruby worker took (it holds no token). Run at
 -- worker start-up, after the limits change, and by one process of the fleet per poll interval.
 -- KEYS     none: every key comes from the limit spec, and the keys of one limit are only known from the parked index
@@ -14,21 +14,24 @@ local budget = tonumber(ARGV[3])
 local k = limitSpec(lspec)
 local reclaimed, returned = 0, 0
 
--- A holder is stale when its slot's in-flight key no longer starts with the token its hold names.
+-- A holder is stale when its slot's in-flight key is gone (deleted by hand: every step that ends a reservation frees
+-- its tokens with it) or its hold does not name the limit.
+local function names(hold, name)
+  for _, held in ipairs(holdNames(hold) or {}) do
+    if held == name then return true end
+  end
+  return false
+end
+
 local function reclaim(name)
   for _, slot in ipairs(redis.call('SMEMBERS', k[3] .. name)) do
     local hold = redis.call('HGET', k[2], slot)
-    local live = false
-    if hold then
-      local token = string.sub(hold, 1, (string.find(hold, '\n', 1, true) or (#hold + 1)) - 1)
-      local held = redis.call('GET', k[7] .. slot)
-      live = held and string.sub(held, 1, #token + 1) == token .. '\n'
-      if not live then
-        releaseLimits(lspec, aspec, slot, token, true)
-        reclaimed = reclaimed + 1
-      end
+    local running = redis.call('EXISTS', k[7] .. slot) == 1
+    if not (running and names(hold, name)) then
+      if hold and not running then releaseLimits(lspec, aspec, slot, '', true) end
+      redis.call('SREM', k[3] .. name, slot)
+      reclaimed = reclaimed + 1
     end
-    if not live then redis.call('SREM', k[3] .. name, slot) end
   end
 end
 

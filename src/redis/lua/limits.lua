@@ -1,10 +1,12 @@
 -- Shared by the scripts that reserve jobs and end reservations (pasted in by `-- #include`, after announce.lua):
 -- concurrency limits (docs/flow-control.md). A limit is named `class:<Class>`, `queue:<name>` or
 -- `key:<Class> <key>`; its tokens are the slot ids in its holder set, and `ts:limit-holds` says, per slot, which
--- reservation (token) holds which limits, so the step that ends a reservation frees exactly its tokens, once.
+-- limits the slot's reservation holds (their names, one per line), so the step that ends a reservation frees exactly
+-- its tokens. Every script that ends or replaces a reservation first checks the slot's in-flight key still holds it,
+-- so a resent call frees nothing twice.
 -- A job whose limit is full is parked on that limit's list; each freed token moves one parked job back to the head
 -- of its queue and announces the queue. Scripts that take tokens call flushHolds, and those that free many with
--- releaseLater call flushReleases, before they return.
+-- releaseLater call flushReleases (and then flushHolds), before they return.
 -- lspec  Keys.limitSpec: limit definitions, holds, holder-set prefix, parked-list prefix, queue-key prefix, `queues`,
 --        in-flight key prefix, parked index; one per line.
 local limitKeys
@@ -21,18 +23,35 @@ end
 
 -- Per script call: how many tokens each limit had when first counted, kept up to date by this call's holds and
 -- releases (a call is atomic: nothing else changes them meanwhile), and whether any limit has parked jobs (nil: not
--- read yet), so a call that reserves or ends many jobs of one limit reads each once.
+-- read yet), so a call that reserves or ends many jobs of one limit reads each once. `unwritten` is, per limit, the
+-- tokens this call has taken less those it has freed and not yet written to the holder set (flushHolds).
 local heldCounts = {}
+local unwritten = {}
 local anyParked
 
 -- How many tokens of limit `name` are held.
 local function heldCount(lspec, name)
   local count = heldCounts[name]
   if not count then
-    count = redis.call('SCARD', limitSpec(lspec)[3] .. name)
+    count = redis.call('SCARD', limitSpec(lspec)[3] .. name) + (unwritten[name] or 0)
     heldCounts[name] = count
+    unwritten[name] = nil
   end
   return count
+end
+
+-- Counts a token of each limit in `names` as taken (+1) or freed (-1) by this call, not yet written: in the count
+-- once the limit has been counted, else in what its count will add to the holder set's size.
+local function countUnwritten(names, delta)
+  for i = 1, #names do
+    local name = names[i]
+    local count = heldCounts[name]
+    if count then
+      heldCounts[name] = count + delta
+    else
+      unwritten[name] = (unwritten[name] or 0) + delta
+    end
+  end
 end
 
 -- The member `field` of a payload as our payloads end with it (`,"field":"value"` before the closing brace, or
@@ -70,10 +89,16 @@ local function payloadFields(item)
   return nil
 end
 
--- A slot's id, from its in-flight key.
+-- A slot's id, from its in-flight key (worked out once per call: a call reads it when the slot's job ends and again
+-- when the slot is refilled).
+local slotIds = {}
 local function slotOf(lspec, inflightKey)
-  local prefix = limitSpec(lspec)[7]
-  return string.sub(inflightKey, #prefix + 1)
+  local slot = slotIds[inflightKey]
+  if not slot then
+    slot = string.sub(inflightKey, #limitSpec(lspec)[7] + 1)
+    slotIds[inflightKey] = slot
+  end
+  return slot
 end
 
 -- Moves the oldest job parked on `name` back to the head of its queue (of its tenant's list on a fair queue) and
@@ -146,20 +171,26 @@ local function letBack(lspec, aspec, names)
   end
 end
 
--- The limits a hold names, if it is reservation `token`'s (nil otherwise).
-local function heldNames(hold, token)
-  if not hold or string.sub(hold, 1, #token + 1) ~= token .. '\n' then return nil end
-  local names = {}
-  for name in string.gmatch(string.sub(hold, #token + 2), '[^\n]+') do names[#names + 1] = name end
+-- The limits a hold names (nil for none). A hold's value is the same for every reservation of one queue and class
+-- (and keys), so it is parsed once per call.
+local holdNamesOf = {}
+local function holdNames(hold)
+  if not hold then return nil end
+  local names = holdNamesOf[hold]
+  if not names then
+    names = {}
+    for name in string.gmatch(hold, '[^\n]+') do names[#names + 1] = name end
+    holdNamesOf[hold] = names
+  end
   return names
 end
 
--- Frees the tokens the slot's reservation `token` holds, if the slot's hold is still that reservation's: each
--- limit loses the slot from its holders and lets one parked job back (unless `keepParked`: the sweep lets them back
--- by room; see letBack).
-local function releaseLimits(lspec, aspec, slot, token, keepParked)
+-- Frees the tokens the slot's reservation holds (the caller has checked the slot's in-flight key still holds that
+-- reservation; `_token` is its token): each limit loses the slot from its holders and lets one parked job back
+-- (unless `keepParked`: the sweep lets them back by room; see letBack).
+local function releaseLimits(lspec, aspec, slot, _token, keepParked)
   local k = limitSpec(lspec)
-  local names = heldNames(redis.call('HGET', k[2], slot), token)
+  local names = holdNames(redis.call('HGET', k[2], slot))
   if not names then return end
   redis.call('HDEL', k[2], slot)
   for _, name in ipairs(names) do
@@ -170,33 +201,47 @@ local function releaseLimits(lspec, aspec, slot, token, keepParked)
   if not keepParked then letBack(lspec, aspec, names) end
 end
 
--- releaseLimits for many slots of one call, in a few commands: releaseLater queues a slot's release,
--- flushReleases reads every hold in one HMGET and frees the tokens with one HDEL and one SREM per limit, then lets
--- parked jobs back in the order the releases were queued.
+-- releaseLimits for many slots of one call, in a few commands: releaseLater queues the release of a slot whose
+-- reservation ended (checked by the caller), flushReleases reads every hold in one HMGET and frees the tokens.
+-- While no limit has parked jobs, nothing is let back, so the writes wait for flushHolds: a slot refilled in the same
+-- call with a job that holds the same limits (a busy worker's usual case) then keeps its hold and its holder-set
+-- memberships as they are, and costs no write at all. Otherwise the tokens are freed at once (one HDEL, one SREM per
+-- limit) and parked jobs let back in the order the releases were queued.
 local pendingReleases = {}
-local function releaseLater(slot, token)
-  pendingReleases[#pendingReleases + 1] = { slot, token }
+-- Slot → hold of the releases flushReleases has counted and flushHolds is to write.
+local deferredReleases = {}
+local function releaseLater(slot, _token)
+  pendingReleases[#pendingReleases + 1] = slot
 end
 
 local function flushReleases(lspec, aspec)
   if #pendingReleases == 0 then return end
   local k = limitSpec(lspec)
-  local slots = {}
-  for i, release in ipairs(pendingReleases) do slots[i] = release[1] end
+  local slots = pendingReleases
+  pendingReleases = {}
   local holds = redis.call('HMGET', k[2], unpack(slots))
+  if not hasParked(k) then
+    for i = 1, #slots do
+      local hold = holds[i]
+      if hold then
+        deferredReleases[slots[i]] = hold
+        countUnwritten(holdNames(hold), -1)
+      end
+    end
+    return
+  end
   local freed, holders, released = {}, {}, {}
-  for i, release in ipairs(pendingReleases) do
-    local names = heldNames(holds[i], release[2])
+  for i, slot in ipairs(slots) do
+    local names = holdNames(holds[i])
     if names then
-      freed[#freed + 1] = release[1]
+      freed[#freed + 1] = slot
       for _, name in ipairs(names) do
         if not holders[name] then holders[name] = {} end
-        holders[name][#holders[name] + 1] = release[1]
+        holders[name][#holders[name] + 1] = slot
       end
       released[#released + 1] = names
     end
   end
-  pendingReleases = {}
   if #freed == 0 then return end
   redis.call('HDEL', k[2], unpack(freed))
   for name, list in pairs(holders) do
@@ -206,29 +251,54 @@ local function flushReleases(lspec, aspec)
   for _, names in ipairs(released) do letBack(lspec, aspec, names) end
 end
 
--- Records that the slot's reservation `token` holds the limits `names` (a list): one token of each. Counted at once,
--- written by flushHolds in a few commands (one SADD per limit, one HSET): the caller flushes before it returns.
+-- Records that the slot's reservation `token` holds the limits `names` (a list; `names.hold`, if set, is their hold
+-- value): one token of each. Counted at once, written by flushHolds in a few commands (one SADD and SREM per limit,
+-- one HSET, one HDEL): the caller flushes before it returns.
 local pendingHolds = {}
-local function holdLimits(lspec, slot, token, names)
-  for _, name in ipairs(names) do heldCounts[name] = heldCount(lspec, name) + 1 end
-  pendingHolds[#pendingHolds + 1] = { slot, token .. '\n' .. table.concat(names, '\n'), names }
+local function holdLimits(lspec, slot, _token, names)
+  local hold = names.hold or table.concat(names, '\n')
+  countUnwritten(names, 1)
+  if deferredReleases[slot] == hold then
+    deferredReleases[slot] = nil
+  else
+    pendingHolds[#pendingHolds + 1] = { slot, hold, names }
+  end
+end
+
+-- Appends `slot` to the list of `name` in `lists`.
+local function listUnder(lists, name, slot)
+  local list = lists[name]
+  if not list then
+    list = {}
+    lists[name] = list
+  end
+  list[#list + 1] = slot
 end
 
 local function flushHolds(lspec)
-  if #pendingHolds == 0 then return end
   local k = limitSpec(lspec)
-  local fields, holders = {}, {}
-  for _, hold in ipairs(pendingHolds) do
-    fields[#fields + 1] = hold[1]
-    fields[#fields + 1] = hold[2]
-    for _, name in ipairs(hold[3]) do
-      if not holders[name] then holders[name] = {} end
-      holders[name][#holders[name] + 1] = hold[1]
-    end
+  local dropped, leaving = {}, {}
+  for slot, hold in pairs(deferredReleases) do
+    dropped[#dropped + 1] = slot
+    for _, name in ipairs(holdNames(hold)) do listUnder(leaving, name, slot) end
   end
-  pendingHolds = {}
-  for name, list in pairs(holders) do redis.call('SADD', k[3] .. name, unpack(list)) end
-  redis.call('HSET', k[2], unpack(fields))
+  deferredReleases = {}
+  if #dropped > 0 then
+    redis.call('HDEL', k[2], unpack(dropped))
+    for name, list in pairs(leaving) do redis.call('SREM', k[3] .. name, unpack(list)) end
+  end
+  if #pendingHolds > 0 then
+    local fields, joining = {}, {}
+    for _, pending in ipairs(pendingHolds) do
+      fields[#fields + 1] = pending[1]
+      fields[#fields + 1] = pending[2]
+      for _, name in ipairs(pending[3]) do listUnder(joining, name, pending[1]) end
+    end
+    pendingHolds = {}
+    for name, list in pairs(joining) do redis.call('SADD', k[3] .. name, unpack(list)) end
+    redis.call('HSET', k[2], unpack(fields))
+  end
+  unwritten = {}
 end
 
 -- The definition field of a limit name: `key:<Class> <key>` is defined by `key:<Class>`, the others by themselves.

@@ -55,6 +55,7 @@
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
 -- #include ../../limits/rate.lua
+-- #include ../../limits/plan.lua
 -- #include ../../cancel/reserve_check.lua
 -- #include ../../redis/lua/unique.lua
 local slotCount = tonumber(ARGV[2])
@@ -105,50 +106,14 @@ if redis.call('HLEN', rateSpec(rspec)[1]) > 0 then
 end
 local parkedCount = 0
 local stopped = false
--- The decision time of rate limits, read once per call when first needed; the token of the slot being filled.
-local now
+-- The token of the slot being filled.
 local startToken
-
--- Adds the concurrency limits a job popped from queue `name` counts against to `names`; returns the first that is
--- full, or nil.
-local function concurrencyOf(name, payload, names)
-  if limitDefs['queue:' .. name] then names[#names + 1] = 'queue:' .. name end
-  if type(payload) == 'table' and type(payload['class']) == 'string' then
-    local class = payload['class']
-    if limitDefs['class:' .. class] then names[#names + 1] = 'class:' .. class end
-    local key = payload['concurrency_key']
-    if type(key) == 'string' and key ~= '' and limitDefs['key:' .. class] then
-      names[#names + 1] = 'key:' .. class .. ' ' .. key
-    end
-  end
-  for _, limit in ipairs(names) do
-    if heldCount(lspec, limit) >= limitDefs[limitField(limit)] then return limit end
-  end
-  return nil
-end
 
 -- The concurrency limits a job popped from queue `name` counts against and the first of them that is full (or nil);
 -- when none is full, the first of its rate limits that has no room (or nil) and when it next has room. A job that
--- may start has its start recorded in its rate limits' logs.
+-- may start has its start recorded in its rate limits' logs (limits/plan.lua).
 local function limitsOf(name, item)
-  local names = {}
-  local payload = payloadFields(item)
-  if limitDefs then
-    local full = concurrencyOf(name, payload, names)
-    if full then return names, full end
-  end
-  if rateDefs then
-    local rates = rateLimitsOf(rateDefs, name, payload)
-    if #rates > 0 then
-      now = now or clockMs(ARGV[7])
-      for _, rate in ipairs(rates) do
-        local at = rateRoom(rspec, rate.name, rate.n, rate.w, now)
-        if at then return names, nil, rate.name, at end
-      end
-      for _, rate in ipairs(rates) do rateRecord(rspec, rate.name, rate.w, now, startToken) end
-    end
-  end
-  return names
+  return jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[7], startToken)
 end
 
 -- The head of a fair queue's next tenant (docs/flow-control.md, Fair sharing): the tenant at the front of the
