@@ -226,7 +226,7 @@ async function keyUsage(ctx: AdminContext): Promise<{ byKey: Map<string, KeyUsag
   const bySlot = new Map<string, string>();
   for (let i = 0; i + 1 < holds.items.length; i += 2) bySlot.set(holds.items[i]!, holds.items[i + 1]!);
   for (const hold of bySlot.values()) {
-    for (const name of hold.split('\n').slice(1)) if (isKeyName(name)) entry(name).running++;
+    for (const name of hold.split('\n')) if (isKeyName(name)) entry(name).running++;
   }
   const parkedIndex = await readBounded(
     (cursor) => ctx.redis.sscan(ctx.keys.parkedLimits, cursor, 'COUNT', 200),

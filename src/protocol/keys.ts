@@ -326,8 +326,9 @@ export class Keys {
     return `${this.prefix}ts:limit:${limit}`;
   }
   /**
-   * Which limits each slot's reservation counts against (HASH slot id → token + "\n" + limit names, one per line):
-   * the scripts that end a reservation read it to free exactly those tokens, if the token is still that reservation's.
+   * Which limits each slot's reservation counts against (HASH slot id → limit names, one per line): the scripts that
+   * end a reservation read it, once they have checked the slot's in-flight key still holds that reservation, to free
+   * exactly those tokens. A slot refilled with a job of the same limits keeps its entry as it is.
    */
   get limitHolds(): string {
     return `${this.prefix}ts:limit-holds`;
