@@ -87,7 +87,9 @@ describe('concurrency limits across worker processes', () => {
       'both "a" tokens held by the survivor',
     );
     expect(await resque.limitUsage('key:Limited a')).toEqual({ running: 2, parked: 2 });
-    expect(await redis.hlen(keys.limitHolds)).toBe(2);
+    // One hold per running job, besides the field that keeps the hash out of the listpack encoding (limits.lua).
+    const holdingSlots = (await redis.hkeys(keys.limitHolds)).filter((field) => field !== '~hashtable');
+    expect(holdingSlots).toHaveLength(2);
     await resque.close();
   });
 });

@@ -171,6 +171,18 @@ local function letBack(lspec, aspec, names)
   end
 end
 
+-- A field every non-empty holds hash has, whose value is longer than Redis stores in a listpack (64 bytes, the
+-- default `hash-max-listpack-value`): a listpack is searched field by field, so reading the holds of a call's 50
+-- slots would cost as much as the rest of the call. It names no limit, so readers of the holds skip it.
+local HASHTABLE_FIELD = '~hashtable'
+local HASHTABLE_VALUE = 'keeps this hash out of the listpack encoding, which is searched field by field'
+
+-- Deletes slots' holds (a list); the hash goes once only HASHTABLE_FIELD is left.
+local function dropHolds(k, slots)
+  redis.call('HDEL', k[2], unpack(slots))
+  if redis.call('HLEN', k[2]) == 1 then redis.call('DEL', k[2]) end
+end
+
 -- The limits a hold names (nil for none). A hold's value is the same for every reservation of one queue and class
 -- (and keys), so it is parsed once per call.
 local holdNamesOf = {}
@@ -192,7 +204,7 @@ local function releaseLimits(lspec, aspec, slot, _token, keepParked)
   local k = limitSpec(lspec)
   local names = holdNames(redis.call('HGET', k[2], slot))
   if not names then return end
-  redis.call('HDEL', k[2], slot)
+  dropHolds(k, { slot })
   for _, name in ipairs(names) do
     if redis.call('SREM', k[3] .. name, slot) == 1 and heldCounts[name] then
       heldCounts[name] = heldCounts[name] - 1
@@ -221,13 +233,15 @@ local function flushReleases(lspec, aspec)
   pendingReleases = {}
   local holds = redis.call('HMGET', k[2], unpack(slots))
   if not hasParked(k) then
+    local byHold = {}
     for i = 1, #slots do
       local hold = holds[i]
       if hold then
         deferredReleases[slots[i]] = hold
-        countUnwritten(holdNames(hold), -1)
+        byHold[hold] = (byHold[hold] or 0) + 1
       end
     end
+    for hold, count in pairs(byHold) do countUnwritten(holdNames(hold), -count) end
     return
   end
   local freed, holders, released = {}, {}, {}
@@ -243,7 +257,7 @@ local function flushReleases(lspec, aspec)
     end
   end
   if #freed == 0 then return end
-  redis.call('HDEL', k[2], unpack(freed))
+  dropHolds(k, freed)
   for name, list in pairs(holders) do
     local removed = redis.call('SREM', k[3] .. name, unpack(list))
     if heldCounts[name] then heldCounts[name] = heldCounts[name] - removed end
@@ -284,7 +298,7 @@ local function flushHolds(lspec)
   end
   deferredReleases = {}
   if #dropped > 0 then
-    redis.call('HDEL', k[2], unpack(dropped))
+    dropHolds(k, dropped)
     for name, list in pairs(leaving) do redis.call('SREM', k[3] .. name, unpack(list)) end
   end
   if #pendingHolds > 0 then
@@ -296,6 +310,8 @@ local function flushHolds(lspec)
     end
     pendingHolds = {}
     for name, list in pairs(joining) do redis.call('SADD', k[3] .. name, unpack(list)) end
+    fields[#fields + 1] = HASHTABLE_FIELD
+    fields[#fields + 1] = HASHTABLE_VALUE
     redis.call('HSET', k[2], unpack(fields))
   end
   unwritten = {}
