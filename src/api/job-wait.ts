@@ -3,7 +3,7 @@
 // it reads the workers set and the job's own limits, never a queue's contents.
 import { pausedQueues } from '../client/queue-pause.js';
 import { limitDefinitions } from '../limits/definitions.js';
-import { rateDefinitions } from '../limits/rate-definitions.js';
+import { RATE_LOG_COUNT, rateDefinitions, startsInWindow } from '../limits/rate-definitions.js';
 import type { JobStory } from '../status/lookup.js';
 import { fnmatch } from '../worker/queue-patterns.js';
 import { type AdminContext, pipelineValues, redisNow } from './context.js';
@@ -83,7 +83,8 @@ export async function whyWaiting(
   for (const { name } of concurrencyChecks) pipeline.scard(ctx.keys.limitHolders(name));
   for (const { name, windowMs } of rateChecks)
     pipeline
-      .zcount(ctx.keys.rateLog(name), `(${nowMs - windowMs}`, '+inf')
+      .zscore(ctx.keys.rateLog(name), RATE_LOG_COUNT)
+      .zrangebyscore(ctx.keys.rateLog(name), 0, nowMs - windowMs)
       .zscore(ctx.keys.rateLog(name), 'blocked');
   const values =
     concurrencyChecks.length + rateChecks.length > 0 ? pipelineValues(await pipeline.exec()) : [];
@@ -92,12 +93,9 @@ export async function whyWaiting(
     if (running >= max) reasons.push({ kind: 'concurrency', limit: name, running, max });
   });
   rateChecks.forEach(({ name, max, windowMs }, i) => {
-    const at = concurrencyChecks.length + i * 2;
-    const blocked = values[at + 1] === null ? undefined : Number(values[at + 1]);
-    const starts = Math.max(
-      0,
-      Number(values[at]) - (blocked !== undefined && blocked > nowMs - windowMs ? 1 : 0),
-    );
+    const at = concurrencyChecks.length + i * 3;
+    const blocked = values[at + 2] === null ? undefined : Number(values[at + 2]);
+    const starts = startsInWindow(values[at] as string | null, values[at + 1] as string[]);
     const heldShut = blocked !== undefined && blocked > nowMs;
     if (starts >= max || heldShut)
       reasons.push({

@@ -4,7 +4,7 @@
 import { pausedQueues } from '../client/queue-pause.js';
 import { assertLimit } from '../jobs/concurrency.js';
 import { type LimitState, limitDefinitions } from '../limits/definitions.js';
-import { rateDefinitions } from '../limits/rate-definitions.js';
+import { RATE_LOG_COUNT, rateDefinitions, startsInWindow } from '../limits/rate-definitions.js';
 import type { AdminContext } from './context.js';
 import { pipelineValues } from './context.js';
 
@@ -128,7 +128,8 @@ export async function flowControl(
 }
 
 /**
- * Every rate limit with its use: per class or queue limit one ZCOUNT (of its window, by the Redis clock), its block
+ * Every rate limit with its use: per class or queue limit its log's count less the groups that left its window (by the
+ * Redis clock), its block
  * and its parked jobs; keyed limits by the keys in the due index of parked jobs (bounded).
  */
 async function rateViews(ctx: AdminContext, keysShown: number): Promise<RateView[]> {
@@ -146,13 +147,14 @@ async function rateViews(ctx: AdminContext, keysShown: number): Promise<RateView
   const pipeline = ctx.redis.pipeline();
   for (const d of plain)
     pipeline
-      .zcount(ctx.keys.rateLog(d.name), `(${nowMs - d.windowMs}`, '+inf')
+      .zscore(ctx.keys.rateLog(d.name), RATE_LOG_COUNT)
+      .zrangebyscore(ctx.keys.rateLog(d.name), 0, nowMs - d.windowMs)
       .zscore(ctx.keys.rateLog(d.name), 'blocked')
       .llen(ctx.keys.rateParked(d.name));
   for (const name of parkedKeyNames) pipeline.llen(ctx.keys.rateParked(name));
   const values = plain.length + parkedKeyNames.length > 0 ? pipelineValues(await pipeline.exec()) : [];
   const at = (ms: number | undefined) => (ms === undefined || ms === 0 ? {} : { nextRoomAt: new Date(ms) });
-  const parkedByKey = new Map(parkedKeyNames.map((name, i) => [name, Number(values[plain.length * 3 + i])]));
+  const parkedByKey = new Map(parkedKeyNames.map((name, i) => [name, Number(values[plain.length * 4 + i])]));
   return definitions.map((d) => {
     const { kind, target } = limitTarget(d.name);
     const base = { name: d.name, kind, target, limit: d.limit, windowMs: d.windowMs };
@@ -169,13 +171,12 @@ async function rateViews(ctx: AdminContext, keysShown: number): Promise<RateView
       };
     }
     const i = plain.indexOf(d);
-    const blocked = values[i * 3 + 1] === null ? undefined : Number(values[i * 3 + 1]);
-    const blockedInWindow = blocked !== undefined && blocked > nowMs - d.windowMs ? 1 : 0;
+    const blocked = values[i * 4 + 2] === null ? undefined : Number(values[i * 4 + 2]);
     return {
       ...base,
-      starts: Math.max(0, Number(values[i * 3]) - blockedInWindow),
+      starts: startsInWindow(values[i * 4] as string | null, values[i * 4 + 1] as string[]),
       ...(blocked !== undefined && blocked > nowMs ? { blockedUntil: new Date(blocked) } : {}),
-      parked: Number(values[i * 3 + 2]),
+      parked: Number(values[i * 4 + 3]),
       ...at(dueAt.get(d.name)),
     };
   });

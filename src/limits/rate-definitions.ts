@@ -69,15 +69,34 @@ export async function rateDefinitions(ctx: LimitContext): Promise<RateLimitState
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * The member of a rate log whose score is minus the number of starts its groups add up to (limits/rate.lua: the
+ * starts of one reservation call are one member, `<token>` or `<token> <count>`).
+ */
+export const RATE_LOG_COUNT = 'starts';
+
+/**
+ * Starts in a rate log's current window, from the score of its count member and the members scored at or before the
+ * window's start (groups left in the log until a reservation trims it; `blocked` is no start).
+ */
+export function startsInWindow(countScore: string | null, expired: readonly string[]): number {
+  let starts = countScore === null ? 0 : -Number(countScore);
+  for (const member of expired) {
+    if (member === 'blocked') continue;
+    const size = / (\d+)$/.exec(member);
+    starts -= size ? Number(size[1]) : 1;
+  }
+  return Math.max(0, starts);
+}
+
 /** One rate limit's use: starts in its log (the current window, as last trimmed) and jobs waiting parked. */
 export async function rateUsage(
   ctx: LimitContext,
   limit: string,
 ): Promise<{ starts: number; parked: number }> {
-  const [starts, blocked, parked] = await Promise.all([
-    ctx.redis.zcard(ctx.keys.rateLog(limit)),
-    ctx.redis.zscore(ctx.keys.rateLog(limit), 'blocked'),
+  const [count, parked] = await Promise.all([
+    ctx.redis.zscore(ctx.keys.rateLog(limit), RATE_LOG_COUNT),
     ctx.redis.llen(ctx.keys.rateParked(limit)),
   ]);
-  return { starts: starts - (blocked === null ? 0 : 1), parked };
+  return { starts: startsInWindow(count, []), parked };
 }

@@ -1,13 +1,17 @@
 -- Shared by the scripts that start, give back and let back rate-limited jobs (pasted in by `-- #include`, after
 -- announce.lua and limits.lua): rate limits (docs/flow-control.md). A rate limit is named as a concurrency limit
 -- (`class:<Class>`, `queue:<name>`, `key:<Class> <key>`) and defined by the same field in the rate definitions,
--- `"<N> <windowMs>"`. Its log is a sorted set of recent starts (member = reservation token, score = ms): a start
--- counts in the windows (start - window, start], so a limit has room at `now` while fewer than N scores are greater
--- than `now - window`. Member `blocked` (score = until when) holds the limit shut, whatever its log says.
+-- `"<N> <windowMs>"`. Its log is a sorted set of recent starts, grouped: the starts one script call made together
+-- (at one `now`) are one member, `<token>` for one start or `<token> <count>` for more (the token of the group's
+-- first reservation), scored by that time in ms; member `starts` holds the number of starts the groups add up to, as
+-- a negative score, so trimming by time never reaches it. A start counts in the windows (start - window, start], so
+-- a limit has room at `now` while the groups scored above `now - window` add up to fewer than N. Member `blocked`
+-- (score = until when) holds the limit shut, whatever its log says.
 -- Every decision is made at `now`, an ARGV of the calling script ('' for the Redis clock, `TIME`).
 -- rspec  Keys.rateSpec: definitions, log prefix, due index, parked-list prefix, promoters' wake channel; one per line.
 local rateKeys
 local BLOCKED = 'blocked'
+local STARTS = 'starts'
 
 local function rateSpec(rspec)
   if not rateKeys then
@@ -33,20 +37,50 @@ local function rateDefinition(value)
 end
 
 -- Per script call: the room each limit was found to have at `now` (`rateSeen[name]` = { now, room }), counted down
--- by this call's starts, so a call that starts many jobs of one limit reads its log once; and the logs whose expiry
--- this call has set (every start of a call is at the same `now`).
+-- by this call's starts, so a call that starts many jobs of one limit reads its log once.
 local rateSeen = {}
--- Starts recorded by this call and not yet written, per limit: { key, w, now, { now, token, now, token, … } }.
+-- Starts recorded by this call and not yet written, per limit: { key, w, now, token, count }.
 local rateStarts = {}
 
--- Writes the starts of limit `name` recorded by this call (one ZADD) and sets the log's expiry.
+-- How many starts a log member stands for.
+local function groupSize(member)
+  return tonumber(string.match(member, ' (%d+)$')) or 1
+end
+
+-- The log lives until its newest entry leaves the window (or its block ends).
+local function rateExpire(key, w, now)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIRE', key, math.max(1, tonumber(last[2]) + w - now)) end
+end
+
+-- Writes the starts of limit `name` recorded by this call (one member, and the log's count) and sets the log's
+-- expiry.
 local function flushStarts(name)
   local pending = rateStarts[name]
   if not pending then return end
   rateStarts[name] = nil
-  redis.call('ZADD', pending.key, unpack(pending.members))
-  local last = redis.call('ZRANGE', pending.key, -1, -1, 'WITHSCORES')
-  if last[2] then redis.call('PEXPIRE', pending.key, math.max(1, tonumber(last[2]) + pending.w - pending.now)) end
+  local member = pending.count == 1 and pending.token or (pending.token .. ' ' .. pending.count)
+  redis.call('ZADD', pending.key, pending.now, member)
+  redis.call('ZINCRBY', pending.key, -pending.count, STARTS)
+  rateExpire(pending.key, pending.w, pending.now)
+end
+
+-- Drops the groups of log `key` that left the window (w ms) at `now`; returns how many starts remain in it.
+local function rateTrim(key, w, now)
+  local total = -(tonumber(redis.call('ZSCORE', key, STARTS)) or 0)
+  local expired = redis.call('ZRANGEBYSCORE', key, 0, now - w)
+  if #expired == 0 then return total end
+  for _, member in ipairs(expired) do
+    if member ~= BLOCKED then total = total - groupSize(member) end
+  end
+  redis.call('ZREMRANGEBYSCORE', key, 0, now - w)
+  if total > 0 then
+    redis.call('ZADD', key, -total, STARTS)
+  else
+    total = 0
+    redis.call('ZREM', key, STARTS)
+  end
+  return total
 end
 
 -- When limit `name` (N `n` per `w` ms; `n` nil: undefined, only a block holds it) next has room, and how many
@@ -62,42 +96,45 @@ local function rateRoom(rspec, name, n, w, now)
     redis.call('ZREM', key, BLOCKED)
   end
   if not n then return nil, math.huge end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - w)
-  local count = redis.call('ZCARD', key)
+  local count = rateTrim(key, w, now)
   if count < n then
     rateSeen[name] = { now = now, room = n - count }
     return nil, n - count
   end
-  local oldest = redis.call('ZRANGE', key, count - n, count - n, 'WITHSCORES')
-  return tonumber(oldest[2]) + w, 0
+  -- Full: it has room again once the oldest starts that keep it full have left the window.
+  local leaving, from = count - n + 1, 0
+  while true do
+    local page = redis.call('ZRANGEBYSCORE', key, '(' .. (now - w), '+inf', 'WITHSCORES', 'LIMIT', from, 100)
+    if #page == 0 then return now + w, 0 end
+    for i = 1, #page, 2 do
+      if page[i] ~= BLOCKED then
+        leaving = leaving - groupSize(page[i])
+        if leaving <= 0 then return tonumber(page[i + 1]) + w, 0 end
+      end
+    end
+    from = from + 100
+  end
 end
 
 -- The earliest start in the window of limit `name`, or nil when its log is empty (after rateRoom has trimmed it).
 local function rateOldest(rspec, name)
-  local first = redis.call('ZRANGE', rateSpec(rspec)[2] .. name, 0, 0, 'WITHSCORES')
-  if first[1] == BLOCKED then first = redis.call('ZRANGE', rateSpec(rspec)[2] .. name, 1, 1, 'WITHSCORES') end
+  local first = redis.call('ZRANGEBYSCORE', rateSpec(rspec)[2] .. name, 0, '+inf', 'WITHSCORES', 'LIMIT', 0, 2)
+  if first[1] == BLOCKED then return first[4] and tonumber(first[4]) or nil end
   return first[2] and tonumber(first[2]) or nil
 end
 
--- The log lives until its newest entry leaves the window (or its block ends).
-local function rateExpire(key, w, now)
-  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-  if last[2] then redis.call('PEXPIRE', key, math.max(1, tonumber(last[2]) + w - now)) end
-end
-
 -- Records that reservation `token` starts under limit `name` at `now`: counted at once, written with the call's
--- other starts of the limit by rateFlush (one ZADD, and the log's expiry once), which the caller runs before it
+-- other starts of the limit by rateFlush (one member, and the log's expiry once), which the caller runs before it
 -- returns.
 local function rateRecord(rspec, name, w, now, token)
   local seen = rateSeen[name]
   if seen and seen.now == now then seen.room = seen.room - 1 end
   local pending = rateStarts[name]
-  if not pending then
-    pending = { key = rateSpec(rspec)[2] .. name, w = w, now = now, members = {} }
-    rateStarts[name] = pending
+  if pending then
+    pending.count = pending.count + 1
+  else
+    rateStarts[name] = { key = rateSpec(rspec)[2] .. name, w = w, now = now, token = token, count = 1 }
   end
-  pending.members[#pending.members + 1] = now
-  pending.members[#pending.members + 1] = token
 end
 
 -- Writes every start this call recorded.
