@@ -62,8 +62,19 @@ end
 -- Whether rate limits `rates` have room for a job reserved with `token`: nil when they have (its start is then
 -- recorded in each), or the first without room and when it next has some.
 local function rateCheck(rspec, rates, nowArg, token)
-  if #rates == 0 then return nil end
+  local count = #rates
+  if count == 0 then return nil end
   planNow = planNow or clockMs(nowArg)
+  if count == 1 then
+    -- What rateRoom and rateRecord do for a limit this call has found room in and started jobs under already.
+    local name = rates[1].name
+    local seen, pending = rateSeen[name], rateStarts[name]
+    if seen and pending and seen.now == planNow and seen.room > 0 then
+      seen.room = seen.room - 1
+      pending.count = pending.count + 1
+      return nil
+    end
+  end
   for i = 1, #rates do
     local rate = rates[i]
     local at = rateRoom(rspec, rate.name, rate.n, rate.w, planNow)
@@ -82,7 +93,12 @@ end
 -- `nowArg` is the script's `now` argument ('' for the Redis clock).
 local function jobLimits(lspec, rspec, limitDefs, rateDefs, queue, item, nowArg, token)
   local headEnd = string.find(item, '","args":', #CLASS_START + 1, true)
-  local plan = headEnd and planOf(limitDefs, rateDefs, queue, string.sub(item, 1, headEnd - 1))
+  local plan
+  if headEnd then
+    local head = string.sub(item, 1, headEnd - 1)
+    local byHead = plans[queue]
+    plan = byHead and byHead[head] or planOf(limitDefs, rateDefs, queue, head)
+  end
   if plan and plan.exact then
     local names, max = plan.names, plan.max
     for i = 1, #names do

@@ -25,7 +25,7 @@ end
 
 local function reclaim(name)
   for _, slot in ipairs(redis.call('SMEMBERS', k[3] .. name)) do
-    local hold = redis.call('HGET', k[2], slot)
+    local hold = redis.call('HGET', k[2], k[7] .. slot)
     local running = redis.call('EXISTS', k[7] .. slot) == 1
     if not (running and names(hold, name)) then
       if hold and not running then releaseLimits(lspec, aspec, slot, '', true) end

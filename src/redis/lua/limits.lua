@@ -1,8 +1,8 @@
 -- Shared by the scripts that reserve jobs and end reservations (pasted in by `-- #include`, after announce.lua):
 -- concurrency limits (docs/flow-control.md). A limit is named `class:<Class>`, `queue:<name>` or
--- `key:<Class> <key>`; its tokens are the slot ids in its holder set, and `ts:limit-holds` says, per slot, which
--- limits the slot's reservation holds (their names, one per line), so the step that ends a reservation frees exactly
--- its tokens. Every script that ends or replaces a reservation first checks the slot's in-flight key still holds it,
+-- `key:<Class> <key>`; its tokens are the slot ids in its holder set, and `ts:limit-holds` says, per slot (by its
+-- in-flight key, which the scripts have at hand), which limits the slot's reservation holds (their names, one per
+-- line), so the step that ends a reservation frees exactly its tokens. Every script that ends or replaces a reservation first checks the slot's in-flight key still holds it,
 -- so a resent call frees nothing twice.
 -- A job whose limit is full is parked on that limit's list; each freed token moves one parked job back to the head
 -- of its queue and announces the queue. Scripts that take tokens call flushHolds, and those that free many with
@@ -202,9 +202,9 @@ end
 -- (unless `keepParked`: the sweep lets them back by room; see letBack).
 local function releaseLimits(lspec, aspec, slot, _token, keepParked)
   local k = limitSpec(lspec)
-  local names = holdNames(redis.call('HGET', k[2], slot))
+  local names = holdNames(redis.call('HGET', k[2], k[7] .. slot))
   if not names then return end
-  dropHolds(k, { slot })
+  dropHolds(k, { k[7] .. slot })
   for _, name in ipairs(names) do
     if redis.call('SREM', k[3] .. name, slot) == 1 and heldCounts[name] then
       heldCounts[name] = heldCounts[name] - 1
@@ -214,16 +214,16 @@ local function releaseLimits(lspec, aspec, slot, _token, keepParked)
 end
 
 -- releaseLimits for many slots of one call, in a few commands: releaseLater queues the release of a slot whose
--- reservation ended (checked by the caller), flushReleases reads every hold in one HMGET and frees the tokens.
+-- reservation ended (checked by the caller; the slot named by its in-flight key), flushReleases reads every hold in one HMGET and frees the tokens.
 -- While no limit has parked jobs, nothing is let back, so the writes wait for flushHolds: a slot refilled in the same
 -- call with a job that holds the same limits (a busy worker's usual case) then keeps its hold and its holder-set
 -- memberships as they are, and costs no write at all. Otherwise the tokens are freed at once (one HDEL, one SREM per
 -- limit) and parked jobs let back in the order the releases were queued.
 local pendingReleases = {}
--- Slot → hold of the releases flushReleases has counted and flushHolds is to write.
+-- In-flight key → hold of the releases flushReleases has counted and flushHolds is to write.
 local deferredReleases = {}
-local function releaseLater(slot, _token)
-  pendingReleases[#pendingReleases + 1] = slot
+local function releaseLater(inflightKey, _token)
+  pendingReleases[#pendingReleases + 1] = inflightKey
 end
 
 local function flushReleases(lspec, aspec)
@@ -245,10 +245,11 @@ local function flushReleases(lspec, aspec)
     return
   end
   local freed, holders, released = {}, {}, {}
-  for i, slot in ipairs(slots) do
+  for i, inflightKey in ipairs(slots) do
     local names = holdNames(holds[i])
     if names then
-      freed[#freed + 1] = slot
+      freed[#freed + 1] = inflightKey
+      local slot = slotOf(lspec, inflightKey)
       for _, name in ipairs(names) do
         if not holders[name] then holders[name] = {} end
         holders[name][#holders[name] + 1] = slot
@@ -265,17 +266,17 @@ local function flushReleases(lspec, aspec)
   for _, names in ipairs(released) do letBack(lspec, aspec, names) end
 end
 
--- Records that the slot's reservation `token` holds the limits `names` (a list; `names.hold`, if set, is their hold
--- value): one token of each. Counted at once, written by flushHolds in a few commands (one SADD and SREM per limit,
+-- Records that the reservation `token` of the slot whose in-flight key is `inflightKey` holds the limits `names` (a
+-- list; `names.hold`, if set, is their hold value): one token of each. Counted at once, written by flushHolds in a few commands (one SADD and SREM per limit,
 -- one HSET, one HDEL): the caller flushes before it returns.
 local pendingHolds = {}
-local function holdLimits(lspec, slot, _token, names)
+local function holdLimits(lspec, inflightKey, _token, names)
   local hold = names.hold or table.concat(names, '\n')
   countUnwritten(names, 1)
-  if deferredReleases[slot] == hold then
-    deferredReleases[slot] = nil
+  if deferredReleases[inflightKey] == hold then
+    deferredReleases[inflightKey] = nil
   else
-    pendingHolds[#pendingHolds + 1] = { slot, hold, names }
+    pendingHolds[#pendingHolds + 1] = { inflightKey, hold, names }
   end
 end
 
@@ -292,9 +293,9 @@ end
 local function flushHolds(lspec)
   local k = limitSpec(lspec)
   local dropped, leaving = {}, {}
-  for slot, hold in pairs(deferredReleases) do
-    dropped[#dropped + 1] = slot
-    for _, name in ipairs(holdNames(hold)) do listUnder(leaving, name, slot) end
+  for inflightKey, hold in pairs(deferredReleases) do
+    dropped[#dropped + 1] = inflightKey
+    for _, name in ipairs(holdNames(hold)) do listUnder(leaving, name, slotOf(lspec, inflightKey)) end
   end
   deferredReleases = {}
   if #dropped > 0 then
@@ -306,7 +307,7 @@ local function flushHolds(lspec)
     for _, pending in ipairs(pendingHolds) do
       fields[#fields + 1] = pending[1]
       fields[#fields + 1] = pending[2]
-      for _, name in ipairs(pending[3]) do listUnder(joining, name, pending[1]) end
+      for _, name in ipairs(pending[3]) do listUnder(joining, name, slotOf(lspec, pending[1])) end
     end
     pendingHolds = {}
     for name, list in pairs(joining) do redis.call('SADD', k[3] .. name, unpack(list)) end

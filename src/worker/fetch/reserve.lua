@@ -303,7 +303,7 @@ for s = 1, slotCount do
     if ARGV[7 + 3 * s] == '1' then
       failed = failed + 1
     end
-    if releasing then releaseLater(slotOf(lspec, inflightKey), finishToken) end
+    if releasing then releaseLater(inflightKey, finishToken) end
   end
   holding[s] = { held = held, finished = finished }
 end
@@ -330,7 +330,7 @@ for s = 1, slotCount do
         redis.call('SET', inflightKey, value)
         redis.call('SET', statusKey,
           '{"queue":' .. jsonString(name) .. ',"run_at":"' .. ARGV[1] .. '","payload":' .. shown .. '}')
-        if names and #names > 0 then holdLimits(lspec, slotOf(lspec, inflightKey), fresh, names) end
+        if names and #names > 0 then holdLimits(lspec, inflightKey, fresh, names) end
         table.insert(result, s)
         table.insert(result, value)
       elseif finished then
