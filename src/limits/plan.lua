@@ -104,6 +104,7 @@ local function jobLimits(lspec, rspec, limitDefs, rateDefs, queue, item, nowArg,
     for i = 1, #names do
       if (heldCounts[names[i]] or heldCount(lspec, names[i])) >= max[i] then return names, names[i] end
     end
+    if not plan.rates[1] then return names end
     return names, nil, rateCheck(rspec, plan.rates, nowArg, token)
   end
   local names = {}

@@ -272,7 +272,12 @@ end
 local pendingHolds = {}
 local function holdLimits(lspec, inflightKey, _token, names)
   local hold = names.hold or table.concat(names, '\n')
-  countUnwritten(names, 1)
+  local count = names[2] == nil and heldCounts[names[1]]
+  if count then
+    heldCounts[names[1]] = count + 1
+  else
+    countUnwritten(names, 1)
+  end
   if deferredReleases[inflightKey] == hold then
     deferredReleases[inflightKey] = nil
   else
