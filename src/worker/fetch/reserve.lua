@@ -109,13 +109,6 @@ local stopped = false
 -- The token of the slot being filled.
 local startToken
 
--- The concurrency limits a job popped from queue `name` counts against and the first of them that is full (or nil);
--- when none is full, the first of its rate limits that has no room (or nil) and when it next has room. A job that
--- may start has its start recorded in its rate limits' logs (limits/plan.lua).
-local function limitsOf(name, item)
-  return jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[7], startToken)
-end
-
 -- The head of a fair queue's next tenant (docs/flow-control.md, Fair sharing): the tenant at the front of the
 -- rotation is served, and goes to the back once its turn is over (one job, or its weight's worth: the jobs served in
 -- the current turn are counted in the turn key), or leaves the rotation once its list is empty. nil when no tenant has
@@ -173,7 +166,9 @@ local function pop(name)
       taken[#taken + 1] = name
     end
     if not limitDefs and not rateDefs then return item end
-    local names, full, rateFull, at = limitsOf(name, item)
+    -- The limits it counts against, the first full one, or the first rate limit without room and when it next has
+    -- some; a job that may start has its start recorded in its rate limits' logs (limits/plan.lua).
+    local names, full, rateFull, at = jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[7], startToken)
     if full then
       park(lspec, full, name, item)
     elseif rateFull then
