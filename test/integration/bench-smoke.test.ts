@@ -95,6 +95,8 @@ describe('bench/flow.mjs --smoke', () => {
       for (const key of [
         'concurrencyRatio',
         'rateRatio',
+        'concurrencyCpuRatio',
+        'rateCpuRatio',
         'keysRate',
         'keysFinishMaxOverMedian',
         'pickupBacklogP99',
