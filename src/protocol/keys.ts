@@ -286,6 +286,14 @@ export class Keys {
   get nonEmptyQueues(): string {
     return `${this.prefix}ts:queues:non-empty`;
   }
+  /**
+   * A worker's queue list as reserve.lua reads it (LIST, queue-patterns.ts `storedList`), by the sha1 digest of its
+   * contents: stored by the script the first time a worker names it and again whenever it has gone (expiry, a Redis
+   * restart, FLUSHALL), so reservation calls carry the digest instead of the list.
+   */
+  queueList(digest: string): string {
+    return `${this.prefix}ts:queue-list:${digest}`;
+  }
   /** A queue's wake list: at most one token, which Redis hands to one worker blocked on it. */
   queueWake(queue: string): string {
     return `${this.prefix}ts:wake:${queue}`;

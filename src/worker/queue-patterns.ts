@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { NoQueueError } from '../errors/index.js';
 import { globRule, hasWildcard, literalPrefix, matchesLeadingDot, unescapeGlob } from './glob-rule.js';
 import { WeightedTurns } from './queue-weights.js';
@@ -62,40 +63,42 @@ export class QueuePatterns {
   private turns: WeightedTurns | undefined;
 
   /**
-   * The list for the next reservation call: `reserveArgs`, or with weights the entry whose turn it is first and the
-   * others after it in their order (a call takes from its first queue with jobs).
+   * The entry the next reservation call takes from first (0-based), the others following in their order (a call takes
+   * from its first queue with jobs); undefined for Resque's strict order.
    */
-  nextReserveArgs(): ReadonlyArray<string | Buffer> {
+  nextTurn(): number | undefined {
     const entries = this.entries;
-    if (this.weights.size === 0 || entries.length < 2) return this.reserveArgs;
+    if (this.weights.size === 0 || entries.length < 2) return undefined;
     this.turns ??= new WeightedTurns(this.entryWeights);
-    const first = this.turns.next();
-    const args: Array<string | Buffer> = [];
-    for (const entry of [entries[first]!, ...entries.filter((_, i) => i !== first)]) {
-      if (entry.kind === 'queue') args.push('q', entry.name, '');
-      else args.push('g', entry.prefix, entry.rule);
-    }
-    for (const rule of this.exclusionRules) args.push('x', rule, '');
-    return args;
+    return this.turns.next();
   }
 
   get exclusionRules(): readonly Buffer[] {
     return this.exclusions.map(globRule);
   }
 
-  /** The list as reserve.lua's ARGV tail reads it: 3 values per entry, then per exclusion. */
-  get reserveArgs(): ReadonlyArray<string | Buffer> {
-    if (this.reserveArgCache) return this.reserveArgCache;
-    const args: Array<string | Buffer> = [];
+  /**
+   * The list as reserve.lua reads it from Redis (`ts:queue-list:<digest>`, stored once and not sent with every call):
+   * the number of entries, 3 values per entry (`q`, name, '' or `g`, literal prefix, rule), then the exclusion rules.
+   * The digest names exactly these values, so workers with the same list share one copy.
+   */
+  get storedList(): { digest: string; values: ReadonlyArray<string | Buffer> } {
+    if (this.storedListCache) return this.storedListCache;
+    const values: Array<string | Buffer> = [String(this.entries.length)];
     for (const entry of this.entries) {
-      if (entry.kind === 'queue') args.push('q', entry.name, '');
-      else args.push('g', entry.prefix, entry.rule);
+      if (entry.kind === 'queue') values.push('q', entry.name, '');
+      else values.push('g', entry.prefix, entry.rule);
     }
-    for (const rule of this.exclusionRules) args.push('x', rule, '');
-    this.reserveArgCache = args;
-    return args;
+    values.push(...this.exclusionRules);
+    const hash = createHash('sha1');
+    for (const value of values) {
+      const bytes = Buffer.from(value);
+      hash.update(`${bytes.length}:`).update(bytes);
+    }
+    this.storedListCache = { digest: hash.digest('hex'), values };
+    return this.storedListCache;
   }
-  private reserveArgCache: Array<string | Buffer> | undefined;
+  private storedListCache: { digest: string; values: Array<string | Buffer> } | undefined;
 
   /** The queues this list names: each has a wake list of its own. */
   get named(): readonly string[] {

@@ -81,6 +81,7 @@ describe('reserve.lua', () => {
       '{"class":"A","args":[2]}',
       '{"class":"A","args":[3]}',
     );
+    const list = new QueuePatterns(['q']).storedList;
     const call = (finished: string, fresh: string) =>
       runScript<Array<number | string>>(
         redis,
@@ -95,6 +96,7 @@ describe('reserve.lua', () => {
           keys.worker('s1'),
           keys.cancelledQueued,
           keys.cancelledCount,
+          keys.queueList(list.digest),
         ],
         [
           '2025-01-01T00:00:00Z',
@@ -108,7 +110,8 @@ describe('reserve.lua', () => {
           finished,
           '0',
           fresh,
-          ...new QueuePatterns(['q']).reserveArgs,
+          '',
+          ...list.values,
         ],
       );
     const t1 = 'a'.repeat(16);

@@ -24,6 +24,8 @@ import { rateLimitHeld } from './rate-limited.js';
 import { Reservation, type ReservationOwner } from './reservation.js';
 
 const RESERVE = defineScript(new URL('./reserve.lua', import.meta.url));
+/** reserve.lua's answer when the queue list it was pointed to is not in Redis: nothing was done. */
+const LIST_MISSING = -1;
 
 export interface FetchReply {
   /** `pause-all-workers` is set: nothing was reserved. */
@@ -47,6 +49,8 @@ interface PendingAck {
 export class Fetcher implements ReservationOwner {
   private readonly tokenPrefix = randomBytes(4).toString('hex');
   private tokenCounter = 0;
+  /** Whether a reservation call has stored the queue list in Redis (`ts:queue-list:<digest>`). */
+  private listStored = false;
   private readonly slotKeys = new Map<string, SlotKeys>();
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
   private acks = new Map<string, PendingAck>();
@@ -127,11 +131,13 @@ export class Fetcher implements ReservationOwner {
       keys.push(slotKeys.inflight, slotKeys.status);
       args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
     }
-    keys.push(this.keys.cancelledQueued, this.keys.cancelledCount);
-    args.push(...this.queueList.nextReserveArgs());
+    const list = this.queueList.storedList;
+    keys.push(this.keys.cancelledQueued, this.keys.cancelledCount, this.keys.queueList(list.digest));
+    const turn = this.queueList.nextTurn();
+    args.push(turn === undefined ? '' : String(turn + 1));
     let reply: Array<number | string>;
     try {
-      reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);
+      reply = await this.runReserve(keys, args, list.values);
     } catch (error) {
       for (const [slot, ack] of acks) if (!this.acks.has(slot)) this.acks.set(slot, ack);
       throw error;
@@ -159,6 +165,25 @@ export class Fetcher implements ReservationOwner {
         );
     }
     return { paused: reply[0] === 1, reservations };
+  }
+
+  /**
+   * The reservation call, with the queue list appended only when Redis may not hold it: the first call, and again
+   * when the script answers that it is gone (it expired, Redis restarted without it, FLUSHALL), having done nothing.
+   */
+  private async runReserve(
+    keys: readonly string[],
+    args: readonly (string | Buffer)[],
+    list: readonly (string | Buffer)[],
+  ): Promise<Array<number | string>> {
+    if (this.listStored) {
+      const reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);
+      if (reply[0] !== LIST_MISSING) return reply;
+      this.listStored = false;
+    }
+    const reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, [...args, ...list]);
+    this.listStored = true;
+    return reply;
   }
 
   async settle(reservation: Reservation, outcome: Outcome): Promise<void> {

@@ -10,6 +10,7 @@
 -- KEYS[5]    ts:paused-queues: queues no job is taken from
 -- KEYS[6..5+2S]  per slot: ts:inflight:<slot>, worker:<slot>
 -- KEYS[6+2S]  ts:cancelled-queued, KEYS[7+2S]  ts:stat:cancelled: cancelled jobs are dropped (cancel/reserve_check.lua)
+-- KEYS[8+2S]  ts:queue-list:<digest>: the worker's queue list (below), stored by the call that sends it
 -- The per-slot counters (stat:processed:<slot>, stat:failed:<slot>) are not touched here: the worker adds what the
 -- reply says was finished, with its next liveness beat (fleet/slot-counters.ts). Naming two more keys per slot in
 -- every call cost the in-process worker a tenth of its throughput.
@@ -23,11 +24,16 @@
 -- ARGV[8]    rate spec (Keys.rateSpec, limits/rate.lua)
 -- ARGV[9..8+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
 --                fresh token to refill it with ('' to leave it empty)
--- ARGV[9+3S..]   the queue list in priority order (queue-patterns.ts), 3 values per entry:
+-- ARGV[9+3S]     the position of the entry to take from first, the others following in their order (weighted
+--                queues, queue-weights.ts), or '' for the list's own order
+-- ARGV[10+3S..]  only when Redis may not hold it: the queue list (queue-patterns.ts `storedList`), stored in
+--                KEYS[8+2S] (for a day: a call that finds it gone returns { -1 } having done nothing, and is sent
+--                again with it). Its values: the number of entries N, then 3 values per entry in priority order,
+--                then the exclusion rules, applied to glob matches:
 --                'q', queue name, ''        a named queue
 --                'g', literal prefix, rule  a glob (glob-rule.ts): its matches among the non-empty queues, in byte
 --                                           order (Ruby's sort), found in the index from the prefix on
---                'x', rule, ''              an exclusion, applied to glob matches
+--                The entries are read a page at a time, only as far as the walk goes.
 -- Queue keys are ARGV[4] .. name, built here because a glob's queues are only known once the index is read.
 -- In-flight value (worker/fetch/inflight.ts): token .. "\n" .. queue .. "\n" .. item bytes. This script writes it
 -- and compares tokens by prefix; it never parses it.
@@ -48,7 +54,7 @@
 -- worker has no free slot left, so the next idle one is woken. A call that emptied a queue announces the next one the
 -- list would take from. A queue a wake-up named that still holds jobs is announced again too, so a wake-up this call
 -- could not use passes on.
--- Returns  { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
+-- Returns  { -1 } when the queue list is not stored and was not sent (nothing done), else { paused (0/1), U = number of finishes that did not apply (the slot no longer held that token: a resent
 --          call, or a reaper gave the job back while this worker seemed dead), then U slot positions, then per slot
 --          that holds a job now: its position in the call (1-based), in-flight value; position 0 with
 --          `queue \n item` is a unique job dropped as a duplicate of one running now (redis/lua/unique.lua) }
@@ -65,6 +71,22 @@ local GLOB_PAGE = 64
 local PARK_BUDGET = 100
 local lspec, rspec = ARGV[6], ARGV[8]
 local tombstones, cancelledCount = KEYS[6 + 2 * slotCount], KEYS[7 + 2 * slotCount]
+
+-- The queue list: stored when sent, else its entry count read first, before anything is written.
+local listKey, listAt = KEYS[8 + 2 * slotCount], 9 + 3 * slotCount
+local LIST_TTL_MS = 86400000
+local entryCount
+if #ARGV > listAt then
+  redis.call('DEL', listKey)
+  for a = listAt + 1, #ARGV, 1000 do redis.call('RPUSH', listKey, unpack(ARGV, a, math.min(a + 999, #ARGV))) end
+  redis.call('PEXPIRE', listKey, LIST_TTL_MS)
+  entryCount = tonumber(ARGV[listAt + 1])
+else
+  entryCount = tonumber(redis.call('LINDEX', listKey, 0))
+  if not entryCount then return { -1 } end
+end
+local turn = tonumber(ARGV[listAt])
+
 local cancelling = cancelTombstones(tombstones, ARGV[7])
 
 local pausedQueues = {}
@@ -76,15 +98,6 @@ local paused = 0
 local pause = redis.call('GET', KEYS[1])
 if pause and string.match(string.lower(pause), '^%s*true%s*$') then
   paused = 1
-end
-
-local entries, exclusions = {}, {}
-for a = 9 + 3 * slotCount, #ARGV, 3 do
-  if ARGV[a] == 'x' then
-    exclusions[#exclusions + 1] = ARGV[a + 1]
-  else
-    entries[#entries + 1] = { glob = ARGV[a] == 'g', text = ARGV[a + 1], rule = ARGV[a + 2] }
-  end
 end
 
 local empty = {}
@@ -184,7 +197,9 @@ local function pop(name)
   end
 end
 
+local exclusions
 local function excluded(name)
+  exclusions = exclusions or redis.call('LRANGE', listKey, 1 + 3 * entryCount, -1)
   for _, rule in ipairs(exclusions) do
     if matchesRule(name, rule) then return true end
   end
@@ -223,15 +238,18 @@ local function popGlob(entry, peek)
   end
 end
 
--- A list naming several queues asks the index which of them hold jobs, in one command, instead of popping each in
--- turn in every call; a queue another client filled is found once the repair pass has indexed it (within the poll
--- interval, as a poll would find it).
+-- The list's entries by position, read a page at a time as the walk reaches them. A page naming several queues asks
+-- the index which of them hold jobs, in one command, instead of popping each in turn in every call; a queue another
+-- client filled is found once the repair pass has indexed it (within the poll interval, as a poll would find it).
+local ENTRY_PAGE = 32
 local NAMED_FILTER_MIN = 4
-local namedFiltered = false
-local function filterNamed()
-  namedFiltered = true
+local entries = {}
+local function readPage(first)
+  local values = redis.call('LRANGE', listKey, 3 * first - 2, 3 * (first + ENTRY_PAGE - 1))
   local names = {}
-  for _, entry in ipairs(entries) do
+  for v = 1, #values - 2, 3 do
+    local entry = { glob = values[v] == 'g', text = values[v + 1], rule = values[v + 2] }
+    entries[first + (v - 1) / 3] = entry
     if not entry.glob then names[#names + 1] = entry.text end
   end
   if #names < NAMED_FILTER_MIN then return end
@@ -241,10 +259,22 @@ local function filterNamed()
   end
 end
 
+-- The i-th entry in this call's order: with a turn, that entry first and the others after it in their order.
+local function entryAt(i)
+  if turn then
+    if i == 1 then i = turn elseif i <= turn then i = i - 1 end
+  end
+  if not entries[i] then readPage(i - (i - 1) % ENTRY_PAGE) end
+  return entries[i]
+end
+
+-- Entries before `firstLive` gave nothing in this call (empty or paused queues, globs with no match left), and none
+-- fills again within it: each slot's walk starts there instead of at the head of the list.
+local firstLive = 1
 local function popFirst()
-  if not namedFiltered then filterNamed() end
-  for _, entry in ipairs(entries) do
+  for e = firstLive, entryCount do
     if stopped then return nil end
+    local entry = entryAt(e)
     if entry.glob then
       local name, item, names = popGlob(entry)
       if item then return name, item, names end
@@ -252,13 +282,16 @@ local function popFirst()
       local item, names = pop(entry.text)
       if item then return entry.text, item, names end
     end
+    if stopped then return nil end
+    firstLive = e + 1
   end
   return nil
 end
 
 -- The queue this worker's list would take from next, if any holds jobs.
 local function nextQueue()
-  for _, entry in ipairs(entries) do
+  for e = firstLive, entryCount do
+    local entry = entryAt(e)
     if entry.glob then
       local name = popGlob(entry, true)
       if name then return name end
