@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { COMMANDS } from './commands/index.js';
+import { loadCommand } from './commands/index.js';
 import { main } from './program.js';
 
 const argv = process.argv.slice(2);
 main(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin }).then(
-  (code) => {
+  async (code) => {
     process.exitCode = code;
-    if (COMMANDS.find((c) => c.name === argv[0])?.exitWhenDone) process.exit(code);
+    if (argv[0] !== undefined && (await loadCommand(argv[0]))?.exitWhenDone) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { VERSION } from '../version.js';
 import { type Command, type CommandIO, EXIT, UsageError } from './command.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMAND_NAMES, loadCommand, loadCommands } from './commands/index.js';
 import { commandHelp, overviewHelp } from './help.js';
 import { provideRedis } from './private-redis.js';
 import { reportError } from './report.js';
@@ -14,11 +14,11 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
   const [name, ...rest] = argv;
   const json = argv.includes('--json');
   if (name === undefined) {
-    io.stderr.write(overviewHelp(COMMANDS));
+    io.stderr.write(overviewHelp(await loadCommands()));
     return EXIT.usage;
   }
   if (HELP_FLAGS.has(name)) {
-    io.stdout.write(overviewHelp(COMMANDS));
+    io.stdout.write(overviewHelp(await loadCommands()));
     return EXIT.ok;
   }
   if (VERSION_WORDS.has(name)) {
@@ -26,19 +26,19 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     return EXIT.ok;
   }
   if (name === 'help') return help(rest, json, io);
-  const command = findCommand(name);
+  const command = await loadCommand(name);
   if (!command) return reportError('', unknownCommand(name), json, io);
   return runCommand(command, rest, io);
 }
 
 /** `resque help [command]`. */
-function help(args: readonly string[], json: boolean, io: CommandIO): number {
+async function help(args: readonly string[], json: boolean, io: CommandIO): Promise<number> {
   const names = args.filter((arg) => arg !== '--json');
   if (names.length === 0) {
-    io.stdout.write(overviewHelp(COMMANDS));
+    io.stdout.write(overviewHelp(await loadCommands()));
     return EXIT.ok;
   }
-  const command = findCommand(names[0]!);
+  const command = await loadCommand(names[0]!);
   if (!command || names.length > 1) {
     const error = command
       ? new UsageError(`help takes one command, got ${names.length}`)
@@ -49,13 +49,9 @@ function help(args: readonly string[], json: boolean, io: CommandIO): number {
   return EXIT.ok;
 }
 
-function findCommand(name: string): Command | undefined {
-  return COMMANDS.find((c) => c.name === name);
-}
-
 function unknownCommand(name: string): UsageError {
   return new UsageError(
-    `unknown command ${JSON.stringify(name)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`,
+    `unknown command ${JSON.stringify(name)}; the commands are ${COMMAND_NAMES.join(', ')}`,
   );
 }
 

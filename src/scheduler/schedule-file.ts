@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { DuplicateScheduleError, InvalidScheduleError } from '../errors/index.js';
 import type { ScheduleConfig } from './schedule-config.js';
 
@@ -9,7 +9,7 @@ import type { ScheduleConfig } from './schedule-config.js';
  */
 export function readScheduleFile(path: string): Array<[string, ScheduleConfig]> {
   const source = readFileSync(path, 'utf8');
-  const document = parseDocument(source, { uniqueKeys: true });
+  const document = yaml().parseDocument(source, { uniqueKeys: true });
   for (const error of document.errors) {
     if (error.code === 'DUPLICATE_KEY') {
       // The error points at the repeated key: its text runs to the next ':'.
@@ -28,3 +28,10 @@ export function readScheduleFile(path: string): Array<[string, ScheduleConfig]> 
     throw new InvalidScheduleError(path, 'expected a mapping of schedule name to its config');
   return Object.entries(value as Record<string, ScheduleConfig>);
 }
+
+/** The YAML parser, loaded the first time a schedule file is read: a worker importing the package never needs it. */
+function yaml(): typeof import('yaml') {
+  parser ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return parser;
+}
+let parser: typeof import('yaml') | undefined;

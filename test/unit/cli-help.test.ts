@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/cli/commands/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from '../../src/cli/command.js';
+import { loadCommands } from '../../src/cli/commands/index.js';
 import { optionDocs } from '../../src/cli/help.js';
 import { DEFAULTS } from '../../src/config/options.js';
 import { VERSION } from '../../src/version.js';
@@ -42,6 +43,10 @@ describe('src/cli/option-reference.ts', () => {
 });
 
 describe('resque help', () => {
+  let COMMANDS: Command[] = [];
+  beforeAll(async () => {
+    COMMANDS = await loadCommands();
+  });
   it('describes every option of every command', () => {
     for (const command of COMMANDS) {
       const undocumented = optionDocs(command).filter((doc) => !doc.description);

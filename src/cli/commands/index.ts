@@ -1,42 +1,49 @@
 import type { Command } from '../command.js';
-import { cancelCommand } from './cancel.js';
-import { delayedCommand } from './delayed.js';
-import { demoCommand } from './demo.js';
-import { dequeueCommand } from './dequeue.js';
-import { enqueueCommand } from './enqueue.js';
-import { failedCommand } from './failed.js';
-import { healthCommand } from './health.js';
-import { infoCommand } from './info.js';
-import { jobCommand } from './job.js';
-import { limitsCommand } from './limits.js';
-import { queueCommand } from './queue.js';
-import { queuesCommand } from './queues.js';
-import { retriesCommand } from './retries.js';
-import { scheduleCommand } from './schedule.js';
-import { schedulerCommand } from './scheduler.js';
-import { webCommand } from './web.js';
-import { workCommand } from './work.js';
-import { WORK_OPTION_HELP } from './work-help.js';
-import { workersCommand } from './workers.js';
 
-/** Every `resque` command, in the order `resque --help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  { ...workCommand, optionHelp: { ...WORK_OPTION_HELP, ...workCommand.optionHelp } },
-  webCommand,
-  infoCommand,
-  demoCommand,
-  queuesCommand,
-  queueCommand,
-  limitsCommand,
-  enqueueCommand,
-  dequeueCommand,
-  workersCommand,
-  healthCommand,
-  failedCommand,
-  retriesCommand,
-  jobCommand,
-  cancelCommand,
-  schedulerCommand,
-  delayedCommand,
-  scheduleCommand,
+/**
+ * Every `resque` command by name, in the order `resque --help` lists them, each loaded only when asked for: a worker
+ * started by `resque work` does not load the dashboard, the demo or the admin commands.
+ */
+const LOADERS: ReadonlyArray<readonly [name: string, load: () => Promise<Command>]> = [
+  [
+    'work',
+    async () => {
+      const [{ workCommand }, { WORK_OPTION_HELP }] = await Promise.all([
+        import('./work.js'),
+        import('./work-help.js'),
+      ]);
+      return { ...workCommand, optionHelp: { ...WORK_OPTION_HELP, ...workCommand.optionHelp } };
+    },
+  ],
+  ['web', async () => (await import('./web.js')).webCommand],
+  ['info', async () => (await import('./info.js')).infoCommand],
+  ['demo', async () => (await import('./demo.js')).demoCommand],
+  ['queues', async () => (await import('./queues.js')).queuesCommand],
+  ['queue', async () => (await import('./queue.js')).queueCommand],
+  ['limits', async () => (await import('./limits.js')).limitsCommand],
+  ['enqueue', async () => (await import('./enqueue.js')).enqueueCommand],
+  ['dequeue', async () => (await import('./dequeue.js')).dequeueCommand],
+  ['workers', async () => (await import('./workers.js')).workersCommand],
+  ['health', async () => (await import('./health.js')).healthCommand],
+  ['failed', async () => (await import('./failed.js')).failedCommand],
+  ['retries', async () => (await import('./retries.js')).retriesCommand],
+  ['job', async () => (await import('./job.js')).jobCommand],
+  ['cancel', async () => (await import('./cancel.js')).cancelCommand],
+  ['scheduler', async () => (await import('./scheduler.js')).schedulerCommand],
+  ['delayed', async () => (await import('./delayed.js')).delayedCommand],
+  ['schedule', async () => (await import('./schedule.js')).scheduleCommand],
 ];
+
+/** The commands' names, in the order `resque --help` lists them. */
+export const COMMAND_NAMES: readonly string[] = LOADERS.map(([name]) => name);
+
+/** The command called `name`, loaded; undefined when there is none. */
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  const loader = LOADERS.find(([known]) => known === name);
+  return loader ? loader[1]() : undefined;
+}
+
+/** Every command, loaded (the overview help lists each one's summary). */
+export function loadCommands(): Promise<Command[]> {
+  return Promise.all(LOADERS.map(([, load]) => load()));
+}
