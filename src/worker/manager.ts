@@ -6,10 +6,11 @@ import { setMaxListeners } from 'node:events';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { Logger } from '../logging/logger.js';
 import type { Executor } from './executor.js';
-import type { Fetcher } from './fetch/fetcher.js';
+import type { Fetcher, ReserveCall } from './fetch/fetcher.js';
 import type { WorkerHookName } from './hooks.js';
 import type { Processor } from './processor.js';
 import type { QueuePatterns } from './queue-patterns.js';
+import type { WaitAnswer } from './wake.js';
 
 /** USR2 moves `active` to `pausing` while the before_pause hooks run, then to `paused`; CONT moves back at once. */
 export type PauseState = 'active' | 'pausing' | 'paused';
@@ -21,6 +22,14 @@ export interface ManagerSettings {
   fetcher: Fetcher;
   /** Waits for a wake-up or the poll interval (Waker.listen), which come back as onWake and pump. */
   listen: () => void;
+  /**
+   * Waits as `listen` does with a reservation call sent behind the wait, which Redis runs as the wait ends
+   * (Waker.waitThenReserve); absent, or `canWaitThenReserve` false, idle workers `listen`.
+   */
+  waitThenReserve?: (call: ReserveCall) => Promise<WaitAnswer>;
+  canWaitThenReserve?: () => boolean;
+  /** Ends such a wait at once; with `drop` (a stop), by dropping its connection if Redis does not end it. */
+  interruptWait?: (drop: boolean) => Promise<void>;
   processor: Processor;
   executor: Executor;
   logger: Logger;
@@ -48,6 +57,10 @@ export class Manager {
   /** Queues named by wake-ups since the last reservation call: it announces them again if it leaves them jobs. */
   private woken = new Set<string>();
   private retryDelayMs = 0;
+  /** A reservation call waiting in Redis behind the wake-up wait: no other call is sent until it is answered. */
+  private waiting: Promise<void> | undefined;
+  /** Its answer, for the next cycle to read. */
+  private waited: { call: ReserveCall; answer: WaitAnswer } | undefined;
 
   constructor(private readonly s: ManagerSettings) {}
 
@@ -65,6 +78,13 @@ export class Manager {
     this.pauseState = 'paused';
     this.s.procline('Paused');
     this.showPaused();
+    // A paused worker does not wait with a reservation call in Redis: the call runs now and takes nothing it keeps.
+    if (this.waiting) {
+      await this.s.interruptWait?.(false);
+      await this.waiting;
+      // What the call took is given back before the pause is done.
+      await this.pumping;
+    }
   }
 
   /** CONT: take jobs again. */
@@ -139,6 +159,10 @@ export class Manager {
 
   /** Sends what is still to acknowledge, retrying with backoff until Redis takes it (a shutdown's last word). */
   async flush(): Promise<void> {
+    if (this.waiting) {
+      await this.s.interruptWait?.(true);
+      await this.waiting;
+    }
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       // A pump already running (a reservation call sent before the stop) is waited for first.
       await this.pumping;
@@ -154,31 +178,60 @@ export class Manager {
   }
 
   private async cycle(): Promise<void> {
+    if (this.waiting) return;
     const { processor, fetcher } = this.s;
-    const taking = this.accepting && this.pauseState !== 'paused';
-    const free = taking ? this.s.slotIds.filter((slot) => !processor.running.has(slot)) : [];
-    const woken = [...this.woken];
-    this.woken.clear();
-    if (!fetcher.hasAcks && free.length === 0) {
-      // No call to make (a call already on its way filled the slots, or the worker paused or began to stop since
-      // these wake-ups came): they are passed on, not kept until a slot frees.
-      if (woken.length > 0) await this.passOn(woken);
-      return;
+    let waited = this.waited;
+    this.waited = undefined;
+    if (
+      waited &&
+      'error' in waited.answer.answer &&
+      !waited.answer.answer.error.message.startsWith('NOSCRIPT')
+    ) {
+      // The wait's connection failed (a reconnect, a stop): a call sent the usual way takes over, and finds any job
+      // the lost one may have reserved still held by its slot.
+      this.s.logger.debug(`Waiting for a wake-up failed: ${waited.answer.answer.error.message}`);
+      fetcher.abandon(waited.call);
+      if (waited.answer.queue !== undefined) this.woken.add(waited.answer.queue);
+      waited = undefined;
     }
+    let taking: boolean;
+    let free: readonly string[];
     let reply: Awaited<ReturnType<Fetcher['reserve']>>;
-    try {
-      reply = await fetcher.reserve(free, woken);
-    } catch (error) {
-      for (const queue of woken) this.woken.add(queue);
-      throw error;
+    if (waited) {
+      free = waited.call.slots;
+      reply = await fetcher.complete(waited.call, waited.answer.answer);
+      const queue = waited.answer.queue;
+      if (queue !== undefined && !reply.reservations.some((r) => r.queue === queue))
+        void this.passOn([queue]);
+    } else {
+      taking = this.accepting && this.pauseState !== 'paused';
+      free = taking ? this.s.slotIds.filter((slot) => !processor.running.has(slot)) : [];
+      const woken = [...this.woken];
+      this.woken.clear();
+      if (!fetcher.hasAcks && free.length === 0) {
+        // No call to make (a call already on its way filled the slots, or the worker paused or began to stop since
+        // these wake-ups came): they are passed on, not kept until a slot frees.
+        if (woken.length > 0) await this.passOn(woken);
+        return;
+      }
+      try {
+        reply = await fetcher.reserve(free, woken);
+      } catch (error) {
+        for (const queue of woken) this.woken.add(queue);
+        throw error;
+      }
     }
     this.pausedByAll = reply.paused;
     this.showPaused();
-    if (!this.accepting && reply.reservations.length > 0) {
-      // A stop began while this call was on its way: what it reserved is not started but given back, newest first.
+    // A waited call was sent before a pause that came while it waited; any other is sent only while taking.
+    taking = this.accepting && !(waited && this.pauseState === 'paused');
+    if (!taking && reply.reservations.length > 0) {
+      // A stop or a pause began while this call was on its way: what it reserved is not started but given back,
+      // newest first.
       for (const reservation of [...reply.reservations].reverse())
         await reservation.giveBack({ countReturn: false });
-      return;
+      if (!this.accepting) return;
+      reply = { ...reply, reservations: [] };
     }
     const controller = new AbortController();
     setMaxListeners(0, controller.signal);
@@ -200,7 +253,35 @@ export class Manager {
     if (!this.accepting) return;
     // Paused, nothing is taken: look again after the poll interval rather than take wake-ups meant for others.
     if (this.paused) this.idleIn(this.s.config.intervalMs);
-    else this.s.listen();
+    else if (!this.waitThenReserve()) this.s.listen();
+  }
+
+  /**
+   * An idle worker with every slot free waits with its next reservation call already in Redis, behind the wait: a
+   * wake-up is answered with the job, without a round trip between. False when it cannot (slots busy, or
+   * acknowledgements to send: those go with a call of their own).
+   */
+  private waitThenReserve(): boolean {
+    const { waitThenReserve, canWaitThenReserve, processor, fetcher, slotIds } = this.s;
+    if (!waitThenReserve || !canWaitThenReserve?.() || processor.busy > 0 || fetcher.hasAcks) return false;
+    this.waiting = (async () => {
+      const call = await fetcher.prepare(slotIds);
+      // A pause or a stop that began meanwhile: no call waits in Redis.
+      if (!this.accepting || this.pauseState !== 'active') {
+        fetcher.abandon(call);
+        return;
+      }
+      this.waited = { call, answer: await waitThenReserve(call) };
+    })()
+      .catch((error: unknown) => {
+        this.s.logger.debug(`Waiting for a wake-up failed: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        this.waiting = undefined;
+        // A paused worker is pumped again by its resume, a stopping one by its flush.
+        if (this.waited || (this.accepting && this.pauseState === 'active')) void this.pump();
+      });
+    return true;
   }
 
   /** The poll interval passed with no wake-up. */

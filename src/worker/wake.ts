@@ -3,8 +3,16 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
 import { openRedis } from '../redis/connection.js';
+import type { ReserveCall } from './fetch/fetcher.js';
 import { registerGlobListener } from './glob-listeners.js';
 import type { QueuePatterns } from './queue-patterns.js';
+
+/** What a wait with a reservation behind it ends with (Waker.waitThenReserve). */
+export interface WaitAnswer {
+  /** The queue of the wake-up received; undefined when the poll interval passed. */
+  queue: string | undefined;
+  answer: { reply: unknown } | { error: Error };
+}
 
 export interface WakeHandlers {
   /** A wake-up for `queue` reached this worker. */
@@ -72,6 +80,66 @@ export class Waker {
     this.waiting = this.block().finally(() => {
       this.waiting = undefined;
     });
+  }
+
+  /** Whether `waitThenReserve` can be used: the list names wake lists to wait on. */
+  get canReserveBehindWait(): boolean {
+    return this.listKeys.length > 0 && this.connection !== undefined && !this.stopped;
+  }
+
+  /**
+   * Waits as `listen` does, with a reservation call pipelined behind the wait on the same connection: Redis runs it
+   * the moment the wait ends (a wake-up, or the poll interval), so a woken worker's reservation costs no round trip
+   * of its own. Resolves with the wake-up's queue (undefined when the interval passed) and the call's answer.
+   */
+  waitThenReserve(call: ReserveCall): Promise<WaitAnswer> {
+    const connection = this.connection!;
+    const seconds = Math.max(this.config.intervalMs, 10) / 1000;
+    // Sent back to back without waiting in between: Redis reads the call while the wait blocks and runs it after.
+    const woken = connection.blpop(...this.listKeys, seconds);
+    const reply = connection.evalsha(call.script.sha, call.keys.length, ...call.keys, ...call.sent);
+    const answer = Promise.allSettled([woken, reply]).then(([wait, result]): WaitAnswer => {
+      const queue = wait.status === 'fulfilled' && wait.value ? wait.value[1] : undefined;
+      if (result.status === 'rejected') return { queue, answer: { error: result.reason as Error } };
+      return { queue, answer: { reply: result.value } };
+    });
+    this.waiting = answer
+      .then(() => {})
+      .finally(() => {
+        this.waiting = undefined;
+      });
+    return answer;
+  }
+
+  /**
+   * Ends a wait at once (CLIENT UNBLOCK, from `redis`): what is pipelined behind it runs now. With `drop` (a stop), a
+   * wait still blocked a second later (after a reconnect the id can be stale, or Redis is away) is dropped with its
+   * connection: a call behind a wait that never ended never ran.
+   */
+  async interrupt(redis: Redis, drop: boolean): Promise<void> {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    let ended = false;
+    void waiting.then(() => {
+      ended = true;
+    });
+    // The wait may not have reached Redis yet (it was sent a moment ago, on another connection): asked again until
+    // it is there to end.
+    const deadline = Date.now() + 1000;
+    while (!ended && Date.now() < deadline) {
+      let unblocked = 0;
+      try {
+        if (this.connectionId !== undefined)
+          unblocked = Number(await redis.client('UNBLOCK', this.connectionId));
+      } catch {
+        // Redis is away: the connection is dropped below.
+      }
+      await Promise.race([
+        waiting,
+        new Promise((resolve) => setTimeout(resolve, unblocked ? 1000 : 20).unref()),
+      ]);
+    }
+    if (!ended && drop) this.disconnect();
   }
 
   private async block(): Promise<void> {

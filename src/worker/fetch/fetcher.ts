@@ -13,7 +13,7 @@ import { decodePayload } from '../../protocol/payload.js';
 import { isoUtc } from '../../protocol/time.js';
 import { RedisClock } from '../../redis/clock.js';
 import { retryForever } from '../../redis/retry.js';
-import { defineScript, runScript, SCRIPTS } from '../../redis/scripts.js';
+import { defineScript, type LuaScript, runScript, SCRIPTS } from '../../redis/scripts.js';
 import { trackedTtl } from '../../status/options.js';
 import { queueStatusChange } from '../../status/write.js';
 import { isFailure, type Outcome } from '../outcome.js';
@@ -26,6 +26,18 @@ import { Reservation, type ReservationOwner } from './reservation.js';
 const RESERVE = defineScript(new URL('./reserve.lua', import.meta.url));
 /** reserve.lua's answer when the queue list it was pointed to is not in Redis: nothing was done. */
 const LIST_MISSING = -1;
+
+/** A reservation call, prepared: what it sends, and what its answer is read against. */
+export interface ReserveCall {
+  readonly script: LuaScript;
+  readonly keys: string[];
+  /** Its arguments without the queue list (runReserve appends it when needed). */
+  readonly args: Array<string | Buffer>;
+  /** What another connection sends: the arguments, and the queue list while Redis may not hold it. */
+  readonly sent: ReadonlyArray<string | Buffer>;
+  readonly slots: readonly string[];
+  readonly acks: Map<string, PendingAck>;
+}
 
 export interface FetchReply {
   /** `pause-all-workers` is set: nothing was reserved. */
@@ -103,6 +115,23 @@ export class Fetcher implements ReservationOwner {
    * trip. `woken` names the queues of the wake-ups that led here: announced again if they still hold jobs.
    */
   async reserve(freeSlots: readonly string[], woken: readonly string[] = []): Promise<FetchReply> {
+    const call = await this.prepare(freeSlots, woken);
+    let reply: Array<number | string>;
+    try {
+      reply = await this.runReserve(call.keys, call.args);
+    } catch (error) {
+      this.abandon(call);
+      throw error;
+    }
+    return this.read(call, reply);
+  }
+
+  /**
+   * The reservation call `reserve` would send, for another connection to send it (the waker, behind its wait): its
+   * acknowledgements are taken from those waiting. Its answer goes to `complete`, or the call to `abandon` if it
+   * never ran.
+   */
+  async prepare(freeSlots: readonly string[], woken: readonly string[] = []): Promise<ReserveCall> {
     const acks = this.acks;
     this.acks = new Map();
     const slots = [...acks.keys()];
@@ -135,13 +164,42 @@ export class Fetcher implements ReservationOwner {
     keys.push(this.keys.cancelledQueued, this.keys.cancelledCount, this.keys.queueList(list.digest));
     const turn = this.queueList.nextTurn();
     args.push(turn === undefined ? '' : String(turn + 1));
+    // Sent by another connection, the call carries the list while Redis may not hold it yet.
+    const sent = this.listStored ? args : [...args, ...list.values];
+    return { keys, args, sent, slots, acks, script: RESERVE };
+  }
+
+  /**
+   * The answer to a prepared call another connection sent: a call that did not run (the script was not cached, or
+   * Redis no longer held the queue list) is sent again here, which is safe, as it did nothing.
+   */
+  async complete(call: ReserveCall, answer: { reply: unknown } | { error: Error }): Promise<FetchReply> {
     let reply: Array<number | string>;
     try {
-      reply = await this.runReserve(keys, args, list.values);
+      if ('error' in answer) {
+        if (!answer.error.message.startsWith('NOSCRIPT')) throw answer.error;
+        reply = await this.runReserve(call.keys, call.args);
+      } else {
+        reply = answer.reply as Array<number | string>;
+        if (reply[0] === LIST_MISSING) {
+          this.listStored = false;
+          reply = await this.runReserve(call.keys, call.args);
+        } else this.listStored = true;
+      }
     } catch (error) {
-      for (const [slot, ack] of acks) if (!this.acks.has(slot)) this.acks.set(slot, ack);
+      this.abandon(call);
       throw error;
     }
+    return this.read(call, reply);
+  }
+
+  /** A call that failed: its acknowledgements wait for the next one. */
+  abandon(call: ReserveCall): void {
+    for (const [slot, ack] of call.acks) if (!this.acks.has(slot)) this.acks.set(slot, ack);
+  }
+
+  private read(call: ReserveCall, reply: Array<number | string>): FetchReply {
+    const { slots, acks } = call;
     const unmatched = Number(reply[1]);
     for (let u = 0; u < unmatched; u++) {
       const slot = slots[Number(reply[2 + u]) - 1];
@@ -168,19 +226,19 @@ export class Fetcher implements ReservationOwner {
   }
 
   /**
-   * The reservation call, with the queue list appended only when Redis may not hold it: the first call, and again
-   * when the script answers that it is gone (it expired, Redis restarted without it, FLUSHALL), having done nothing.
+   * The reservation call, with the queue list appended when Redis may not hold it: the first call, and again when
+   * the script answers that it is gone (it expired, Redis restarted without it, FLUSHALL), having done nothing.
    */
   private async runReserve(
     keys: readonly string[],
     args: readonly (string | Buffer)[],
-    list: readonly (string | Buffer)[],
   ): Promise<Array<number | string>> {
     if (this.listStored) {
       const reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);
       if (reply[0] !== LIST_MISSING) return reply;
       this.listStored = false;
     }
+    const list = this.queueList.storedList.values;
     const reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, [...args, ...list]);
     this.listStored = true;
     return reply;
