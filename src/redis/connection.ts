@@ -6,6 +6,7 @@ import {
   isClusterDisabledError,
   isClusterNodeReply,
   isClusterUrl,
+  isOneSlotCluster,
   NOT_A_CLUSTER_ADVICE,
   OneSlotCluster,
   parseClusterUrl,
@@ -63,7 +64,7 @@ function openCluster(settings: ConnectionSettings, given: ClusterOptions, role: 
     {
       enableReadyCheck: true,
       clusterRetryStrategy: (attempt, reason) => {
-        if (isClusterDisabledError(reason)) return null;
+        if (notACluster.has(address) || isClusterDisabledError(reason)) return null;
         return patient || attempt <= settings.commandRetries ? backoff(attempt) : null;
       },
       ...given,
@@ -97,21 +98,32 @@ function clusterStartup(target: RedisTarget): { nodes: ClusterNode[]; options: C
 }
 
 /**
- * A worker's first check: a plain connection that reached a cluster node, or a cluster connection that reached a Redis
- * without cluster support, is a ConfigError naming the fix, before anything is written.
+ * The first check of a worker, a client and the dashboard, before anything is written: a plain connection that
+ * reached a cluster node, or a cluster connection that reached a Redis without cluster support, is a ConfigError
+ * naming the fix. A plain connection to the node that happens to serve the keys' slot would otherwise work until the
+ * slot moves. Asked once per connection (INFO cluster); a Redis that refuses INFO is asked again next time.
  */
-export async function checkClusterMode(redis: Redis, settings: ConnectionSettings): Promise<void> {
+export async function checkClusterMode(
+  redis: Redis,
+  settings: Pick<ConnectionSettings, 'redis'>,
+): Promise<void> {
+  if (confirmedMode.has(redis)) return;
   let info: string;
   try {
     info = await redis.info('cluster');
   } catch (error) {
     const mapped = asConnectionError(error, settings.redis);
     if (mapped instanceof ConfigError) throw mapped;
-    return; // a Redis that refuses INFO, or one that cannot be reached: the worker deals with that as it always does
+    if (error instanceof Error && error.name === 'ReplyError') return; // INFO refused: nothing to tell
+    throw error; // unreachable: the caller reports it as it reports its own commands' failures
   }
-  if (!settings.cluster && /^cluster_enabled:1\b/m.test(info))
+  if (!isOneSlotCluster(redis) && /^cluster_enabled:1\b/m.test(info))
     throw new ConfigError('redis', `${CLUSTER_NODE_ADVICE} (${describeTarget(settings.redis)})`);
+  confirmedMode.add(redis);
 }
+
+/** Connections whose kind (plain or cluster) matches the server's. */
+const confirmedMode = new WeakSet<Redis>();
 
 /** Addresses whose cluster connection found a Redis without cluster support. */
 const notACluster = new Set<string>();
