@@ -133,8 +133,7 @@ export const NOT_A_CLUSTER_ADVICE =
   'this Redis is not a cluster node (cluster support disabled): use redis://host:port, without +cluster';
 
 /** Errors a cluster node gives a client that does not follow the cluster's slots. */
-const CLUSTER_REPLY =
-  /^(MOVED|ASK|CROSSSLOT|CLUSTERDOWN)\b|non local key in a cluster node|do not hash to the same slot/;
+const CLUSTER_REPLY = /^(MOVED|ASK|CROSSSLOT)\b|non local key in a cluster node|do not hash to the same slot/;
 
 /** A command's error that says a plain connection is talking to a cluster node. */
 export function isClusterNodeReply(error: Error): boolean {

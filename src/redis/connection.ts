@@ -211,8 +211,9 @@ const CONNECTION_CODES = new Set([
   'ENOENT',
   'EPIPE',
 ]);
+// The last four are ioredis's Cluster giving up: every node gone, or the slot's primary unreachable (CLUSTERDOWN).
 const CONNECTION_MESSAGES =
-  /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|connect ETIMEDOUT/;
+  /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|connect ETIMEDOUT|Too many Cluster redirections|None of startup nodes is available|Cluster is ended|^CLUSTERDOWN/;
 
 /**
  * Turns ioredis's connection failures into RedisConnectionError; leaves command errors (and our own) alone. `advice`
@@ -224,7 +225,7 @@ export function asConnectionError(error: unknown, target: RedisTarget, advice?: 
   if (notACluster.has(address)) return new ConfigError('redis', `${NOT_A_CLUSTER_ADVICE} (${address})`);
   if (isClusterNodeReply(error) && !(typeof target === 'string' && isClusterUrl(target)))
     return new ConfigError('redis', `${CLUSTER_NODE_ADVICE} (${address}; Redis said: ${error.message})`);
-  if (error.name === 'ReplyError') return error;
+  if (error.name === 'ReplyError' && !error.message.startsWith('CLUSTERDOWN')) return error;
   const code = (error as { code?: string }).code;
   if (
     (code && CONNECTION_CODES.has(code)) ||
