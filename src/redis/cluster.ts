@@ -37,7 +37,7 @@ export interface ParsedClusterUrl {
 
 /** The start-up nodes, the credentials and TLS of a cluster URL. */
 export function parseClusterUrl(target: string): ParsedClusterUrl {
-  const match = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?]+)\/?(?:\?.*)?$/.exec(target);
+  const match = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?@]+)\/?(?:\?.*)?$/.exec(target);
   if (!match)
     throw new ConfigError(
       'redis',

@@ -252,6 +252,37 @@ describe('workers', () => {
   });
 });
 
+describe('pub/sub', () => {
+  it("waitFor hears a tracked job's end, and a running job is cancelled through the cancel channel", async () => {
+    const namespace = taggedNamespace();
+    let started = false;
+    let aborted = false;
+    const Tracked = defineJob({ className: 'Tracked', queue: 'q', status: true, perform: () => 42 });
+    const Long = defineJob({
+      className: 'Long',
+      queue: 'q',
+      perform: (ctx) =>
+        new Promise((_resolve, reject) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(ctx.signal.reason);
+          });
+        }),
+    });
+    const resque = client(namespace, [Tracked, Long]);
+    await startWorker(namespace, [Tracked, Long], { concurrency: 2 });
+    const tracked = await resque.enqueue(Tracked);
+    const done = await resque.waitFor(tracked!.id!, { timeoutMs: 15_000 });
+    expect(done).toMatchObject({ state: 'completed', result: 42 });
+
+    const long = await resque.enqueue(Long);
+    await waitFor(() => started, 15_000, 'the long job');
+    expect((await resque.cancel(long!.id!)).was).toBe('running');
+    await waitFor(() => aborted, 15_000, 'the cancel request to reach the job');
+  });
+});
+
 describe('the dashboard reads', () => {
   it('lists queues, workers, counters, keys and the Redis info of the slot primary', async () => {
     const namespace = taggedNamespace();
