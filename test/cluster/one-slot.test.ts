@@ -13,6 +13,7 @@ import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { type RedisClusterHarness, startRedisCluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/context.js';
 import { spawnWorker, type WorkerProcess } from '../harness/processes.js';
+import { serve } from '../web/client.js';
 
 let cluster: RedisClusterHarness;
 beforeAll(async () => {
@@ -308,6 +309,37 @@ describe('the dashboard reads', () => {
       String(await cluster.ownerOf(namespace)),
     );
     expect((await admin.info()).servers[0]).toBe(`${cluster.url}/${namespace}`);
+  });
+});
+
+describe('the dashboard over HTTP', () => {
+  it('serves its pages and JSON API from the cluster', async () => {
+    const namespace = taggedNamespace();
+    const { Job } = recorder();
+    const resque = client(namespace, [Job]);
+    await resque.enqueueBulk(
+      Job,
+      Array.from({ length: 3 }, (_, i) => [i]),
+    );
+    const served = await serve({ redis: cluster.url, namespace });
+    closers.push(() => served.close());
+    const queues = await served.client.get('/api/queues');
+    expect(queues.status).toBe(200);
+    expect(queues.json<{ queues: { name: string; size: number }[] }>().queues).toMatchObject([
+      { name: 'q', size: 3 },
+    ]);
+    expect((await served.client.get('/api/overview')).status).toBe(200);
+    const pages = [
+      '/overview',
+      '/queues/q',
+      '/workers',
+      '/failed',
+      '/delayed',
+      '/stats/resque',
+      '/stats/keys',
+      '/stats/redis',
+    ];
+    for (const page of pages) expect((await served.client.get(page)).status, page).toBe(200);
   });
 });
 

@@ -8,6 +8,7 @@ import { defineJob } from '../../src/jobs/define.js';
 import { Worker } from '../../src/worker/worker.js';
 import { type RedisClusterHarness, startRedisCluster } from '../harness/cluster.js';
 import { keysUnder, rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { serve } from '../web/client.js';
 
 let cluster: RedisClusterHarness;
 beforeAll(async () => {
@@ -90,6 +91,19 @@ describe('a plain URL at a cluster node', () => {
       expect((error as Error).message).toMatch(/this Redis is a cluster node/);
     }
     await admin.close();
+  });
+
+  it('the dashboard over HTTP says the same', async () => {
+    const served = await serve({ redis: plainUrl(), namespace: 'resque' });
+    try {
+      const api = await served.client.get('/api/queues');
+      expect(api.status).toBeGreaterThanOrEqual(400);
+      expect(api.text).toContain('this Redis is a cluster node');
+      const page = await served.client.get('/overview');
+      expect(page.text).toContain('this Redis is a cluster node');
+    } finally {
+      await served.close();
+    }
   });
 });
 
