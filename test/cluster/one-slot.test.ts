@@ -284,6 +284,46 @@ describe('pub/sub', () => {
   });
 });
 
+describe('the reaper', () => {
+  it('gives back the job of a worker killed with SIGKILL, and another worker runs it', async () => {
+    const namespace = taggedNamespace();
+    const ran: number[] = [];
+    const Sleepy = defineJob({
+      className: 'Sleepy',
+      queue: 'q',
+      perform: (_ctx, n: number) => void ran.push(n),
+    });
+    const admin = new Admin({ redis: cluster.url, namespace, jobs: [Sleepy] });
+    closers.push(() => admin.close());
+    const doomed = spawnWorker(
+      {
+        REDIS_URL: cluster.url,
+        RESQUE_NAMESPACE: namespace,
+        RESQUE_ISOLATION: 'none',
+        QUEUES: 'q',
+        INTERVAL: '0.2',
+        RESQUE_LIVENESS_INTERVAL: '0.2',
+      },
+      ['--require', fileURLToPath(new URL('../fixtures/cluster-jobs.mjs', import.meta.url))],
+    );
+    closers.push(async () => {
+      doomed.signal('SIGKILL');
+      await doomed.exited;
+    });
+    await admin.resque.enqueue(Sleepy, 5);
+    await waitFor(
+      async () => (await admin.workers()).some((w) => w.job !== undefined),
+      60_000,
+      `the job running in ${doomed.pid} (${doomed.output()})`,
+    );
+    doomed.signal('SIGKILL');
+    await doomed.exited;
+    await startWorker(namespace, [Sleepy], { livenessIntervalMs: 200, livenessTimeoutMs: 1000, reaperIntervalMs: 200 });
+    await waitFor(() => ran.includes(5), 30_000, 'the given-back job');
+    expect(await admin.resque.size('q')).toBe(0);
+  });
+});
+
 describe('the dashboard reads', () => {
   it('lists queues, workers, counters, keys and the Redis info of the slot primary', async () => {
     const namespace = taggedNamespace();
