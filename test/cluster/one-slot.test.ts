@@ -6,9 +6,15 @@ import calculateSlot from 'cluster-key-slot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Admin } from '../../src/api/admin.js';
 import { Resque } from '../../src/client/resque.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/errors/index.js';
 import { defineJob } from '../../src/jobs/define.js';
 import type { AnyJob } from '../../src/jobs/registry.js';
+import { JobRegistry } from '../../src/jobs/registry.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { Keys } from '../../src/protocol/keys.js';
+import { openRedis } from '../../src/redis/connection.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { type RedisClusterHarness, startRedisCluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/context.js';
@@ -197,6 +203,28 @@ describe('workers', () => {
     expect(await resque.delayed.count()).toBe(0);
   });
 
+  it('the scheduler takes the master lock and fires a recurring job', async () => {
+    const namespace = taggedNamespace();
+    const { Job } = recorder();
+    const redis = openRedis(resolveConfig({ redis: cluster.url, namespace }, {}), 'worker');
+    closers.push(async () => redis.disconnect());
+    const scheduler = new Scheduler({
+      redis,
+      keys: new Keys(namespace),
+      logger: createLogger('silent'),
+      jobs: new JobRegistry([Job]),
+      schedules: [['every-minute', { cron: '* * * * *', class: 'Work', queue: 'q', args: [1] }]],
+    });
+    closers.push(() => scheduler.stop());
+    const minute = Date.UTC(2026, 0, 1, 12, 0);
+    expect((await scheduler.pass(minute - 1000)).master).toBe(true);
+    const fired = await scheduler.pass(minute);
+    expect(fired.fired.map((f) => f.name)).toEqual(['every-minute']);
+    const resque = client(namespace, [Job]);
+    expect((await resque.peek('q')).map((job) => job.payload?.args)).toEqual([[1]]);
+    expect(await keysOf(namespace)).toContain(`${namespace}:${namespace}:resque_scheduler_master_lock`);
+  });
+
   it('keeps a concurrency limit', async () => {
     const namespace = taggedNamespace();
     let running = 0;
@@ -318,7 +346,11 @@ describe('the reaper', () => {
     );
     doomed.signal('SIGKILL');
     await doomed.exited;
-    await startWorker(namespace, [Sleepy], { livenessIntervalMs: 200, livenessTimeoutMs: 1000, reaperIntervalMs: 200 });
+    await startWorker(namespace, [Sleepy], {
+      livenessIntervalMs: 200,
+      livenessTimeoutMs: 1000,
+      reaperIntervalMs: 200,
+    });
     await waitFor(() => ran.includes(5), 30_000, 'the given-back job');
     expect(await admin.resque.size('q')).toBe(0);
   });
