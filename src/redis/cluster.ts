@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, type ClusterNode, type ClusterOptions, type Command, type Redis } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
 import { ConfigError } from '../errors/index.js';
 
 /**
@@ -108,14 +108,6 @@ export class OneSlotCluster extends Cluster {
       { ...this.clusterOptions, ...overrideOptions },
       this.namespace,
     );
-  }
-
-  /** The primary that serves the namespace's slot now, as ioredis last learnt it. */
-  slotPrimary(): Redis | undefined {
-    const owner = this.slots[this.slot]?.[0];
-    return owner === undefined
-      ? undefined
-      : this.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner);
   }
 }
 
