@@ -3,7 +3,7 @@ import { connectionAdvice } from '../config/redis-source.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
-import { asConnectionError } from '../redis/connection.js';
+import { asConnectionError, checkClusterMode } from '../redis/connection.js';
 import { pipelineValues, timeReplyMs } from '../redis/replies.js';
 import { isWrongTypeError, keyTypeProblems, WrongTypeError } from './key-types.js';
 
@@ -20,6 +20,7 @@ export interface AdminContext {
  */
 export async function guarded<T>(ctx: AdminContext, operation: () => Promise<T>): Promise<T> {
   try {
+    await checkClusterMode(ctx.redis, ctx.config);
     return await operation();
   } catch (error) {
     if (error instanceof ResqueError || error instanceof WrongTypeError) throw error;

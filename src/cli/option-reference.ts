@@ -16,6 +16,13 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     default: '`redis://127.0.0.1:6379`',
     meaning: 'Redis to talk to.',
   },
+  cluster: {
+    env: [],
+    seconds: false,
+    default: 'false',
+    meaning:
+      "Talk to a Redis Cluster (docs/cluster.md): `redis` names one or more of its nodes, the namespace must carry a hash tag (`{resque}`) and every key lives in that tag's slot. `true`, or ioredis `ClusterOptions` (`natMap`, `redisOptions` for TLS and credentials…). A `redis+cluster://` or `rediss+cluster://` URL turns it on by itself.",
+  },
   embeddedRedis: {
     env: ['RESQUE_EMBEDDED_REDIS'],
     seconds: false,

@@ -268,7 +268,12 @@ async function sendMany(
           .map((a) => encodePayload(target.className, a.args, a.meta));
         pipeline.rpush(ctx.keys.queue(target.queue), ...chunk);
       }
-      pipelineScript(pipeline, SCRIPTS.announce, [], [ctx.keys.announce, ctx.keys.queuePrefix, target.queue]);
+      pipelineScript(
+        pipeline,
+        SCRIPTS.announce,
+        [ctx.keys.nonEmptyQueues],
+        [ctx.keys.announce, ctx.keys.queuePrefix, target.queue],
+      );
     });
   }
   return [];

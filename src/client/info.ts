@@ -39,7 +39,13 @@ export async function infoFrom(
     workers: read.workerIds.length,
     working: statuses.filter((status) => status !== null && status !== '').length,
     failed: read.failed,
-    servers: [`redis://${describeTarget(config.redis).replace(/^rediss?:\/\//, '')}/${config.namespace}`],
+    servers: [serverName(describeTarget(config.redis), config.namespace)],
     environment: config.environment,
   };
+}
+
+/** Ruby's `redis://host:port/<namespace>`; a cluster keeps its scheme (`redis+cluster://a:1,b:2/<namespace>`). */
+function serverName(address: string, namespace: string): string {
+  if (/^rediss?\+cluster:\/\//.test(address)) return `${address}/${namespace}`;
+  return `redis://${address.replace(/^rediss?:\/\//, '')}/${namespace}`;
 }

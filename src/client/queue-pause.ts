@@ -19,7 +19,12 @@ export async function resumeQueue(ctx: PauseContext, queue: string): Promise<boo
   assertQueueName(queue);
   const resumed = (await ctx.redis.hdel(ctx.keys.pausedQueues, queue)) === 1;
   if (resumed)
-    await runScript(ctx.redis, SCRIPTS.announce, [], [ctx.keys.announce, ctx.keys.queuePrefix, queue]);
+    await runScript(
+      ctx.redis,
+      SCRIPTS.announce,
+      [ctx.keys.nonEmptyQueues],
+      [ctx.keys.announce, ctx.keys.queuePrefix, queue],
+    );
   return resumed;
 }
 

@@ -1,6 +1,9 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
-/** Where Redis is: a URL (`redis://`, `rediss://`, `unix:///path.sock` or a bare socket path), ioredis options, or a client you own. */
+/**
+ * Where Redis is: a URL (`redis://`, `rediss://`, `unix:///path.sock` or a bare socket path, `redis+sentinel://`,
+ * `redis+cluster://` or `rediss+cluster://`), ioredis options, or a client you own.
+ */
 export type RedisTarget = string | RedisOptions | Redis;
 
 export type FailureBackendName = 'redis' | 'redis_multi_queue';
@@ -16,6 +19,13 @@ export type Isolation = 'process' | 'none';
 export interface ResqueOptions {
   /** Redis to talk to. Env `REDIS_URL`. Default `redis://127.0.0.1:6379`. */
   redis?: RedisTarget;
+  /**
+   * Talk to a Redis Cluster (docs/cluster.md): `redis` names one or more of its nodes, the namespace must carry a hash
+   * tag (`{resque}`) and every key lives in that tag's slot. `true`, or ioredis `ClusterOptions` (`natMap`,
+   * `redisOptions` for TLS and credentials…). A `redis+cluster://` or `rediss+cluster://` URL turns it on by itself.
+   * Default false.
+   */
+  cluster?: boolean | ClusterOptions;
   /**
    * Use the embedded `redis-server` when `redis` names none (it outranks `REDIS_URL`; the environment variable does
    * not): the CLI starts or joins it (`--embedded-redis`, and `resque demo` always); a process built on the library
@@ -147,7 +157,7 @@ export interface ResqueOptions {
   tracing?: boolean;
 }
 
-type Defaulted = Omit<Required<ResqueOptions>, 'pidFile' | 'release' | 'redis'>;
+type Defaulted = Omit<Required<ResqueOptions>, 'pidFile' | 'release' | 'redis' | 'cluster'>;
 
 export const DEFAULTS = {
   embeddedRedis: false,

@@ -1,5 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
+import type { ClusterOptions } from 'ioredis';
 import { ConfigError } from '../errors/index.js';
+import { checkClusterNamespace, isClusterUrl, parseClusterUrl } from '../redis/cluster.js';
 import { redisOptionsFromUrl } from '../redis/connection.js';
 import { splitQueueWeights } from '../worker/queue-weights.js';
 import {
@@ -23,6 +25,8 @@ export interface ResolvedConfig {
   readonly redisIsDefault: boolean;
   /** The embedded redis-server is in use. */
   readonly embeddedRedis: boolean;
+  /** Cluster mode (docs/cluster.md): the ioredis ClusterOptions given (`{}` for `true` or a cluster URL); else undefined. */
+  readonly cluster: ClusterOptions | undefined;
   readonly namespace: string;
   readonly strictPayloads: boolean;
   readonly inline: boolean;
@@ -93,6 +97,7 @@ export function resolveConfig(options: ResqueOptions = {}, env: Env = process.en
     redisSource: redis.source,
     redisIsDefault: redis.source === 'default',
     embeddedRedis: redis.source === 'embedded',
+    cluster: clusterMode(options.cluster, redis.target),
     release: merged.release ?? applicationRelease(process.cwd()),
     queues: Object.freeze([...weighted.queues]),
     queueWeights: weighted.weights,
@@ -194,6 +199,17 @@ function integer(name: string, value: string | undefined): number | undefined {
   return parsed;
 }
 
+function clusterMode(cluster: ResqueOptions['cluster'], target: RedisTarget): ClusterOptions | undefined {
+  if (cluster !== undefined && cluster !== false && cluster !== true && typeof cluster !== 'object')
+    throw new ConfigError(
+      'cluster',
+      `expected true, false or ioredis ClusterOptions, got ${JSON.stringify(cluster)}`,
+    );
+  if (typeof cluster === 'object' && cluster !== null) return cluster;
+  if (cluster === true || (typeof target === 'string' && isClusterUrl(target))) return {};
+  return undefined;
+}
+
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -207,6 +223,7 @@ function validate(config: ResolvedConfig): void {
   if (config.namespace.endsWith(':'))
     throw new ConfigError('namespace', 'must not end with ":" (the separator is added)');
   checkTarget(config.redis);
+  if (config.cluster) checkClusterTarget(config);
   for (const key of [
     'connectTimeoutMs',
     'intervalMs',
@@ -314,9 +331,34 @@ function validateSupervision(config: ResolvedConfig): void {
   }
 }
 
+function checkClusterTarget(config: ResolvedConfig): void {
+  checkClusterNamespace(config.namespace);
+  const target = config.redis;
+  if (config.embeddedRedis) throw new ConfigError('cluster', 'the embedded redis-server is not a cluster');
+  if (typeof target === 'string' && (target.startsWith('/') || /^(unix|redis\+sentinel):/.test(target)))
+    throw new ConfigError(
+      'redis',
+      'cluster mode needs host:port addresses (redis+cluster://host:port,host:port)',
+    );
+  if (typeof target === 'object' && !isPlainOptions(target))
+    throw new ConfigError(
+      'redis',
+      'cluster mode opens its own connections: give a URL or ioredis options, not a client',
+    );
+}
+
+function isPlainOptions(target: object): boolean {
+  const proto = Object.getPrototypeOf(target);
+  return proto === Object.prototype || proto === null;
+}
+
 function checkTarget(target: RedisTarget): void {
   if (typeof target !== 'string') return;
   if (target.startsWith('/')) return;
+  if (isClusterUrl(target)) {
+    parseClusterUrl(target);
+    return;
+  }
   if (target.startsWith('redis+sentinel://')) {
     redisOptionsFromUrl(target);
     return;
@@ -330,7 +372,7 @@ function checkTarget(target: RedisTarget): void {
   if (!['redis:', 'rediss:', 'unix:'].includes(url.protocol)) {
     throw new ConfigError(
       'redis',
-      `unsupported scheme ${url.protocol} (use redis://, rediss://, unix:// or redis+sentinel://)`,
+      `unsupported scheme ${url.protocol} (use redis://, rediss://, unix://, redis+sentinel:// or redis+cluster://)`,
     );
   }
 }

@@ -3,7 +3,7 @@ import { connectionAdvice } from '../config/redis-source.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ResqueError } from '../errors/index.js';
 import type { Keys } from '../protocol/keys.js';
-import { asConnectionError } from '../redis/connection.js';
+import { asConnectionError, checkClusterMode } from '../redis/connection.js';
 import {
   type BulkResult,
   type BulkRetryOptions,
@@ -97,6 +97,7 @@ export class Failures {
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
+      await checkClusterMode(this.ctx.redis, this.config);
       return await operation();
     } catch (error) {
       // Our own errors pass as they are (asConnectionError's pattern would take "…NotFound…" for ENOTFOUND).

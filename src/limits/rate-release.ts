@@ -27,7 +27,7 @@ export async function releaseRateParked(
   const [seen, returned] = await runScript<[number, number]>(
     redis,
     RATE_RELEASE,
-    [],
+    [keys.rateParkedDue],
     [keys.rateSpec, keys.announce, keys.limitSpec, nowMs === undefined ? '' : nowMs, batch],
   );
   return { seen: Number(seen), returned: Number(returned) };

@@ -3,7 +3,9 @@
 -- queue (of their tenant's list on a fair queue), in order, and the queues are announced. A limit that still has
 -- parked jobs is filed again under the earliest time it can next have room (its oldest start in the window plus the
 -- window, or a window from now).
--- KEYS     none: every key comes from the specs, and a limit's keys are only known from the due index
+-- KEYS[1]  the due index (Keys.rateParkedDue), also in the spec: declared so that Redis Cluster routes the call to
+--          the namespace's slot; every other key comes from the specs, and a limit's keys are only known from the due
+--          index
 -- ARGV[1]  rate spec (Keys.rateSpec)
 -- ARGV[2]  announce spec (Keys.announce)
 -- ARGV[3]  limit spec (Keys.limitSpec): the queue-key prefix and `queues`

@@ -2,7 +2,9 @@
 -- reservation is gone (its in-flight key was deleted), and lets parked jobs back while their limit
 -- has room: a limit that was raised or removed, a job let back that a Ruby worker took (it holds no token). Run at
 -- worker start-up, after the limits change, and by one process of the fleet per poll interval.
--- KEYS     none: every key comes from the limit spec, and the keys of one limit are only known from the parked index
+-- KEYS[1]  the parked index (Keys.parkedLimits), also in the spec: declared so that Redis Cluster routes the call
+--          to the namespace's slot; every other key comes from the limit spec, and the keys of one limit are only
+--          known from the parked index
 -- ARGV[1]  limit spec (Keys.limitSpec)
 -- ARGV[2]  announce spec (Keys.announce)
 -- ARGV[3]  at most this many parked jobs are let back by one call

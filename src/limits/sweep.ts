@@ -19,7 +19,7 @@ export async function sweepLimits(redis: Redis, keys: Keys): Promise<SweepReport
   const [reclaimed, returned] = await runScript<[number, number]>(
     redis,
     SWEEP,
-    [],
+    [keys.parkedLimits],
     [keys.limitSpec, keys.announce, SWEEP_BUDGET],
   );
   return { reclaimed: Number(reclaimed), returned: Number(returned) };

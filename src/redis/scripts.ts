@@ -58,6 +58,15 @@ export const SCRIPTS = {
 
 type Arg = string | number | Buffer;
 
+/*
+ * Redis Cluster (docs/cluster.md): every call names at least one key, so the cluster client sends it to the primary
+ * that serves the namespace's slot (a call without keys would go to a random primary). Many scripts also touch keys
+ * they do not declare, built from a prefix or a spec passed in ARGV; Redis 7 allows that only for keys that are local
+ * to the node running the script. In one-slot cluster mode every key of the namespace carries its hash tag, so they
+ * are: all of them live in the slot of the declared keys. While that slot is being moved to another primary such a
+ * script can fail midway ("non local key"); see docs/cluster.md, Moving the slot.
+ */
+
 /** Runs a script by SHA; on NOSCRIPT (a restarted or flushed Redis) sends the source once, which caches it again. */
 export async function runScript<T>(
   redis: Redis,

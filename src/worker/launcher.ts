@@ -16,7 +16,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import { publishClassLimits } from '../limits/definitions.js';
 import type { Logger } from '../logging/logger.js';
 import type { Keys } from '../protocol/keys.js';
-import { openRedis } from '../redis/connection.js';
+import { checkClusterMode, openRedis } from '../redis/connection.js';
 import { retryForever } from '../redis/retry.js';
 import { Promoter } from '../scheduler/promoter.js';
 import type { Executor } from './executor.js';
@@ -177,6 +177,7 @@ export class Launcher {
     const { config, registration, manager, logger } = this.p;
     this.p.procline('Starting');
     if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
+    await this.checkCluster();
     // The liveness beat first: every id resque-ts writes into Ruby's heartbeat hash then has one, so a worker killed
     // at any point of its start-up is judged by the liveness rule within seconds, not by Ruby's after minutes.
     await registration.beat();
@@ -202,6 +203,18 @@ export class Launcher {
     manager.accepting = true;
     await this.upkeep.writeStats();
     await manager.pump();
+  }
+
+  /** A plain connection to a cluster node, or a cluster connection to a plain Redis, stops here, before any write. */
+  private async checkCluster(): Promise<void> {
+    try {
+      await checkClusterMode(this.p.redis, this.p.config);
+    } catch (error) {
+      this.state = 'stopped';
+      await this.close();
+      this.resolveFinished();
+      throw error;
+    }
   }
 
   /** Names Redis settings that can lose jobs; with `refuseUnsafeRedis` the worker stops here, leaving nothing behind. */

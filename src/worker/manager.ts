@@ -121,8 +121,8 @@ export class Manager {
       this.s.logger.warn(
         `Reserving failed, retrying in ${this.retryDelayMs} ms: ${(error as Error).message}`,
       );
-      this.s.onError(error as Error);
       this.idleIn(this.retryDelayMs);
+      this.s.onError(error as Error);
     }
   }
 

@@ -153,7 +153,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       runHooks,
       procline,
       onIdle: () => this.onIdle(),
-      onError: (error) => this.emit('error', error),
+      // Logged and retried by the manager: an 'error' event nobody listens to would throw and end the retries.
+      onError: (error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+      },
     });
     this.launcher = new Launcher({
       id: this.id,

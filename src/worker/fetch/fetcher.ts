@@ -423,7 +423,12 @@ export class Fetcher implements ReservationOwner {
   /** Passes on wake-ups this worker cannot use (it is full, paused or stopping): the queues are announced again. */
   async passOn(queues: readonly string[]): Promise<void> {
     if (queues.length === 0) return;
-    await runScript(this.redis, SCRIPTS.announce, [], [this.keys.announce, this.keys.queuePrefix, ...queues]);
+    await runScript(
+      this.redis,
+      SCRIPTS.announce,
+      [this.keys.nonEmptyQueues],
+      [this.keys.announce, this.keys.queuePrefix, ...queues],
+    );
   }
 }
 
