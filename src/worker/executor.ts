@@ -12,8 +12,13 @@ export type ProgressSink = (reservation: Reservation, value: JsonValue) => void;
  * keeps every piece of Redis bookkeeping: an executor only says how each job ended.
  */
 export interface Executor {
-  /** Jobs it runs at once, which is the worker's number of slots. Default: the worker's `concurrency`. */
+  /** Jobs it holds at most, which is the worker's number of slots. Default: the worker's `concurrency`. */
   readonly slots?: number;
+  /**
+   * How many of its slots the worker keeps filled now; default all. A supervisor fills the slots of jobs reserved
+   * ahead only while jobs are short.
+   */
+  slotsWanted?(): number;
   /** Gets ready before the worker registers (the supervised executor starts its children); throws if it cannot. */
   start?(): Promise<void>;
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome>;

@@ -137,7 +137,7 @@ export class Manager {
 
   /** A wake-up for `queue` reached this worker; one it cannot use (full, paused, stopping) is passed on. */
   onWake(queue: string): void {
-    if (this.accepting && !this.paused && this.s.processor.busy < this.s.slotIds.length) {
+    if (this.accepting && !this.paused && this.s.processor.busy < this.slotsWanted) {
       this.woken.add(queue);
       // At once rather than on the next turn: the wake-up's whole point is pickup latency.
       void this.pump();
@@ -205,7 +205,11 @@ export class Manager {
         void this.passOn([queue]);
     } else {
       taking = this.accepting && this.pauseState !== 'paused';
-      free = taking ? this.s.slotIds.filter((slot) => !processor.running.has(slot)) : [];
+      free = taking
+        ? this.s.slotIds
+            .filter((slot) => !processor.running.has(slot))
+            .slice(0, Math.max(0, this.slotsWanted - processor.busy))
+        : [];
       const woken = [...this.woken];
       this.woken.clear();
       if (!fetcher.hasAcks && free.length === 0) {
@@ -265,7 +269,7 @@ export class Manager {
     const { waitThenReserve, canWaitThenReserve, processor, fetcher, slotIds } = this.s;
     if (!waitThenReserve || !canWaitThenReserve?.() || processor.busy > 0 || fetcher.hasAcks) return false;
     this.waiting = (async () => {
-      const call = await fetcher.prepare(slotIds);
+      const call = await fetcher.prepare(slotIds.slice(0, this.slotsWanted));
       // A pause or a stop that began meanwhile: no call waits in Redis.
       if (!this.accepting || this.pauseState !== 'active') {
         fetcher.abandon(call);
@@ -282,6 +286,11 @@ export class Manager {
         if (this.waited || (this.accepting && this.pauseState === 'active')) void this.pump();
       });
     return true;
+  }
+
+  /** How many slots to keep filled: the executor's say (a supervisor reserves ahead only while jobs are short). */
+  private get slotsWanted(): number {
+    return this.s.executor.slotsWanted?.() ?? this.s.slotIds.length;
   }
 
   /** The poll interval passed with no wake-up. */

@@ -17,6 +17,7 @@ function job(slotId: string, raw = '{"class":"Job","args":[1]}', timeoutMs = 0):
     timedOutAt: undefined,
     abortReason: undefined,
     started: true,
+    cancelledEarly: false,
     decided: false,
     resolve: () => {},
   };

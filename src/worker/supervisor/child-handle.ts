@@ -34,8 +34,13 @@ export interface Assignment {
   timedOutAt: number | undefined;
   /** The application aborted it (`Worker.abortRunning`) with this reason: its child is told once it has it. */
   abortReason: WireError | undefined;
-  /** Its child said it has it (the `started` message): until then, a death of the child cannot be its doing. */
+  /**
+   * Its child said it starts it (in a `results` report): until then it waits in the child or on its way there, a
+   * death of the child cannot be its doing, and its time limit has not begun.
+   */
   started: boolean;
+  /** It was cancelled before it started: its child is given `cancelGraceMs` from the moment it starts. */
+  cancelledEarly: boolean;
   /** Its outcome is known (resolved): later news of it is ignored. */
   decided: boolean;
   readonly resolve: (outcome: Outcome) => void;
@@ -120,11 +125,11 @@ export class ChildHandle {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** Takes jobs: an active child that is ready and not full. */
-  accepts(concurrency: number): boolean {
+  /** Takes jobs: an active child that is ready and holds fewer than `depth` (running and waiting in it). */
+  accepts(depth: number): boolean {
     return (
       this.state === 'ready' &&
-      this.jobs.size < concurrency &&
+      this.jobs.size < depth &&
       this.killCause === undefined &&
       this.process.connected &&
       this.alive

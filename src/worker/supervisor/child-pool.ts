@@ -96,12 +96,11 @@ export class ChildPool {
     for (const child of this.children) child.send({ type: 'paused', paused });
   }
 
-  /** The least busy child that takes jobs. */
-  pick(): ChildHandle | undefined {
+  /** The least busy child that takes jobs, holding fewer than `depth`. */
+  pick(depth: number): ChildHandle | undefined {
     let best: ChildHandle | undefined;
     for (const child of this.children) {
-      if (child.accepts(this.settings.concurrency) && (!best || child.jobs.size < best.jobs.size))
-        best = child;
+      if (child.accepts(depth) && (!best || child.jobs.size < best.jobs.size)) best = child;
     }
     return best;
   }
@@ -195,12 +194,7 @@ export class ChildPool {
   private onMessage(child: ChildHandle, message: FromChild): void {
     if (message.type === 'results') this.events.results(child, message);
     else if (message.type === 'progress') this.events.progress(child, message);
-    else if (message.type === 'started') {
-      for (const slotId of message.slotIds) {
-        const assignment = child.jobs.get(slotId);
-        if (assignment) assignment.started = true;
-      }
-    } else if (message.type === 'exiting')
+    else if (message.type === 'exiting')
       child.lastWords = { kind: 'exit', slotId: message.slotId, code: message.code };
     else if (message.type === 'crash')
       child.lastWords = { kind: 'crash', slotId: message.slotId, error: message.error };

@@ -32,11 +32,15 @@ interface Running {
 type Init = Extract<ToChild, { type: 'init' }>;
 
 const RSS_REPORT_MS = 500;
+const TERM_REASON = 'the worker was told to stop before it started';
 const jobScope = new AsyncLocalStorage<string>();
 /** Running jobs in the order they started (a Map keeps insertion order): the first is the oldest. */
 const running = new Map<string, Running>();
-/** Results of this turn of the event loop, sent together. */
+/** Jobs handed over beyond the concurrency (reserved ahead), started in order as running ones end. */
+const waiting: ReservationData[] = [];
+/** Results of this microtask checkpoint, sent together with the jobs that start next. */
 const outbox: JobResult[] = [];
+let reportScheduled = false;
 const realExit: (code?: number) => never = process.exit.bind(process);
 const reportRss = !existsSync('/proc/self/status');
 let executor: InProcessExecutor | undefined;
@@ -46,6 +50,8 @@ let paused = false;
 let draining = false;
 let exiting = false;
 let leaving = false;
+/** TERM arrived: no job starts any more. */
+let terminated = false;
 let lastRssAt = 0;
 
 function send(message: FromChild, then?: () => void): void {
@@ -83,6 +89,24 @@ async function init(message: Init): Promise<void> {
   }
 }
 
+/** A report is sent at the end of this microtask checkpoint: the results so far and the jobs that start next. */
+function scheduleReport(): void {
+  if (reportScheduled) return;
+  reportScheduled = true;
+  queueMicrotask(report);
+}
+
+function report(): void {
+  reportScheduled = false;
+  const starting: ReservationData[] = [];
+  // A child told to leave by TERM starts nothing more; a drained (recycled) one runs what it was given.
+  const limit = exiting || leaving || terminated ? 0 : (settings?.concurrency ?? 1);
+  while (waiting.length > 0 && running.size + starting.length < limit) starting.push(waiting.shift()!);
+  flush(starting.map((job) => job.slotId));
+  for (const job of starting) run(job);
+  if (starting.length > 0) title();
+}
+
 function run(data: ReservationData): void {
   const reservation = new Reservation(data);
   const { slotId, token } = reservation;
@@ -99,7 +123,8 @@ function finish(slotId: string, token: string, outcome: Outcome): void {
   if (running.get(slotId)?.reservation.token === token) running.delete(slotId);
   // Sent at the end of this microtask checkpoint, not of the event loop's turn: a child killed right after a job
   // ends has already reported it, so a finished job is never taken for one that died with its child.
-  if (outbox.push({ slotId, token, outcome }) === 1) queueMicrotask(flush);
+  outbox.push({ slotId, token, outcome });
+  scheduleReport();
   title();
 }
 
@@ -114,11 +139,11 @@ function flushProgress(): void {
   progressOutbox.clear();
 }
 
-/** Sends the waiting results in one message (also right before the child exits). */
-function flush(): void {
+/** Sends the waiting results and the jobs about to start in one message (also right before the child exits). */
+function flush(started: string[] = []): void {
   flushProgress();
-  if (outbox.length === 0) return;
-  const message: FromChild = { type: 'results', results: outbox.splice(0) };
+  if (outbox.length === 0 && started.length === 0) return;
+  const message: FromChild = { type: 'results', results: outbox.splice(0), started };
   if (reportRss && Date.now() - lastRssAt >= RSS_REPORT_MS) {
     lastRssAt = Date.now();
     message.rssBytes = process.memoryUsage.rss();
@@ -127,7 +152,7 @@ function flush(): void {
 }
 
 function leaveIfDone(): void {
-  if (!draining || running.size > 0 || outbox.length > 0 || leaving) return;
+  if (!draining || running.size > 0 || waiting.length > 0 || outbox.length > 0 || leaving) return;
   if (!settings?.tracing || !executor) realExit(0);
   leaving = true;
   // The spans of its last jobs leave with it: the application's own shutdown never runs in a child.
@@ -146,9 +171,9 @@ function onMessage(message: unknown): void {
       void init(message);
       return;
     case 'run':
-      send({ type: 'started', slotIds: message.jobs.map((job) => job.slotId) });
-      for (const data of message.jobs) run(data);
-      title();
+      waiting.push(...message.jobs);
+      if (terminated) giveBackWaiting(() => true, TERM_REASON);
+      scheduleReport();
       return;
     case 'timeout': {
       const job = running.get(message.slotId);
@@ -170,6 +195,11 @@ function onMessage(message: unknown): void {
     case 'abort': {
       const job = running.get(message.slotId);
       if (job?.reservation.token === message.token) job.controller.abort(fromWireError(message.reason));
+      else
+        giveBackWaiting(
+          (data) => data.slotId === message.slotId && data.token === message.token,
+          'it was aborted before it started',
+        );
       return;
     }
   }
@@ -207,9 +237,27 @@ process.on('uncaughtException', (error) => {
   }
   realExit(1);
 });
-// TERM (from the supervisor, or from a platform that signals every process): abort every job, leave when they end.
+/** Jobs that waited here and will not start: reported as given back untouched (they never ran). */
+function giveBackWaiting(which: (data: ReservationData) => boolean, reason: string): void {
+  for (let i = waiting.length - 1; i >= 0; i--) {
+    const data = waiting[i] as ReservationData;
+    if (!which(data)) continue;
+    waiting.splice(i, 1);
+    outbox.push({
+      slotId: data.slotId,
+      token: data.token,
+      outcome: { kind: 'given-back', reason, countReturn: false },
+    });
+    scheduleReport();
+  }
+}
+
+// TERM (from the supervisor, or from a platform that signals every process): abort every job, give back the ones
+// waiting, leave when the running ones end.
 process.on('SIGTERM', () => {
+  terminated = true;
   for (const job of running.values()) job.controller.abort(new TermException('SIGTERM'));
+  giveBackWaiting(() => true, TERM_REASON);
   drain();
 });
 // Signals a terminal sends to the whole process group are the supervisor's to act on.

@@ -36,7 +36,7 @@ export type ToChild =
       /** Trace each job it performs (observability/tracing.ts): the child loads `@opentelemetry/api` itself. */
       tracing: boolean;
     }
-  /** Run these reserved jobs; answer with their `results`. */
+  /** Run these reserved jobs (those beyond its concurrency wait in the child, in order); answer with `results`. */
   | { type: 'run'; jobs: ReservationData[] }
   /** The job ran past its time limit: fire its AbortSignal with a JobTimeoutError. */
   | { type: 'timeout'; slotId: string; token: string; timeoutMs: number }
@@ -56,15 +56,16 @@ export type ToChild =
 export type FromChild =
   | { type: 'ready'; pid: number; jobClasses: number }
   | { type: 'init-failed'; error: WireError }
-  /**
-   * Sent as soon as a `run` batch arrives, before any of its jobs starts: a job the supervisor never heard of as
-   * started was never run, and goes back to its queue untouched if the child dies.
-   */
-  | { type: 'started'; slotIds: string[] }
   /** A tracked job's `ctx.progress` (checked to be JSON in the child); the supervisor writes it. */
   | { type: 'progress'; slotId: string; token: string; value: JsonValue }
-  /** `rssBytes` rides along at most every half second where the supervisor cannot read /proc. */
-  | { type: 'results'; results: JobResult[]; rssBytes?: number }
+  /**
+   * The jobs that ended since the last report, and the jobs the child starts next (`started`): a job is named in a
+   * report sent before it starts, so one the supervisor never heard of as started was never run and goes back to its
+   * queue untouched if the child dies. A child holds up to twice its concurrency (jobs reserved ahead wait in it), so
+   * the end of one job and the start of the next travel in one message. `rssBytes` rides along at most every half
+   * second where the supervisor cannot read /proc.
+   */
+  | { type: 'results'; results: JobResult[]; started: string[]; rssBytes?: number }
   /** A job called process.exit(code): the child is about to exit; `slotId` names the job when known. Results
    * that were waiting to be sent go first. */
   | { type: 'exiting'; slotId: string | undefined; code: number }

@@ -55,6 +55,14 @@ export interface SupervisorOptions {
 }
 
 const MEMORY_SAMPLE_MS = 500;
+/**
+ * Jobs are reserved ahead (up to twice the concurrency per child) only while they take less than this on average:
+ * for such jobs the reservation round trip and the hand-over to the child are a large share of a job, and a job
+ * waiting in a child behind another waits briefly. Longer jobs are reserved only when a child can start them.
+ */
+const READ_AHEAD_MAX_JOB_MS = 20;
+/** Weight of the newest job's duration in the running average. */
+const DURATION_WEIGHT = 0.2;
 
 /**
  * Runs jobs in warm child processes (child.ts) behind the Executor seam; the worker keeps every piece of Redis
@@ -70,6 +78,10 @@ export class SupervisedExecutor implements Executor {
   private readonly logger: Logger;
   private readonly pool: ChildPool;
   private readonly pending: Assignment[] = [];
+  /** Jobs each child runs at once. */
+  private readonly concurrency: number;
+  /** Running average of how long a job takes in its child (ms), from its start to its result; undefined until one ends. */
+  private averageJobMs: number | undefined;
   private readonly timeouts = new Map<string, number>();
   private timeoutsPossible: boolean | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
@@ -79,7 +91,9 @@ export class SupervisedExecutor implements Executor {
     const config = options.config;
     this.config = config;
     this.logger = options.logger;
-    this.slots = config.count * config.concurrency;
+    this.concurrency = config.concurrency;
+    // Every job waiting in a child was reserved into a slot of its own: twice the slots a child runs at once.
+    this.slots = 2 * config.count * config.concurrency;
     const fork: ForkSettings = {
       entry: options.childEntry ?? defaultEntry(),
       execArgv: options.execArgv,
@@ -117,6 +131,23 @@ export class SupervisedExecutor implements Executor {
     );
   }
 
+  /**
+   * How many of its slots the worker should keep filled: a child's concurrency each, and as many again (jobs
+   * reserved ahead, which wait in the children) while jobs are short.
+   */
+  slotsWanted(): number {
+    return this.readingAhead ? this.slots : this.slots / 2;
+  }
+
+  private get readingAhead(): boolean {
+    return this.averageJobMs !== undefined && this.averageJobMs < READ_AHEAD_MAX_JOB_MS;
+  }
+
+  /** Jobs a child may hold: those it runs, and while reading ahead as many waiting behind them. */
+  private get depth(): number {
+    return this.readingAhead ? 2 * this.concurrency : this.concurrency;
+  }
+
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
     return new Promise((resolve) => {
       const assignment: Assignment = {
@@ -128,6 +159,7 @@ export class SupervisedExecutor implements Executor {
         timedOutAt: undefined,
         abortReason: undefined,
         started: false,
+        cancelledEarly: false,
         decided: false,
         resolve,
       };
@@ -155,7 +187,10 @@ export class SupervisedExecutor implements Executor {
   busyTitle(): string | undefined {
     const busy = [...this.pool.children].filter((child) => child.jobs.size > 0);
     if (busy.length === 0) return undefined;
-    const since = Math.min(...busy.flatMap((child) => [...child.jobs.values()].map((a) => a.startedAt)));
+    const since = Math.min(
+      ...busy.flatMap((child) => [...child.jobs.values()].filter((a) => a.started).map((a) => a.startedAt)),
+      Date.now(),
+    );
     return `Forked ${busy.map((child) => child.pid).join(',')} at ${epochSeconds(new Date(since))}`;
   }
 
@@ -186,7 +221,7 @@ export class SupervisedExecutor implements Executor {
 
   private dispatch(): void {
     while (this.pending.length > 0) {
-      const child = this.pool.pick();
+      const child = this.pool.pick(this.depth);
       if (!child) return;
       this.assign(child, this.pending.shift()!);
     }
@@ -199,7 +234,6 @@ export class SupervisedExecutor implements Executor {
     child.given++;
     child.run(a.reservation.data());
     if (a.abortReason) this.sendAbort(a);
-    if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
     const max = this.config.maxJobsPerChild;
     if (max > 0 && child.given >= max) {
       this.pool.recycle(child, 'max-jobs', `it was given ${child.given} jobs (maxJobsPerChild ${max})`);
@@ -208,16 +242,39 @@ export class SupervisedExecutor implements Executor {
 
   private onResults(child: ChildHandle, message: Extract<FromChild, { type: 'results' }>): void {
     if (message.rssBytes !== undefined) child.rssBytes = message.rssBytes;
+    const now = Date.now();
     for (const { slotId, token, outcome } of message.results) {
       const a = child.jobs.get(slotId);
       if (!a || a.reservation.token !== token) continue;
       child.jobs.delete(slotId);
-      if (isFailure(outcome)) child.failed++;
-      else child.done++;
+      if (outcome.kind === 'given-back') {
+        // It never started (aborted, or the child was told to stop, while it waited there).
+      } else {
+        if (isFailure(outcome)) child.failed++;
+        else child.done++;
+        this.timeJob(now - a.startedAt);
+      }
       this.decide(a, a.timedOutAt !== undefined ? this.timedOut(a, outcome) : outcome);
+    }
+    for (const slotId of message.started) {
+      const a = child.jobs.get(slotId);
+      if (a && !a.decided) this.onStarted(child, a, now);
     }
     if (message.rssBytes !== undefined) this.checkMemory(child);
     this.dispatch();
+  }
+
+  /** The child starts the job: its time limit (and the grace of a cancel that came before) begins. */
+  private onStarted(child: ChildHandle, a: Assignment, now: number): void {
+    a.started = true;
+    a.startedAt = now;
+    if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
+    if (a.cancelledEarly) this.startCancelGrace(child, a);
+  }
+
+  private timeJob(ms: number): void {
+    this.averageJobMs =
+      this.averageJobMs === undefined ? ms : this.averageJobMs + DURATION_WEIGHT * (ms - this.averageJobMs);
   }
 
   /** Where tracked jobs' progress goes: the worker's status tracker, which writes it. */
@@ -286,12 +343,20 @@ export class SupervisedExecutor implements Executor {
       if (a) this.decide(a, { kind: 'cancelled' });
       return;
     }
-    const { slotId, className, queue } = reservation;
+    const { slotId } = reservation;
     const child = [...this.pool.children].find((c) => c.jobs.get(slotId)?.reservation === reservation);
     const a = child?.jobs.get(slotId);
     if (!child || !a || a.decided || a.abortReason) return;
     a.abortReason = toWireError(reason);
     this.sendAbort(a);
+    // One still waiting in its child is given back by it without running, or its grace begins when it starts.
+    if (a.started) this.startCancelGrace(child, a);
+    else a.cancelledEarly = true;
+  }
+
+  /** Its child is killed if the cancelled job still runs `cancelGraceMs` from now. */
+  private startCancelGrace(child: ChildHandle, a: Assignment): void {
+    const { slotId, className, queue } = a.reservation;
     const grace = this.config.cancelGraceMs;
     clearTimeout(a.timer);
     a.timer = setTimeout(() => {
