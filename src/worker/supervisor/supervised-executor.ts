@@ -56,11 +56,17 @@ export interface SupervisorOptions {
 
 const MEMORY_SAMPLE_MS = 500;
 /**
- * Jobs are reserved ahead (up to twice the concurrency per child) only while they take less than this on average:
- * for such jobs the reservation round trip and the hand-over to the child are a large share of a job, and a job
- * waiting in a child behind another waits briefly. Longer jobs are reserved only when a child can start them.
+ * Jobs are reserved ahead (each child holds up to its concurrency again, and at least MIN_AHEAD more) only while they
+ * take less than this on average: for such jobs the reservation round trip and the hand-over to the child are a large
+ * share of a job, and a job waiting in a child behind others waits briefly. Longer jobs are reserved only when a child
+ * can start them.
  */
 const READ_AHEAD_MAX_JOB_MS = 20;
+/**
+ * A child at concurrency 1 that holds one job ahead still idles whenever its next batch is on its way; with a few
+ * it rarely does, and the supervisor's reservations and hand-overs carry several jobs each.
+ */
+const MIN_AHEAD = 4;
 /** Weight of the newest job's duration in the running average. */
 const DURATION_WEIGHT = 0.2;
 
@@ -78,8 +84,9 @@ export class SupervisedExecutor implements Executor {
   private readonly logger: Logger;
   private readonly pool: ChildPool;
   private readonly pending: Assignment[] = [];
-  /** Jobs each child runs at once. */
+  /** Jobs each child runs at once, and holds beyond those while reading ahead. */
   private readonly concurrency: number;
+  private readonly ahead: number;
   /** Running average of how long a job takes in its child (ms), from its start to its result; undefined until one ends. */
   private averageJobMs: number | undefined;
   private readonly timeouts = new Map<string, number>();
@@ -92,8 +99,9 @@ export class SupervisedExecutor implements Executor {
     this.config = config;
     this.logger = options.logger;
     this.concurrency = config.concurrency;
-    // Every job waiting in a child was reserved into a slot of its own: twice the slots a child runs at once.
-    this.slots = 2 * config.count * config.concurrency;
+    this.ahead = Math.max(config.concurrency, MIN_AHEAD);
+    // Every job waiting in a child was reserved into a slot of its own.
+    this.slots = config.count * (config.concurrency + this.ahead);
     const fork: ForkSettings = {
       entry: options.childEntry ?? defaultEntry(),
       execArgv: options.execArgv,
@@ -136,7 +144,7 @@ export class SupervisedExecutor implements Executor {
    * reserved ahead, which wait in the children) while jobs are short.
    */
   slotsWanted(): number {
-    return this.readingAhead ? this.slots : this.slots / 2;
+    return this.readingAhead ? this.slots : this.config.count * this.concurrency;
   }
 
   private get readingAhead(): boolean {
@@ -145,7 +153,7 @@ export class SupervisedExecutor implements Executor {
 
   /** Jobs a child may hold: those it runs, and while reading ahead as many waiting behind them. */
   private get depth(): number {
-    return this.readingAhead ? 2 * this.concurrency : this.concurrency;
+    return this.readingAhead ? this.concurrency + this.ahead : this.concurrency;
   }
 
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
