@@ -173,7 +173,9 @@ function onMessage(message: unknown): void {
     case 'run':
       waiting.push(...message.jobs);
       if (terminated) giveBackWaiting(() => true, TERM_REASON);
-      scheduleReport();
+      // At once, not at the end of the checkpoint: messages read together are handled before any microtask, and a
+      // job that can start must have started before an `abort` or `timeout` sent after it is handled.
+      report();
       return;
     case 'timeout': {
       const job = running.get(message.slotId);
