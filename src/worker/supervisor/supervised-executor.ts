@@ -84,6 +84,8 @@ export class SupervisedExecutor implements Executor {
   private readonly logger: Logger;
   private readonly pool: ChildPool;
   private readonly pending: Assignment[] = [];
+  /** The jobs of each reservation call's AbortSignal; gone with the signal. */
+  private readonly batches = new WeakMap<AbortSignal, Assignment[]>();
   /** Jobs each child runs at once, and holds beyond those while reading ahead. */
   private readonly concurrency: number;
   private readonly ahead: number;
@@ -171,10 +173,31 @@ export class SupervisedExecutor implements Executor {
         decided: false,
         resolve,
       };
-      signal.addEventListener('abort', () => this.onAbort(assignment, signal.reason), { once: true });
+      this.watch(signal, assignment);
       this.pending.push(assignment);
       this.dispatch();
     });
+  }
+
+  /**
+   * The jobs of one reservation call share one AbortSignal (processor.ts): one listener per signal, not per job,
+   * tells each of its jobs that is not yet decided.
+   */
+  private watch(signal: AbortSignal, a: Assignment): void {
+    let batch = this.batches.get(signal);
+    if (!batch) {
+      const jobs: Assignment[] = [];
+      batch = jobs;
+      this.batches.set(signal, jobs);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const job of jobs) if (!job.decided) this.onAbort(job, signal.reason);
+        },
+        { once: true },
+      );
+    }
+    batch.push(a);
   }
 
   /** The worker's TERM grace period is over: KILL the children still holding jobs; their jobs are decided as they close. */
