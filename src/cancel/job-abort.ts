@@ -9,6 +9,7 @@ import { isCancelReason } from '../errors/index.js';
 export class JobAbort {
   private own: AbortController | undefined;
   private cancelReason: Error | undefined;
+  private abortReason: Error | undefined;
 
   constructor(private readonly batch: AbortSignal) {}
 
@@ -17,6 +18,7 @@ export class JobAbort {
     const own = new AbortController();
     this.own = own;
     if (this.cancelReason) own.abort(this.cancelReason);
+    else if (this.abortReason) own.abort(this.abortReason);
     else if (this.batch.aborted) own.abort(this.batch.reason);
     else this.batch.addEventListener('abort', () => own.abort(this.batch.reason), { once: true });
     return own.signal;
@@ -26,6 +28,17 @@ export class JobAbort {
   cancel(reason: Error): void {
     if (this.cancelReason) return;
     this.cancelReason = reason;
+    this.own?.abort(reason);
+  }
+
+  /**
+   * Fires this job's signal (once) with `reason`, as an abort of its batch would, but for this job alone (a supervised
+   * child's time limit, `Worker.abortRunning` passed on to it): not a cancel.
+   */
+  abort(reason: Error): void {
+    if (isCancelReason(reason)) return this.cancel(reason);
+    if (this.cancelReason || this.abortReason) return;
+    this.abortReason = reason;
     this.own?.abort(reason);
   }
 

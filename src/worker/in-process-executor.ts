@@ -64,6 +64,11 @@ export class InProcessExecutor implements Executor {
     this.aborts.get(reservation)?.cancel(reason);
   }
 
+  /** Fires the job's own AbortSignal with `reason`, for this job alone (not a cancel). */
+  abort(reservation: Reservation, reason: Error): void {
+    this.aborts.get(reservation)?.abort(reason);
+  }
+
   private async perform(reservation: Reservation, payload: JobPayload, abort: JobAbort): Promise<Outcome> {
     const definition = this.jobs.resolve(payload.class);
     if (!definition) return failedWith('failed', new UnknownJobClassError(payload.class));

@@ -56,8 +56,8 @@ describe('worker stats', () => {
       namespace,
       (s) => s.processed === 6 && s.children.filter((c) => c.state !== 'starting').length === 3,
     );
-    // Two children at concurrency 1, each with four more slots for jobs reserved ahead of it.
-    expect(stats).toMatchObject({ isolation: 'process', slots: 10, count: 2, concurrency: 1, spare: 1 });
+    // Two children at concurrency 1, each with eight more slots for jobs reserved ahead of it.
+    expect(stats).toMatchObject({ isolation: 'process', slots: 18, count: 2, concurrency: 1, spare: 1 });
     expect(stats.id).toBe(
       (await redis.smembers(`${namespace}:workers`)).find((id) => !id.split(':')[0]!.includes('~')),
     );

@@ -36,4 +36,29 @@ describe('JobAbort: one job’s signal over its batch’s', () => {
     batch.abort(reason);
     expect(new JobAbort(batch.signal).cancelled).toBe(true);
   });
+
+  it("aborts this job alone with a reason that is not a cancel (a child's time limit), read before or after", () => {
+    const batch = new AbortController();
+    const early = new JobAbort(batch.signal);
+    const late = new JobAbort(batch.signal);
+    const other = new JobAbort(batch.signal);
+    const signal = early.signal;
+    const reason = new Error('too slow');
+    early.abort(reason);
+    late.abort(reason);
+    early.abort(new Error('a second reason is ignored'));
+    expect(signal.reason).toBe(reason);
+    expect(late.signal.reason).toBe(reason);
+    expect(other.signal.aborted).toBe(false);
+    expect([early.cancelled, late.cancelled]).toEqual([false, false]);
+  });
+
+  it('an abort with a cancel reason rebuilt by name is a cancel', () => {
+    const job = new JobAbort(new AbortController().signal);
+    const reason = new Error('Job x was cancelled');
+    reason.name = 'JobCancelled';
+    job.abort(reason);
+    expect(job.cancelled).toBe(true);
+    expect(job.signal.reason).toBe(reason);
+  });
 });

@@ -103,14 +103,17 @@ function report(): void {
   const limit = exiting || leaving || terminated ? 0 : (settings?.concurrency ?? 1);
   while (waiting.length > 0 && running.size + starting.length < limit) starting.push(waiting.shift()!);
   flush(starting.map((job) => job.slotId));
-  for (const job of starting) run(job);
-  if (starting.length > 0) title();
+  if (starting.length > 0) {
+    // Shared by the jobs started together: TERM aborts them all; one job's own abort goes through the executor.
+    const controller = new AbortController();
+    for (const job of starting) run(job, controller);
+  }
+  title();
 }
 
-function run(data: ReservationData): void {
+function run(data: ReservationData, controller: AbortController): void {
   const reservation = new Reservation(data);
   const { slotId, token } = reservation;
-  const controller = new AbortController();
   running.set(slotId, { reservation, since: Date.now(), controller });
   const perform = () => (executor as InProcessExecutor).run(reservation, controller.signal);
   // The scope costs every promise of the job a hook; with one job at a time there is nobody else to blame.
@@ -125,7 +128,6 @@ function finish(slotId: string, token: string, outcome: Outcome): void {
   // ends has already reported it, so a finished job is never taken for one that died with its child.
   outbox.push({ slotId, token, outcome });
   scheduleReport();
-  title();
 }
 
 /**
@@ -180,7 +182,7 @@ function onMessage(message: unknown): void {
     case 'timeout': {
       const job = running.get(message.slotId);
       if (job?.reservation.token === message.token)
-        job.controller.abort(new JobTimeoutError(message.timeoutMs));
+        executor?.abort(job.reservation, new JobTimeoutError(message.timeoutMs));
       return;
     }
     case 'drain':
@@ -196,7 +198,8 @@ function onMessage(message: unknown): void {
       return;
     case 'abort': {
       const job = running.get(message.slotId);
-      if (job?.reservation.token === message.token) job.controller.abort(fromWireError(message.reason));
+      if (job?.reservation.token === message.token)
+        executor?.abort(job.reservation, fromWireError(message.reason));
       else
         giveBackWaiting(
           (data) => data.slotId === message.slotId && data.token === message.token,

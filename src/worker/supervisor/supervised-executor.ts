@@ -56,17 +56,18 @@ export interface SupervisorOptions {
 
 const MEMORY_SAMPLE_MS = 500;
 /**
- * Jobs are reserved ahead (each child holds up to its concurrency again, and at least MIN_AHEAD more) only while they
- * take less than this on average: for such jobs the reservation round trip and the hand-over to the child are a large
- * share of a job, and a job waiting in a child behind others waits briefly. Longer jobs are reserved only when a child
- * can start them.
+ * Jobs reserved ahead wait in their child behind about this much work at most: a child holds as many jobs ahead as
+ * its recent jobs fill in this time (none for jobs that take longer), up to its slots for them. For short jobs the
+ * reservation round trip and the hand-over to the child are a large share of a job; long ones are reserved only when
+ * a child can start them, so they never keep jobs from an idle worker.
  */
-const READ_AHEAD_MAX_JOB_MS = 20;
+const AHEAD_WAIT_MS = 50;
 /**
- * A child at concurrency 1 that holds one job ahead still idles whenever its next batch is on its way; with a few
- * it rarely does, and the supervisor's reservations and hand-overs carry several jobs each.
+ * Slots for jobs reserved ahead, per child: its concurrency, and at least this many. A child at concurrency 1 that
+ * holds one job ahead still idles whenever its next batch is on its way; with several it rarely does, and the
+ * supervisor's reservations and hand-overs carry several jobs each.
  */
-const MIN_AHEAD = 4;
+const MIN_AHEAD = 8;
 /** Weight of the newest job's duration in the running average. */
 const DURATION_WEIGHT = 0.2;
 
@@ -142,20 +143,23 @@ export class SupervisedExecutor implements Executor {
   }
 
   /**
-   * How many of its slots the worker should keep filled: a child's concurrency each, and as many again (jobs
-   * reserved ahead, which wait in the children) while jobs are short.
+   * How many of its slots the worker should keep filled: a child's concurrency each, and the jobs reserved ahead,
+   * which wait in the children, while jobs are short.
    */
   slotsWanted(): number {
-    return this.readingAhead ? this.slots : this.config.count * this.concurrency;
+    return this.config.count * this.depth;
   }
 
-  private get readingAhead(): boolean {
-    return this.averageJobMs !== undefined && this.averageJobMs < READ_AHEAD_MAX_JOB_MS;
+  /** Jobs each child holds ahead now: as many as its recent jobs fill in AHEAD_WAIT_MS, up to its slots for them. */
+  private get aheadNow(): number {
+    if (this.averageJobMs === undefined) return 0;
+    const fit = Math.floor((AHEAD_WAIT_MS * this.concurrency) / Math.max(this.averageJobMs, 0.01));
+    return Math.min(this.ahead, fit);
   }
 
-  /** Jobs a child may hold: those it runs, and while reading ahead as many waiting behind them. */
+  /** Jobs a child may hold: those it runs, and those waiting behind them. */
   private get depth(): number {
-    return this.readingAhead ? this.concurrency + this.ahead : this.concurrency;
+    return this.concurrency + this.aheadNow;
   }
 
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
