@@ -116,7 +116,7 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     seconds: false,
     default: 'one per core',
     meaning:
-      'Child processes of a supervised worker; its slots are count × (concurrency + max(concurrency, 4)), counting jobs reserved ahead. 0 = one per core.',
+      'Child processes of a supervised worker; its slots are count × (concurrency + max(concurrency, 8)), counting jobs reserved ahead. 0 = one per core.',
   },
   spare: {
     env: ['RESQUE_SPARE'],

@@ -71,7 +71,7 @@ export interface ResqueOptions {
    * process. Env `RESQUE_ISOLATION`. Default `process`.
    */
   isolation?: Isolation;
-  /** Child processes of a supervised worker; its slots are count × (concurrency + max(concurrency, 4)), counting jobs reserved ahead. 0 = one per core. Env `COUNT`. Default one per core. */
+  /** Child processes of a supervised worker; its slots are count × (concurrency + max(concurrency, 8)), counting jobs reserved ahead. 0 = one per core. Env `COUNT`. Default one per core. */
   count?: number;
   /** Warm spare children a supervised worker keeps ready, so a replaced child costs no start-up pause. Env `RESQUE_SPARE`. Default 0. */
   spare?: number;
