@@ -11,9 +11,8 @@ import { signalText } from './verdicts.js';
 
 export interface PoolSettings {
   fork: ForkSettings;
-  /** Positions (children that take jobs), jobs each runs at once, and ready spares to keep. */
+  /** Positions (children that take jobs) and ready spares to keep; how many jobs each holds is the executor's. */
   count: number;
-  concurrency: number;
   spare: number;
 }
 

@@ -1,4 +1,4 @@
-// Longer than the worker's other files (about 340 lines) for one reason: it is where a job's life in a child is
+// Longer than the worker's other files (about 480 lines) for one reason: it is where a job's life in a child is
 // decided, from assignment through its limits (time, memory, jobs per child) and aborts to the outcome of each death,
 // and splitting those apart would scatter one state machine over several files. The children themselves
 // (child-pool.ts, child-handle.ts), what becomes of the jobs of a dead child (verdicts.ts) and memory readings
@@ -21,6 +21,7 @@ import type { Assignment, ChildHandle, ForkSettings } from './child-handle.js';
 import { ChildPool } from './child-pool.js';
 import { MB, megabytes, residentBytes } from './memory.js';
 import { type FromChild, toWireError } from './messages.js';
+import { ReadAhead } from './read-ahead.js';
 import { judge, type Verdict } from './verdicts.js';
 
 export type SupervisorConfig = Pick<
@@ -55,26 +56,12 @@ export interface SupervisorOptions {
 }
 
 const MEMORY_SAMPLE_MS = 500;
-/**
- * Jobs reserved ahead wait in their child behind about this much work at most: a child holds as many jobs ahead as
- * its recent jobs fill in this time (none for jobs that take longer), up to its slots for them. For short jobs the
- * reservation round trip and the hand-over to the child are a large share of a job; long ones are reserved only when
- * a child can start them, so they never keep jobs from an idle worker.
- */
-const AHEAD_WAIT_MS = 50;
-/**
- * Slots for jobs reserved ahead, per child: its concurrency, and at least this many. A child at concurrency 1 that
- * holds one job ahead still idles whenever its next batch is on its way; with several it rarely does, and the
- * supervisor's reservations and hand-overs carry several jobs each.
- */
-const MIN_AHEAD = 8;
-/** Weight of the newest job's duration in the running average. */
-const DURATION_WEIGHT = 0.2;
 
 /**
  * Runs jobs in warm child processes (child.ts) behind the Executor seam; the worker keeps every piece of Redis
- * bookkeeping. The pool (child-pool.ts) keeps `count` children taking up to `concurrency` jobs each, plus `spare`
- * ready ones; this class hands each job to the least busy child, enforces the limits (time, memory, jobs per child),
+ * bookkeeping. The pool (child-pool.ts) keeps `count` children running up to `concurrency` jobs each, plus `spare`
+ * ready ones; this class hands each job to the least busy child (with jobs reserved ahead waiting in it while jobs are
+ * short, read-ahead.ts), enforces the limits (time, memory, jobs per child),
  * and turns each death into a verdict per job the child held (verdicts.ts): the job that caused it fails with the
  * reason, the others go back to their queues. TERM and USR1 reach it as the reasons of the jobs' AbortSignals
  * (TermException with the signal's name); any other reason fires the job's own AbortSignal in its child.
@@ -87,11 +74,9 @@ export class SupervisedExecutor implements Executor {
   private readonly pending: Assignment[] = [];
   /** The jobs of each reservation call's AbortSignal; gone with the signal. */
   private readonly batches = new WeakMap<AbortSignal, Assignment[]>();
-  /** Jobs each child runs at once, and holds beyond those while reading ahead. */
-  private readonly concurrency: number;
-  private readonly ahead: number;
+  /** How many jobs each child holds: those it runs and, while jobs are short, jobs reserved ahead. */
+  private readonly readAhead: ReadAhead;
   /** Running average of how long a job takes in its child (ms), from its start to its result; undefined until one ends. */
-  private averageJobMs: number | undefined;
   private readonly timeouts = new Map<string, number>();
   private timeoutsPossible: boolean | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
@@ -101,10 +86,9 @@ export class SupervisedExecutor implements Executor {
     const config = options.config;
     this.config = config;
     this.logger = options.logger;
-    this.concurrency = config.concurrency;
-    this.ahead = Math.max(config.concurrency, MIN_AHEAD);
+    this.readAhead = new ReadAhead(config.concurrency);
     // Every job waiting in a child was reserved into a slot of its own.
-    this.slots = config.count * (config.concurrency + this.ahead);
+    this.slots = config.count * (config.concurrency + this.readAhead.slots);
     const fork: ForkSettings = {
       entry: options.childEntry ?? defaultEntry(),
       execArgv: options.execArgv,
@@ -117,16 +101,12 @@ export class SupervisedExecutor implements Executor {
         tracing: config.tracing,
       },
     };
-    this.pool = new ChildPool(
-      { fork, count: config.count, concurrency: config.concurrency, spare: config.spare },
-      this.logger,
-      {
-        capacity: () => this.dispatch(),
-        results: (child, message) => this.onResults(child, message),
-        progress: (child, message) => this.onProgress(child, message),
-        died: (child, held, code, signal) => this.onDeath(child, held, code, signal),
-      },
-    );
+    this.pool = new ChildPool({ fork, count: config.count, spare: config.spare }, this.logger, {
+      capacity: () => this.dispatch(),
+      results: (child, message) => this.onResults(child, message),
+      progress: (child, message) => this.onProgress(child, message),
+      died: (child, held, code, signal) => this.onDeath(child, held, code, signal),
+    });
   }
 
   /** Starts the children and waits until each has loaded the job modules; throws if one cannot. */
@@ -147,19 +127,7 @@ export class SupervisedExecutor implements Executor {
    * which wait in the children, while jobs are short.
    */
   slotsWanted(): number {
-    return this.config.count * this.depth;
-  }
-
-  /** Jobs each child holds ahead now: as many as its recent jobs fill in AHEAD_WAIT_MS, up to its slots for them. */
-  private get aheadNow(): number {
-    if (this.averageJobMs === undefined) return 0;
-    const fit = Math.floor((AHEAD_WAIT_MS * this.concurrency) / Math.max(this.averageJobMs, 0.01));
-    return Math.min(this.ahead, fit);
-  }
-
-  /** Jobs a child may hold: those it runs, and those waiting behind them. */
-  private get depth(): number {
-    return this.concurrency + this.aheadNow;
+    return this.config.count * this.readAhead.depth;
   }
 
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome> {
@@ -256,7 +224,7 @@ export class SupervisedExecutor implements Executor {
 
   private dispatch(): void {
     while (this.pending.length > 0) {
-      const child = this.pool.pick(this.depth);
+      const child = this.pool.pick(this.readAhead.depth);
       if (!child) return;
       this.assign(child, this.pending.shift()!);
     }
@@ -287,7 +255,7 @@ export class SupervisedExecutor implements Executor {
       } else {
         if (isFailure(outcome)) child.failed++;
         else child.done++;
-        this.timeJob(now - a.startedAt);
+        this.readAhead.timed(now - a.startedAt);
       }
       this.decide(a, a.timedOutAt !== undefined ? this.timedOut(a, outcome) : outcome);
     }
@@ -305,11 +273,6 @@ export class SupervisedExecutor implements Executor {
     a.startedAt = now;
     if (a.timeoutMs > 0) a.timer = setTimeout(() => this.onTimeout(a), a.timeoutMs);
     if (a.cancelledEarly) this.startCancelGrace(child, a);
-  }
-
-  private timeJob(ms: number): void {
-    this.averageJobMs =
-      this.averageJobMs === undefined ? ms : this.averageJobMs + DURATION_WEIGHT * (ms - this.averageJobMs);
   }
 
   /** Where tracked jobs' progress goes: the worker's status tracker, which writes it. */
