@@ -36,7 +36,10 @@ export class JobAbort {
    * child's time limit, `Worker.abortRunning` passed on to it): not a cancel.
    */
   abort(reason: Error): void {
-    if (isCancelReason(reason)) return this.cancel(reason);
+    if (isCancelReason(reason)) {
+      this.cancel(reason);
+      return;
+    }
     if (this.cancelReason || this.abortReason) return;
     this.abortReason = reason;
     this.own?.abort(reason);
