@@ -1,6 +1,6 @@
 /**
- * Jobs reserved ahead wait in their child behind about this much work at most: a child holds as many jobs ahead as
- * its recent jobs fill in this time (none for jobs that take longer), up to its slots for them. For short jobs the
+ * Jobs reserved ahead wait in their child about this long at most: a child holds as many jobs ahead as it gets through
+ * in this time at its recent pace, running `concurrency` at once (none once not even one fits), up to its slots. For short jobs the
  * reservation round trip and the hand-over to the child are a large share of a job; long ones are reserved only when
  * a child can start them, so they never keep jobs from an idle worker.
  */
