@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ClientContext } from '../../src/client/context.js';
 import { defineJob, Resque } from '../../src/index.js';
+import { scheduleJobs } from '../../src/scheduler/delayed-push.js';
 import { Worker } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import { keysLeft } from './delayed-helpers.js';
@@ -66,9 +68,15 @@ describe('every worker promotes due delayed jobs', () => {
     await worker.start();
     const resque = new Resque({ redis: sharedRedisUrl(), namespace });
     clients.push(resque);
-    await resque.enqueueAt(Date.now() + 1, Remind);
+    // Filed as a client whose clock read a minute earlier would file it, so it is a minute overdue now (an enqueueAt
+    // of a time already due goes straight to the queue).
+    const ctx = (resque as unknown as { ctx: ClientContext }).ctx;
+    const now = Date.now();
+    await scheduleJobs(ctx, Remind, undefined, [{ dueMs: now - 60_000, args: [] }], now - 120_000);
+    expect(await resque.delayed.count()).toBe(1);
     // A promoting worker would have moved it on its first pass, which starts with the worker.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await resque.delayed.count()).toBe(1);
+    expect(await resque.size('q')).toBe(0);
   });
 });
