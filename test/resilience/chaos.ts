@@ -315,7 +315,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
   keepWorkers = false;
   for (const worker of workers) worker.signal('SIGQUIT');
-  await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(15_000)]);
+  // A worker respawned late in the run may still be starting (loading the job modules in its children takes tens of
+  // seconds on a loaded 2-core machine); it leaves once its start-up is over.
+  await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(60_000)]);
   const leftBehind = [...allPids].filter(isAlive);
   for (const pid of leftBehind) options.log(`left behind: ${describeProcess(pid)}`);
   for (const pid of leftBehind) process.kill(pid, 'SIGKILL');
