@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Resque } from '../../src/index.js';
+import { ReadAhead } from '../../src/worker/supervisor/read-ahead.js';
 import { resqueInProcess } from '../harness/cli-in-process.js';
 import { uniqueNamespace, waitFor } from '../harness/context.js';
 import { spawnWorker, type WorkerProcess } from '../harness/processes.js';
@@ -93,7 +94,8 @@ describe('health probes of a running worker', () => {
     expect(check(live, 'event-loop')?.ok).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(sample(metrics, 'resque_worker_children', { state: 'ready' })).toBe(1);
-    expect(sample(metrics, 'resque_worker_slots', { state: 'idle' })).toBe(1);
+    // One child at concurrency 1: its slot and the slots of the jobs reserved ahead of it.
+    expect(sample(metrics, 'resque_worker_slots', { state: 'idle' })).toBe(1 + new ReadAhead(1).slots);
 
     const alive = await health(namespace);
     expect(alive.code).toBe(0);
