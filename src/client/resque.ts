@@ -22,7 +22,7 @@ import {
 import { tracerSourceFor } from '../observability/tracing.js';
 import type { JsonValue } from '../protocol/json.js';
 import { Keys } from '../protocol/keys.js';
-import { asConnectionError, checkClusterMode, openRedis } from '../redis/connection.js';
+import { asConnectionError, checkClusterMode, clusterModeChecked, openRedis } from '../redis/connection.js';
 import { DelayedJobs } from '../scheduler/delayed-jobs.js';
 import { type Scheduled, scheduleJobs } from '../scheduler/delayed-push.js';
 import { type DueAt, dueAfterMs, dueTimeMs } from '../scheduler/due-time.js';
@@ -395,7 +395,8 @@ export class Resque {
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      if (!this.config.inline) await checkClusterMode(this.redis, this.config);
+      if (!this.config.inline && !clusterModeChecked(this.redis))
+        await checkClusterMode(this.redis, this.config);
       return await operation();
     } catch (error) {
       throw asConnectionError(error, this.config.redis, connectionAdvice(this.config.redisSource));

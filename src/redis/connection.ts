@@ -101,7 +101,9 @@ function clusterStartup(target: RedisTarget): { nodes: ClusterNode[]; options: C
  * The first check of a worker, a client and the dashboard, before anything is written: a plain connection that
  * reached a cluster node, or a cluster connection that reached a Redis without cluster support, is a ConfigError
  * naming the fix. A plain connection to the node that happens to serve the keys' slot would otherwise work until the
- * slot moves. Asked once per connection (INFO cluster); a Redis that refuses INFO is asked again next time.
+ * slot moves. Asked once per connection (INFO cluster); a Redis that refuses INFO (an ACL, a renamed command) is
+ * not asked again, as its answer would not change. Callers on a hot path test `clusterModeChecked` first, to skip the
+ * await.
  */
 export async function checkClusterMode(
   redis: Redis,
@@ -114,7 +116,10 @@ export async function checkClusterMode(
   } catch (error) {
     const mapped = asConnectionError(error, settings.redis);
     if (mapped instanceof ConfigError) throw mapped;
-    if (error instanceof Error && error.name === 'ReplyError') return; // INFO refused: nothing to tell
+    if (error instanceof Error && error.name === 'ReplyError') {
+      confirmedMode.add(redis); // INFO refused: nothing to tell, now or later
+      return;
+    }
     throw error; // unreachable: the caller reports it as it reports its own commands' failures
   }
   if (!isOneSlotCluster(redis) && /^cluster_enabled:1\b/m.test(info))
@@ -124,6 +129,11 @@ export async function checkClusterMode(
 
 /** Connections whose kind (plain or cluster) matches the server's. */
 const confirmedMode = new WeakSet<Redis>();
+
+/** Whether `checkClusterMode` has nothing left to check on this connection. */
+export function clusterModeChecked(redis: Redis): boolean {
+  return confirmedMode.has(redis);
+}
 
 /** Addresses whose cluster connection found a Redis without cluster support. */
 const notACluster = new Set<string>();
