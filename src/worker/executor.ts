@@ -19,8 +19,11 @@ export interface Executor {
    * ahead only while jobs are short.
    */
   slotsWanted?(): number;
-  /** Gets ready before the worker registers (the supervised executor starts its children); throws if it cannot. */
-  start?(): Promise<void>;
+  /**
+   * Gets ready before the worker registers (the supervised executor starts its children); throws if it cannot, or
+   * when `stopping` aborts first (the worker was told to stop during its start-up).
+   */
+  start?(stopping: AbortSignal): Promise<void>;
   run(reservation: Reservation, signal: AbortSignal): Promise<Outcome>;
   /**
    * The TERM grace period is over: stop whatever still runs and report its outcome, before the worker gives back

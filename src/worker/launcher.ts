@@ -69,6 +69,8 @@ export class Launcher {
   private readonly promoter: Promoter;
   /** A TERM shutdown gave up waiting for Redis (see `abandon`). */
   private abandoned = false;
+  /** Aborted by a stop during start-up: a start-up still waiting for its children is cut short. */
+  private readonly startUpCut = new AbortController();
 
   constructor(private readonly p: LauncherParts) {
     this.finished = new Promise((resolve) => {
@@ -93,9 +95,10 @@ export class Launcher {
   start(): Promise<void> {
     if (this.state !== 'new') throw new Error('A worker can only be started once');
     this.state = 'starting';
-    // A start-up that a TERM shutdown abandoned (Redis never answered) ends quietly: the worker has stopped.
+    // A start-up that a TERM shutdown abandoned (Redis never answered), or that a stop cut short, ends quietly: the
+    // worker has stopped.
     this.startup = this.startUp().catch((error: unknown) => {
-      if (!this.abandoned) throw error;
+      if (!this.abandoned && !this.startUpCut.signal.aborted) throw error;
     });
     return this.startup;
   }
@@ -114,6 +117,7 @@ export class Launcher {
       return;
     }
     if (this.state !== 'starting' && this.state !== 'running') return this.finished;
+    if (this.state === 'starting') this.startUpCut.abort(new Error(`the worker was told to stop (${mode})`));
     this.state = 'stopping';
     manager.accepting = false;
     const windingDown = this.windDown(mode);
@@ -136,6 +140,8 @@ export class Launcher {
   private async windDown(mode: StopMode): Promise<void> {
     const { config, manager, processor, executor, logger } = this.p;
     await this.startup?.catch(() => {});
+    // A start-up cut short has already unregistered and closed everything it had opened.
+    if (this.state === 'stopped') return;
     logger.info(`Shutting down (${mode})`);
     manager.stopIdleTimer();
     await this.p.runHooks('shutdown');
@@ -233,8 +239,10 @@ export class Launcher {
   /** Starts the executor (a supervised one forks its children); on failure nothing stays registered. */
   private async startExecutor(): Promise<void> {
     try {
-      await this.p.executor.start?.();
+      await this.p.executor.start?.(this.startUpCut.signal);
     } catch (error) {
+      if (this.startUpCut.signal.aborted)
+        this.p.logger.info('Stopped during start-up: the children still loading were stopped');
       this.state = 'stopped';
       this.upkeep.stop();
       await this.upkeep.beating.catch(() => {});

@@ -29,6 +29,15 @@ beforeAll(() => {
 });
 afterAll(() => redis.disconnect());
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('a supervised worker starting slowly', () => {
   it('keeps beating while its children start, takes no job before, and runs each job once', async () => {
     const namespace = uniqueNamespace('slow-start');
@@ -149,4 +158,50 @@ describe('a supervised worker starting slowly', () => {
       await resque.close();
     }
   });
+
+  for (const signal of ['SIGTERM', 'SIGQUIT'] as const) {
+    it(`stops during its start-up on ${signal}: children still loading are killed, nothing stays registered`, async () => {
+      const namespace = uniqueNamespace('stop-starting');
+      const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+      // The gate never opens: without the cut-short start-up the worker would wait for its child forever.
+      const gate = join(tmpdir(), `resque-child-gate-${randomBytes(4).toString('hex')}`);
+      await resque.enqueueTo('q', 'Ok', 1);
+      const worker = spawnWorker(
+        {
+          REDIS_URL: sharedRedisUrl(),
+          RESQUE_NAMESPACE: namespace,
+          RESQUE_ISOLATION: 'process',
+          COUNT: '2',
+          QUEUES: 'q',
+          INTERVAL: '0.2',
+          VERBOSE: '1',
+          CHILD_START_GATE: gate,
+        },
+        ['--require', `${CHILD_JOBS}ok.mjs`, '--require', `${CHILD_JOBS}gated-start.mjs`],
+      );
+      try {
+        const kids = await waitFor(
+          () => {
+            const found = childrenOf(worker.pid);
+            return found.length === 2 ? found : undefined;
+          },
+          20_000,
+          'the children to be forked',
+        );
+        worker.signal(signal);
+        expect(await worker.exited).toEqual({ code: 0, signal: null });
+        for (const pid of kids) expect(alive(pid)).toBe(false);
+        expect(worker.output()).toContain('Stopped during start-up');
+        expect(await redis.smembers(`${namespace}:workers`)).toEqual([]);
+        expect(await redis.hlen(`${namespace}:workers:heartbeat`)).toBe(0);
+        expect(await redis.keys(`${namespace}:ts:inflight:*`)).toEqual([]);
+        expect(await resque.size('q')).toBe(1);
+      } finally {
+        const kids = childrenOf(worker.pid);
+        worker.child.kill('SIGKILL');
+        for (const pid of kids) kill(pid);
+        await resque.close();
+      }
+    });
+  }
 });

@@ -58,23 +58,34 @@ export class ChildPool {
   /**
    * Starts the children and waits until each position has one that loaded the job modules. A child that cannot load
    * them stops the start-up with its reason; one killed before it was ready (a signal, the OOM killer) is replaced,
-   * up to START_ATTEMPTS times per position.
+   * up to START_ATTEMPTS times per position. When `stopping` aborts first, the children still loading are killed
+   * (they hold no job) and it throws the signal's reason.
    */
-  async start(): Promise<void> {
+  async start(stopping: AbortSignal): Promise<void> {
+    const cutShort = () => {
+      this.stopping = true;
+      for (const child of this.children) if (child.state === 'starting') child.signal('SIGKILL');
+    };
+    stopping.addEventListener('abort', cutShort, { once: true });
     try {
+      if (stopping.aborted) cutShort();
       await Promise.all([
         ...Array.from({ length: this.settings.count }, (_, i) => this.startPosition(i)),
         ...Array.from({ length: this.settings.spare }, () => this.startPosition(null)),
       ]);
     } catch (error) {
       await this.close();
+      if (stopping.aborted) throw stopping.reason;
       throw new Error(`A worker child process could not start: ${(error as Error).message}`);
+    } finally {
+      stopping.removeEventListener('abort', cutShort);
     }
     this.started = true;
   }
 
   private async startPosition(index: number | null): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Error('the worker is stopping');
       const child = this.spawn(index);
       try {
         await child.ready;

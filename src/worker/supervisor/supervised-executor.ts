@@ -109,9 +109,9 @@ export class SupervisedExecutor implements Executor {
     });
   }
 
-  /** Starts the children and waits until each has loaded the job modules; throws if one cannot. */
-  async start(): Promise<void> {
-    await this.pool.start();
+  /** Starts the children and waits until each has loaded the job modules; throws if one cannot or `stopping` aborts. */
+  async start(stopping: AbortSignal): Promise<void> {
+    await this.pool.start(stopping);
     if (this.config.memorySoftLimitMb > 0 || this.config.memoryHardLimitMb > 0) {
       this.memoryTimer = setInterval(() => this.sampleMemory(), MEMORY_SAMPLE_MS);
       this.memoryTimer.unref();
