@@ -16,9 +16,14 @@ export function uniqueNamespace(label = 't'): string {
   return `${root}:${label}-${randomBytes(4).toString('hex')}`;
 }
 
-/** A raw connection for checking what is in Redis, independent of the code under test. */
+/**
+ * A raw connection for checking what is in Redis, independent of the code under test. Tests that stop or restart
+ * their Redis see the failures in the commands they send; the connection's own reconnect errors are not printed.
+ */
 export function rawRedis(url = sharedRedisUrl()): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  return redis;
 }
 
 export async function waitFor<T>(
