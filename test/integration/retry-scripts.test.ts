@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineJob } from '../../src/jobs/define.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { decodePayload } from '../../src/protocol/payload.js';
@@ -9,6 +10,7 @@ import { retryHeld } from '../../src/worker/fetch/held.js';
 import { Reservation } from '../../src/worker/fetch/reservation.js';
 import type { Outcome } from '../../src/worker/outcome.js';
 import { QueuePatterns } from '../../src/worker/queue-patterns.js';
+import { afterFailedAttempt } from '../../src/worker/retrying.js';
 import { rawRedis, uniqueNamespace, waitFor } from '../harness/context.js';
 import { removeDir, startRedis } from '../harness/redis-server.js';
 
@@ -112,6 +114,106 @@ describe('retry_held.lua', () => {
     } finally {
       subscriber.disconnect();
     }
+  });
+});
+
+describe('a retry schedule, attempt by attempt', () => {
+  it('files each attempt its backoff after the failure, promotes it then and not a millisecond before, and fails the last one with its whole history', async () => {
+    const keys = new Keys(uniqueNamespace('retry-schedule'));
+    const Job = defineJob({
+      className: 'Scheduled',
+      queue: 'q',
+      attempts: 4,
+      backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 3000 },
+      perform: (_ctx, _n: number) => {},
+    });
+    let now = NOW;
+    const fetcher = new Fetcher(
+      redis,
+      keys,
+      new QueuePatterns(['q']),
+      config,
+      createLogger('silent'),
+      () => {},
+      async () => now,
+    );
+    await redis.rpush(keys.queue('q'), '{"class":"Scheduled","args":[7],"id":"sched-1"}');
+    const expectedDelays = [1000, 2000, 3000];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const { reservations } = await fetcher.reserve(['s1']);
+      const reservation = reservations[0]!;
+      expect(reservation.payload?.attempt ?? 1).toBe(attempt);
+      const failure = {
+        exception: 'TypeError',
+        error: `failure ${attempt}`,
+        backtrace: [`/app/job.js:${attempt}`],
+      };
+      const outcome = afterFailedAttempt(
+        'failed',
+        failure,
+        new TypeError(failure.error),
+        Job,
+        reservation.payload,
+      );
+      if (attempt === 4) {
+        expect(outcome).toEqual({ kind: 'failed', failure });
+        await reservation.ack(outcome);
+        await fetcher.reserve([]);
+        break;
+      }
+      const delayMs = expectedDelays[attempt - 1]!;
+      expect(outcome).toEqual({ kind: 'retrying', failure, delayMs, attempt, attempts: 4 });
+      await reservation.ack(outcome);
+      const [, score] = await redis.zrange(keys.retrySet, 0, -1, 'WITHSCORES');
+      expect(Number(score)).toBe(now + delayMs);
+      expect(await promoteRetryBatch({ redis, keys }, now + delayMs - 1, 10)).toEqual({ moved: 0, seen: 0 });
+      now += delayMs;
+      expect(await promoteRetryBatch({ redis, keys }, now, 10)).toEqual({ moved: 1, seen: 1 });
+      // The next worker takes it a little after it fell due.
+      now += 25;
+    }
+    expect(await redis.zcard(keys.retrySet)).toBe(0);
+    expect(await redis.exists(keys.inflight('s1'))).toBe(0);
+    expect(await redis.mget(keys.processed, keys.failedCount)).toEqual(['4', '4']);
+    const records = await redis.lrange(keys.failed, 0, -1);
+    expect(records).toHaveLength(1);
+    const record = JSON.parse(records[0]!);
+    expect(record).toMatchObject({
+      exception: 'TypeError',
+      error: 'failure 4',
+      backtrace: ['/app/job.js:4'],
+    });
+    expect(record.payload).toMatchObject({ class: 'Scheduled', args: [7], id: 'sched-1', attempt: 4 });
+    // Each earlier attempt, with the time it failed on the injected clock.
+    const failedAt = (ms: number) =>
+      new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+        .replaceAll('-', '/');
+    expect(record.payload.errors).toEqual([
+      {
+        attempt: 1,
+        failed_at: failedAt(NOW),
+        exception: 'TypeError',
+        error: 'failure 1',
+        backtrace: ['/app/job.js:1'],
+      },
+      {
+        attempt: 2,
+        failed_at: failedAt(NOW + 1025),
+        exception: 'TypeError',
+        error: 'failure 2',
+        backtrace: ['/app/job.js:2'],
+      },
+      {
+        attempt: 3,
+        failed_at: failedAt(NOW + 3050),
+        exception: 'TypeError',
+        error: 'failure 3',
+        backtrace: ['/app/job.js:3'],
+      },
+    ]);
   });
 });
 
