@@ -164,6 +164,10 @@ export function assertEnqueueRetry(retry: EnqueueRetry, where: string): void {
   if (unknown !== undefined)
     throw new TypeError(`${where}: no retry option ${JSON.stringify(unknown)} per enqueue`);
   if (retry.attempts !== undefined) assertAttempts(retry.attempts, where);
+  if (typeof retry.backoff === 'function')
+    throw new TypeError(
+      `${where}: backoff per enqueue must be { type, delayMs, … }, which the payload carries, not a function (give a backoff function on defineJob)`,
+    );
   if (retry.backoff !== undefined) assertBackoffSpec(retry.backoff, where);
 }
 

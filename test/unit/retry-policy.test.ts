@@ -102,6 +102,12 @@ describe('job definitions', () => {
     const five = withRetry(Job, { attempts: 5, backoff: { type: 'fixed', delayMs: 7 } });
     expect(five.enqueueRetry).toEqual({ attempts: 5, backoff: { type: 'fixed', delayMs: 7 } });
     expect(() => withRetry(Job, { attempts: 5, retryOn: 'X' } as never)).toThrow(/no retry option/);
+    expect(() => withRetry(Job, { attempts: 0 })).toThrow(
+      'withRetry(A): attempts must be a whole number of 1 or more, got 0',
+    );
+    expect(() => withRetry(Job, { backoff: (() => 5) as never })).toThrow(
+      'withRetry(A): backoff per enqueue must be { type, delayMs, … }, which the payload carries, not a function (give a backoff function on defineJob)',
+    );
     const raw = encodePayload('A', [], { id: 'x', enqueuedAt: 1, retry: five.enqueueRetry as never });
     expect(raw).toBe(
       '{"class":"A","args":[],"id":"x","enqueued_at":1,"retry":{"attempts":5,"backoff":{"type":"fixed","delayMs":7}}}',
