@@ -1,5 +1,5 @@
 import { freeUniqueLockOfItem } from '../client/unique-locks.js';
-import { type AttemptError, attemptOf, errorHistoryOf } from '../protocol/attempts.js';
+import { type AttemptError, attemptOf, attemptsOf, errorHistoryOf } from '../protocol/attempts.js';
 import type { JsonValue } from '../protocol/json.js';
 import { decodePayload, type JobPayload } from '../protocol/payload.js';
 import { moveRetries } from '../scheduler/retry-promotion.js';
@@ -22,6 +22,8 @@ export interface RetryingJob {
   id: string | undefined;
   /** The number its next attempt will run under. */
   attempt: number;
+  /** Its attempts in all (the next one included), when the worker that filed it said. */
+  attempts: number | undefined;
   /** Its failed attempts' errors, oldest first (the latest few). */
   errors: AttemptError[];
   /** The item's bytes. */
@@ -32,6 +34,11 @@ export interface RetryPage {
   jobs: RetryingJob[];
   /** Jobs in the retry set. */
   total: number;
+}
+
+/** "2 of 3" when the job's attempts in all are known, else "2". */
+export function attemptText(job: Pick<RetryingJob, 'attempt' | 'attempts'>): string {
+  return job.attempts === undefined ? String(job.attempt) : `${job.attempt} of ${job.attempts}`;
 }
 
 /** A page of the retry set, earliest due first: one MULTI (ZCARD + ZRANGE), O(page). */
@@ -97,6 +104,7 @@ function retryingJob(member: string, dueAtMs: number): RetryingJob | undefined {
     args: payload?.args,
     id: typeof payload?.id === 'string' ? payload.id : undefined,
     attempt: attemptOf(payload),
+    attempts: attemptsOf(payload),
     errors: errorHistoryOf(payload),
     raw: entry.raw,
   };

@@ -23,6 +23,17 @@ export function attemptOf(payload: JobPayload | undefined): number {
   return typeof attempt === 'number' && Number.isSafeInteger(attempt) && attempt > 1 ? attempt : 1;
 }
 
+/**
+ * How many attempts the job has in all, as the worker that filed its retry judged it (`"attempts"`, written with
+ * `"attempt"`): what "attempt 2 of 3" shows. Undefined for a job never retried, or one a Ruby process rewrote.
+ */
+export function attemptsOf(payload: JobPayload | undefined): number | undefined {
+  const attempts = payload?.['attempts'];
+  return typeof attempts === 'number' && Number.isSafeInteger(attempts) && attempts >= 1
+    ? attempts
+    : undefined;
+}
+
 /** The errors of the attempts before this one, oldest first; entries this release did not write are skipped. */
 export function errorHistoryOf(payload: JobPayload | undefined): AttemptError[] {
   const errors = payload?.['errors'];
@@ -60,17 +71,20 @@ export function attemptError(
 
 /**
  * The queue item of the next attempt, edited from the item's own bytes (Ruby's numbers survive): `"attempt"` one more,
- * `"errors"` with `entry` appended (the latest MAX_ERRORS), and an `"enqueued_at"` it already has set to when it is
- * due (epoch seconds), so queue latency counts from then. Members are replaced where they are, or appended.
+ * `"attempts"` the attempts in all when known, `"errors"` with `entry` appended (the latest MAX_ERRORS), and an
+ * `"enqueued_at"` it already has set to when it is due (epoch seconds), so queue latency counts from then. Members are
+ * replaced where they are, or appended.
  */
 export function nextAttemptItem(
   raw: string,
   payload: JobPayload,
   entry: AttemptError,
   dueMs: number,
+  attempts?: number,
 ): string {
   const errors = [...errorHistoryOf(payload), entry].slice(-MAX_ERRORS);
   let item = withRawMember(raw, 'attempt', String(attemptOf(payload) + 1));
+  if (attempts !== undefined) item = withRawMember(item, 'attempts', String(attempts));
   item = withRawMember(item, 'errors', JSON.stringify(errors));
   if (typeof payload.enqueued_at === 'number')
     item = withRawMember(item, 'enqueued_at', String(dueMs / 1000));

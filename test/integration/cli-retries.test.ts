@@ -15,7 +15,7 @@ describe('resque retries', () => {
     const T = 1_900_000_000_000;
     const error = { attempt: 1, failed_at: 't', exception: 'TypeError', error: 'bad', backtrace: [] };
     const item = (n: number) =>
-      `{"class":"Report","args":[${n}],"attempt":2,"errors":[${JSON.stringify(error)}]}`;
+      `{"class":"Report","args":[${n}],"attempt":2,${n === 1 ? '"attempts":3,' : ''}"errors":[${JSON.stringify(error)}]}`;
     await redis.zadd(
       keys.retrySet,
       T,
@@ -28,11 +28,20 @@ describe('resque retries', () => {
     const table = (await cli(namespace, ['retries'])).stdout;
     expect(table).toContain(new Date(T).toISOString());
     expect(table).toContain('TypeError: bad');
+    // Attempt n of m where the worker that filed the retry said how many; the bare number where not.
+    expect(table).toMatch(/ 2 of 3 /);
+    expect(table).toMatch(/ 2 {2,}TypeError/);
     const listed = JSON.parse((await cli(namespace, ['retries', 'list', '--json'])).stdout);
     expect(listed.total).toBe(2);
-    expect(listed.jobs.map((j: { args: unknown[]; attempt: number }) => [j.args, j.attempt])).toEqual([
-      [[1], 2],
-      [[2], 2],
+    expect(
+      listed.jobs.map((j: { args: unknown[]; attempt: number; attempts?: number }) => [
+        j.args,
+        j.attempt,
+        j.attempts,
+      ]),
+    ).toEqual([
+      [[1], 2, 3],
+      [[2], 2, undefined],
     ]);
     const [first, second] = listed.jobs as Array<{ ref: string }>;
     expect((await cli(namespace, ['retries', 'now', first!.ref])).stdout).toBe(

@@ -69,6 +69,7 @@ describe('retry_held.lua', () => {
       id: 'abc',
       enqueued_at: (NOW + 1500) / 1000,
       attempt: 2,
+      attempts: 3,
       errors: [{ attempt: 1, exception: 'TypeError', error: 'bad input 1', backtrace: ['/app/job.js:3'] }],
     });
     // Counted in its error group and in the slot's own counters, though not listed as a failure.
@@ -125,7 +126,7 @@ describe('a retry schedule, attempt by attempt', () => {
       queue: 'q',
       attempts: 4,
       backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 3000 },
-      perform: (_ctx, _n: number) => {},
+      perform: () => {},
     });
     let now = NOW;
     const fetcher = new Fetcher(
@@ -183,7 +184,13 @@ describe('a retry schedule, attempt by attempt', () => {
       error: 'failure 4',
       backtrace: ['/app/job.js:4'],
     });
-    expect(record.payload).toMatchObject({ class: 'Scheduled', args: [7], id: 'sched-1', attempt: 4 });
+    expect(record.payload).toMatchObject({
+      class: 'Scheduled',
+      args: [7],
+      id: 'sched-1',
+      attempt: 4,
+      attempts: 4,
+    });
     // Each earlier attempt, with the time it failed on the injected clock.
     const failedAt = (ms: number) =>
       new Date(ms)

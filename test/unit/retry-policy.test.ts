@@ -5,6 +5,7 @@ import { backoffDelay, decideRetry, enqueueRetryOf } from '../../src/jobs/retry-
 import {
   attemptError,
   attemptOf,
+  attemptsOf,
   errorHistoryOf,
   MAX_ERRORS,
   nextAttemptItem,
@@ -165,8 +166,11 @@ describe('attempt fields of a payload', () => {
     );
     const again = decodePayload(next);
     expect(attemptOf(again)).toBe(2);
-    const third = nextAttemptItem(next, again, attemptError(2, 't', failure), 1);
+    expect(attemptsOf(again)).toBeUndefined();
+    const third = nextAttemptItem(next, again, attemptError(2, 't', failure), 1, 4);
+    expect(third).toContain('"attempt":3,');
     expect(attemptOf(decodePayload(third))).toBe(3);
+    expect(attemptsOf(decodePayload(third))).toBe(4);
     expect(errorHistoryOf(decodePayload(third)).map((e) => e.attempt)).toEqual([1, 2]);
   });
 

@@ -19,7 +19,7 @@ const error = {
   backtrace: ['/app/a.js:1'],
 };
 const member = (n: number, queue = 'mail') =>
-  `${String(n).padStart(16, 'a')}\n${queue}\n{"class":"Remind","args":[${n},"<b>x</b>"],"id":"id${n}","attempt":3,"errors":[${JSON.stringify(error)}]}`;
+  `${String(n).padStart(16, 'a')}\n${queue}\n{"class":"Remind","args":[${n},"<b>x</b>"],"id":"id${n}","attempt":3,"attempts":5,"errors":[${JSON.stringify(error)}]}`;
 
 beforeAll(async () => {
   await redis.zadd(keys.retrySet, DUE + 2, member(2), DUE + 1, member(1), DUE + 3, member(3, 'other'));
@@ -51,6 +51,7 @@ describe('the Retries page', () => {
     expect(answer.text).not.toContain('<script>no</script>');
     expect(answer.text).not.toContain('<b>x</b>');
     expect(answer.text).toContain('Retry now');
+    expect(answer.text).toContain('<td class="num">3 of 5</td>');
     expect(answer.text).toContain('rel="next"');
   });
 

@@ -1,4 +1,5 @@
 import type { Admin } from '../../api/admin.js';
+import { attemptText } from '../../api/retries.js';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -36,7 +37,7 @@ const list: Action = async (admin, values, _args, io) => {
         new Date(job.dueAtMs).toISOString(),
         job.className ?? '(malformed)',
         job.queue,
-        String(job.attempt),
+        attemptText(job),
         last ? `${last.exception}: ${last.error}`.slice(0, 80) : '',
         job.ref,
       ];

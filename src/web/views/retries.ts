@@ -1,4 +1,4 @@
-import type { RetryingJob, RetryPage } from '../../api/retries.js';
+import { attemptText, type RetryingJob, type RetryPage } from '../../api/retries.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
 import { argsText, count, jobClass, truncate, utc } from './format.js';
@@ -28,7 +28,7 @@ ${
         }</td>
 <td><code>${job.queue}</code></td>
 <td>${job.args ? argsText(job.args, 160) : html`<code class="args">${job.raw.slice(0, 160)}</code>`}</td>
-<td class="num">${job.attempt}</td>
+<td class="num">${attemptText(job)}</td>
 <td>${lastError(job)}</td>
 <td>${actionForm(view, '/retries/retry-now', 'Retry now', { fields: { ref: job.ref } })}${actionForm(
           view,

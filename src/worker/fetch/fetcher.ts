@@ -285,7 +285,14 @@ export class Fetcher implements ReservationOwner {
   ): Promise<void> {
     let done = false;
     await retryForever(async () => {
-      done = await retryHeld(this.held, reservation, outcome.failure, outcome.delayMs, await this.now());
+      done = await retryHeld(
+        this.held,
+        reservation,
+        outcome.failure,
+        outcome.delayMs,
+        await this.now(),
+        outcome.attempts,
+      );
     }, this.logger);
     if (done) this.slotCounters.add(reservation.slotId, true);
     else

@@ -104,8 +104,9 @@ export async function dropHeld(ctx: Pick<HeldContext, 'redis' | 'keys'>, reserva
 
 /**
  * Ends a failed attempt that will be retried (retry_held.lua): out of its slot, counted as processed and failed, and
- * its next attempt filed `delayMs` after `nowMs` with the attempt's error in its history, in one step; then the error
- * is counted in its group. False when the slot no longer held it.
+ * its next attempt filed `delayMs` after `nowMs` with the attempt's error in its history (and `attempts`, the job's
+ * attempts in all, for display), in one step; then the error is counted in its group. False when the slot no longer
+ * held it.
  */
 export async function retryHeld(
   ctx: HeldContext,
@@ -113,13 +114,14 @@ export async function retryHeld(
   failure: JobFailure,
   delayMs: number,
   nowMs: number,
+  attempts?: number,
 ) {
   const { keys } = ctx;
   const payload = reservation.payload;
   if (!payload) throw new Error(`Cannot retry ${reservation.slotId}'s job: its payload is not a job`);
   const failedAt = new Date(nowMs);
   const entry = attemptError(attemptOf(payload), failureTime(failedAt), failure);
-  const item = nextAttemptItem(reservation.raw, payload, entry, nowMs + delayMs);
+  const item = nextAttemptItem(reservation.raw, payload, entry, nowMs + delayMs, attempts);
   const done = await runScript<number>(
     ctx.redis,
     RETRY_HELD,
