@@ -4,6 +4,7 @@ import type { JobDefinition } from '../jobs/define.js';
 import { registryLimitKeys } from '../jobs/limit-keys.js';
 import { assertJsonSafe, type JsonValue } from '../protocol/json.js';
 import { assertClassName } from '../protocol/names.js';
+import { queueQueuedEarly } from '../status/write.js';
 import { bucketSecond, encodeDelayedItem } from './delayed-item.js';
 import { type Scheduled, scheduleJobs } from './delayed-push.js';
 import {
@@ -14,6 +15,7 @@ import {
   peekSeconds,
   secondsOf,
 } from './delayed-query.js';
+import type { DelayedRecord } from './delayed-record.js';
 import {
   type FoundItem,
   findItems,
@@ -159,7 +161,14 @@ export class DelayedJobs {
 
   /** Moves the first job of a timestamp to its queue now (the web's "Queue now", enqueue_next_item). */
   async queueNextAt(timestamp: number): Promise<number> {
-    return this.guard(async () => (await moveHead(this.promotion(), timestamp, 1, Date.now())).moved);
+    return this.guard(async () => {
+      const tracked: DelayedRecord[] = [];
+      const { moved } = await moveHead(this.promotion(), timestamp, 1, Date.now(), (records) =>
+        tracked.push(...records),
+      );
+      await this.markQueuedEarly(tracked);
+      return moved;
+    });
   }
 
   /** Moves every job of a timestamp to its queue now, 250 per script call; returns how many. */
@@ -167,11 +176,29 @@ export class DelayedJobs {
     return this.guard(async () => {
       let moved = 0;
       for (;;) {
-        const batch = await moveHead(this.promotion(), timestamp, 250, Date.now());
+        const tracked: DelayedRecord[] = [];
+        const batch = await moveHead(this.promotion(), timestamp, 250, Date.now(), (records) =>
+          tracked.push(...records),
+        );
+        await this.markQueuedEarly(tracked);
         moved += batch.moved;
         if (batch.seen === 0) return moved;
       }
     });
+  }
+
+  /**
+   * Tracked jobs moved before their due time say `queued` in their records (docs/status.md): promotion at the due
+   * time needs no write, since a `delayed` record past its due time reads `queued`, but "queue now" comes earlier.
+   */
+  private async markQueuedEarly(records: readonly DelayedRecord[]): Promise<void> {
+    const tracked = records.filter((record) => record.statusTtlMs !== undefined);
+    if (tracked.length === 0) return;
+    const pipeline = this.ctx.redis.pipeline();
+    const at = Date.now();
+    for (const record of tracked)
+      queueQueuedEarly(pipeline, this.ctx.keys, record.id, record.statusTtlMs!, at);
+    await pipeline.exec();
   }
 
   /** Removes every delayed job (reset_delayed_queue), in chunks; returns the number of timestamps cleared. */

@@ -132,19 +132,23 @@ export async function promoteEarliestSecond(
 /**
  * Moves up to `limit` items from the head of `delayed:<second>` to their queues now, whatever their due time (also
  * "queue now"): resque-ts's copies with their record's payload, Ruby's as Ruby's master pushes them
- * (promote_second.lua). Returns `seen: 0` when the second had no items left.
+ * (promote_second.lua). Returns `seen: 0` when the second had no items left. `moved` hears of the records of the
+ * resque-ts copies moved.
  */
 export async function moveHead(
   ctx: PromotionContext,
   second: number,
   limit: number,
   nowMs: number,
+  moved?: (records: DelayedRecord[]) => void,
 ): Promise<BatchResult> {
   for (;;) {
     const head = await readHead(ctx, second, 0, limit);
-    const moved = await runMove(ctx, await prepareMove(ctx, second, head, nowMs));
+    const count = await runMove(ctx, await prepareMove(ctx, second, head, nowMs));
     // -1: the list or an item's copies changed between the read and the move: read again.
-    if (moved >= 0) return { moved, seen: head.length };
+    if (count < 0) continue;
+    moved?.(head.flatMap(({ item, record }) => (record && record.item === item ? [record] : [])));
+    return { moved: count, seen: head.length };
   }
 }
 

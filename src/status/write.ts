@@ -29,6 +29,7 @@ export interface StatusChange {
 export type StatusField = 'worker' | 'started_at' | 'next_at' | 'error' | 'progress' | 'result';
 
 export const CHANGE_SCRIPT = defineScript(new URL('./change.lua', import.meta.url));
+const QUEUED_EARLY_SCRIPT = defineScript(new URL('./queued_early.lua', import.meta.url));
 
 /**
  * How a change is queued: `eval` sends the script's source, `evalsha` its SHA (for callers that resend with the
@@ -68,6 +69,27 @@ export function queueStatusChange(
     ...clear,
     ...Object.entries(fields).flat(),
   ]);
+}
+
+/**
+ * Queues the change of a tracked delayed job moved to its queue before its due time ("queue now"): `queued`, its
+ * `next_at` gone, unless the record no longer says `delayed` (queued_early.lua). Promotion at the due time needs none:
+ * a `delayed` record whose due time has passed reads `queued`.
+ */
+export function queueQueuedEarly(
+  pipeline: ChainableCommander,
+  keys: Keys,
+  id: string,
+  ttlMs: number,
+  at: number,
+): ChainableCommander {
+  return queueScript(
+    pipeline,
+    QUEUED_EARLY_SCRIPT,
+    [keys.jobStatus(id)],
+    [ttlMs, keys.jobEvents(id), JSON.stringify({ state: 'queued', updated_at: at }), at],
+    false,
+  );
 }
 
 /** Queues a progress write: the record's `progress` and `updated_at`, published as `{"state":"running","progress"}`. */

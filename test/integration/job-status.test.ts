@@ -365,6 +365,37 @@ describe('a tracked job', () => {
     const [record] = await redis.hvals(keys.delayedRecords);
     expect(JSON.parse(record!)).toMatchObject({ l: 86_400_000 });
   });
+
+  it('a delayed job queued now, before its due time, reads queued; a record a worker moved on from is left alone', async () => {
+    const { keys, resque } = await setup({ worker: false });
+    const early = await resque.enqueueIn(3_600_000, Report, 'early', 1);
+    const other = await resque.enqueueIn(3_600_000, Report, 'other', 1);
+    const plain = await resque.enqueueIn(3_600_000, Plain, 'untracked');
+    expect((await resque.status(early!.id!)).state).toBe('delayed');
+    // A worker took `other` (as if it had been promoted) and wrote its start before the move reached its record.
+    await redis.hset(keys.jobStatus(other!.id!), 'state', 'running');
+    const events = await listen(keys, early!.id!);
+    try {
+      const second = Math.ceil(early!.dueAtMs / 1000);
+      expect(Math.ceil(other!.dueAtMs / 1000)).toBe(second);
+      expect(await resque.delayed.queueAllAt(second)).toBeGreaterThanOrEqual(2);
+      const status = await resque.status(early!.id!);
+      expect(status).toMatchObject({ state: 'queued', source: 'record' });
+      expect(status.nextAt).toBeUndefined();
+      expect(await redis.hget(keys.jobStatus(other!.id!), 'state')).toBe('running');
+      await waitFor(() => events.events.length > 0, 5000, 'the queued event');
+      expect(events.events).toEqual([{ state: 'queued', updated_at: expect.any(Number) }]);
+    } finally {
+      events.close();
+    }
+    expect(await redis.exists(keys.jobStatus(plain!.id!))).toBe(0);
+    const queued = (await redis.lrange(keys.queue('q'), 0, -1)).map((raw) => decodePayload(raw).id);
+    expect(queued).toEqual(expect.arrayContaining([early!.id, other!.id]));
+    // One at a time ("Queue now" of the head job) does the same.
+    const next = await resque.enqueueIn(7_200_000, Report, 'next', 1);
+    expect(await resque.delayed.queueNextAt(Math.ceil(next!.dueAtMs / 1000))).toBe(1);
+    expect((await resque.status(next!.id!)).state).toBe('queued');
+  });
 });
 
 describe('the first record, written with the push', () => {
