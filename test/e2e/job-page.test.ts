@@ -1,6 +1,7 @@
 // A job's page in real headless Chromium, and its JSON API (GET /api/jobs/:id), against a real Redis and worker: a
 // tracked job from running (with progress) to completed with its result, updating without a reload; a retried one
-// with its attempts and errors, reached from the Retries page; hostile results shown as text.
+// with its attempts and errors, reached from the Retries page; hostile results shown as text; a running job cancelled
+// behind the confirmation step.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, Resque } from '../../src/index.js';
@@ -43,7 +44,20 @@ const Unlucky = defineJob({
   },
 });
 
-const jobs = [Export, Unlucky];
+/** Runs until its AbortSignal fires (a cancel), then stops with the signal's reason. */
+const Cancellable = defineJob({
+  className: 'Cancellable',
+  queue: 'q',
+  status: true,
+  perform: async (ctx) => {
+    ctx.progress('started');
+    await new Promise((_resolve, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }),
+    );
+  },
+});
+
+const jobs = [Export, Unlucky, Cancellable];
 const resque = new Resque({ redis: url, namespace, jobs });
 let worker: Worker;
 let web: Served;
@@ -149,6 +163,31 @@ describe('the job page', () => {
     expect(await page.locator('.job-waiting').textContent()).toContain('its queue is paused');
     const api = (await (await fetch(`${web.base}/api/jobs/${job!.id}`)).json()) as { waiting: unknown[] };
     expect(api.waiting).toHaveLength(3);
+  });
+
+  it('cancels a running job behind the confirmation step, and follows it to cancelled', async () => {
+    const failedBefore = await redis.llen(keys.failed);
+    const job = await resque.enqueue(Cancellable);
+    const id = job!.id!;
+    await waitFor(async () => (await resque.status(id)).state === 'running', 15_000, 'the job to run');
+    await page.goto(`${web.base}/jobs/${id}`);
+    expect(await state()).toBe('running');
+    // "Keep it" leaves it running.
+    await page.click('text=Cancel…');
+    await eventually(() => page.locator('h1').textContent()).toBe(`Cancel job ${id}?`);
+    await page.click('text=Keep it');
+    await eventually(state).toBe('running');
+    expect((await resque.status(id)).state).toBe('running');
+
+    await page.click('text=Cancel…');
+    await eventually(() => page.locator('h1').textContent()).toBe(`Cancel job ${id}?`);
+    await page.click('button:has-text("Cancel job")');
+    await eventually(() => page.locator('.notice').first().textContent()).toContain(`Cancelling job ${id}`);
+    await page.goto(`${web.base}/jobs/${id}`);
+    await eventually(state).toBe('cancelled');
+    expect(await page.locator('text=Cancel…').count()).toBe(0);
+    expect(await resque.status(id)).toMatchObject({ state: 'cancelled', source: 'record' });
+    expect(await redis.llen(keys.failed)).toBe(failedBefore);
   });
 
   it('answers 404 in the API, and says so on the page, for an id nothing is known of', async () => {
