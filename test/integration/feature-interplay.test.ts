@@ -173,7 +173,7 @@ describe('a delayed job carrying everything', () => {
       expect(held.reservations).toHaveLength(1);
       const failure = { exception: 'Error', error: 'broke', backtrace: [] };
       expect(await retryHeld({ redis, keys, config }, held.reservations[0]!, failure, 0, Date.now())).toBe(
-        true,
+        'filed',
       );
       expect(await redis.get(lock('a', 1))).toBe(filed!.id);
       expect(await redis.llen(keys.queue('q'))).toBe(0);
@@ -189,7 +189,7 @@ describe('a delayed job carrying everything', () => {
       const failedAt = Date.now();
       expect(
         await retryHeld({ redis, keys, config }, again.reservations[0]!, failure, 30_000, failedAt),
-      ).toBe(true);
+      ).toBe('filed');
       expect(await redis.pttl(lock('a', 1))).toBeGreaterThan(30_000);
       expect(await promoteRetryBatch({ redis, keys }, failedAt + 30_000, 10)).toMatchObject({ moved: 1 });
       expect(await redis.llen(keys.queue('q'))).toBe(0);
@@ -266,7 +266,7 @@ describe('cancelling a tracked unique job', () => {
     const held = await fetcher().reserve(['s1']);
     const failure = { exception: 'Error', error: 'broke', backtrace: [] };
     expect(await retryHeld({ redis, keys, config }, held.reservations[0]!, failure, 60_000, Date.now())).toBe(
-      true,
+      'filed',
     );
     const queued = await resque.enqueue(Everything, 'a', 1);
     const delayed = await resque.enqueueIn(60_000, Everything, 'a', 2);

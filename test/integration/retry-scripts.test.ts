@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Resque } from '../../src/client/resque.js';
 import { defineJob } from '../../src/jobs/define.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
@@ -11,7 +12,7 @@ import { Reservation } from '../../src/worker/fetch/reservation.js';
 import type { Outcome } from '../../src/worker/outcome.js';
 import { QueuePatterns } from '../../src/worker/queue-patterns.js';
 import { afterFailedAttempt } from '../../src/worker/retrying.js';
-import { rawRedis, uniqueNamespace, waitFor } from '../harness/context.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 import { removeDir, startRedis } from '../harness/redis-server.js';
 
 // retry_held.lua (a failed attempt leaves its slot and is filed for its next attempt in one step) and
@@ -84,9 +85,41 @@ describe('retry_held.lua', () => {
     const { fetcher, reservation } = await reserveOne(redis, keys, '{"class":"A","args":[]}');
     const stale = new Reservation({ ...reservation.data(), token: 'ffffffffffffffff' }, fetcher);
     const before = await redis.get(keys.inflight('s1'));
-    expect(await retryHeld({ redis, keys, config }, stale, failure, 10, NOW)).toBe(false);
+    expect(await retryHeld({ redis, keys, config }, stale, failure, 10, NOW)).toBe('gone');
     expect(await redis.get(keys.inflight('s1'))).toBe(before);
     expect(await redis.exists(keys.retrySet, keys.processed, keys.failedCount, keys.failureGroups)).toBe(0);
+  });
+
+  it('a job resque.cancel reached after its attempt failed is not filed: it ends as cancelled, never to run again', async () => {
+    const keys = new Keys(uniqueNamespace('retry-held-cancel'));
+    const raw = '{"class":"A","args":[1],"id":"late-cancel","status":60000}';
+    const { reservation } = await reserveOne(redis, keys, raw);
+    // The attempt has failed and the worker wrote its record (`retrying`); before it files the retry, a cancel
+    // finds the job still in its slot, too late for its AbortSignal.
+    await redis.hset(keys.jobStatus('late-cancel'), 'state', 'retrying');
+    await redis.sadd(keys.workers, 's1');
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace: keys.namespace });
+    try {
+      expect(await resque.cancel('late-cancel')).toMatchObject({ was: 'running', workerId: 's1' });
+    } finally {
+      await resque.close();
+    }
+    expect(await retryHeld({ redis, keys, config }, reservation, failure, 10, NOW)).toBe('cancelled');
+    expect(await redis.exists(keys.inflight('s1'))).toBe(1);
+
+    await reservation.ack(retrying(60_000));
+    expect(await redis.exists(keys.inflight('s1'), keys.worker('s1'))).toBe(0);
+    expect(await redis.zcard(keys.retrySet)).toBe(0);
+    expect(await redis.llen(keys.queue('q'))).toBe(0);
+    expect(await redis.llen(keys.failed)).toBe(0);
+    expect(await redis.mget(keys.processed, keys.failedCount, keys.cancelledCount)).toEqual([
+      null,
+      null,
+      '1',
+    ]);
+    expect(await redis.zcard(keys.cancelledQueued)).toBe(0);
+    expect(await redis.zcard(keys.cancelRunning)).toBe(0);
+    expect(await redis.hget(keys.jobStatus('late-cancel'), 'state')).toBe('cancelled');
   });
 
   it('a retry due at once goes to the tail of its queue and wakes a worker; a later one announces its due time', async () => {

@@ -250,7 +250,7 @@ describe('release points', () => {
     const f = fetcher();
     let [held] = (await f.reserve(['s1'])).reservations;
     const failure = { exception: 'Error', error: 'no', backtrace: [] };
-    expect(await retryHeld(ctx, held!, failure, 120_000, Date.now())).toBe(true);
+    expect(await retryHeld(ctx, held!, failure, 120_000, Date.now())).toBe('filed');
     expect(await lockOf('Finished', argsDigest([1]))).toBe(first?.id);
     expect(await redis.pttl(lock)).toBeGreaterThan(170_000);
 

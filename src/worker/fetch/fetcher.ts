@@ -278,12 +278,15 @@ export class Fetcher implements ReservationOwner {
     this.onAck();
   }
 
-  /** A failed attempt's next one is filed at once (not with the next reserve call), in the step that frees the slot. */
+  /**
+   * A failed attempt's next one is filed at once (not with the next reserve call), in the step that frees the slot. A
+   * job `resque.cancel` reached after its attempt failed (too late for its signal) ends as cancelled instead.
+   */
   private async fileRetry(
     reservation: Reservation,
     outcome: Extract<Outcome, { kind: 'retrying' }>,
   ): Promise<void> {
-    let done = false;
+    let done = 'gone' as 'filed' | 'gone' | 'cancelled';
     await retryForever(async () => {
       done = await retryHeld(
         this.held,
@@ -294,8 +297,13 @@ export class Fetcher implements ReservationOwner {
         outcome.attempts,
       );
     }, this.logger);
-    if (done) this.slotCounters.add(reservation.slotId, true);
-    else
+    if (done === 'filed') this.slotCounters.add(reservation.slotId, true);
+    else if (done === 'cancelled') {
+      this.logger.info(
+        `Cancelled ${reservation.className} ${reservation.jobId} in slot ${reservation.slotId} instead of retrying it: its cancel came as its attempt failed`,
+      );
+      await this.finishCancelled(reservation);
+    } else
       this.logger.warn(
         `${reservation.className} on ${reservation.queue} failed in slot ${reservation.slotId}, which no longer held it when its retry was filed (a reaper gave it back, or a resent call had filed it)`,
       );

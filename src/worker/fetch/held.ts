@@ -105,8 +105,9 @@ export async function dropHeld(ctx: Pick<HeldContext, 'redis' | 'keys'>, reserva
 /**
  * Ends a failed attempt that will be retried (retry_held.lua): out of its slot, counted as processed and failed, and
  * its next attempt filed `delayMs` after `nowMs` with the attempt's error in its history (and `attempts`, the job's
- * attempts in all, for display), in one step; then the error is counted in its group. False when the slot no longer
- * held it.
+ * attempts in all, for display), in one step; then the error is counted in its group. `gone` when the slot no longer
+ * held it; `cancelled` when nothing was done because `resque.cancel` reached the job after its attempt failed (its
+ * tombstone is there): the caller ends it as cancelled, so the cancel is not left to wait for the retry's due time.
  */
 export async function retryHeld(
   ctx: HeldContext,
@@ -115,7 +116,7 @@ export async function retryHeld(
   delayMs: number,
   nowMs: number,
   attempts?: number,
-) {
+): Promise<'filed' | 'gone' | 'cancelled'> {
   const { keys } = ctx;
   const payload = reservation.payload;
   if (!payload) throw new Error(`Cannot retry ${reservation.slotId}'s job: its payload is not a job`);
@@ -133,6 +134,7 @@ export async function retryHeld(
       keys.failedCount,
       keys.queue(reservation.queue),
       keys.queues,
+      keys.cancelledQueued,
     ],
     [
       reservation.header,
@@ -143,9 +145,11 @@ export async function retryHeld(
       keys.announce,
       keys.delayedWakeChannel,
       keys.limitSpec,
+      reservation.jobId ?? '',
     ],
   );
-  if (done !== 1) return false;
+  if (done === 0) return 'gone';
+  if (done === 2) return 'cancelled';
   await recordFailureGroup(ctx.redis, ctx, { ...reservation.failureRecord(failure), failedAt });
-  return true;
+  return 'filed';
 }

@@ -10,6 +10,7 @@
 -- KEYS[5]  stat:failed
 -- KEYS[6]  queue:<name>, the queue the job came from and goes back to
 -- KEYS[7]  queues
+-- KEYS[8]  ts:cancelled-queued: a job cancelled while its attempt failed is not filed (its caller ends it as cancelled)
 -- ARGV[1]  the reservation's header, token .. "\n" .. queue .. "\n" (worker/fetch/inflight.ts): the in-flight value
 --          must start with it
 -- ARGV[2]  the item of the next attempt (protocol/attempts.ts)
@@ -19,15 +20,20 @@
 -- ARGV[6]  announce spec (Keys.announce)
 -- ARGV[7]  channel announcing due times to promoters (`ts:delayed:wake`)
 -- ARGV[8]  limit spec (Keys.limitSpec): the reservation's concurrency tokens are freed (redis/lua/limits.lua)
+-- ARGV[9]  the job's id, '' for a job without one
 -- A unique job keeps an `until-finished` lock (extended past the retry's due time) and releases a `while-running`
 -- one (redis/lua/unique.lua).
--- Returns  1 when filed, 0 when the slot no longer holds that reservation
+-- Returns  1 when filed, 0 when the slot no longer holds that reservation, 2 when nothing was done because the job
+--          has a cancel tombstone (resque.cancel reached it after its attempt had failed: see src/cancel/)
 -- #include ../../redis/lua/announce.lua
 -- #include ../../redis/lua/limits.lua
 -- #include ../../redis/lua/unique.lua
 local held = redis.call('GET', KEYS[1])
 if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
+end
+if ARGV[9] ~= '' and redis.call('ZSCORE', KEYS[8], ARGV[9]) then
+  return 2
 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('INCR', KEYS[4])
