@@ -34,7 +34,7 @@ export function defineScript(file: URL): LuaScript {
 }
 
 /**
- * Redis runs one self-contained script per call, so Lua shared by several scripts (./lua/announce.lua) is pasted in
+ * Redis runs one self-contained script per call, so Lua shared by several scripts (./lua/announce.lua, ./lua/wake.lua) is pasted in
  * where a script says `-- #include <path relative to it>`; an included file may include others.
  */
 function withIncludes(source: string, file: URL): string {
