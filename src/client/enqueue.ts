@@ -70,14 +70,15 @@ function newMetadata(
   limitKeys: EnqueueKeys,
 ): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  const { uniqueLock, ...keys } = limitKeys;
   return {
     id: newJobId(),
     enqueuedAt: Date.now() / 1000,
     retry: enqueueRetryOf(job),
     statusTtlMs: statusTtlFor(ctx, job),
-    ...keys,
-    unique: uniquePayload(uniqueLock),
+    concurrencyKey: limitKeys.concurrencyKey,
+    rateKey: limitKeys.rateKey,
+    tenant: limitKeys.tenant,
+    unique: uniquePayload(limitKeys.uniqueLock),
   };
 }
 
@@ -112,10 +113,9 @@ function trackedOf(
 type EnqueueKeys = LimitKeys & { uniqueLock?: UniqueLock | undefined };
 
 function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): EnqueueKeys {
-  return {
-    ...limitKeysOf(definition, className, args),
-    uniqueLock: uniqueLockOf(className, definition?.unique, args),
-  };
+  const keys: EnqueueKeys = limitKeysOf(definition, className, args);
+  keys.uniqueLock = uniqueLockOf(className, definition?.unique, args);
+  return keys;
 }
 
 /**
