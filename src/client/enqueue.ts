@@ -5,7 +5,13 @@ import { type LimitKeys, limitKeysOf } from '../jobs/limit-keys.js';
 import { performJob } from '../jobs/perform.js';
 import { locksAtEnqueue, type UniqueLock, uniqueLockOf, uniquePayload } from '../jobs/unique.js';
 import type { TraceCarrier } from '../observability/tracing.js';
-import { assertJsonSafe, type JsonObject, type JsonValue, roundTrip } from '../protocol/json.js';
+import {
+  assertArgsJsonSafe,
+  assertJsonSafe,
+  type JsonObject,
+  type JsonValue,
+  roundTrip,
+} from '../protocol/json.js';
 import { assertClassName, assertQueueName } from '../protocol/names.js';
 import { type EncodeMetadata, encodePayload } from '../protocol/payload.js';
 import { pipelineValues } from '../redis/replies.js';
@@ -13,7 +19,9 @@ import { pipelineScript, queueScript, runScript, SCRIPTS } from '../redis/script
 import { pushWithStatus, type TrackedEnqueue } from '../status/enqueue.js';
 import { statusTtlOf } from '../status/options.js';
 import type { ClientContext } from './context.js';
+import { enqueueScript } from './enqueue-script.js';
 import { newJobId } from './job-id.js';
+import { plainPushOf, pushPlain } from './plain-enqueue.js';
 
 export interface Enqueued {
   queue: string;
@@ -62,14 +70,15 @@ function newMetadata(
   limitKeys: EnqueueKeys,
 ): EncodeMetadata | undefined {
   if (ctx.config.strictPayloads) return undefined;
-  const { uniqueLock, ...keys } = limitKeys;
   return {
     id: newJobId(),
     enqueuedAt: Date.now() / 1000,
     retry: enqueueRetryOf(job),
     statusTtlMs: statusTtlFor(ctx, job),
-    ...keys,
-    unique: uniquePayload(uniqueLock),
+    concurrencyKey: limitKeys.concurrencyKey,
+    rateKey: limitKeys.rateKey,
+    tenant: limitKeys.tenant,
+    unique: uniquePayload(limitKeys.uniqueLock),
   };
 }
 
@@ -104,10 +113,9 @@ function trackedOf(
 type EnqueueKeys = LimitKeys & { uniqueLock?: UniqueLock | undefined };
 
 function keyOf(definition: JobDefinition | undefined, className: string, args: JsonValue[]): EnqueueKeys {
-  return {
-    ...limitKeysOf(definition, className, args),
-    uniqueLock: uniqueLockOf(className, definition?.unique, args),
-  };
+  const keys: EnqueueKeys = limitKeysOf(definition, className, args);
+  keys.uniqueLock = uniqueLockOf(className, definition?.unique, args);
+  return keys;
 }
 
 /**
@@ -134,7 +142,7 @@ export function enqueueRetryOf(job: JobRef<JsonValue[]>): JsonObject | undefined
 function validated(job: JobRef<JsonValue[]>, queue: string | undefined, args: readonly unknown[]) {
   const className = classNameOf(job);
   const resolvedQueue = queueOf(job, queue);
-  assertJsonSafe(args as unknown[], 'args');
+  assertArgsJsonSafe(args, 'args');
   return { className, queue: resolvedQueue };
 }
 
@@ -157,6 +165,8 @@ export async function enqueueOne(
   queue: string | undefined,
   args: JsonValue[],
 ): Promise<Enqueued | null> {
+  const plain = plainPushOf(ctx, job, queue, queueOf);
+  if (plain) return pushPlain(ctx, plain, args);
   const target = validated(job, queue, args);
   const definition = definitionOf(ctx, job);
   assertUniqueAllowed(ctx, definition, target.className);
@@ -205,7 +215,7 @@ export async function enqueueMany(
   const target = validated(job, queue, []);
   argsList.forEach((args, i) => {
     if (!Array.isArray(args)) assertJsonSafe(undefined, `argsList[${i}]`);
-    assertJsonSafe(args, `argsList[${i}]`);
+    assertArgsJsonSafe(args, `argsList[${i}]`);
   });
   const definition = definitionOf(ctx, job);
   assertUniqueAllowed(ctx, definition, target.className);
@@ -409,10 +419,9 @@ async function push(
   tenant: string | undefined,
   tracked: readonly TrackedEnqueue[],
 ): Promise<void> {
-  const script = tenant === undefined ? SCRIPTS.enqueue : SCRIPTS.enqueueTenant;
+  const script = tenant === undefined ? enqueueScript(ctx.keys) : SCRIPTS.enqueueTenant;
   const keys = tenant === undefined ? [ctx.keys.queues, ctx.keys.queue(queue)] : tenantKeys(ctx, queue);
-  const args =
-    tenant === undefined ? [queue, payload, ctx.keys.announce] : [queue, ctx.keys.announce, tenant, payload];
+  const args = tenant === undefined ? [queue, payload] : [queue, ctx.keys.announce, tenant, payload];
   if (tracked.length > 0)
     await execEnqueue(ctx, tracked, (multi, call) =>
       queueScript(multi, script, keys, args, call === 'evalsha'),

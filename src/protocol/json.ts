@@ -57,6 +57,22 @@ export function assertJsonSafe(
   seen.delete(object);
 }
 
+/**
+ * assertJsonSafe for an argument list, without its bookkeeping when every argument is a string, a finite number, a
+ * boolean or null (most jobs' arguments): anything else gets the full check, and its message.
+ */
+export function assertArgsJsonSafe(args: readonly unknown[], path: string): asserts args is JsonValue[] {
+  if (!Array.isArray(args)) return assertJsonSafe(args, path);
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i];
+    const type = typeof value;
+    if (type === 'string' || type === 'boolean' || value === null) continue;
+    if (type === 'number' && Number.isFinite(value)) continue;
+    assertJsonSafe(args, path);
+    return;
+  }
+}
+
 /** JSON round trip, as a worker will see the value (inline mode uses it so tests see real types). */
 export function roundTrip<T extends JsonValue>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

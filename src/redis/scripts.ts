@@ -34,18 +34,56 @@ export function defineScript(file: URL): LuaScript {
 }
 
 /**
- * Redis runs one self-contained script per call, so Lua shared by several scripts (./lua/announce.lua) is pasted in
- * where a script says `-- #include <path relative to it>`.
+ * Redis runs one self-contained script per call, so Lua shared by several scripts (./lua/announce.lua, ./lua/wake.lua) is pasted in
+ * where a script says `-- #include <path relative to it>`; an included file may include others.
  */
 function withIncludes(source: string, file: URL): string {
-  return source.replace(/^-- #include (\S+)$/gm, (_line, path: string) =>
-    readFileSync(new URL(path, file), 'utf8'),
-  );
+  return source.replace(/^-- #include (\S+)$/gm, (_line, path: string) => {
+    const included = new URL(path, file);
+    return withIncludes(readFileSync(included, 'utf8'), included);
+  });
+}
+
+/**
+ * The script with Lua string constants defined ahead of its text (`local NAME = "value"`): a value that is the same
+ * on every call of a client (a namespace's key spec) then reaches Redis once, with the script, instead of with every
+ * call. Each set of values makes a script of its own, with its own SHA.
+ */
+export function withConstants(script: LuaScript, constants: Readonly<Record<string, string>>): LuaScript {
+  let loaded: { source: string; sha: string } | undefined;
+  const load = () => {
+    if (!loaded) {
+      const prelude = Object.entries(constants)
+        .map(([name, value]) => `local ${name} = ${luaString(value)}\n`)
+        .join('');
+      const source = prelude + script.source;
+      loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
+    }
+    return loaded;
+  };
+  return {
+    name: script.name,
+    get source() {
+      return load().source;
+    },
+    get sha() {
+      return load().sha;
+    },
+  };
+}
+
+/** A Lua string literal of `value`'s UTF-8 bytes: plain characters as they are, any other byte as `\ddd`. */
+function luaString(value: string): string {
+  let literal = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const plain = byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c;
+    literal += plain ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`;
+  }
+  return `"${literal}"`;
 }
 
 /** Scripts shared by several modules, in ./lua. */
 export const SCRIPTS = {
-  enqueue: defineScript(new URL('./lua/enqueue.lua', import.meta.url)),
   enqueueTenant: defineScript(new URL('./lua/enqueue_tenant.lua', import.meta.url)),
   enqueueUnique: defineScript(new URL('./lua/enqueue_unique.lua', import.meta.url)),
   dropTenants: defineScript(new URL('./lua/drop_tenants.lua', import.meta.url)),

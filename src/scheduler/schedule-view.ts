@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
+import { enqueueScript } from '../client/enqueue-script.js';
 import { newJobId } from '../client/job-id.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Keys } from '../protocol/keys.js';
 import { encodePayload } from '../protocol/payload.js';
 import { rubyTimeToS } from '../protocol/time.js';
 import { redisTime } from '../redis/replies.js';
-import { runScript, SCRIPTS } from '../redis/scripts.js';
+import { runScript } from '../redis/scripts.js';
 import { parseSchedule } from './schedule-config.js';
 import { ScheduleStore } from './schedule-store.js';
 import { nextTick } from './timing.js';
@@ -91,9 +92,9 @@ export async function runScheduleNow(
   const payload = encodePayload(schedule.className, schedule.args, meta);
   await runScript(
     redis,
-    SCRIPTS.enqueue,
+    enqueueScript(keys),
     [keys.queues, keys.queue(schedule.queue)],
-    [schedule.queue, payload, keys.announce],
+    [schedule.queue, payload],
   );
   await redis.hset(keys.lastEnqueuedAt, name, rubyTimeToS(now));
   return true;

@@ -87,7 +87,7 @@ describe('queue order through the index', () => {
   });
 
   it('Lua’s glob rules agree with fnmatch', async () => {
-    const announce = readFileSync(new URL('../../src/redis/lua/announce.lua', import.meta.url), 'utf8');
+    const announce = readFileSync(new URL('../../src/redis/lua/wake.lua', import.meta.url), 'utf8');
     const script = `${announce}\nreturn matchesRule(ARGV[1], ARGV[2]) and 1 or 0`;
     const patterns = [
       '*',

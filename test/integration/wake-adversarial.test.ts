@@ -1,5 +1,5 @@
 // Wake-ups under adverse conditions: wake-ups racing reservations and stops, Redis restarting under blocked workers,
-// pause and resume around a wait, queues announced together, wake-ups nobody can use; and the glob rules announce.lua
+// pause and resume around a wait, queues announced together, wake-ups nobody can use; and the glob rules wake.lua
 // and reserve.lua test, against fnmatch. Each job must be taken without waiting for the poll interval (two minutes
 // here), and no token may bounce between workers for ever. Tests that count blocked clients use a private Redis.
 import type { Redis } from 'ioredis';
@@ -432,11 +432,11 @@ describe('the glob listener registry', () => {
 });
 
 describe('glob rules in Lua against fnmatch', () => {
-  /** Lua's answer for `name` against `pattern`, through announce.lua's own matcher. */
+  /** Lua's answer for `name` against `pattern`, through wake.lua's own matcher. */
   async function luaMatches(redis: Redis, pattern: string, name: string): Promise<boolean> {
     const { readFileSync } = await import('node:fs');
     const { globRule } = await import('../../src/worker/glob-rule.js');
-    const announce = readFileSync(new URL('../../src/redis/lua/announce.lua', import.meta.url), 'utf8');
+    const announce = readFileSync(new URL('../../src/redis/lua/wake.lua', import.meta.url), 'utf8');
     const script = `${announce}\nreturn matchesRule(ARGV[1], ARGV[2]) and 1 or 0`;
     return Number(await redis.eval(script, 0, name, globRule(pattern))) === 1;
   }
