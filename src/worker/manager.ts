@@ -1,12 +1,15 @@
-// Second link of the worker's chain (launcher → manager → processor): keeps the worker's slots busy. One pump at a
-// time asks the fetcher, in one round trip, to acknowledge finished jobs and fill the free slots from the queues in
-// priority order, and hands each reservation to the processor. An idle worker waits (wake.ts) until a wake-up for
-// one of its queues reaches it or the poll interval passes (for jobs pushed by clients that do not announce them).
+// Second link of the worker's chain (launcher → manager → processor): keeps the worker's slots busy. A pump asks the
+// fetcher, in one round trip, to acknowledge finished jobs and fill the free slots from the queues in priority order,
+// and hands each reservation to the processor. One call is on its way at a time; when an answer comes while other
+// slots have finished jobs to acknowledge (or the queues may hold more), the next call is sent before the jobs it
+// brought start, so that Redis works on it while they run instead of the two taking turns. An idle worker waits
+// (wake.ts) until a wake-up for one of its queues reaches it or the poll interval passes (for jobs pushed by clients
+// that do not announce them).
 import { setMaxListeners } from 'node:events';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { Logger } from '../logging/logger.js';
 import type { Executor } from './executor.js';
-import type { Fetcher, ReserveCall } from './fetch/fetcher.js';
+import type { Fetcher, FetchReply, ReserveCall } from './fetch/fetcher.js';
 import type { WorkerHookName } from './hooks.js';
 import type { Processor } from './processor.js';
 import type { QueuePatterns } from './queue-patterns.js';
@@ -48,8 +51,24 @@ export class Manager {
   private pausedByAll = false;
   /** What the executor was last told about `paused`. */
   private pausedShown = false;
-  /** The pump running now, if any: a shutdown waits for it before its last acknowledgements. */
+  /**
+   * Settles once no pump runs (a call's answer may start the next pump): a shutdown waits for it before its last
+   * acknowledgements.
+   */
   private pumping: Promise<void> | undefined;
+  private pumpingDone: (() => void) | undefined;
+  /** Pumps running now: one, or two while one starts what a call brought and the other sends the next call. */
+  private lanes = 0;
+  /** A reservation call is on its way: no other is sent until it is answered. */
+  private calling = false;
+  /** A pump found a call on its way: its answer sends the next call. */
+  private callWanted = false;
+  /** Slots a reservation call on its way is filling: no other call names them. */
+  private readonly reserving = new Set<string>();
+  /** How many of them those calls fill (the others only acknowledge). */
+  private filling = 0;
+  /** A call came back short while another pump ran: the last pump to end goes idle. */
+  private idleLater = false;
   private pumpAgain = false;
   private pumpScheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -103,18 +122,24 @@ export class Manager {
       this.pumpAgain = true;
       return this.pumping;
     }
-    this.pumping = this.pumpUntilDone().finally(() => {
-      this.pumping = undefined;
+    this.pumping = new Promise((resolve) => {
+      this.pumpingDone = resolve;
     });
-    return this.pumping;
+    // This pump, not those it hands on to (`pumping` settles when every one has ended).
+    return this.runLane();
   }
 
-  private async pumpUntilDone(): Promise<void> {
+  private async runLane(): Promise<void> {
+    this.lanes++;
     try {
       do {
         this.pumpAgain = false;
         await this.cycle();
       } while (this.pumpAgain);
+      if (this.idleLater && this.lanes === 1) {
+        this.idleLater = false;
+        await this.idle();
+      }
       this.retryDelayMs = 0;
     } catch (error) {
       this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 100), 5000);
@@ -123,7 +148,38 @@ export class Manager {
       );
       this.idleIn(this.retryDelayMs);
       this.s.onError(error as Error);
+    } finally {
+      this.lanes--;
+      if (this.lanes === 0) {
+        this.pumping = undefined;
+        this.pumpingDone?.();
+      }
     }
+  }
+
+  /**
+   * The slots the next call fills: free (no job running, no call filling them), up to what the executor wants
+   * filled.
+   */
+  private freeSlots(): string[] {
+    const { processor, slotIds, fetcher } = this.s;
+    const wanted = this.slotsWanted;
+    // A job whose acknowledgement waits has finished: its slot counts as free though the processor, a few microtasks
+    // behind, still lists it (the call that fills it acknowledges it first).
+    let finishing = 0;
+    for (const slot of fetcher.ackedSlots()) if (processor.running.has(slot)) finishing++;
+    const room = Math.max(0, wanted - (processor.busy - finishing) - this.filling);
+    if (room === 0) return [];
+    const free = new Set<string>();
+    // Slots with an acknowledgement to send come first: the call that acknowledges a slot also fills it.
+    for (const slots of [fetcher.ackedSlots(), slotIds]) {
+      for (const slot of slots) {
+        if (this.reserving.has(slot) || (processor.running.has(slot) && !fetcher.isAcked(slot))) continue;
+        free.add(slot);
+        if (free.size >= room) return [...free];
+      }
+    }
+    return [...free];
   }
 
   schedulePump(): void {
@@ -179,7 +235,11 @@ export class Manager {
 
   private async cycle(): Promise<void> {
     if (this.waiting) return;
-    const { processor, fetcher } = this.s;
+    if (this.calling) {
+      this.callWanted = true;
+      return;
+    }
+    const { fetcher } = this.s;
     let waited = this.waited;
     this.waited = undefined;
     if (
@@ -194,23 +254,13 @@ export class Manager {
       if (waited.answer.queue !== undefined) this.woken.add(waited.answer.queue);
       waited = undefined;
     }
-    let taking: boolean;
     let free: readonly string[];
-    let reply: Awaited<ReturnType<Fetcher['reserve']>>;
-    if (waited) {
-      free = waited.call.slots;
-      reply = await fetcher.complete(waited.call, waited.answer.answer);
-      const queue = waited.answer.queue;
-      if (queue !== undefined && !reply.reservations.some((r) => r.queue === queue))
-        void this.passOn([queue]);
-    } else {
-      taking = this.accepting && this.pauseState !== 'paused';
-      free = taking
-        ? this.s.slotIds
-            .filter((slot) => !processor.running.has(slot))
-            .slice(0, Math.max(0, this.slotsWanted - processor.busy))
-        : [];
-      const woken = [...this.woken];
+    let woken: string[] = [];
+    let named: readonly string[];
+    if (waited) free = named = waited.call.slots;
+    else {
+      free = this.accepting && this.pauseState !== 'paused' ? this.freeSlots() : [];
+      woken = [...this.woken];
       this.woken.clear();
       if (!fetcher.hasAcks && free.length === 0) {
         // No call to make (a call already on its way filled the slots, or the worker paused or began to stop since
@@ -218,33 +268,80 @@ export class Manager {
         if (woken.length > 0) await this.passOn(woken);
         return;
       }
-      try {
-        reply = await fetcher.reserve(free, woken);
-      } catch (error) {
-        for (const queue of woken) this.woken.add(queue);
-        throw error;
-      }
+      // Every slot the call names, acknowledged or filled, is its own until it is answered.
+      named = [...fetcher.ackedSlots(), ...free];
     }
+    for (const slot of named) this.reserving.add(slot);
+    this.filling += free.length;
+    let reply: FetchReply;
+    this.calling = true;
+    try {
+      if (waited) {
+        reply = await fetcher.complete(waited.call, waited.answer.answer);
+        const queue = waited.answer.queue;
+        if (queue !== undefined && !reply.reservations.some((r) => r.queue === queue))
+          void this.passOn([queue]);
+      } else {
+        try {
+          reply = await fetcher.reserve(free, woken);
+        } catch (error) {
+          for (const queue of woken) this.woken.add(queue);
+          throw error;
+        }
+      }
+    } catch (error) {
+      for (const slot of named) this.reserving.delete(slot);
+      this.filling -= free.length;
+      throw error;
+    } finally {
+      this.calling = false;
+    }
+    // The next call goes before this one's jobs start, so that Redis fills the other slots while they run: when a pump
+    // asked for one meanwhile, when acknowledgements wait, or when this call filled every slot it asked for (the
+    // queues may hold more). This call's slots are still its own until its jobs have started.
+    const full = free.length > 0 && reply.reservations.length === free.length;
+    if (this.callWanted || full || fetcher.hasAcks) {
+      this.callWanted = false;
+      void this.runLane();
+    }
+    let goOn: boolean;
+    try {
+      goOn = await this.started(reply, waited !== undefined);
+    } finally {
+      for (const slot of named) this.reserving.delete(slot);
+      this.filling -= free.length;
+    }
+    if (!goOn || free.length <= reply.reservations.length) return;
+    if (this.lanes > 1) this.idleLater = true;
+    else await this.idle();
+  }
+
+  /**
+   * Starts what a call reserved, or gives it back if a stop or a pause began while the call was on its way; false
+   * after a stop (nothing more to do).
+   */
+  private async started(reply: FetchReply, waited: boolean): Promise<boolean> {
+    const { processor } = this.s;
     this.pausedByAll = reply.paused;
     this.showPaused();
     // A waited call was sent before a pause that came while it waited; any other is sent only while taking.
-    taking = this.accepting && !(waited && this.pauseState === 'paused');
+    const taking = this.accepting && !(waited && this.pauseState === 'paused');
     if (!taking && reply.reservations.length > 0) {
-      // A stop or a pause began while this call was on its way: what it reserved is not started but given back,
-      // newest first.
+      // What this call reserved is not started but given back, newest first.
       for (const reservation of [...reply.reservations].reverse())
         await reservation.giveBack({ countReturn: false });
-      if (!this.accepting) return;
-      reply = { ...reply, reservations: [] };
+      reply.reservations = [];
+      return this.accepting;
     }
     const controller = new AbortController();
     setMaxListeners(0, controller.signal);
     for (const reservation of reply.reservations) processor.start(reservation, controller);
     if (reply.reservations.length > 0) this.wasWorking = true;
-    if (free.length > reply.reservations.length) await this.idle();
+    return true;
   }
 
   private async idle(): Promise<void> {
+    this.idleLater = false;
     const busy = this.s.processor.busy;
     if (busy === 0 && this.wasWorking) {
       this.wasWorking = false;
@@ -268,6 +365,8 @@ export class Manager {
   private waitThenReserve(): boolean {
     const { waitThenReserve, canWaitThenReserve, processor, fetcher, slotIds } = this.s;
     if (!waitThenReserve || !canWaitThenReserve?.() || processor.busy > 0 || fetcher.hasAcks) return false;
+    // Another call on its way (sent while this pump's hooks ran) has slots of its own.
+    if (this.lanes > 1 || this.reserving.size > 0) return false;
     this.waiting = (async () => {
       const call = await fetcher.prepare(slotIds.slice(0, this.slotsWanted));
       // A pause or a stop that began meanwhile: no call waits in Redis.

@@ -205,7 +205,8 @@ export class Processor {
     } finally {
       this.recording--;
     }
-    this.running.delete(reservation.slotId);
+    // Its slot may already run the next job (filled once this one's acknowledgement was pending).
+    if (this.running.get(reservation.slotId) === job) this.running.delete(reservation.slotId);
     this.settings.events.emit('job:finish', reservation, outcome);
     this.settings.onSlotFree();
     if (isFinalFailure(outcome)) await this.exhausted(reservation, outcome.failure);

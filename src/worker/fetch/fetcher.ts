@@ -110,6 +110,15 @@ export class Fetcher implements ReservationOwner {
     return this.acks.size > 0;
   }
 
+  isAcked(slot: string): boolean {
+    return this.acks.has(slot);
+  }
+
+  /** The slots whose finished job the next call acknowledges. */
+  ackedSlots(): IterableIterator<string> {
+    return this.acks.keys();
+  }
+
   /**
    * Acknowledges what is finished and fills `freeSlots` from the worker's queue list (priority order), in one round
    * trip. `woken` names the queues of the wake-ups that led here: announced again if they still hold jobs.
