@@ -1,0 +1,167 @@
+// The next reservation call goes before the jobs of an answer start, when other slots have finished jobs waiting
+// for their acknowledgement: Redis works on it while those jobs run. One call is on its way at a time, and a call
+// never names a slot another call still owns (its jobs not yet started).
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging/logger.js';
+import { Keys } from '../../src/protocol/keys.js';
+import type { Executor } from '../../src/worker/executor.js';
+import { Fetcher } from '../../src/worker/fetch/fetcher.js';
+import type { Reservation } from '../../src/worker/fetch/reservation.js';
+import { Manager } from '../../src/worker/manager.js';
+import type { Outcome } from '../../src/worker/outcome.js';
+import { Processor } from '../../src/worker/processor.js';
+import { QueuePatterns } from '../../src/worker/queue-patterns.js';
+import type { WorkerEvents } from '../../src/worker/worker-events.js';
+import { rawRedis, uniqueNamespace } from '../harness/context.js';
+
+const logger = createLogger('silent');
+let redis: Redis;
+beforeAll(() => {
+  redis = rawRedis();
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+interface CallRecord {
+  acked: string[];
+  free: string[];
+  /** Jobs started when the call was made. */
+  startedBefore: number;
+}
+
+/**
+ * The real fetcher; a call waits at `gate` (when set) once it has taken its acknowledgements, before it goes to
+ * Redis, and every call is recorded.
+ */
+class RecordingFetcher extends Fetcher {
+  gate: Promise<void> | undefined;
+  readonly records: CallRecord[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  started = 0;
+  override async reserve(free: readonly string[], woken: readonly string[] = []) {
+    this.records.push({ acked: [...this.ackedSlots()], free: [...free], startedBefore: this.started });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await super.reserve(free, woken);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  override async prepare(free: readonly string[], woken: readonly string[] = []) {
+    const call = await super.prepare(free, woken);
+    if (this.gate) await this.gate;
+    return call;
+  }
+}
+
+/** Jobs that end when the test says, per slot. */
+class HeldExecutor implements Executor {
+  private readonly ends = new Map<string, (outcome: Outcome) => void>();
+  run(reservation: Reservation): Promise<Outcome> {
+    return new Promise((resolve) => this.ends.set(reservation.slotId, resolve));
+  }
+  finish(slot: string): void {
+    const end = this.ends.get(slot);
+    if (!end) throw new Error(`no job runs in ${slot}`);
+    this.ends.delete(slot);
+    end({ kind: 'performed' });
+  }
+  get running(): string[] {
+    return [...this.ends.keys()];
+  }
+  async close(): Promise<void> {}
+}
+
+async function turns(until: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !until(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  expect(until()).toBe(true);
+}
+
+describe('reservation calls and running jobs overlap', () => {
+  it('sends the next call before an answer’s jobs start, never two at once, never a slot twice', async () => {
+    const keys = new Keys(uniqueNamespace('manager-overlap'));
+    const items = Array.from({ length: 8 }, (_, i) => `{"class":"A","args":[${i}]}`);
+    await redis.rpush(keys.queue('q'), ...items);
+    const config = { failureBackend: 'redis' as const, release: 't' };
+    let manager!: Manager;
+    const fetcher = new RecordingFetcher(redis, keys, new QueuePatterns(['q']), config, logger, () =>
+      manager.schedulePump(),
+    );
+    const started: string[] = [];
+    const events = new EventEmitter<WorkerEvents>();
+    events.on('job:start', (reservation) => {
+      started.push(reservation.raw);
+      fetcher.started++;
+    });
+    const executor = new HeldExecutor();
+    const processor = new Processor({
+      config: { onTermTimeout: 'requeue', termTimeoutMs: 1000 },
+      executor,
+      logger,
+      events,
+      onSlotFree: () => manager.schedulePump(),
+      procline: undefined,
+    });
+    manager = new Manager({
+      config: { intervalMs: 60_000 },
+      slotIds: ['s1', 's2', 's3', 's4'],
+      patterns: new QueuePatterns(['q']),
+      fetcher,
+      listen: () => {},
+      processor,
+      executor,
+      logger,
+      runHooks: async () => {},
+      procline: () => {},
+      onIdle: () => {},
+      onError: () => {},
+    });
+    manager.accepting = true;
+    await manager.pump();
+    expect(executor.running.sort()).toEqual(['s1', 's2', 's3', 's4']);
+
+    // s1 and s2 finish: their call is held on its way; s3 finishes meanwhile.
+    let open!: () => void;
+    fetcher.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    executor.finish('s1');
+    executor.finish('s2');
+    await turns(() => fetcher.records.length === 2);
+    expect(fetcher.records[1]).toMatchObject({ acked: ['s1', 's2'], free: ['s1', 's2'] });
+    executor.finish('s3');
+    await turns(() => fetcher.isAcked('s3'));
+    // No second call while one is on its way.
+    expect(fetcher.records).toHaveLength(2);
+
+    // The answer comes: s3's call goes before the two jobs it brought start, and does not name their slots.
+    fetcher.gate = undefined;
+    open();
+    await turns(() => fetcher.records.length === 3);
+    expect(fetcher.records[2]).toEqual({ acked: ['s3'], free: ['s3'], startedBefore: 4 });
+    await turns(() => started.length === 7);
+
+    // The rest runs to the end: every job started once, nothing left in flight.
+    for (let round = 0; round < 3; round++) {
+      for (const slot of executor.running) executor.finish(slot);
+      await turns(
+        () => fetcher.inFlight === 0 && !fetcher.hasAcks && processor.busy === executor.running.length,
+      );
+    }
+    expect(executor.running).toEqual([]);
+    await manager.flush();
+    manager.stopIdleTimer();
+    expect([...started].sort()).toEqual([...items].sort());
+    expect(fetcher.maxInFlight).toBe(1);
+    expect(await redis.get(keys.processed)).toBe('8');
+    expect(await redis.llen(keys.queue('q'))).toBe(0);
+    expect(
+      await redis.exists(...['s1', 's2', 's3', 's4'].flatMap((s) => [keys.inflight(s), keys.worker(s)])),
+    ).toBe(0);
+  });
+});
