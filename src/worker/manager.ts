@@ -25,6 +25,8 @@ export interface ManagerSettings {
   fetcher: Fetcher;
   /** Waits for a wake-up or the poll interval (Waker.listen), which come back as onWake and pump. */
   listen: () => void;
+  /** Such a wait is blocked in Redis now (Waker.listening). */
+  listening?: () => boolean;
   /**
    * Waits as `listen` does with a reservation call sent behind the wait, which Redis runs as the wait ends
    * (Waker.waitThenReserve); absent, or `canWaitThenReserve` false, idle workers `listen`.
@@ -351,10 +353,13 @@ export class Manager {
       this.s.procline(this.paused ? 'Paused' : `Waiting for ${this.s.patterns.patterns.join(',')}`);
       this.s.onIdle();
     }
-    if (!this.accepting) return;
+    // Another cycle follows at once (a wake-up or a freed slot came while the call was on its way): it decides.
+    if (!this.accepting || this.pumpAgain) return;
     // Paused, nothing is taken: look again after the poll interval rather than take wake-ups meant for others.
     if (this.paused) this.idleIn(this.s.config.intervalMs);
-    else if (!this.waitThenReserve()) this.s.listen();
+    // A wait already blocked (begun while slots were busy) goes on: one queued behind it on the same connection would
+    // leave the wake-up it receives unused until the second one ends.
+    else if (!this.s.listening?.() && !this.waitThenReserve()) this.s.listen();
   }
 
   /**

@@ -31,6 +31,8 @@ export class Waker {
   private connection: Redis | undefined;
   private connectionId: number | undefined;
   private waiting: Promise<void> | undefined;
+  /** A `listen` wait is blocked in Redis: its wake-up or poll has not come back yet. */
+  private blocked = false;
   private stopped = false;
   private readonly listKeys: string[];
 
@@ -80,6 +82,14 @@ export class Waker {
     this.waiting = this.block().finally(() => {
       this.waiting = undefined;
     });
+  }
+
+  /**
+   * Whether a `listen` wait is blocked on the wake lists now; false from the moment it ends, before its wake-up or
+   * poll is handled. A second wait sent meanwhile would queue behind it on the same connection.
+   */
+  get listening(): boolean {
+    return this.blocked;
   }
 
   /** Whether `waitThenReserve` can be used: the list names wake lists to wait on. */
@@ -151,7 +161,14 @@ export class Waker {
       if (this.listKeys.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
         reply = null;
-      } else reply = await connection.blpop(...this.listKeys, seconds);
+      } else {
+        this.blocked = true;
+        try {
+          reply = await connection.blpop(...this.listKeys, seconds);
+        } finally {
+          this.blocked = false;
+        }
+      }
     } catch (error) {
       if (this.stopped) return;
       this.logger.debug(`Waiting for a wake-up failed: ${(error as Error).message}`);

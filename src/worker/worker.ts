@@ -144,6 +144,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       patterns,
       fetcher,
       listen: () => waker.listen(),
+      listening: () => waker.listening,
       waitThenReserve: (call) => waker.waitThenReserve(call),
       canWaitThenReserve: () => waker.canReserveBehindWait,
       interruptWait: (drop) => waker.interrupt(redis, drop),

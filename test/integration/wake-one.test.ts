@@ -75,6 +75,35 @@ describe('waking idle workers', () => {
     expect(ran.map((r) => r.n)).toEqual(Array.from({ length: jobs }, (_, n) => n));
   });
 
+  it('a worker that waited while busy and then ran out of jobs wakes for the next job, without waiting for a poll', async () => {
+    // At concurrency 2 a worker that takes one job still has a free slot, so it waits on its wake lists while the job
+    // runs; once the job ends it is idle. Each job below reaches a worker in that state (the fleet's longest waiter).
+    const namespace = uniqueNamespace('wake-busy-wait');
+    const prepare = vi.spyOn(Fetcher.prototype, 'prepare');
+    const fleet = Array.from({ length: 3 }, () =>
+      startWorker(namespace, {
+        queues: ['q'],
+        jobs: new JobRegistry([Noop]),
+        concurrency: 2,
+        intervalMs: 120_000,
+      }),
+    );
+    await Promise.all(fleet.map(async (w) => Promise.all([idle(w), w.start()])));
+    const atRest = prepare.mock.calls.length;
+    const resque = client(namespace);
+    ran.length = 0;
+    const jobs = 12;
+    for (let n = 0; n < jobs; n++) {
+      await resque.enqueue(Noop, n);
+      // A wake-up left unused would leave the job to the 120 s poll.
+      await waitFor(() => ran.length === n + 1, 10_000, `job ${n}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Per job: the call that takes it and the one that acknowledges it.
+    expect(prepare.mock.calls.length - atRest).toBeLessThanOrEqual(2 * jobs + 2);
+    expect(new Set(ran.map((r) => r.worker)).size).toBe(3);
+  });
+
   it('a wake-up taken by a worker that cannot use it (paused) passes on to the next idle one', async () => {
     const namespace = uniqueNamespace('wake-pass');
     const first = startWorker(namespace, {

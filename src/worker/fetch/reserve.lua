@@ -87,15 +87,20 @@ else
 end
 local turn = tonumber(ARGV[listAt])
 
-local cancelling = cancelTombstones(tombstones, ARGV[7])
+-- Cancelled jobs, paused queues, a pause of every worker and limits are rare: while none of their keys exists (Redis
+-- drops an empty hash or sorted set), one EXISTS stands for the six reads below.
+local flowKeys = { tombstones, KEYS[5], KEYS[1], limitSpec(lspec)[1], rateSpec(rspec)[1], limitSpec(lspec)[2] }
+local anyFlow = redis.call('EXISTS', unpack(flowKeys)) > 0
+
+local cancelling = anyFlow and cancelTombstones(tombstones, ARGV[7])
 
 local pausedQueues = {}
-if redis.call('HLEN', KEYS[5]) > 0 then
+if anyFlow and redis.call('HLEN', KEYS[5]) > 0 then
   for _, name in ipairs(redis.call('HKEYS', KEYS[5])) do pausedQueues[name] = true end
 end
 
 local paused = 0
-local pause = redis.call('GET', KEYS[1])
+local pause = anyFlow and redis.call('GET', KEYS[1])
 if pause and string.match(string.lower(pause), '^%s*true%s*$') then
   paused = 1
 end
@@ -105,14 +110,14 @@ local taken, takenFrom = {}, {}
 
 -- Limit definitions, read once per call when there are any: field → N.
 local limitDefs
-if redis.call('HLEN', limitSpec(lspec)[1]) > 0 then
+if anyFlow and redis.call('HLEN', limitSpec(lspec)[1]) > 0 then
   limitDefs = {}
   local flat = redis.call('HGETALL', limitSpec(lspec)[1])
   for i = 1, #flat, 2 do limitDefs[flat[i]] = tonumber(flat[i + 1]) end
 end
 -- Rate limit definitions, likewise: field → "<N> <windowMs>".
 local rateDefs
-if redis.call('HLEN', rateSpec(rspec)[1]) > 0 then
+if anyFlow and redis.call('HLEN', rateSpec(rspec)[1]) > 0 then
   rateDefs = {}
   local flat = redis.call('HGETALL', rateSpec(rspec)[1])
   for i = 1, #flat, 2 do rateDefs[flat[i]] = flat[i + 1] end
@@ -313,12 +318,21 @@ local result = { paused }
 local unmatched = {}
 local toDelete = {}
 local holding = {}
-local releasing = redis.call('HLEN', limitSpec(lspec)[2]) > 0
+local releasing = anyFlow and redis.call('HLEN', limitSpec(lspec)[2]) > 0
+-- What every slot of the call holds, read in one command however many slots it names (MGET, a thousand at a time).
+local heldBySlot = {}
+for first = 1, slotCount, 1000 do
+  local last = math.min(first + 999, slotCount)
+  local names = {}
+  for s = first, last do names[#names + 1] = KEYS[4 + 2 * s] end
+  local values = redis.call('MGET', unpack(names))
+  for i = 1, #names do heldBySlot[first + i - 1] = values[i] end
+end
 -- First every finish, so the tokens they free (and the parked jobs those let back) count for this call's refills.
 for s = 1, slotCount do
   local inflightKey = KEYS[4 + 2 * s]
   local finishToken = ARGV[6 + 3 * s]
-  local held = redis.call('GET', inflightKey)
+  local held = heldBySlot[s]
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
   if finishToken ~= '' and not finished then
     table.insert(unmatched, s)
