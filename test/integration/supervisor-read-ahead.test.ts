@@ -120,4 +120,20 @@ describe('jobs reserved ahead of supervised children', () => {
     expect(most).toBe(1);
     await resque.close();
   });
+
+  it('an idle worker whose jobs are short takes each new job when it is pushed, not at its next poll', async () => {
+    const namespace = uniqueNamespace('ahead-idle');
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+    // A poll interval no wait in this test comes near: a job is found only through its wake-up.
+    const worker = startSupervised(namespace, { INTERVAL: '120' });
+    await readyChildren(worker);
+    await warmUp(resque, namespace);
+    // Each job: the worker takes it with slots to spare, waits on its wake lists while it runs, and is idle again
+    // when it ends, with that wait still blocked.
+    for (let n = 1; n <= 4; n++) {
+      await resque.enqueueTo('q', 'Ok', n);
+      await awaitPerformed(redis, namespace, n);
+    }
+    await resque.close();
+  });
 });
