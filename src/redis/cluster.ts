@@ -153,7 +153,7 @@ function allKeyedCommandsMoved(queue: readonly Command[], results: [Error | null
   for (const [i, command] of queue.entries()) {
     if (command.getKeys().length === 0) continue;
     const error = results[i]?.[0];
-    if (!error || !error.message.startsWith('MOVED ')) return false;
+    if (!error?.message.startsWith('MOVED ')) return false;
     moved = true;
   }
   return moved;
