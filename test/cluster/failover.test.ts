@@ -9,6 +9,7 @@
 // the old primary had not replicated): at-least-once, as documented. The ledger the jobs write waits for a replica
 // too (WAIT 1), so a lost ledger entry cannot pass for a lost job.
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Resque } from '../../src/client/resque.js';
 import { defineJob } from '../../src/jobs/define.js';
@@ -118,7 +119,6 @@ it('durable enqueues survive the loss of the slot primary; clients and workers f
 
     // The promoted replica has no replica of its own: durable enqueues fail (NotReplicatedError) until the old
     // primary, started again, rejoins as its replica and syncs.
-    const failedBeforeRejoin = failedEnqueues.length;
     await killed.restart();
     await waitFor(
       () => cluster.replicaOf(replicaPort).catch(() => undefined),
@@ -130,9 +130,9 @@ it('durable enqueues survive the loss of the slot primary; clients and workers f
       () => confirmed.has(firstAfterRejoin + 200) || undefined,
       60_000,
       '200 more enqueues after the failover',
-    ).catch((error) => {
+    ).catch((error: Error) => {
       throw new Error(
-        `${error}: ${next} ${JSON.stringify(failedEnqueues.slice(-3))} ${failedEnqueues.length}`,
+        `${error.message}; the last failed enqueues: ${JSON.stringify(failedEnqueues.slice(-3))}`,
       );
     });
     producing = false;
@@ -146,10 +146,9 @@ it('durable enqueues survive the loss of the slot primary; clients and workers f
     };
     await waitFor(performed, 60_000, 'every confirmed job to run');
 
-    const report = await checkLedger(ledger as never, NS, confirmed, new Set());
+    const report = await checkLedger(ledger as unknown as Redis, NS, confirmed, new Set());
     const context = JSON.stringify({
       failedEnqueues,
-      failedBeforeRejoin,
       duplicated: report.duplicated,
       supervised: supervised.output().slice(-3000),
     });
