@@ -12,6 +12,8 @@ export interface RedisClusterHarness {
   readonly servers: readonly RedisServer[];
   /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…` */
   readonly url: string;
+  /** With `tls`: `rediss+cluster://127.0.0.1:t1,…`, the nodes' TLS ports (the plain ports stay open for the harness). */
+  readonly tlsUrl?: string;
   /** A plain connection to one node. */
   node(port: number): Redis;
   /** The port of the primary serving the slot of `key` (asked of the cluster, not computed). */
@@ -37,6 +39,11 @@ export interface RedisClusterOptions {
   replicas?: number;
   /** More `redis-server` arguments for every node (e.g. `['--rename-command', 'CONFIG', '']`). */
   args?: string[];
+  /**
+   * TLS on a second port of every node (`--tls-port`, `--tls-cluster yes`: the cluster bus and `CLUSTER SLOTS`
+   * answers to TLS clients use the TLS ports); clients need no certificate of their own.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 const CLUSTER_ARGS = (busPort: number) => [
@@ -61,7 +68,9 @@ export async function startRedisCluster(
     primaries = 3,
     replicas = 0,
     args = [],
+    tls,
   } = typeof options === 'number' ? { primaries: options } : options;
+  const tlsPorts: number[] = [];
   const servers: RedisServer[] = [];
   const clients = new Map<number, Redis>();
   const node = (port: number): Redis => {
@@ -83,7 +92,26 @@ export async function startRedisCluster(
   try {
     for (let i = 0; i < primaries * (1 + replicas); i++) {
       const busPort = await freePort();
-      servers.push(await startRedis({ args: [...CLUSTER_ARGS(busPort), ...args] }));
+      const tlsArgs: string[] = [];
+      if (tls) {
+        const tlsPort = await freePort();
+        tlsPorts.push(tlsPort);
+        tlsArgs.push(
+          '--tls-port',
+          String(tlsPort),
+          '--tls-cluster',
+          'yes',
+          '--tls-cert-file',
+          tls.certFile,
+          '--tls-key-file',
+          tls.keyFile,
+          '--tls-ca-cert-file',
+          tls.caFile,
+          '--tls-auth-clients',
+          'no',
+        );
+      }
+      servers.push(await startRedis({ args: [...CLUSTER_ARGS(busPort), ...tlsArgs, ...args] }));
     }
     await run('redis-cli', [
       '--cluster',
@@ -125,6 +153,7 @@ export async function startRedisCluster(
   return {
     servers,
     url: `redis+cluster://${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}`,
+    ...(tls ? { tlsUrl: `rediss+cluster://${tlsPorts.map((port) => `127.0.0.1:${port}`).join(',')}` } : {}),
     node,
     ownerOf,
     async moveSlotOf(key, toPort) {
