@@ -6,8 +6,9 @@ import base from './vitest.config.js';
  * `npm test`): the shared Redis is a 3-primary Redis Cluster and every test namespace carries the hash tag
  * `{resque-test}` (test/harness). A subset, about a minute on 2 cores: the client, workers, retries, failures, job
  * status, unique jobs, the reaper, limits, cancel, delayed jobs and the scheduler, and the dashboard's pages and actions.
- * Not here: files that stop, kill or MONITOR a single server, or whose fixture jobs open plain connections of their own
- * (the supervised children's fixtures, node-resque); test/cluster/ covers supervised workers on a cluster.
+ * Not here: files that stop, kill or freeze a single server, or whose fixture jobs open plain connections of their own
+ * (the supervised children's fixtures); tests that read one server's connections (MONITOR, PUBSUB NUMSUB) skip
+ * themselves there (`onCluster`). test/cluster/ covers supervised workers on a cluster.
  */
 export default defineConfig({
   ...base,
