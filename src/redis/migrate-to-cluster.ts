@@ -119,8 +119,7 @@ async function checkNothingRuns(source: Redis, from: Keys, target: Redis, to: Ke
     throw new MigrationRefusedError(
       `${workers} worker(s) are registered on the source (${from.workers}): stop them first (resque workers lists them), or pass --force if they are gone for good`,
     );
-  const [, found] = await target.scan('0', 'MATCH', `${globEscape(to.prefix)}*`, 'COUNT', 1000);
-  const anyKey = found.length > 0 ? found : await firstKeys(target, to);
+  const anyKey = await firstKeys(target, to);
   if (anyKey.length > 0)
     throw new MigrationRefusedError(
       `the target namespace ${to.namespace} is not empty (${anyKey[0]}…): migrate into an empty namespace, or pass --force to overwrite the keys it has`,
