@@ -33,7 +33,9 @@ export type ResqueErrorCode =
   | 'JOB_CANCELLED'
   | 'JOB_NOT_COMPLETED'
   | 'JOB_NOT_TRACKED'
-  | 'WAIT_TIMEOUT';
+  | 'WAIT_TIMEOUT'
+  | 'INVALID_MIGRATION'
+  | 'MIGRATION_MISMATCH';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;

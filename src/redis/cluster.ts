@@ -99,6 +99,41 @@ export class OneSlotCluster extends Cluster {
     return super.sendCommand(command, stream, node);
   }
 
+  /**
+   * A pipeline whose keyed commands all met MOVED (so none of them ran) is sent again once the slot map is updated.
+   * ioredis does that only when no command of the pipeline succeeded; a keyless command runs wherever it lands (the
+   * `WAIT` of a durable enqueue, routed to the slot's old node), succeeds there and stops it, which left a client
+   * sending every durable enqueue to a node that no longer served the slot after a failover.
+   */
+  override pipeline(commands?: unknown[][]): ReturnType<Cluster['pipeline']> {
+    const pipeline = super.pipeline(commands as Parameters<Cluster['pipeline']>[0]);
+    const exec = pipeline.exec.bind(pipeline);
+    let running = false;
+    pipeline.exec = (async () => {
+      if (running) return exec();
+      running = true;
+      const results = await exec();
+      const queue = (pipeline as unknown as { _queue: Command[] })._queue;
+      if (!results || !allKeyedCommandsMoved(queue, results)) return results;
+      await this.updateSlotsAfterMoved();
+      if (this.pipelineResends >= MAX_PIPELINE_RESENDS) return results;
+      this.pipelineResends += 1;
+      try {
+        return await this.pipeline(queue.map((command) => [command.name, ...command.args])).exec();
+      } finally {
+        this.pipelineResends -= 1;
+      }
+    }) as typeof pipeline.exec;
+    return pipeline;
+  }
+
+  private pipelineResends = 0;
+
+  private updateSlotsAfterMoved(): Promise<void> {
+    const cluster = this as unknown as { refreshSlotsCache(callback: (error?: Error) => void): void };
+    return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
+  }
+
   override duplicate(
     overrideStartupNodes: ClusterNode[] = [],
     overrideOptions: ClusterOptions = {},
@@ -109,6 +144,19 @@ export class OneSlotCluster extends Cluster {
       this.namespace,
     );
   }
+}
+
+const MAX_PIPELINE_RESENDS = 3;
+
+function allKeyedCommandsMoved(queue: readonly Command[], results: [Error | null, unknown][]): boolean {
+  let moved = false;
+  for (const [i, command] of queue.entries()) {
+    if (command.getKeys().length === 0) continue;
+    const error = results[i]?.[0];
+    if (!error?.message.startsWith('MOVED ')) return false;
+    moved = true;
+  }
+  return moved;
 }
 
 /** The connection is a one-slot cluster client (resque-ts passes it around typed as a Redis). */

@@ -6,11 +6,14 @@ import { freePort, type RedisServer, removeDir, startRedis } from './redis-serve
 
 const run = promisify(execFile);
 
-/** A Redis Cluster of primaries without replicas on loopback ports, owned by the test. */
+/** A Redis Cluster on loopback ports, owned by the test: primaries, and replicas when asked for. */
 export interface RedisClusterHarness {
+  /** Every node: the primaries first, then the replicas (as `redis-cli --cluster create` was given them). */
   readonly servers: readonly RedisServer[];
   /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…` */
   readonly url: string;
+  /** With `tls`: `rediss+cluster://127.0.0.1:t1,…`, the nodes' TLS ports (the plain ports stay open for the harness). */
+  readonly tlsUrl?: string;
   /** A plain connection to one node. */
   node(port: number): Redis;
   /** The port of the primary serving the slot of `key` (asked of the cluster, not computed). */
@@ -20,7 +23,27 @@ export interface RedisClusterHarness {
    * MIGRATING, the slot's keys moved with MIGRATE, then the new owner announced to every node.
    */
   moveSlotOf(key: string, toPort: number): Promise<void>;
+  /** The port of a replica of the primary on `primaryPort` (asked of that primary: `ROLE`). */
+  replicaOf(primaryPort: number): Promise<number>;
+  /**
+   * Makes the replica on `replicaPort` a primary at once (`CLUSTER FAILOVER TAKEOVER`: no election, no handshake
+   * with its primary, which may be dead), then waits until every live node agrees the cluster is ok again.
+   */
+  takeOver(replicaPort: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  primaries?: number;
+  /** Replicas per primary (`--cluster-replicas`); 0 by default. */
+  replicas?: number;
+  /** More `redis-server` arguments for every node (e.g. `['--rename-command', 'CONFIG', '']`). */
+  args?: string[];
+  /**
+   * TLS on a second port of every node (`--tls-port`, `--tls-cluster yes`: the cluster bus and `CLUSTER SLOTS`
+   * answers to TLS clients use the TLS ports); clients need no certificate of their own.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 const CLUSTER_ARGS = (busPort: number) => [
@@ -38,7 +61,16 @@ const CLUSTER_ARGS = (busPort: number) => [
   '64mb',
 ];
 
-export async function startRedisCluster(primaries = 3): Promise<RedisClusterHarness> {
+export async function startRedisCluster(
+  options: RedisClusterOptions | number = {},
+): Promise<RedisClusterHarness> {
+  const {
+    primaries = 3,
+    replicas = 0,
+    args = [],
+    tls,
+  } = typeof options === 'number' ? { primaries: options } : options;
+  const tlsPorts: number[] = [];
   const servers: RedisServer[] = [];
   const clients = new Map<number, Redis>();
   const node = (port: number): Redis => {
@@ -58,30 +90,62 @@ export async function startRedisCluster(primaries = 3): Promise<RedisClusterHarn
     }
   };
   try {
-    for (let i = 0; i < primaries; i++) {
+    for (let i = 0; i < primaries * (1 + replicas); i++) {
       const busPort = await freePort();
-      servers.push(await startRedis({ args: CLUSTER_ARGS(busPort) }));
+      const tlsArgs: string[] = [];
+      if (tls) {
+        const tlsPort = await freePort();
+        tlsPorts.push(tlsPort);
+        tlsArgs.push(
+          '--tls-port',
+          String(tlsPort),
+          '--tls-cluster',
+          'yes',
+          '--tls-cert-file',
+          tls.certFile,
+          '--tls-key-file',
+          tls.keyFile,
+          '--tls-ca-cert-file',
+          tls.caFile,
+          '--tls-auth-clients',
+          'no',
+        );
+      }
+      servers.push(await startRedis({ args: [...CLUSTER_ARGS(busPort), ...tlsArgs, ...args] }));
     }
     await run('redis-cli', [
       '--cluster',
       'create',
       ...servers.map((s) => `127.0.0.1:${s.port}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     await waitForClusterOk(servers.map((s) => node(s.port)));
+    if (replicas > 0) await waitForReplicasInSync(servers.map((s) => node(s.port)));
   } catch (error) {
     await stop();
     throw error;
   }
+  const live = new Set<RedisServer>(servers);
+  for (const server of servers) {
+    const kill = server.kill.bind(server);
+    const restart = server.restart.bind(server);
+    Object.assign(server, {
+      kill: async () => {
+        live.delete(server);
+        await kill();
+      },
+      restart: async () => {
+        await restart();
+        live.add(server);
+      },
+    });
+  }
+  const anyLiveNode = () => node([...live][0]!.port);
   const ownerOf = async (key: string): Promise<number> => {
     const slot = calculateSlot(key);
-    const ranges = (await node(servers[0]!.port).call('CLUSTER', 'SLOTS')) as [
-      number,
-      number,
-      [string, number],
-    ][];
+    const ranges = (await anyLiveNode().call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
     const range = ranges.find(([from, to]) => slot >= from && slot <= to);
     if (!range) throw new Error(`no node serves slot ${slot}`);
     return Number(range[2][1]);
@@ -89,6 +153,7 @@ export async function startRedisCluster(primaries = 3): Promise<RedisClusterHarn
   return {
     servers,
     url: `redis+cluster://${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}`,
+    ...(tls ? { tlsUrl: `rediss+cluster://${tlsPorts.map((port) => `127.0.0.1:${port}`).join(',')}` } : {}),
     node,
     ownerOf,
     async moveSlotOf(key, toPort) {
@@ -109,8 +174,40 @@ export async function startRedisCluster(primaries = 3): Promise<RedisClusterHarn
       for (const server of servers) await node(server.port).call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
       await waitForClusterOk(servers.map((s) => node(s.port)));
     },
+    async replicaOf(primaryPort) {
+      const role = (await node(primaryPort).call('ROLE')) as [string, number, [string, string, string][]];
+      const replica = role[2]?.[0];
+      if (role[0] !== 'master' || !replica)
+        throw new Error(`no replica of the primary on port ${primaryPort}`);
+      return Number(replica[1]);
+    },
+    async takeOver(replicaPort) {
+      await node(replicaPort).call('CLUSTER', 'FAILOVER', 'TAKEOVER');
+      const deadline = Date.now() + 20_000;
+      while (((await node(replicaPort).call('ROLE')) as [string])[0] !== 'master') {
+        if (Date.now() > deadline)
+          throw new Error(`the replica on port ${replicaPort} did not become a primary`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await waitForClusterOk([...live].map((s) => node(s.port)));
+    },
     stop,
   };
+}
+
+/** Until every primary's replicas are online and caught up with it (`ROLE`: same replication offset). */
+async function waitForReplicasInSync(nodes: Redis[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const roles = (await Promise.all(nodes.map((n) => n.call('ROLE')))) as [string, number, string[][]][];
+    const primaries = roles.filter((role) => role[0] === 'master');
+    const inSync = primaries.every(
+      ([, offset, replicas]) => replicas.length > 0 && replicas.every((r) => Number(r[2]) === Number(offset)),
+    );
+    if (inSync) return;
+    if (Date.now() > deadline) throw new Error('the replicas did not catch up with their primaries');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function waitForClusterOk(nodes: Redis[], timeoutMs = 20_000): Promise<void> {

@@ -32,6 +32,7 @@ const LOADERS: ReadonlyArray<readonly [name: string, load: () => Promise<Command
   ['scheduler', async () => (await import('./scheduler.js')).schedulerCommand],
   ['delayed', async () => (await import('./delayed.js')).delayedCommand],
   ['schedule', async () => (await import('./schedule.js')).scheduleCommand],
+  ['migrate-to-cluster', async () => (await import('./migrate-to-cluster.js')).migrateToClusterCommand],
 ];
 
 /** The commands' names, in the order `resque --help` lists them. */
