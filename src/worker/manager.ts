@@ -135,13 +135,16 @@ export class Manager {
     this.lanes++;
     try {
       do {
-        this.pumpAgain = false;
-        await this.cycle();
+        do {
+          this.pumpAgain = false;
+          await this.cycle();
+        } while (this.pumpAgain);
+        if (this.idleLater && this.lanes === 1) {
+          this.idleLater = false;
+          await this.idle();
+        }
+        // A pump asked for while idle's hooks ran (a wake-up) was left to this one: idle did not wait for it.
       } while (this.pumpAgain);
-      if (this.idleLater && this.lanes === 1) {
-        this.idleLater = false;
-        await this.idle();
-      }
       this.retryDelayMs = 0;
     } catch (error) {
       this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 100), 5000);

@@ -165,3 +165,81 @@ describe('reservation calls and running jobs overlap', () => {
     ).toBe(0);
   });
 });
+
+/** HeldExecutor that keeps as many slots filled as the test says (a supervisor's read-ahead does the same). */
+class WantingExecutor extends HeldExecutor {
+  wanted = 2;
+  slotsWanted(): number {
+    return this.wanted;
+  }
+}
+
+describe('the pump after overlapping calls', () => {
+  it('takes a wake-up that comes while the queue_empty hooks of the last pump to end run', async () => {
+    const keys = new Keys(uniqueNamespace('manager-overlap-idle'));
+    await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
+    const config = { failureBackend: 'redis' as const, release: 't' };
+    let manager!: Manager;
+    const fetcher = new RecordingFetcher(redis, keys, new QueuePatterns(['q']), config, logger, () =>
+      manager.schedulePump(),
+    );
+    const executor = new WantingExecutor();
+    const processor = new Processor({
+      config: { onTermTimeout: 'requeue', termTimeoutMs: 1000 },
+      executor,
+      logger,
+      events: new EventEmitter<WorkerEvents>(),
+      onSlotFree: () => manager.schedulePump(),
+      procline: undefined,
+    });
+    let hooksRan = 0;
+    manager = new Manager({
+      config: { intervalMs: 60_000 },
+      slotIds: ['s1', 's2'],
+      patterns: new QueuePatterns(['q']),
+      fetcher,
+      listen: () => {},
+      processor,
+      executor,
+      logger,
+      runHooks: async (name) => {
+        if (name !== 'queue_empty' || ++hooksRan > 1) return;
+        // A job is pushed and its wake-up reaches the worker (a wait begun while its slots were busy) while the hooks
+        // run.
+        executor.wanted = 2;
+        await redis.rpush(keys.queue('q'), '{"class":"A","args":[3]}');
+        manager.onWake('q');
+      },
+      procline: () => {},
+      onIdle: () => {},
+      onError: () => {},
+    });
+    manager.accepting = true;
+    await manager.pump();
+    expect(executor.running.sort()).toEqual(['s1', 's2']);
+
+    // s1's call (acknowledge and refill s1) is held on its way; s2 finishes meanwhile, and the executor wants no
+    // slot filled, so the call that follows only acknowledges s2.
+    let open!: () => void;
+    fetcher.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    executor.finish('s1');
+    await turns(() => fetcher.records.length === 2);
+    executor.finish('s2');
+    await turns(() => fetcher.isAcked('s2'));
+    executor.wanted = 0;
+    fetcher.gate = undefined;
+    open();
+
+    // The queue emptied while calls overlapped: the last pump to end runs queue_empty, and the wake-up that came
+    // meanwhile is used, not left for the poll interval.
+    await turns(() => hooksRan === 1 && executor.running.length === 1);
+    expect(await redis.llen(keys.queue('q'))).toBe(0);
+    executor.finish(executor.running[0] as string);
+    await turns(() => fetcher.inFlight === 0 && processor.busy === 0);
+    await manager.flush();
+    manager.stopIdleTimer();
+    expect(await redis.get(keys.processed)).toBe('3');
+  });
+});
