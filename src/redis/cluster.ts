@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, Command } from 'ioredis';
 import { ConfigError } from '../errors/index.js';
 
 /**
@@ -106,6 +106,14 @@ export class OneSlotCluster extends Cluster {
    * sending every durable enqueue to a node that no longer served the slot after a failover.
    */
   override pipeline(commands?: unknown[][]): ReturnType<Cluster['pipeline']> {
+    return this.resendingPipeline(commands, 0);
+  }
+
+  /** `resends`: how many times these commands were sent again already (a bound per pipeline, not per client). */
+  private resendingPipeline(
+    commands: unknown[][] | undefined,
+    resends: number,
+  ): ReturnType<Cluster['pipeline']> {
     const pipeline = super.pipeline(commands as Parameters<Cluster['pipeline']>[0]);
     const exec = pipeline.exec.bind(pipeline);
     let running = false;
@@ -116,18 +124,25 @@ export class OneSlotCluster extends Cluster {
       const queue = (pipeline as unknown as { _queue: Command[] })._queue;
       if (!results || !allKeyedCommandsMoved(queue, results)) return results;
       await this.updateSlotsAfterMoved();
-      if (this.pipelineResends >= MAX_PIPELINE_RESENDS) return results;
-      this.pipelineResends += 1;
-      try {
-        return await this.pipeline(queue.map((command) => [command.name, ...command.args])).exec();
-      } finally {
-        this.pipelineResends -= 1;
-      }
+      if (resends >= MAX_PIPELINE_RESENDS) return results;
+      return await this.resend(queue, resends + 1).exec();
     }) as typeof pipeline.exec;
     return pipeline;
   }
 
-  private pipelineResends = 0;
+  /**
+   * A new pipeline of the same commands. Copies of the commands, not method calls by name: a command sent with `call`
+   * keeps its name as written (`WAIT`, which is no pipeline method), and a Buffer command its reply encoding.
+   */
+  private resend(queue: readonly Command[], resends: number): ReturnType<Cluster['pipeline']> {
+    const pipeline = this.resendingPipeline(undefined, resends);
+    const sink = pipeline as unknown as { sendCommand(command: Command): unknown };
+    for (const command of queue) {
+      const { replyEncoding } = command as unknown as { replyEncoding?: BufferEncoding | null };
+      sink.sendCommand(new Command(command.name, command.args, { replyEncoding }));
+    }
+    return pipeline;
+  }
 
   private updateSlotsAfterMoved(): Promise<void> {
     const cluster = this as unknown as { refreshSlotsCache(callback: (error?: Error) => void): void };
