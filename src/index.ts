@@ -52,6 +52,7 @@ export {
   JobTimeoutError,
   MalformedPayloadError,
   MemoryLimitError,
+  ModuleLoadError,
   NoQueueError,
   NotReplicatedError,
   QueueNotFoundError,

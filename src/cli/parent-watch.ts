@@ -47,14 +47,18 @@ function liveParent(): number | undefined {
 /**
  * Whether `resque work` watches its parent: `--exit-with-parent`, or `RESQUE_EXIT_WITH_PARENT=1`; and by default
  * when npm started it (`npx resque work`, an `npm run` script: npm sets `npm_command`), since npm does not pass a
- * TERM on to it. `RESQUE_EXIT_WITH_PARENT=0` turns the default off.
+ * TERM on to it. `RESQUE_EXIT_WITH_PARENT=0` turns the default off, and so does Resque's `BACKGROUND=yes`: a worker
+ * meant to outlive the shell that started it.
  */
 export function exitsWithParent(flag: boolean, env: NodeJS.ProcessEnv): boolean {
   if (flag) return true;
   const setting = (env['RESQUE_EXIT_WITH_PARENT'] ?? '').trim();
-  if (setting !== '') return /^(1|t|true|y|yes|on)$/i.test(setting);
+  if (setting !== '') return TRUE.test(setting);
+  if (TRUE.test((env['BACKGROUND'] ?? '').trim())) return false;
   return Boolean(env['npm_command']);
 }
+
+const TRUE = /^(1|t|true|y|yes|on)$/i;
 
 /**
  * `--exit-with-parent`: once the parent has gone, this process stops as it does on TERM (its handler runs). A stop

@@ -74,10 +74,35 @@ async function runCommand(command: Command, argv: readonly string[], io: Command
     const redis = await provideRedis(command, values, io);
     try {
       return await command.run({ values: redis.values, positionals: parsed.positionals }, redis.io);
+    } catch (error) {
+      throw await asCommandRedisError(error, redis.values, redis.io.env);
     } finally {
       await redis.release();
     }
   } catch (error) {
     return reportError(command.name, error, json, io);
   }
+}
+
+/**
+ * A connection failure that reached the command straight from ioredis (ioredis's "Reached the max retries per
+ * request limit" hides the cause) as the RedisConnectionError the library raises: the address and the real cause.
+ */
+async function asCommandRedisError(
+  error: unknown,
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Promise<unknown> {
+  // Loaded here, not at start-up: `resque help` and `version` need no Redis client.
+  const [{ DEFAULT_REDIS_URL }, { connectionAdvice }, { asConnectionError }] = await Promise.all([
+    import('../config/options.js'),
+    import('../config/redis-source.js'),
+    import('../redis/connection.js'),
+  ]);
+  const named = typeof values['redis'] === 'string' ? values['redis'] : env['REDIS_URL'];
+  return asConnectionError(
+    error,
+    named || DEFAULT_REDIS_URL,
+    connectionAdvice(named ? undefined : 'default'),
+  );
 }

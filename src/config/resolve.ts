@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { ClusterOptions } from 'ioredis';
 import { ConfigError } from '../errors/index.js';
+import { assertQueuePattern } from '../protocol/names.js';
 import { checkClusterNamespace, isClusterUrl, parseClusterUrl } from '../redis/cluster.js';
 import { redisOptionsFromUrl } from '../redis/connection.js';
 import { splitQueueWeights } from '../worker/queue-weights.js';
@@ -297,6 +298,8 @@ function validate(config: ResolvedConfig): void {
   if (!Array.isArray(config.queues) || config.queues.some((q) => typeof q !== 'string' || q.trim() === '')) {
     throw new ConfigError('queues', 'expected a list of non-empty queue names or patterns');
   }
+  // The names the API accepts, so that no worker waits on a queue nobody can enqueue to.
+  for (const entry of config.queues) assertQueuePattern(entry.trim());
 }
 
 function validatePorts(config: ResolvedConfig): void {

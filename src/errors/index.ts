@@ -35,7 +35,8 @@ export type ResqueErrorCode =
   | 'JOB_NOT_TRACKED'
   | 'WAIT_TIMEOUT'
   | 'INVALID_MIGRATION'
-  | 'MIGRATION_MISMATCH';
+  | 'MIGRATION_MISMATCH'
+  | 'MODULE_LOAD';
 
 export class ResqueError extends Error {
   readonly code: ResqueErrorCode;
@@ -71,7 +72,7 @@ export class InvalidArgumentsError extends ResqueError {
 export class InvalidQueueNameError extends ResqueError {
   constructor(
     readonly queue: unknown,
-    reason: string,
+    readonly reason: string,
   ) {
     super('INVALID_QUEUE_NAME', `Invalid queue name ${JSON.stringify(String(queue))}: ${reason}`);
   }
@@ -280,6 +281,30 @@ export class RedisUnsafeError extends ResqueError {
       `Refusing to start (refuseUnsafeRedis): ${risks.map((risk) => risk.message).join('; ')}`,
     );
   }
+}
+
+/**
+ * An application module (`resque work --require`) threw while it was loaded: its error and where, in one line; the
+ * original error is the `cause`.
+ */
+export class ModuleLoadError extends ResqueError {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super('MODULE_LOAD', `Cannot load ${path}: ${describeLoadError(cause)}`, { cause });
+  }
+}
+
+/** `SyntaxError: Unexpected token ';'`, with the first place in an application file its stack names. */
+function describeLoadError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const what = `${error.name}: ${error.message.split('\n')[0]}`;
+  const frame = (error.stack ?? '')
+    .split('\n')
+    .map((line) => /^\s+at (?:.*\()?(file:\/\/[^)\s]+)\)?$/.exec(line)?.[1])
+    .find((place) => place !== undefined && !place.includes('/node_modules/'));
+  return frame ? `${what} (at ${frame})` : what;
 }
 
 /** A due date or delay that cannot be scheduled (invalid date, negative or non-finite delay); nothing was written. */

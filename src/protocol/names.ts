@@ -20,6 +20,24 @@ export function assertQueueName(queue: unknown): asserts queue is string {
     throw new InvalidQueueNameError(queue, 'must not contain glob characters * ? [ ] { }');
 }
 
+/**
+ * An entry of a worker's queue list: a queue name as assertQueueName takes it, or a pattern (`*`, `file_*`, `[ab]?`)
+ * or an exclusion (`!slow`) made of the same characters, so that a worker never waits on a queue the API would not
+ * let anyone enqueue to. Weights (`critical:5`) are split off before (worker/queue-weights.ts).
+ */
+export function assertQueuePattern(entry: unknown): asserts entry is string {
+  if (typeof entry !== 'string') throw new InvalidQueueNameError(entry, 'must be a string');
+  const body = entry.startsWith('!') ? entry.slice(1) : entry;
+  if (body.trim() === '') throw new InvalidQueueNameError(entry, 'must not be empty');
+  if (body.startsWith('!')) throw new InvalidQueueNameError(entry, 'must not start with "!!"');
+  try {
+    assertQueueName(body.replace(/[*?[\]{}]/g, '_'));
+  } catch (error) {
+    if (!(error instanceof InvalidQueueNameError)) throw error;
+    throw new InvalidQueueNameError(entry, error.reason);
+  }
+}
+
 /** Class names are Ruby constant paths (`App::Jobs::Export`) or any identifier-like name a registry maps. */
 export function assertClassName(className: unknown): asserts className is string {
   if (typeof className !== 'string') throw new InvalidClassNameError(className, 'must be a string');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResqueOptions } from '../config/options.js';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError, ModuleLoadError } from '../errors/index.js';
 import type { AnyJob } from '../jobs/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { PinoLike } from '../logging/pino.js';
@@ -31,11 +31,25 @@ export async function loadAppModules(paths: readonly string[], cwd = process.cwd
   for (const path of paths) {
     const file = resolve(cwd, path);
     if (!existsSync(file)) throw new ConfigError('require', `module not found: ${file}`);
-    const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    const loaded = await importModule(path, file);
     collect(app, loaded['default']);
     for (const [name, value] of Object.entries(loaded)) if (name !== 'default') collect(app, value, name);
   }
   return app;
+}
+
+/**
+ * The module's exports. Node's own loading errors (a file it cannot resolve, a `.ts` it cannot run) go up as they are,
+ * for the CLI to explain; an error the module's code threw (or its syntax) becomes a ModuleLoadError.
+ */
+async function importModule(path: string, file: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_')) throw error;
+    throw new ModuleLoadError(path, error);
+  }
 }
 
 function collect(app: AppModule, value: unknown, name?: string): void {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConfig } from '../../config/resolve.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
@@ -8,6 +9,7 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { VERSION } from '../../version.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { type Command, EXIT, type OptionHelp, REDIS_OPTIONS, UsageError } from '../command.js';
+import { announceRedis } from '../private-redis.js';
 import { stringOption } from './support.js';
 
 const OPTIONS = {
@@ -63,6 +65,9 @@ function procline(env: NodeJS.ProcessEnv, environment: string): (text: string) =
   };
 }
 
+/** How long a stopping scheduler waits for its last pass and the lock's release. */
+const STOP_WAIT_MS = 3000;
+
 /** `resque scheduler`: the recurring-job scheduler, electing one master with resque-scheduler on its lock. */
 export const schedulerCommand: Command = {
   name: 'scheduler',
@@ -84,6 +89,9 @@ export const schedulerCommand: Command = {
         ...(values['verbose'] ? { logLevel: 'info' as const } : {}),
       },
       io.env,
+    );
+    io.stderr.write(
+      `resque scheduler: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"\n`,
     );
     const logger = createLogger(config.logLevel, io.stderr, config.logFormat);
     const file = stringOption(values, 'schedule');
@@ -111,8 +119,13 @@ export const schedulerCommand: Command = {
     });
     await scheduler.start();
     await untilStopped(scheduler, logger, stringOption(values, 'seconds'));
-    await scheduler.stop();
-    await redis.quit().catch(() => redis.disconnect());
+    // With Redis unreachable a pass waits for it: stop anyway; a lock left unreleased expires (--lock-timeout).
+    const stopped = await Promise.race([
+      scheduler.stop().then(() => true),
+      sleep(STOP_WAIT_MS, false, { ref: false }),
+    ]);
+    if (stopped) await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
     return EXIT.ok;
   },
 };

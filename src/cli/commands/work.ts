@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Isolation, LogFormat, LogLevel, ResqueOptions } from '../../config/options.js';
 import { type ResolvedConfig, resolveConfig, splitList } from '../../config/resolve.js';
+import { ConfigError } from '../../errors/index.js';
 import { createLogger, toLogger } from '../../logging/logger.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { installSignalHandlers } from '../../worker/signals.js';
@@ -54,6 +55,14 @@ export const workCommand: Command = {
     const app = await loadAppModules(modules);
     // Options resolved once: the modules' own, then the environment, then the flags; everything below gets this.
     const config = resolveConfig({ ...app.options, ...cliOptions(values) }, io.env);
+    if (config.queues.length === 0)
+      throw new UsageError('give the queues to work with --queues q1,q2 (or QUEUES), in priority order');
+    if (app.jobs.length === 0) {
+      throw new ConfigError(
+        'require',
+        `no job definitions in ${modules.join(', ')}: export each defineJob(…), or a default { jobs: […] }`,
+      );
+    }
     io.stderr.write(
       `resque work: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"\n`,
     );
