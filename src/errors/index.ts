@@ -302,7 +302,7 @@ function describeLoadError(error: unknown): string {
   const what = `${error.name}: ${error.message.split('\n')[0]}`;
   const frame = (error.stack ?? '')
     .split('\n')
-    .map((line) => /^\s+at (?:.*\()?(file:\/\/[^)\s]+)\)?$/.exec(line)?.[1])
+    .map((line) => /^\s+at (?:.*\()?((?:file:\/\/)?\/[^)\s]+:\d+:\d+)\)?$/.exec(line)?.[1])
     .find((place) => place !== undefined && !place.includes('/node_modules/'));
   return frame ? `${what} (at ${frame})` : what;
 }

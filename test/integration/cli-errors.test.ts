@@ -1,12 +1,17 @@
 // Every mistake a user can make on the command line is one line (one JSON object with --json) and the documented
 // exit code: 2 bad command line, 1 not found or could not act, 3 Redis unreachable. No stack traces.
 import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMAND_NAMES } from '../../src/cli/commands/index.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { resqueInProcess as resque, terminalInput } from '../harness/cli-in-process.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { FIXTURE_JOBS } from '../harness/processes.js';
 import { freePort } from '../harness/redis-server.js';
 import { newFailure, writeFailures } from './failure-helpers.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/cli/${name}`, import.meta.url));
 
 /** One line, no stack frame. */
 function oneLine(text: string): string {
@@ -68,6 +73,107 @@ describe('resque command-line errors', () => {
     expect(jsonError(json.stderr).code).toMatch(
       /^(USAGE|INVALID_QUEUE_NAME|INVALID_CLASS_NAME|CONFIG_INVALID)$/,
     );
+  });
+
+  // One mistake per command at least, so that no command is left out of the rule.
+  const MISTAKES: Record<string, Array<[args: string[], message: RegExp]>> = {
+    work: [
+      [['--queues', 'q'], /^resque work: give the job code to load with --require <module>/],
+      [
+        ['--require', FIXTURE_JOBS],
+        /^resque work: give the queues to work with --queues q1,q2 \(or QUEUES\)/,
+      ],
+      [
+        ['--require', FIXTURE_JOBS, '--queues', 'critical,a b'],
+        /^resque work: Invalid queue name "a b": must not contain whitespace/,
+      ],
+      [
+        ['--require', FIXTURE_JOBS, '--queues', 'file_*,!sl ow'],
+        /^resque work: Invalid queue name "!sl ow": must not contain whitespace/,
+      ],
+      [
+        ['--require', fixture('no-jobs.mjs'), '--queues', 'q'],
+        /^resque work: Invalid option "require": no job definitions in .*no-jobs\.mjs: export each defineJob/,
+      ],
+      [['--require', fixture('missing.mjs'), '--queues', 'q'], /module not found: .*missing\.mjs/],
+      [['--require', FIXTURE_JOBS, '--queues', 'q', '--concurrency', '0'], /Invalid option "concurrency"/],
+    ],
+    web: [[['--prefix', 'resque'], /^resque web: --prefix must start with "\/"/]],
+    info: [[['--bogus'], /^resque info: unknown option --bogus/]],
+    demo: [[['--jobs', '0', '--seed-only'], /^resque demo: --jobs must be a positive integer, got 0/]],
+    queues: [[['extra', '--nope'], /^resque queues: unknown option --nope/]],
+    queue: [[['clear', 'a:b'], /^resque queue: Invalid queue name "a:b"/]],
+    limits: [[['--bogus'], /^resque limits: unknown option --bogus/]],
+    enqueue: [[['send email', '--queue', 'q'], /^resque enqueue: Invalid job class name "send email"/]],
+    dequeue: [[['Archive', '--queue', 'a b'], /^resque dequeue: Invalid queue name "a b"/]],
+    workers: [[['--bogus'], /^resque workers: unknown option --bogus/]],
+    health: [[['--pid', 'x'], /^resque health: --pid must be a positive integer, got "x"/]],
+    failed: [[['clear'], /^resque failed: add --all to clear every failure, or a filter/]],
+    retries: [[['nope'], /^resque retries: unknown action "nope"/]],
+    job: [[[], /^resque job: a job id is required/]],
+    cancel: [[[], /^resque cancel: exactly one job id is required/]],
+    scheduler: [
+      [['--interval', 'x'], /^resque scheduler: --interval must be a number of seconds > 0, got "x"/],
+    ],
+    delayed: [[['nope'], /^resque delayed: unknown action "nope"/]],
+    schedule: [[['add', 'nightly'], /^resque schedule: give exactly one of --cron or --every/]],
+  };
+
+  it('has a command-line mistake for every command', () => {
+    expect(Object.keys(MISTAKES).sort()).toEqual([...COMMAND_NAMES].sort());
+  });
+
+  it.each(
+    Object.entries(MISTAKES).flatMap(([command, cases]) =>
+      cases.map(([args, message]) => [command, args, message] as const),
+    ),
+  )('resque %s %j: one line, exit 2; JSON under --json', async (command, args, message) => {
+    const result = await resque([command, ...args, ...at]);
+    expect(result.stdout).toBe('');
+    expect(oneLine(result.stderr)).toMatch(message);
+    expect(result.code).toBe(2);
+    const json = await resque([command, ...args, ...at, '--json']);
+    expect(json.code).toBe(2);
+    expect(jsonError(json.stderr).code).toMatch(
+      /^(USAGE|INVALID_QUEUE_NAME|INVALID_CLASS_NAME|CONFIG_INVALID)$/,
+    );
+  });
+
+  it('says which job module threw while loading, and where, in one line (exit 1)', async () => {
+    const result = await resque(['work', '--require', fixture('throws-on-load.mjs'), '--queues', 'q', ...at]);
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toMatch(
+      /^resque work: Cannot load .*throws-on-load\.mjs: Error: the job module could not read its settings \(at (file:\/\/)?\/.*throws-on-load\.mjs:2:\d+\)$/,
+    );
+  });
+
+  it.each([
+    ['info'],
+    ['demo', '--seed-only'],
+    ['queues'],
+    ['queue', 'clear', 'q'],
+    ['limits'],
+    ['enqueue', 'Archive', '--queue', 'q'],
+    ['dequeue', 'Archive', '--queue', 'q'],
+    ['workers'],
+    ['health'],
+    ['failed', 'list'],
+    ['retries', 'list'],
+    ['job', '0123456789abcdef01234567'],
+    ['cancel', '0123456789abcdef01234567', '--yes'],
+    ['delayed', 'list'],
+    ['schedule', 'list'],
+  ])('resque %s with Redis down names the address and the cause (exit 3), in JSON too', async (...args) => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const result = await resque([...args, '--redis', url]);
+    expect(result.code).toBe(3);
+    expect(oneLine(result.stderr)).toBe(
+      `resque ${args[0]}: Cannot reach Redis at ${url}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    const json = await resque([...args, '--redis', url, '--json']);
+    expect(json.code).toBe(3);
+    expect(jsonError(json.stderr).code).toBe('REDIS_CONNECTION');
   });
 
   it('says a valid but unknown queue is not there (exit 1)', async () => {

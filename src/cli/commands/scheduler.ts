@@ -90,11 +90,22 @@ export const schedulerCommand: Command = {
       },
       io.env,
     );
+    const file = stringOption(values, 'schedule');
+    const schedules = file ? readScheduleFile(file) : [];
+    const pollIntervalMs = secondsOption(
+      stringOption(values, 'interval') ?? io.env['RESQUE_SCHEDULER_INTERVAL'],
+      'interval',
+      1000,
+    );
+    const lockTimeoutMs = secondsOption(
+      stringOption(values, 'lock-timeout') ?? io.env['LOCK_TIMEOUT'],
+      'lock-timeout',
+      30_000,
+    );
     io.stderr.write(
       `resque scheduler: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"\n`,
     );
     const logger = createLogger(config.logLevel, io.stderr, config.logFormat);
-    const file = stringOption(values, 'schedule');
     const redis = openRedis(config, 'worker');
     redis.on('error', (error) => logger.debug(`Redis: ${error.message}`));
     const scheduler = new Scheduler({
@@ -102,17 +113,9 @@ export const schedulerCommand: Command = {
       keys: new Keys(config.namespace),
       logger,
       jobs: app ? new JobRegistry(app.jobs) : undefined,
-      schedules: file ? readScheduleFile(file) : [],
-      pollIntervalMs: secondsOption(
-        stringOption(values, 'interval') ?? io.env['RESQUE_SCHEDULER_INTERVAL'],
-        'interval',
-        1000,
-      ),
-      lockTimeoutMs: secondsOption(
-        stringOption(values, 'lock-timeout') ?? io.env['LOCK_TIMEOUT'],
-        'lock-timeout',
-        30_000,
-      ),
+      schedules,
+      pollIntervalMs,
+      lockTimeoutMs,
       lockPrefix: stringOption(values, 'lock-prefix') ?? io.env['RESQUE_SCHEDULER_MASTER_LOCK_PREFIX'],
       strictPayloads: config.strictPayloads,
       procline: procline(io.env, config.environment),

@@ -1,56 +1,29 @@
 import { Admin } from '../../api/admin.js';
-import { RedisConnectionError, RedisNotInstalledError, ResqueError } from '../../errors/index.js';
 import type { BulkProgress, ProgressCallback } from '../../failure/sweep.js';
 import type { JsonValue } from '../../protocol/json.js';
-import { type Command, type CommandIO, EXIT, UsageError } from '../command.js';
+import { type Command, type CommandIO, UsageError } from '../command.js';
 
 /** What the admin commands share: an Admin on the command's connection options, closed afterwards. */
 export type CommandValues = Record<string, unknown>;
 
 /**
- * Runs an admin command: opens an Admin from `--redis`/`--namespace`, closes it afterwards, and turns errors into
- * the exit codes scripts rely on (2 bad arguments, 1 not found, 3 Redis unreachable). With `--json`, errors are a
- * JSON object on stderr: `{"error":{"code":"FAILURE_NOT_FOUND","message":"…"}}`.
+ * Runs an admin command: opens an Admin from `--redis`/`--namespace` and closes it afterwards. Errors go up to the
+ * program, which reports each in one line (one JSON object with `--json`) with the exit code scripts rely on
+ * (2 bad arguments, 1 not found, 3 Redis unreachable): src/cli/report.ts.
  */
 export async function runAdmin(
-  command: Command,
+  _command: Command,
   values: CommandValues,
-  io: CommandIO,
+  _io: CommandIO,
   body: (admin: Admin) => Promise<number>,
 ): Promise<number> {
   let admin: Admin | undefined;
   try {
     admin = new Admin({ redis: stringOption(values, 'redis'), namespace: stringOption(values, 'namespace') });
     return await body(admin);
-  } catch (error) {
-    return reportError(command, values, io, error);
   } finally {
     await admin?.close().catch(() => {});
   }
-}
-
-function reportError(command: Command, values: CommandValues, io: CommandIO, error: unknown): number {
-  const code = exitCodeOf(error);
-  if (code === undefined) throw error;
-  const message = (error as Error).message;
-  if (values['json'] === true) {
-    const errorCode = error instanceof ResqueError ? error.code : 'USAGE';
-    io.stderr.write(`${JSON.stringify({ error: { code: errorCode, message } })}\n`);
-  } else {
-    io.stderr.write(`resque ${command.name}: ${message}\n`);
-    if (code === EXIT.usage) io.stderr.write(`Usage: resque ${command.name} ${command.usage}\n`);
-  }
-  return code;
-}
-
-export function exitCodeOf(error: unknown): number | undefined {
-  if (error instanceof UsageError) return EXIT.usage;
-  if (error instanceof RedisConnectionError || error instanceof RedisNotInstalledError)
-    return EXIT.unavailable;
-  if (error instanceof ResqueError) {
-    return error.code.startsWith('INVALID_') || error.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failure;
-  }
-  return undefined;
 }
 
 export function stringOption(values: CommandValues, name: string): string | undefined {
