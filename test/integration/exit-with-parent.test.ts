@@ -157,6 +157,40 @@ describe('resque work when the process that started it is gone', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/has exited; stopping as on TERM/);
   });
 
+  it('leaves a worker backgrounded on purpose running: started from a shell (nohup), or with BACKGROUND=yes', async () => {
+    const started = await Promise.all(
+      [
+        { label: 'plain', env: { RESQUE_ISOLATION: 'none' } },
+        { label: 'background', env: { RESQUE_ISOLATION: 'none', npm_command: 'exec', BACKGROUND: 'yes' } },
+        { label: 'npm', env: { RESQUE_ISOLATION: 'none', npm_command: 'exec' } },
+      ].map(async ({ label, env }) => {
+        const namespace = uniqueNamespace(`orphan-${label}`);
+        const log = join(dir, `${namespace.replace(/\W/g, '-')}.log`);
+        const { parent, pid } = await underParent(workerEnv(namespace, env), [], log);
+        await workerOf(namespace);
+        return { label, namespace, parent, pid };
+      }),
+    );
+    for (const { parent } of started) parent.kill('SIGKILL');
+    const [plain, background, npm] = started as [
+      (typeof started)[0],
+      (typeof started)[0],
+      (typeof started)[0],
+    ];
+    // The npm-started one is the control: once it has noticed, the others have had their look at the parent too.
+    await waitFor(() => !running(npm.pid), 20_000, 'the npm-started worker to exit');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const { namespace, pid } of [plain, background]) {
+      expect(running(pid)).toBe(true);
+      expect(await redis.scard(`${namespace}:workers`)).toBe(1);
+      process.kill(pid, 'SIGTERM');
+    }
+    for (const { namespace, pid } of [plain, background]) {
+      await waitFor(async () => (await redis.scard(`${namespace}:workers`)) === 0, 20_000, 'unregistration');
+      await waitFor(() => !running(pid), 20_000, 'the worker to exit');
+    }
+  });
+
   it('npx resque work: a TERM to npx, which does not reach the worker, still stops it', {
     timeout: 120_000,
   }, async () => {

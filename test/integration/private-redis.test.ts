@@ -204,6 +204,7 @@ describe.skipIf(defaultRedisAnswers)('with no Redis named and nothing on 127.0.0
     [['info'], 'resque info'],
     [['web', '--port', '0', '--seconds', '30'], 'resque web'],
     [['work', '--require', FIXTURE_JOBS, '--queues', 'q'], 'resque work'],
+    [['scheduler', '--seconds', '30'], 'resque scheduler'],
   ])('%j is an error naming REDIS_URL (exit 3), and no redis-server is started', async (args, prefix) => {
     const cwd = tempDir();
     const result = await runCli(args, { cwd, env: envWithoutRedis() });

@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Keys, Resque } from '../../src/index.js';
+import { CLI_MAIN, finished, spawnTs } from '../harness/cli.js';
 import { resqueInProcess, terminalInput } from '../harness/cli-in-process.js';
-import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
+import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { freePort } from '../harness/redis-server.js';
 
 const fixture = (name: string) => new URL(`../fixtures/schedules/${name}`, import.meta.url).pathname;
 
@@ -165,5 +167,24 @@ describe('resque info', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe('resque scheduler while Redis is down', () => {
+  it('says which Redis it uses, and stops on TERM though its pass waits for Redis', async () => {
+    const port = await freePort();
+    const child = spawnTs(CLI_MAIN, ['scheduler', '--redis', `redis://127.0.0.1:${port}`]);
+    const done = finished(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await waitFor(() => stderr.includes('\n'), 30_000, 'the start-up line');
+    expect(stderr.split('\n')[0]).toBe(
+      `resque scheduler: Redis redis://127.0.0.1:${port} (from --redis), namespace "resque"`,
+    );
+    child.kill('SIGTERM');
+    const result = await done;
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: 0, signal: null });
   });
 });

@@ -96,5 +96,9 @@ describe('the command line', () => {
     expect(exitsWithParent(false, { npm_command: 'exec' })).toBe(true);
     expect(exitsWithParent(false, { npm_command: 'run-script', RESQUE_EXIT_WITH_PARENT: '0' })).toBe(false);
     expect(exitsWithParent(true, { RESQUE_EXIT_WITH_PARENT: '0' })).toBe(true);
+    expect(exitsWithParent(false, { npm_command: 'exec', BACKGROUND: 'yes' })).toBe(false);
+    expect(
+      exitsWithParent(false, { npm_command: 'exec', BACKGROUND: 'yes', RESQUE_EXIT_WITH_PARENT: '1' }),
+    ).toBe(true);
   });
 });
