@@ -1,6 +1,6 @@
 // `resque work --exit-with-parent` (on by default under npm): a worker whose launcher is killed without passing the
 // signal on (npx, npm run, a shell) stops as on TERM instead of running on, re-parented and still registered.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { CLI, FIXTURE_JOBS } from '../harness/processes.js';
 import { removeDir } from '../harness/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const hasTini = spawnSync('tini', ['--version']).status === 0;
 const PARENT = fileURLToPath(new URL('../fixtures/cli/parent-of-worker.mjs', import.meta.url));
 
 let redis: Redis;
@@ -217,3 +218,30 @@ describe('resque work when the process that started it is gone', () => {
     await waitFor(() => !running(pid), 20_000, 'the worker to exit');
   });
 });
+
+describe.skipIf(!hasTini)(
+  "under tini, a container's init (docker run --init, Debian's tini as ENTRYPOINT)",
+  () => {
+    it("docker stop's TERM reaches the worker: the running job goes back, it unregisters and tini exits 0", async () => {
+      const namespace = uniqueNamespace('tini');
+      const resque = new Resque({ redis: sharedRedisUrl(), namespace });
+      // -s: this test's tini is not PID 1, so it registers as the subreaper a container's PID 1 is.
+      const tini = spawn('tini', ['-s', '--', process.execPath, CLI, 'work', '--require', FIXTURE_JOBS], {
+        env: workerEnv(namespace, { RESQUE_ISOLATION: 'none' }),
+        stdio: 'ignore',
+      });
+      children.push(tini);
+      const exited = new Promise<number | null>((resolve) => tini.once('exit', (code) => resolve(code)));
+      const { pid } = await workerOf(namespace);
+      leftovers.push(pid);
+      expect(pid).not.toBe(tini.pid);
+      await resque.enqueueTo('q', 'Slow', 1, 60_000);
+      await waitFor(async () => (await redis.hexists(`${namespace}:test:started`, '1')) === 1);
+      tini.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await redis.scard(`${namespace}:workers`)).toBe(0);
+      expect((await resque.peek('q'))[0]?.payload).toMatchObject({ class: 'Slow', args: [1, 60_000] });
+      await resque.close();
+    });
+  },
+);
