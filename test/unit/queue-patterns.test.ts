@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { InvalidQueueNameError } from '../../src/errors/index.js';
 import { NoQueueError } from '../../src/index.js';
+import { assertQueueName, assertQueuePattern } from '../../src/protocol/names.js';
 import { fnmatch, QueuePatterns } from '../../src/worker/queue-patterns.js';
 
 const known = ['low', 'critical', 'high', 'high_mail', 'mail', 'default', '.hidden'];
@@ -68,5 +71,23 @@ describe('fnmatch', () => {
     ['mail.*', 'mailx', false],
   ])('%s against %s is %s', (pattern, name, expected) => {
     expect(fnmatch(pattern, name)).toBe(expected);
+  });
+});
+
+describe("a worker's queue list takes the names the API takes", () => {
+  it.each(['a b', 'tab\there', 'bell\u0007', '!slow down', '!!slow'])(
+    'refuses %j as enqueueTo does, with the same error',
+    (entry) => {
+      expect(() => resolveConfig({ queues: [entry] }, {})).toThrow(InvalidQueueNameError);
+      expect(() => assertQueuePattern(entry)).toThrow(InvalidQueueNameError);
+      const name = entry.replace(/^!/, '');
+      if (name.trim() !== '') expect(() => assertQueueName(name)).toThrow(InvalidQueueNameError);
+    },
+  );
+
+  it('takes names, patterns and exclusions', () => {
+    const queues = ['critical', 'file_*', '[ab]?', 'mail.*', '!slow', 'legacy-queue'];
+    expect(resolveConfig({ queues }, {}).queues).toEqual(queues);
+    expect(resolveConfig({}, { QUEUES: ' critical , default ' }).queues).toEqual(['critical', 'default']);
   });
 });
