@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES } from '../../src/cli/commands/index.js';
+import { defineJob, Resque } from '../../src/index.js';
 import { Keys } from '../../src/protocol/keys.js';
 import { resqueInProcess as resque, terminalInput } from '../harness/cli-in-process.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
@@ -174,6 +175,24 @@ describe('resque command-line errors', () => {
     const json = await resque([...args, '--redis', url, '--json']);
     expect(json.code).toBe(3);
     expect(jsonError(json.stderr).code).toBe('REDIS_CONNECTION');
+  });
+
+  it('takes a class name such as send-email on every path: defineJob, the client, the CLI', async () => {
+    const SendEmail = defineJob({
+      className: 'send-email',
+      queue: 'mail',
+      perform: async (_ctx, _to: string) => {},
+    });
+    const client = new Resque({ redis: sharedRedisUrl(), namespace });
+    await client.enqueue(SendEmail, 'a@example.com');
+    await client.enqueueTo('mail', 'send-email', 'b@example.com');
+    await client.close();
+    expect((await resque(['enqueue', 'send-email', '"c@example.com"', '--queue', 'mail', ...at])).code).toBe(
+      0,
+    );
+    const removed = await resque(['dequeue', 'send-email', '--queue', 'mail', ...at, '--json']);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ class: 'send-email', removed: 3 });
   });
 
   it('says a valid but unknown queue is not there (exit 1)', async () => {
