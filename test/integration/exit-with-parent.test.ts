@@ -159,12 +159,13 @@ describe('resque work when the process that started it is gone', () => {
   });
 
   it('leaves a worker backgrounded on purpose running: started from a shell (nohup), or with BACKGROUND=yes', async () => {
+    const cases: Array<{ label: string; env: Record<string, string> }> = [
+      { label: 'plain', env: { RESQUE_ISOLATION: 'none' } },
+      { label: 'background', env: { RESQUE_ISOLATION: 'none', npm_command: 'exec', BACKGROUND: 'yes' } },
+      { label: 'npm', env: { RESQUE_ISOLATION: 'none', npm_command: 'exec' } },
+    ];
     const started = await Promise.all(
-      [
-        { label: 'plain', env: { RESQUE_ISOLATION: 'none' } },
-        { label: 'background', env: { RESQUE_ISOLATION: 'none', npm_command: 'exec', BACKGROUND: 'yes' } },
-        { label: 'npm', env: { RESQUE_ISOLATION: 'none', npm_command: 'exec' } },
-      ].map(async ({ label, env }) => {
+      cases.map(async ({ label, env }) => {
         const namespace = uniqueNamespace(`orphan-${label}`);
         const log = join(dir, `${namespace.replace(/\W/g, '-')}.log`);
         const { parent, pid } = await underParent(workerEnv(namespace, env), [], log);
