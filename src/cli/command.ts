@@ -45,6 +45,8 @@ export interface Command {
   readonly options?: ParseArgsConfig['options'];
   /** `--help` text of the options, by option name (see OptionHelp). */
   readonly optionHelp?: Readonly<Record<string, OptionHelp>>;
+  /** The command takes options only: a word left over (an unquoted `--queues a b`) is a usage error. */
+  readonly noArguments?: boolean;
   /** Checks the command line before any Redis is looked for or started; throws UsageError. */
   check?(args: { values: Record<string, unknown>; positionals: string[] }): void;
   /** Exit the process once `run` returns, whatever handles the application's code left open (workers). */

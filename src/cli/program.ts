@@ -70,6 +70,8 @@ async function runCommand(command: Command, argv: readonly string[], io: Command
       strict: true,
     });
     const values = parsed.values as Record<string, unknown>;
+    if (command.noArguments && parsed.positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
     command.check?.({ values, positionals: parsed.positionals });
     const redis = await provideRedis(command, values, io);
     try {

@@ -36,6 +36,7 @@ interface DemoReport {
  */
 export const demoCommand: Command = {
   name: 'demo',
+  noArguments: true,
   summary:
     'Run demo jobs (quick, slow, failing) on workers with the dashboard, on a private or configured Redis, until Ctrl-C.',
   usage: '[options]',

@@ -11,6 +11,7 @@ import { positiveInteger, stringOption, writeJson } from './support.js';
  */
 export const healthCommand: Command = {
   name: 'health',
+  noArguments: true,
   summary:
     "Check that this host's workers (or one worker) are alive by their liveness beat in Redis: exit 0 alive, 1 dead or none, 3 no Redis.",
   usage: '[--host name] [--pid n] [--worker id] [--json] [--redis URL] [--namespace NS]',

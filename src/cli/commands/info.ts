@@ -7,6 +7,7 @@ import { writeJson } from './support.js';
 /** `resque info`: Resque.info, and the Redis settings that could lose jobs (see api/redis-safety.ts). */
 export const infoCommand: Command = {
   name: 'info',
+  noArguments: true,
   summary:
     "Resque's summary: pending, processed, queues, workers, working, failed; Redis settings that can lose jobs.",
   usage: '[options]',

@@ -7,6 +7,7 @@ import { formatDuration, formatTime, iso, writeJson } from './support.js';
 /** `resque queues`: every queue with its size and how long its next job has waited. */
 export const queuesCommand: Command = {
   name: 'queues',
+  noArguments: true,
   summary:
     'Queues with their sizes, the latency of their oldest job, and whether each is paused, limited or fair.',
   usage: '[options]',

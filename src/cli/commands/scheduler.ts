@@ -71,6 +71,7 @@ const STOP_WAIT_MS = 3000;
 /** `resque scheduler`: the recurring-job scheduler, electing one master with resque-scheduler on its lock. */
 export const schedulerCommand: Command = {
   name: 'scheduler',
+  noArguments: true,
   summary:
     'Run the scheduler: fires recurring jobs (cron, every) from a schedule file and from Redis, and promotes delayed jobs, as one master shared with resque-scheduler.',
   usage:

@@ -59,6 +59,7 @@ export const WEB_OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
  */
 export const webCommand: Command = {
   name: 'web',
+  noArguments: true,
   summary: 'Serve the dashboard (resque-web and more) on http://127.0.0.1:5678/ until Ctrl-C.',
   usage: '[options]',
   exitWhenDone: true,

@@ -12,6 +12,7 @@ import { announceRedis } from '../private-redis.js';
 
 export const workCommand: Command = {
   name: 'work',
+  noArguments: true,
   summary:
     'Run a worker: a supervisor and child processes that load the application jobs once and work queues in priority order.',
   exitWhenDone: true,

@@ -7,6 +7,7 @@ import { formatTime, iso, writeJson } from './support.js';
 /** `resque workers`: who is doing what, since when, and when each worker last said it was alive. */
 export const workersCommand: Command = {
   name: 'workers',
+  noArguments: true,
   summary: 'Registered workers: what each is running, since when, last heartbeat, counters.',
   usage: '[options]',
   options: CONNECTION_OPTIONS,
