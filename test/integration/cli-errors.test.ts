@@ -128,6 +128,7 @@ describe('resque command-line errors', () => {
     ],
     delayed: [[['nope'], /^resque delayed: unknown action "nope"/]],
     schedule: [[['add', 'nightly'], /^resque schedule: give exactly one of --cron or --every/]],
+    'migrate-to-cluster': [[[], /^resque migrate-to-cluster: --from is required/]],
   };
 
   it('has a command-line mistake for every command', () => {
@@ -139,11 +140,13 @@ describe('resque command-line errors', () => {
       cases.map(([args, message]) => [command, args, message] as const),
     ),
   )('resque %s %j: one line, exit 2; JSON under --json', async (command, args, message) => {
-    const result = await resque([command, ...args, ...at]);
+    // migrate-to-cluster names both of its Redis servers itself (--from, --to), not with --redis.
+    const connection = command === 'migrate-to-cluster' ? [] : at;
+    const result = await resque([command, ...args, ...connection]);
     expect(result.stdout).toBe('');
     expect(oneLine(result.stderr)).toMatch(message);
     expect(result.code).toBe(2);
-    const json = await resque([command, ...args, ...at, '--json']);
+    const json = await resque([command, ...args, ...connection, '--json']);
     expect(json.code).toBe(2);
     expect(jsonError(json.stderr).code).toMatch(
       /^(USAGE|INVALID_QUEUE_NAME|INVALID_CLASS_NAME|CONFIG_INVALID)$/,

@@ -1,7 +1,8 @@
 import { Admin } from '../../api/admin.js';
+import { RedisConnectionError, RedisNotInstalledError, ResqueError } from '../../errors/index.js';
 import type { BulkProgress, ProgressCallback } from '../../failure/sweep.js';
 import type { JsonValue } from '../../protocol/json.js';
-import { type Command, type CommandIO, UsageError } from '../command.js';
+import { type Command, type CommandIO, EXIT, UsageError } from '../command.js';
 
 /** What the admin commands share: an Admin on the command's connection options, closed afterwards. */
 export type CommandValues = Record<string, unknown>;
@@ -24,6 +25,17 @@ export async function runAdmin(
   } finally {
     await admin?.close().catch(() => {});
   }
+}
+
+/** The exit code of an error a command reports itself: 2 bad arguments, 3 Redis unreachable, 1 the rest. */
+export function exitCodeOf(error: unknown): number | undefined {
+  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof RedisConnectionError || error instanceof RedisNotInstalledError)
+    return EXIT.unavailable;
+  if (error instanceof ResqueError) {
+    return error.code.startsWith('INVALID_') || error.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failure;
+  }
+  return undefined;
 }
 
 export function stringOption(values: CommandValues, name: string): string | undefined {
