@@ -75,6 +75,8 @@ function launch(port: number, dir: string, options: RedisServerOptions): Promise
     port,
     dir,
     appendOnly: options.appendOnly ? 'always' : false,
+    // A loaded CI machine can take more than the default 10 s to start a server that fsyncs its AOF.
+    startTimeoutMs: 30_000,
     extraArgs: [
       ...(options.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(options.replicaOf)] : []),
       ...(options.args ?? []),
