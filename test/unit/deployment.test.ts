@@ -1,9 +1,11 @@
-// The deployment files in examples/ and what docs/operations.md says of them.
+// The deployment files in examples/ and what docs/operations.md says of them; the Dockerfile is checked with
+// dockerfile-utils, the unit with systemd-analyze where installed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/index.js';
 
@@ -51,5 +53,29 @@ describe('examples/resque-worker.service', () => {
     expect(unit.get('KillSignal')).toBe('SIGTERM');
     expect(unit.get('ExecStart')).toMatch(/^\/usr\/bin\/node \S+\/resque-ts\/dist\/cli\/main\.js work /);
     expect(unit.get('RestartPreventExitStatus')).toBe('2');
+  });
+});
+
+describe('examples/Dockerfile', () => {
+  const DOCKERFILE = readFileSync(join(ROOT, 'examples', 'Dockerfile'), 'utf8');
+  const instructions = DOCKERFILE.split('\n').filter((line) => /^[A-Z]+ /.test(line));
+
+  it('has no problem dockerfile-utils finds', () => {
+    expect(validate(DOCKERFILE)).toEqual([]);
+  });
+
+  it('starts the worker in exec form under tini, so docker stop’s TERM reaches it', () => {
+    const exec = (name: string) => {
+      const line = instructions.find((l) => l.startsWith(`${name} `));
+      return JSON.parse(line!.slice(name.length + 1)) as string[];
+    };
+    expect(exec('ENTRYPOINT')).toEqual(['/usr/bin/tini', '--']);
+    expect(exec('CMD').slice(0, 2)).toEqual(['node_modules/.bin/resque', 'work']);
+    expect(instructions.some((l) => /^RUN .*apt-get install .*\btini\b/.test(l))).toBe(true);
+  });
+
+  it('is the one docs/operations.md shows', () => {
+    const docs = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+    expect(docs).toContain(`\`\`\`dockerfile\n${DOCKERFILE}\`\`\``);
   });
 });
