@@ -45,16 +45,20 @@ function withIncludes(source: string, file: URL): string {
 }
 
 /**
- * The script with Lua string constants defined ahead of its text (`local NAME = "value"`): a value that is the same
- * on every call of a client (a namespace's key spec) then reaches Redis once, with the script, instead of with every
+ * The script with Lua constants defined ahead of its text (`local NAME = "value"`, or `local NAME = { "a", "b" }` for
+ * a list): a value that is the same on every call of a client (a namespace's key spec) then reaches Redis once, with
+ * the script, instead of with every call, and a list is a ready table rather than text the script splits on every
  * call. Each set of values makes a script of its own, with its own SHA.
  */
-export function withConstants(script: LuaScript, constants: Readonly<Record<string, string>>): LuaScript {
+export function withConstants(
+  script: LuaScript,
+  constants: Readonly<Record<string, string | readonly string[]>>,
+): LuaScript {
   let loaded: { source: string; sha: string } | undefined;
   const load = () => {
     if (!loaded) {
       const prelude = Object.entries(constants)
-        .map(([name, value]) => `local ${name} = ${luaString(value)}\n`)
+        .map(([name, value]) => `local ${name} = ${luaValue(name, value)}\n`)
         .join('');
       const source = prelude + script.source;
       loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
@@ -70,6 +74,11 @@ export function withConstants(script: LuaScript, constants: Readonly<Record<stri
       return load().sha;
     },
   };
+}
+
+function luaValue(name: string, value: string | readonly string[]): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Not a Lua name: ${JSON.stringify(name)}`);
+  return typeof value === 'string' ? luaString(value) : `{ ${value.map(luaString).join(', ')} }`;
 }
 
 /** A Lua string literal of `value`'s UTF-8 bytes: plain characters as they are, any other byte as `\ddd`. */

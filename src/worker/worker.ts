@@ -129,8 +129,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
       procline: title,
       jobs: registry,
     });
-    const fetcher = new Fetcher(redis, this.keys, patterns, this.config, log, () =>
-      this.manager.schedulePump(),
+    const fetcher = new Fetcher(
+      redis,
+      this.keys,
+      patterns,
+      this.config,
+      log,
+      () => this.manager.schedulePump(),
+      undefined,
+      this.slotIds,
     );
     const waker = new Waker(this.config, this.keys, patterns, log, {
       onWake: (queue) => this.manager.onWake(queue),

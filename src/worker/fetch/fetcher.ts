@@ -13,7 +13,7 @@ import { decodePayload } from '../../protocol/payload.js';
 import { isoUtc } from '../../protocol/time.js';
 import { RedisClock } from '../../redis/clock.js';
 import { retryForever } from '../../redis/retry.js';
-import { defineScript, type LuaScript, runScript, SCRIPTS } from '../../redis/scripts.js';
+import { type LuaScript, runScript, SCRIPTS } from '../../redis/scripts.js';
 import { trackedTtl } from '../../status/options.js';
 import { queueStatusChange } from '../../status/write.js';
 import { isFailure, type Outcome } from '../outcome.js';
@@ -22,8 +22,8 @@ import { giveBackHeld, type HeldContext, retryHeld } from './held.js';
 import { parseInflight, TOKEN_LENGTH } from './inflight.js';
 import { rateLimitHeld } from './rate-limited.js';
 import { Reservation, type ReservationOwner } from './reservation.js';
+import { reserveScript, type SlotTemplate, slotReference, slotTemplate } from './reserve-script.js';
 
-const RESERVE = defineScript(new URL('./reserve.lua', import.meta.url));
 /** reserve.lua's answer when the queue list it was pointed to is not in Redis: nothing was done. */
 const LIST_MISSING = -1;
 
@@ -45,11 +45,6 @@ export interface FetchReply {
   reservations: Reservation[];
 }
 
-interface SlotKeys {
-  inflight: string;
-  status: string;
-}
-
 interface PendingAck {
   token: string;
   failed: boolean;
@@ -63,7 +58,11 @@ export class Fetcher implements ReservationOwner {
   private tokenCounter = 0;
   /** Whether a reservation call has stored the queue list in Redis (`ts:queue-list:<digest>`). */
   private listStored = false;
-  private readonly slotKeys = new Map<string, SlotKeys>();
+  /** What each slot is named by in a reservation call (slotReference). */
+  private readonly slotReferences = new Map<string, string>();
+  private readonly slotTemplate: SlotTemplate;
+  /** reserve.lua with this namespace's keys and this worker's slot-id template in its text. */
+  private readonly reserveScript: LuaScript;
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
   private acks = new Map<string, PendingAck>();
   /** Redis's clock for retry due times, read through an offset (one TIME every few seconds, not per retry). */
@@ -92,8 +91,12 @@ export class Fetcher implements ReservationOwner {
      * clock, which the reservation script reads itself (no extra round trip).
      */
     private readonly clock?: () => Promise<number>,
+    /** The worker's slot ids, so a call names each slot by the part that differs (reserve-script.ts). */
+    slotIds: readonly string[] = [],
   ) {
     this.held = { redis, keys, config };
+    this.slotTemplate = slotTemplate(slotIds);
+    this.reserveScript = reserveScript(keys, this.slotTemplate);
     this.redisClock = new RedisClock(redis);
   }
 
@@ -146,36 +149,28 @@ export class Fetcher implements ReservationOwner {
     const slots = [...acks.keys()];
     for (const slot of freeSlots) if (!acks.has(slot)) slots.push(slot);
     const refilled = new Set(freeSlots);
-    const keys = [
-      this.keys.pauseAll,
-      this.keys.processed,
-      this.keys.failedCount,
-      this.keys.nonEmptyQueues,
-      this.keys.pausedQueues,
-    ];
+    const list = this.queueList.storedList;
+    const keys = [this.keys.queueList(list.digest)];
     const args: Array<string | Buffer> = [
       isoUtc(new Date()),
       String(slots.length),
-      this.keys.announce,
-      this.keys.queuePrefix,
       woken.join('\n'),
-      this.keys.limitSpec,
       await this.scriptNow(),
-      this.keys.rateSpec,
     ];
     for (const slot of slots) {
-      const slotKeys = this.keysOf(slot);
       const ack = acks.get(slot);
-      keys.push(slotKeys.inflight, slotKeys.status);
-      args.push(ack?.token ?? '', ack?.failed ? '1' : '0', refilled.has(slot) ? this.nextToken() : '');
+      args.push(
+        this.referenceOf(slot),
+        ack?.token ?? '',
+        ack?.failed ? '1' : '0',
+        refilled.has(slot) ? this.nextToken() : '',
+      );
     }
-    const list = this.queueList.storedList;
-    keys.push(this.keys.cancelledQueued, this.keys.cancelledCount, this.keys.queueList(list.digest));
     const turn = this.queueList.nextTurn();
     args.push(turn === undefined ? '' : String(turn + 1));
     // Sent by another connection, the call carries the list while Redis may not hold it yet.
     const sent = this.listStored ? args : [...args, ...list.values];
-    return { keys, args, sent, slots, acks, script: RESERVE };
+    return { keys, args, sent, slots, acks, script: this.reserveScript };
   }
 
   /**
@@ -243,12 +238,15 @@ export class Fetcher implements ReservationOwner {
     args: readonly (string | Buffer)[],
   ): Promise<Array<number | string>> {
     if (this.listStored) {
-      const reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, args);
+      const reply = await runScript<Array<number | string>>(this.redis, this.reserveScript, keys, args);
       if (reply[0] !== LIST_MISSING) return reply;
       this.listStored = false;
     }
     const list = this.queueList.storedList.values;
-    const reply = await runScript<Array<number | string>>(this.redis, RESERVE, keys, [...args, ...list]);
+    const reply = await runScript<Array<number | string>>(this.redis, this.reserveScript, keys, [
+      ...args,
+      ...list,
+    ]);
     this.listStored = true;
     return reply;
   }
@@ -362,14 +360,14 @@ export class Fetcher implements ReservationOwner {
     }
   }
 
-  /** A slot's keys, built once: the reserve call names them every time. */
-  private keysOf(slot: string): SlotKeys {
-    let keys = this.slotKeys.get(slot);
-    if (!keys) {
-      keys = { inflight: this.keys.inflight(slot), status: this.keys.worker(slot) };
-      this.slotKeys.set(slot, keys);
+  /** How the reserve call names a slot, worked out once. */
+  private referenceOf(slot: string): string {
+    let reference = this.slotReferences.get(slot);
+    if (reference === undefined) {
+      reference = slotReference(this.slotTemplate, slot);
+      this.slotReferences.set(slot, reference);
     }
-    return keys;
+    return reference;
   }
 
   async giveBack(reservation: Reservation, options: { countReturn: boolean }): Promise<boolean> {

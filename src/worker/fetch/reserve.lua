@@ -3,38 +3,38 @@
 -- slot's in-flight key and writes the slot's Ruby-visible `worker:<slot>` status in the same step, so a worker
 -- that dies at any moment leaves every job it took either on its queue or in its in-flight keys.
 --
--- KEYS[1]    pause-all-workers
--- KEYS[2]    stat:processed
--- KEYS[3]    stat:failed
--- KEYS[4]    ts:queues:non-empty, the index of queues that hold jobs
--- KEYS[5]    ts:paused-queues: queues no job is taken from
--- KEYS[6..5+2S]  per slot: ts:inflight:<slot>, worker:<slot>
--- KEYS[6+2S]  ts:cancelled-queued, KEYS[7+2S]  ts:stat:cancelled: cancelled jobs are dropped (cancel/reserve_check.lua)
--- KEYS[8+2S]  ts:queue-list:<digest>: the worker's queue list (below), stored by the call that sends it
+-- The namespace's keys and specs, and the worker's slot-id template, are constants in the script's text (one script
+-- per worker: fetch/reserve-script.ts), so a call sends only what changes:
+-- ANNOUNCE_KEYS, LIMIT_KEYS, RATE_KEYS  Keys.announce, Keys.limitSpec, Keys.rateSpec as tables (announce.lua,
+--                limits.lua, rate.lua), QUEUE_PREFIX `<ns>:queue:`, PAUSE_ALL pause-all-workers, PROCESSED
+--                stat:processed, FAILED stat:failed, TOMBSTONES ts:cancelled-queued, CANCELLED_COUNT
+--                ts:stat:cancelled (cancelled jobs are dropped: cancel/reserve_check.lua), WORKER_PREFIX `<ns>:worker:`,
+--                SLOT_HEAD and SLOT_TAIL: a slot's id is SLOT_HEAD .. its reference .. SLOT_TAIL (slot n > 0 of worker
+--                `host:pid:queues` is `host~n:pid:queues`: head `host`, reference `~n`, tail `:pid:queues`).
+-- A slot's keys, ts:inflight:<slot> and worker:<slot>, are built here from its id; in one-slot cluster mode they
+-- share the declared key's slot (docs/cluster.md).
+-- KEYS[1]    ts:queue-list:<digest>: the worker's queue list (below), stored by the call that sends it; it also routes
+--            the call to the namespace's node
 -- The per-slot counters (stat:processed:<slot>, stat:failed:<slot>) are not touched here: the worker adds what the
--- reply says was finished, with its next liveness beat (fleet/slot-counters.ts). Naming two more keys per slot in
--- every call cost the in-process worker a tenth of its throughput.
+-- reply says was finished, with its next liveness beat (fleet/slot-counters.ts).
 -- ARGV[1]    run_at for new statuses (UTC ISO-8601, as Ruby writes it)
 -- ARGV[2]    S = number of slots in this call
--- ARGV[3]    announce spec (Keys.announce)
--- ARGV[4]    the prefix of queue keys (`<ns>:queue:`)
--- ARGV[5]    queues named by the wake-ups that led to this call, one per line ('' if none)
--- ARGV[6]    limit spec (Keys.limitSpec, redis/lua/limits.lua)
--- ARGV[7]    now for rate limits (epoch ms), '' for the Redis clock (`TIME`, read only when a rate limit is checked)
--- ARGV[8]    rate spec (Keys.rateSpec, limits/rate.lua)
--- ARGV[9..8+3S]  per slot, 3 values: token of the job it finished ('' if none), '1' if that job failed else '0',
---                fresh token to refill it with ('' to leave it empty)
--- ARGV[9+3S]     the position of the entry to take from first, the others following in their order (weighted
+-- ARGV[3]    queues named by the wake-ups that led to this call, one per line ('' if none)
+-- ARGV[4]    now for rate limits (epoch ms), '' for the Redis clock (`TIME`, read only when a rate limit is checked)
+-- ARGV[5..4+4S]  per slot, 4 values: its reference (its id less SLOT_HEAD and SLOT_TAIL), token of the job it
+--                finished ('' if none), '1' if that job failed else '0', fresh token to refill it with ('' to leave
+--                it empty)
+-- ARGV[5+4S]     the position of the entry to take from first, the others following in their order (weighted
 --                queues, queue-weights.ts), or '' for the list's own order
--- ARGV[10+3S..]  only when Redis may not hold it: the queue list (queue-patterns.ts `storedList`), stored in
---                KEYS[8+2S] (for a day: a call that finds it gone returns { -1 } having done nothing, and is sent
+-- ARGV[6+4S..]  only when Redis may not hold it: the queue list (queue-patterns.ts `storedList`), stored in
+--                KEYS[1] (for a day: a call that finds it gone returns { -1 } having done nothing, and is sent
 --                again with it). Its values: the number of entries N, then 3 values per entry in priority order,
 --                then the exclusion rules, applied to glob matches:
 --                'q', queue name, ''        a named queue
 --                'g', literal prefix, rule  a glob (glob-rule.ts): its matches among the non-empty queues, in byte
 --                                           order (Ruby's sort), found in the index from the prefix on
 --                The entries are read a page at a time, only as far as the walk goes.
--- Queue keys are ARGV[4] .. name, built here because a glob's queues are only known once the index is read.
+-- Queue keys are QUEUE_PREFIX .. name, built here because a glob's queues are only known once the index is read.
 -- In-flight value (worker/fetch/inflight.ts): token .. "\n" .. queue .. "\n" .. item bytes. This script writes it
 -- and compares tokens by prefix; it never parses it.
 -- A finish applies only when the slot still holds that token, so a call resent after a lost reply never counts twice
@@ -64,16 +64,18 @@
 -- #include ../../limits/plan.lua
 -- #include ../../cancel/reserve_check.lua
 -- #include ../../redis/lua/unique.lua
+-- The included files' specs, ready: their functions still take a spec argument, which they no longer read.
+announceKeys, limitKeys, rateKeys = ANNOUNCE_KEYS, LIMIT_KEYS, RATE_KEYS
+local spec, lspec, rspec = '', '', ''
 local slotCount = tonumber(ARGV[2])
-local spec, queuePrefix = ARGV[3], ARGV[4]
-local index = KEYS[4]
+local queuePrefix = QUEUE_PREFIX
+local index = ANNOUNCE_KEYS[1]
 local GLOB_PAGE = 64
 local PARK_BUDGET = 100
-local lspec, rspec = ARGV[6], ARGV[8]
-local tombstones, cancelledCount = KEYS[6 + 2 * slotCount], KEYS[7 + 2 * slotCount]
+local tombstones, cancelledCount = TOMBSTONES, CANCELLED_COUNT
 
 -- The queue list: stored when sent, else its entry count read first, before anything is written.
-local listKey, listAt = KEYS[8 + 2 * slotCount], 9 + 3 * slotCount
+local listKey, listAt = KEYS[1], 5 + 4 * slotCount
 local LIST_TTL_MS = 86400000
 local entryCount
 if #ARGV > listAt then
@@ -89,18 +91,17 @@ local turn = tonumber(ARGV[listAt])
 
 -- Cancelled jobs, paused queues, a pause of every worker and limits are rare: while none of their keys exists (Redis
 -- drops an empty hash or sorted set), one EXISTS stands for the six reads below.
-local flowKeys = { tombstones, KEYS[5], KEYS[1], limitSpec(lspec)[1], rateSpec(rspec)[1], limitSpec(lspec)[2] }
-local anyFlow = redis.call('EXISTS', unpack(flowKeys)) > 0
+local anyFlow = redis.call('EXISTS', tombstones, ANNOUNCE_KEYS[5], PAUSE_ALL, LIMIT_KEYS[1], RATE_KEYS[1], LIMIT_KEYS[2]) > 0
 
-local cancelling = anyFlow and cancelTombstones(tombstones, ARGV[7])
+local cancelling = anyFlow and cancelTombstones(tombstones, ARGV[4])
 
 local pausedQueues = {}
-if anyFlow and redis.call('HLEN', KEYS[5]) > 0 then
-  for _, name in ipairs(redis.call('HKEYS', KEYS[5])) do pausedQueues[name] = true end
+if anyFlow and redis.call('HLEN', ANNOUNCE_KEYS[5]) > 0 then
+  for _, name in ipairs(redis.call('HKEYS', ANNOUNCE_KEYS[5])) do pausedQueues[name] = true end
 end
 
 local paused = 0
-local pause = anyFlow and redis.call('GET', KEYS[1])
+local pause = anyFlow and redis.call('GET', PAUSE_ALL)
 if pause and string.match(string.lower(pause), '^%s*true%s*$') then
   paused = 1
 end
@@ -110,16 +111,16 @@ local taken, takenFrom = {}, {}
 
 -- Limit definitions, read once per call when there are any: field → N.
 local limitDefs
-if anyFlow and redis.call('HLEN', limitSpec(lspec)[1]) > 0 then
+if anyFlow and redis.call('HLEN', LIMIT_KEYS[1]) > 0 then
   limitDefs = {}
-  local flat = redis.call('HGETALL', limitSpec(lspec)[1])
+  local flat = redis.call('HGETALL', LIMIT_KEYS[1])
   for i = 1, #flat, 2 do limitDefs[flat[i]] = tonumber(flat[i + 1]) end
 end
 -- Rate limit definitions, likewise: field → "<N> <windowMs>".
 local rateDefs
-if anyFlow and redis.call('HLEN', rateSpec(rspec)[1]) > 0 then
+if anyFlow and redis.call('HLEN', RATE_KEYS[1]) > 0 then
   rateDefs = {}
-  local flat = redis.call('HGETALL', rateSpec(rspec)[1])
+  local flat = redis.call('HGETALL', RATE_KEYS[1])
   for i = 1, #flat, 2 do rateDefs[flat[i]] = flat[i + 1] end
 end
 local parkedCount = 0
@@ -186,7 +187,7 @@ local function pop(name)
     if not limitDefs and not rateDefs then return item end
     -- The limits it counts against, the first full one, or the first rate limit without room and when it next has
     -- some; a job that may start has its start recorded in its rate limits' logs (limits/plan.lua).
-    local names, full, rateFull, at = jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[7], startToken)
+    local names, full, rateFull, at = jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[4], startToken)
     if full then
       park(lspec, full, name, item)
     elseif rateFull then
@@ -318,20 +319,24 @@ local result = { paused }
 local unmatched = {}
 local toDelete = {}
 local holding = {}
-local releasing = anyFlow and redis.call('HLEN', limitSpec(lspec)[2]) > 0
+local releasing = anyFlow and redis.call('HLEN', LIMIT_KEYS[2]) > 0
+-- Each slot's keys, from its id.
+local inflightKeys, statusKeys = {}, {}
+for s = 1, slotCount do
+  local slot = SLOT_HEAD .. ARGV[1 + 4 * s] .. SLOT_TAIL
+  inflightKeys[s], statusKeys[s] = LIMIT_KEYS[7] .. slot, WORKER_PREFIX .. slot
+end
 -- What every slot of the call holds, read in one command however many slots it names (MGET, a thousand at a time).
 local heldBySlot = {}
 for first = 1, slotCount, 1000 do
   local last = math.min(first + 999, slotCount)
-  local names = {}
-  for s = first, last do names[#names + 1] = KEYS[4 + 2 * s] end
-  local values = redis.call('MGET', unpack(names))
-  for i = 1, #names do heldBySlot[first + i - 1] = values[i] end
+  local values = redis.call('MGET', unpack(inflightKeys, first, last))
+  for i = 1, last - first + 1 do heldBySlot[first + i - 1] = values[i] end
 end
 -- First every finish, so the tokens they free (and the parked jobs those let back) count for this call's refills.
 for s = 1, slotCount do
-  local inflightKey = KEYS[4 + 2 * s]
-  local finishToken = ARGV[6 + 3 * s]
+  local inflightKey = inflightKeys[s]
+  local finishToken = ARGV[2 + 4 * s]
   local held = heldBySlot[s]
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
   if finishToken ~= '' and not finished then
@@ -342,7 +347,7 @@ for s = 1, slotCount do
     uniqueEnd(lspec, held, 'done')
     held = false
     processed = processed + 1
-    if ARGV[7 + 3 * s] == '1' then
+    if ARGV[3 + 4 * s] == '1' then
       failed = failed + 1
     end
     if releasing then releaseLater(inflightKey, finishToken) end
@@ -351,8 +356,8 @@ for s = 1, slotCount do
 end
 flushReleases(lspec, spec)
 for s = 1, slotCount do
-  local inflightKey, statusKey = KEYS[4 + 2 * s], KEYS[5 + 2 * s]
-  local fresh = ARGV[8 + 3 * s]
+  local inflightKey, statusKey = inflightKeys[s], statusKeys[s]
+  local fresh = ARGV[4 + 4 * s]
   local held, finished = holding[s].held, holding[s].finished
   if fresh ~= '' then
     if held then
@@ -386,13 +391,13 @@ end
 flushHolds(lspec)
 rateFlush()
 if processed > 0 then
-  redis.call('INCRBY', KEYS[2], processed)
+  redis.call('INCRBY', PROCESSED, processed)
 end
 if failed > 0 then
-  redis.call('INCRBY', KEYS[3], failed)
+  redis.call('INCRBY', FAILED, failed)
 end
 for _, s in ipairs(toDelete) do
-  redis.call('DEL', KEYS[4 + 2 * s], KEYS[5 + 2 * s])
+  redis.call('DEL', inflightKeys[s], statusKeys[s])
 end
 local emptied = false
 for _, name in ipairs(taken) do
@@ -410,7 +415,7 @@ if emptied then
   local name = nextQueue()
   if name and not takenFrom[name] then announce(spec, name) end
 end
-for name in string.gmatch(ARGV[5], '[^\n]+') do
+for name in string.gmatch(ARGV[3], '[^\n]+') do
   if not takenFrom[name] and queueHoldsJobs(spec, queuePrefix, name) then announce(spec, name) end
 end
 table.insert(result, 2, #unmatched)
