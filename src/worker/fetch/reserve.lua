@@ -59,13 +59,31 @@
 --          that holds a job now: its position in the call (1-based), in-flight value; position 0 with
 --          `queue \n item` is a unique job dropped as a duplicate of one running now (redis/lua/unique.lua) }
 -- #include ../../redis/lua/announce.lua
+-- Redis runs the whole text on every call, and every `local function` is a new closure each time: the functions of
+-- concurrency and rate limits (limits.lua, rate.lua, plan.lua, about half of all) are made only by a call that needs
+-- them, one that finds limits defined, holds to release or tombstones to trim.
+local limitsLib
+local function limits()
+  if not limitsLib then
 -- #include ../../redis/lua/limits.lua
 -- #include ../../limits/rate.lua
 -- #include ../../limits/plan.lua
+    limitKeys, rateKeys = LIMIT_KEYS, RATE_KEYS
+    limitsLib = {
+      park = park, rateParkJob = rateParkJob, jobLimits = jobLimits, holdLimits = holdLimits,
+      releaseLater = releaseLater, flushReleases = flushReleases, flushHolds = flushHolds, rateFlush = rateFlush,
+      clockMs = clockMs,
+    }
+  end
+  return limitsLib
+end
+-- What reserve_check.lua and unique.lua use of them.
+local function clockMs(given) return limits().clockMs(given) end
+local function limitSpec() return LIMIT_KEYS end
 -- #include ../../cancel/reserve_check.lua
 -- #include ../../redis/lua/unique.lua
 -- The included files' specs, ready: their functions still take a spec argument, which they no longer read.
-announceKeys, limitKeys, rateKeys = ANNOUNCE_KEYS, LIMIT_KEYS, RATE_KEYS
+announceKeys = ANNOUNCE_KEYS
 local spec, lspec, rspec = '', '', ''
 local slotCount = tonumber(ARGV[2])
 local queuePrefix = QUEUE_PREFIX
@@ -187,11 +205,12 @@ local function pop(name)
     if not limitDefs and not rateDefs then return item end
     -- The limits it counts against, the first full one, or the first rate limit without room and when it next has
     -- some; a job that may start has its start recorded in its rate limits' logs (limits/plan.lua).
-    local names, full, rateFull, at = jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[4], startToken)
+    local lib = limits()
+    local names, full, rateFull, at = lib.jobLimits(lspec, rspec, limitDefs, rateDefs, name, item, ARGV[4], startToken)
     if full then
-      park(lspec, full, name, item)
+      lib.park(lspec, full, name, item)
     elseif rateFull then
-      rateParkJob(rspec, rateFull, name, item, at)
+      lib.rateParkJob(rspec, rateFull, name, item, at)
     else
       return item, names
     end
@@ -350,11 +369,11 @@ for s = 1, slotCount do
     if ARGV[3 + 4 * s] == '1' then
       failed = failed + 1
     end
-    if releasing then releaseLater(inflightKey, finishToken) end
+    if releasing then limits().releaseLater(inflightKey, finishToken) end
   end
   holding[s] = { held = held, finished = finished }
 end
-flushReleases(lspec, spec)
+if releasing then limits().flushReleases(lspec, spec) end
 for s = 1, slotCount do
   local inflightKey, statusKey = inflightKeys[s], statusKeys[s]
   local fresh = ARGV[4 + 4 * s]
@@ -377,7 +396,7 @@ for s = 1, slotCount do
         redis.call('SET', inflightKey, value)
         redis.call('SET', statusKey,
           '{"queue":' .. jsonString(name) .. ',"run_at":"' .. ARGV[1] .. '","payload":' .. shown .. '}')
-        if names and #names > 0 then holdLimits(lspec, inflightKey, fresh, names) end
+        if names and #names > 0 then limitsLib.holdLimits(lspec, inflightKey, fresh, names) end
         table.insert(result, s)
         table.insert(result, value)
       elseif finished then
@@ -388,8 +407,10 @@ for s = 1, slotCount do
     table.insert(toDelete, s)
   end
 end
-flushHolds(lspec)
-rateFlush()
+if limitsLib then
+  limitsLib.flushHolds(lspec)
+  limitsLib.rateFlush()
+end
 if processed > 0 then
   redis.call('INCRBY', PROCESSED, processed)
 end
