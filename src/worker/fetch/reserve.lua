@@ -109,7 +109,8 @@ local turn = tonumber(ARGV[listAt])
 
 -- Cancelled jobs, paused queues, a pause of every worker and limits are rare: while none of their keys exists (Redis
 -- drops an empty hash or sorted set), one EXISTS stands for the six reads below.
-local anyFlow = redis.call('EXISTS', tombstones, ANNOUNCE_KEYS[5], PAUSE_ALL, LIMIT_KEYS[1], RATE_KEYS[1], LIMIT_KEYS[2]) > 0
+local anyFlow =
+  redis.call('EXISTS', tombstones, ANNOUNCE_KEYS[5], PAUSE_ALL, LIMIT_KEYS[1], RATE_KEYS[1], LIMIT_KEYS[2]) > 0
 
 local cancelling = anyFlow and cancelTombstones(tombstones, ARGV[4])
 
