@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import { Keys } from '../../src/protocol/keys.js';
+import { formatSlotIds } from '../../src/protocol/worker-id.js';
 import { runScript } from '../../src/redis/scripts.js';
 import { Fetcher } from '../../src/worker/fetch/fetcher.js';
 import { giveBackHeld } from '../../src/worker/fetch/held.js';
@@ -36,6 +37,43 @@ function held(fetcher: Fetcher, slotId: string, token: string): Reservation {
 }
 
 describe('reserve.lua', () => {
+  it("a worker's slots, named by their reference: each job lands in that slot's own keys, also after SCRIPT FLUSH", async () => {
+    const keys = new Keys(uniqueNamespace('reserve'));
+    const slots = formatSlotIds('box.example:4242:q', 3);
+    const fetcher = new Fetcher(
+      redis,
+      keys,
+      new QueuePatterns(['q']),
+      config,
+      createLogger('silent'),
+      () => {},
+      undefined,
+      slots,
+    );
+    const items = [1, 2, 3, 4, 5, 6].map((n) => `{"class":"A","args":[${n}]}`);
+    await redis.rpush(keys.queue('q'), ...items);
+    const first = await fetcher.reserve(slots);
+    expect(first.reservations.map((r) => [r.slotId, r.raw])).toEqual(
+      slots.map((slot, i) => [slot, items[i]]),
+    );
+    for (const [i, slot] of slots.entries()) {
+      const token = first.reservations[i]!.token;
+      expect(await redis.get(keys.inflight(slot))).toBe(`${token}\nq\n${items[i]}`);
+      expect(await redis.get(keys.worker(slot))).toMatch(
+        new RegExp(`^\\{"queue":"q","run_at":"[^"]+","payload":${items[i]!.replace(/[[\]{}]/g, '\\$&')}\\}$`),
+      );
+    }
+    for (const r of first.reservations) await r.ack({ kind: 'performed' });
+    await redis.script('FLUSH');
+    const second = await fetcher.reserve(slots.slice(1));
+    expect(second.reservations.map((r) => [r.slotId, r.raw])).toEqual([
+      [slots[1], items[3]],
+      [slots[2], items[4]],
+    ]);
+    expect(await redis.get(keys.processed)).toBe('3');
+    expect(await redis.exists(keys.inflight(slots[0]!), keys.worker(slots[0]!))).toBe(0);
+  });
+
   it('moves a job into the slot with its status, then an ack that refills the slot overwrites both', async () => {
     const { keys, fetcher } = setup();
     await redis.rpush(keys.queue('q'), '{"class":"A","args":[1]}', '{"class":"A","args":[2]}');
