@@ -113,7 +113,7 @@ describe('reserve.lua', () => {
 
   it('a resent call (same acks, same fresh tokens) neither counts twice nor takes a second job', async () => {
     const { keys } = setup();
-    const reserve = reserveScript(keys, { head: '', tail: '' });
+    const reserve = reserveScript(keys);
     await redis.rpush(
       keys.queue('q'),
       '{"class":"A","args":[1]}',
@@ -126,7 +126,7 @@ describe('reserve.lua', () => {
         redis,
         reserve,
         [keys.queueList(list.digest)],
-        ['2025-01-01T00:00:00Z', '1', '', '', 's1', finished, '0', fresh, '', ...list.values],
+        ['2025-01-01T00:00:00Z', '1', '', '', '', '', 's1', finished, '0', fresh, '', ...list.values],
       );
     const t1 = 'a'.repeat(16);
     const t2 = 'b'.repeat(16);

@@ -61,7 +61,7 @@ export class Fetcher implements ReservationOwner {
   /** What each slot is named by in a reservation call (slotReference). */
   private readonly slotReferences = new Map<string, string>();
   private readonly slotTemplate: SlotTemplate;
-  /** reserve.lua with this namespace's keys and this worker's slot-id template in its text. */
+  /** reserve.lua with this namespace's keys in its text. */
   private readonly reserveScript: LuaScript;
   /** Finished jobs to acknowledge in the next reserve call, by slot. */
   private acks = new Map<string, PendingAck>();
@@ -96,7 +96,7 @@ export class Fetcher implements ReservationOwner {
   ) {
     this.held = { redis, keys, config };
     this.slotTemplate = slotTemplate(slotIds);
-    this.reserveScript = reserveScript(keys, this.slotTemplate);
+    this.reserveScript = reserveScript(keys);
     this.redisClock = new RedisClock(redis);
   }
 
@@ -156,6 +156,8 @@ export class Fetcher implements ReservationOwner {
       String(slots.length),
       woken.join('\n'),
       await this.scriptNow(),
+      this.slotTemplate.head,
+      this.slotTemplate.tail,
     ];
     for (const slot of slots) {
       const ack = acks.get(slot);

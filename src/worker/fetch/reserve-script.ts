@@ -37,21 +37,16 @@ export function slotReference(template: SlotTemplate, slotId: string): string {
   return slotId.slice(template.head.length, slotId.length - template.tail.length);
 }
 
-const byNamespace = new WeakMap<Keys, Map<string, LuaScript>>();
+const byNamespace = new WeakMap<Keys, LuaScript>();
 
 /**
- * reserve.lua for one namespace and one worker's slot ids: the namespace's keys and specs (about 1 KB) and the slot-id
- * template are part of the script, so each call sends only the slots' references and tokens. Run it with runScript
- * (a Redis without it is sent the source once).
+ * reserve.lua for one namespace: the namespace's keys and specs (about 1 KB) are part of the script, so each call
+ * sends only the slot-id template, the slots' references and tokens. One script per namespace, not per worker: Redis
+ * keeps every loaded script until SCRIPT FLUSH, and worker ids change with every process. Run it with runScript (a
+ * Redis without it is sent the source once).
  */
-export function reserveScript(keys: Keys, template: SlotTemplate): LuaScript {
-  let scripts = byNamespace.get(keys);
-  if (!scripts) {
-    scripts = new Map();
-    byNamespace.set(keys, scripts);
-  }
-  const id = `${template.head}\n${template.tail}`;
-  let script = scripts.get(id);
+export function reserveScript(keys: Keys): LuaScript {
+  let script = byNamespace.get(keys);
   if (!script) {
     script = withConstants(RESERVE, {
       ANNOUNCE_KEYS: specLines(keys.announce),
@@ -64,10 +59,8 @@ export function reserveScript(keys: Keys, template: SlotTemplate): LuaScript {
       TOMBSTONES: keys.cancelledQueued,
       CANCELLED_COUNT: keys.cancelledCount,
       WORKER_PREFIX: keys.worker(''),
-      SLOT_HEAD: template.head,
-      SLOT_TAIL: template.tail,
     });
-    scripts.set(id, script);
+    byNamespace.set(keys, script);
   }
   return script;
 }

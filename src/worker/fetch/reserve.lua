@@ -3,14 +3,14 @@
 -- slot's in-flight key and writes the slot's Ruby-visible `worker:<slot>` status in the same step, so a worker
 -- that dies at any moment leaves every job it took either on its queue or in its in-flight keys.
 --
--- The namespace's keys and specs, and the worker's slot-id template, are constants in the script's text (one script
--- per worker: fetch/reserve-script.ts), so a call sends only what changes:
+-- The namespace's keys and specs are constants in the script's text (one script per namespace:
+-- fetch/reserve-script.ts), so a call sends only what changes:
 -- ANNOUNCE_KEYS, LIMIT_KEYS, RATE_KEYS  Keys.announce, Keys.limitSpec, Keys.rateSpec as tables (announce.lua,
 --                limits.lua, rate.lua), QUEUE_PREFIX `<ns>:queue:`, PAUSE_ALL pause-all-workers, PROCESSED
 --                stat:processed, FAILED stat:failed, TOMBSTONES ts:cancelled-queued, CANCELLED_COUNT
---                ts:stat:cancelled (cancelled jobs are dropped: cancel/reserve_check.lua), WORKER_PREFIX `<ns>:worker:`,
---                SLOT_HEAD and SLOT_TAIL: a slot's id is SLOT_HEAD .. its reference .. SLOT_TAIL (slot n > 0 of worker
---                `host:pid:queues` is `host~n:pid:queues`: head `host`, reference `~n`, tail `:pid:queues`).
+--                ts:stat:cancelled (cancelled jobs are dropped: cancel/reserve_check.lua), WORKER_PREFIX `<ns>:worker:`.
+-- The worker's slot-id template travels with each call rather than in the text: a script per worker process would
+-- pile up in Redis's script cache, which keeps every script loaded until SCRIPT FLUSH.
 -- A slot's keys, ts:inflight:<slot> and worker:<slot>, are built here from its id; in one-slot cluster mode they
 -- share the declared key's slot (docs/cluster.md).
 -- KEYS[1]    ts:queue-list:<digest>: the worker's queue list (below), stored by the call that sends it; it also routes
@@ -21,12 +21,14 @@
 -- ARGV[2]    S = number of slots in this call
 -- ARGV[3]    queues named by the wake-ups that led to this call, one per line ('' if none)
 -- ARGV[4]    now for rate limits (epoch ms), '' for the Redis clock (`TIME`, read only when a rate limit is checked)
--- ARGV[5..4+4S]  per slot, 4 values: its reference (its id less SLOT_HEAD and SLOT_TAIL), token of the job it
+-- ARGV[5], ARGV[6]  the slot-id template's head and tail: a slot's id is head .. its reference .. tail (slot n > 0
+--                of worker `host:pid:queues` is `host~n:pid:queues`: head `host`, reference `~n`, tail `:pid:queues`)
+-- ARGV[7..6+4S]  per slot, 4 values: its reference (its id less the head and the tail), token of the job it
 --                finished ('' if none), '1' if that job failed else '0', fresh token to refill it with ('' to leave
 --                it empty)
--- ARGV[5+4S]     the position of the entry to take from first, the others following in their order (weighted
+-- ARGV[7+4S]     the position of the entry to take from first, the others following in their order (weighted
 --                queues, queue-weights.ts), or '' for the list's own order
--- ARGV[6+4S..]  only when Redis may not hold it: the queue list (queue-patterns.ts `storedList`), stored in
+-- ARGV[8+4S..]  only when Redis may not hold it: the queue list (queue-patterns.ts `storedList`), stored in
 --                KEYS[1] (for a day: a call that finds it gone returns { -1 } having done nothing, and is sent
 --                again with it). Its values: the number of entries N, then 3 values per entry in priority order,
 --                then the exclusion rules, applied to glob matches:
@@ -86,6 +88,7 @@ local function limitSpec() return LIMIT_KEYS end
 announceKeys = ANNOUNCE_KEYS
 local spec, lspec, rspec = '', '', ''
 local slotCount = tonumber(ARGV[2])
+local SLOT_HEAD, SLOT_TAIL = ARGV[5], ARGV[6]
 local queuePrefix = QUEUE_PREFIX
 local index = ANNOUNCE_KEYS[1]
 local GLOB_PAGE = 64
@@ -93,7 +96,7 @@ local PARK_BUDGET = 100
 local tombstones, cancelledCount = TOMBSTONES, CANCELLED_COUNT
 
 -- The queue list: stored when sent, else its entry count read first, before anything is written.
-local listKey, listAt = KEYS[1], 5 + 4 * slotCount
+local listKey, listAt = KEYS[1], 7 + 4 * slotCount
 local LIST_TTL_MS = 86400000
 local entryCount
 if #ARGV > listAt then
@@ -343,7 +346,7 @@ local releasing = anyFlow and redis.call('HLEN', LIMIT_KEYS[2]) > 0
 -- Each slot's keys, from its id.
 local inflightKeys, statusKeys = {}, {}
 for s = 1, slotCount do
-  local slot = SLOT_HEAD .. ARGV[1 + 4 * s] .. SLOT_TAIL
+  local slot = SLOT_HEAD .. ARGV[3 + 4 * s] .. SLOT_TAIL
   inflightKeys[s], statusKeys[s] = LIMIT_KEYS[7] .. slot, WORKER_PREFIX .. slot
 end
 -- What every slot of the call holds, read in one command however many slots it names (MGET, a thousand at a time).
@@ -356,7 +359,7 @@ end
 -- First every finish, so the tokens they free (and the parked jobs those let back) count for this call's refills.
 for s = 1, slotCount do
   local inflightKey = inflightKeys[s]
-  local finishToken = ARGV[2 + 4 * s]
+  local finishToken = ARGV[4 + 4 * s]
   local held = heldBySlot[s]
   local finished = finishToken ~= '' and held and string.sub(held, 1, #finishToken + 1) == finishToken .. '\n'
   if finishToken ~= '' and not finished then
@@ -367,7 +370,7 @@ for s = 1, slotCount do
     uniqueEnd(lspec, held, 'done')
     held = false
     processed = processed + 1
-    if ARGV[3 + 4 * s] == '1' then
+    if ARGV[5 + 4 * s] == '1' then
       failed = failed + 1
     end
     if releasing then limits().releaseLater(inflightKey, finishToken) end
@@ -377,7 +380,7 @@ end
 if releasing then limits().flushReleases(lspec, spec) end
 for s = 1, slotCount do
   local inflightKey, statusKey = inflightKeys[s], statusKeys[s]
-  local fresh = ARGV[4 + 4 * s]
+  local fresh = ARGV[6 + 4 * s]
   local held, finished = holding[s].held, holding[s].finished
   if fresh ~= '' then
     if held then
