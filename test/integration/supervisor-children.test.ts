@@ -42,8 +42,8 @@ describe('supervised children', () => {
       ['--require', module],
     );
     expect((await worker.exited).code).toBe(1);
-    expect(worker.output()).toContain(
-      'A worker child process could not start: Error: this module refuses to load in a child',
+    expect(worker.output()).toMatch(
+      /A worker child process could not start: ModuleLoadError: Cannot load \S*broken-in-child\.mjs: Error: this module refuses to load in a child/,
     );
     expect(await redis.smembers(`${namespace}:workers`)).toEqual([]);
     expect(await redis.hlen(`${namespace}:workers:heartbeat`)).toBe(0);

@@ -121,8 +121,10 @@ export const schedulerCommand: Command = {
       strictPayloads: config.strictPayloads,
       procline: procline(io.env, config.environment),
     });
-    await scheduler.start();
-    await untilStopped(scheduler, logger, stringOption(values, 'seconds'));
+    // Signals are handled from here on: a TERM during a start-up that waits for Redis stops it too.
+    const stopRequested = untilStopped(scheduler, logger, stringOption(values, 'seconds'));
+    await Promise.race([scheduler.start(), stopRequested]);
+    await stopRequested;
     // With Redis unreachable a pass waits for it: stop anyway; a lock left unreleased expires (--lock-timeout).
     const stopped = await Promise.race([
       scheduler.stop().then(() => true),
