@@ -80,6 +80,8 @@ export const schedulerCommand: Command = {
   optionHelp: OPTION_HELP,
   exitWhenDone: true,
   async run({ values }, io) {
+    // Stop signals are taken from the start: a TERM during the start-up (modules loading, Redis awaited) stops it too.
+    const stopRequested = stopSignal(stringOption(values, 'seconds'));
     const modules = (values['require'] as string[] | undefined) ?? [];
     const app = modules.length > 0 ? await loadAppModules(modules) : undefined;
     const config = resolveConfig(
@@ -121,8 +123,7 @@ export const schedulerCommand: Command = {
       strictPayloads: config.strictPayloads,
       procline: procline(io.env, config.environment),
     });
-    // Signals are handled from here on: a TERM during a start-up that waits for Redis stops it too.
-    const stopRequested = untilStopped(scheduler, logger, stringOption(values, 'seconds'));
+    handleScheduleSignals(scheduler, logger);
     await Promise.race([scheduler.start(), stopRequested]);
     await stopRequested;
     // With Redis unreachable a pass waits for it: stop anyway; a lock left unreleased expires (--lock-timeout).
@@ -136,17 +137,26 @@ export const schedulerCommand: Command = {
   },
 };
 
-/** INT/TERM/QUIT stop (releasing the lock); USR1 logs the schedule; USR2 reloads it. */
-function untilStopped(scheduler: Scheduler, logger: Logger, seconds: string | undefined): Promise<void> {
+/** Resolves on INT/TERM/QUIT (the scheduler then stops, releasing the lock) or after `seconds`. */
+function stopSignal(seconds: string | undefined): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => resolve();
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const) process.once(signal, stop);
-    process.on('SIGUSR1', () => {
-      for (const s of scheduler.schedules.values()) logger.warn(`${s.name}: ${s.className} on ${s.queue}`);
-    });
-    process.on('SIGUSR2', () => {
-      scheduler.reload().catch((error: Error) => logger.warn(`Reloading failed: ${error.message}`));
-    });
+    const stop = () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, stop);
+      resolve();
+    };
+    for (const signal of STOP_SIGNALS) process.on(signal, stop);
     if (seconds !== undefined) setTimeout(stop, secondsOption(seconds, 'seconds', 0)).unref();
+  });
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
+
+/** USR1 logs the schedule; USR2 reloads it. */
+function handleScheduleSignals(scheduler: Scheduler, logger: Logger): void {
+  process.on('SIGUSR1', () => {
+    for (const s of scheduler.schedules.values()) logger.warn(`${s.name}: ${s.className} on ${s.queue}`);
+  });
+  process.on('SIGUSR2', () => {
+    scheduler.reload().catch((error: Error) => logger.warn(`Reloading failed: ${error.message}`));
   });
 }
