@@ -29,6 +29,23 @@ beforeAll(() => {
 });
 afterAll(() => redis.disconnect());
 
+/** A supervised worker on `q` whose children wait for the file `gate` before they are ready. */
+function spawnGated(namespace: string, gate: string, count: number) {
+  return spawnWorker(
+    {
+      REDIS_URL: sharedRedisUrl(),
+      RESQUE_NAMESPACE: namespace,
+      RESQUE_ISOLATION: 'process',
+      COUNT: String(count),
+      QUEUES: 'q',
+      INTERVAL: '0.2',
+      VERBOSE: '1',
+      CHILD_START_GATE: gate,
+    },
+    ['--require', `${CHILD_JOBS}ok.mjs`, '--require', `${CHILD_JOBS}gated-start.mjs`],
+  );
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -113,19 +130,7 @@ describe('a supervised worker starting slowly', () => {
     const resque = new Resque({ redis: sharedRedisUrl(), namespace });
     const gate = join(tmpdir(), `resque-child-gate-${randomBytes(4).toString('hex')}`);
     await resque.enqueueTo('q', 'Ok', 1);
-    const worker = spawnWorker(
-      {
-        REDIS_URL: sharedRedisUrl(),
-        RESQUE_NAMESPACE: namespace,
-        RESQUE_ISOLATION: 'process',
-        COUNT: '1',
-        QUEUES: 'q',
-        INTERVAL: '0.2',
-        VERBOSE: '1',
-        CHILD_START_GATE: gate,
-      },
-      ['--require', `${CHILD_JOBS}ok.mjs`, '--require', `${CHILD_JOBS}gated-start.mjs`],
-    );
+    const worker = spawnGated(namespace, gate, 1);
     try {
       const [first] = await waitFor(
         () => {
@@ -166,19 +171,7 @@ describe('a supervised worker starting slowly', () => {
       // The gate never opens: without the cut-short start-up the worker would wait for its child forever.
       const gate = join(tmpdir(), `resque-child-gate-${randomBytes(4).toString('hex')}`);
       await resque.enqueueTo('q', 'Ok', 1);
-      const worker = spawnWorker(
-        {
-          REDIS_URL: sharedRedisUrl(),
-          RESQUE_NAMESPACE: namespace,
-          RESQUE_ISOLATION: 'process',
-          COUNT: '2',
-          QUEUES: 'q',
-          INTERVAL: '0.2',
-          VERBOSE: '1',
-          CHILD_START_GATE: gate,
-        },
-        ['--require', `${CHILD_JOBS}ok.mjs`, '--require', `${CHILD_JOBS}gated-start.mjs`],
-      );
+      const worker = spawnGated(namespace, gate, 2);
       try {
         const kids = await waitFor(
           () => {
