@@ -36,6 +36,20 @@ export const OPTION_REFERENCE: Readonly<Record<string, OptionReferenceEntry>> = 
     default: '`resque`',
     meaning: 'Key prefix shared with Ruby Resque (`<namespace>:queue:default`).',
   },
+  shards: {
+    env: ['RESQUE_SHARDS'],
+    seconds: false,
+    default: '1 (not sharded)',
+    meaning:
+      'Spread the namespace over this many shards (docs/cluster.md, Shards): each shard is a one-slot namespace of its own (`{<namespace>:<n>}`) and every queue lives on one of them, by the CRC16 of its name or `queueShards`. On a Redis Cluster the shards land on its primaries in turn.',
+  },
+  queueShards: {
+    env: ['RESQUE_QUEUE_SHARDS'],
+    seconds: false,
+    default: 'none',
+    meaning:
+      'Queues placed on a shard by name (`{ critical: 0, default: 0 }`), so that queues one worker takes in priority order share a shard.',
+  },
   strictPayloads: {
     env: ['RESQUE_STRICT_PAYLOADS'],
     seconds: false,

@@ -36,6 +36,17 @@ export interface ResqueOptions {
   /** Key prefix shared with Ruby Resque (`<namespace>:queue:default`). Env `RESQUE_NAMESPACE`. Default `resque`. */
   namespace?: string;
   /**
+   * Spread the namespace over this many shards (docs/cluster.md, Shards): each shard is a one-slot namespace of its
+   * own (`{<namespace>:<n>}`) and every queue lives on one of them, by the CRC16 of its name or `queueShards`. On a
+   * Redis Cluster the shards land on its primaries in turn. Env `RESQUE_SHARDS`. Default 1 (not sharded).
+   */
+  shards?: number;
+  /**
+   * Queues placed on a shard by name (`{ critical: 0, default: 0 }`), so that queues one worker takes in priority
+   * order share a shard. Env `RESQUE_QUEUE_SHARDS` (`critical=0,default=0`). Default none.
+   */
+  queueShards?: Record<string, number>;
+  /**
    * Emit exactly Ruby's payload `{"class","args"}`. When false (default) a job id and enqueue time follow
    * (`"id"`, `"enqueued_at"`), which Ruby workers ignore. Env `RESQUE_STRICT_PAYLOADS`.
    */
@@ -162,6 +173,8 @@ type Defaulted = Omit<Required<ResqueOptions>, 'pidFile' | 'release' | 'redis' |
 export const DEFAULTS = {
   embeddedRedis: false,
   namespace: 'resque',
+  shards: 1,
+  queueShards: {},
   strictPayloads: false,
   inline: false,
   connectTimeoutMs: 5000,

@@ -1,7 +1,8 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { ClusterOptions } from 'ioredis';
 import { ConfigError } from '../errors/index.js';
-import { assertQueuePattern } from '../protocol/names.js';
+import { assertQueueName, assertQueuePattern } from '../protocol/names.js';
+import { parseQueueShards, ShardLayout } from '../protocol/shard-layout.js';
 import { checkClusterNamespace, isClusterUrl, parseClusterUrl } from '../redis/cluster.js';
 import { redisOptionsFromUrl } from '../redis/connection.js';
 import { splitQueueWeights } from '../worker/queue-weights.js';
@@ -29,6 +30,9 @@ export interface ResolvedConfig {
   /** Cluster mode (docs/cluster.md): the ioredis ClusterOptions given (`{}` for `true` or a cluster URL); else undefined. */
   readonly cluster: ClusterOptions | undefined;
   readonly namespace: string;
+  /** Shards of the namespace (1: not sharded); see config/shards.ts. */
+  readonly shards: number;
+  readonly queueShards: Readonly<Record<string, number>>;
   readonly strictPayloads: boolean;
   readonly inline: boolean;
   readonly connectTimeoutMs: number;
@@ -116,6 +120,8 @@ function readEnv(env: Env): ResqueOptions {
   const queues = env['QUEUES'] ?? env['QUEUE'];
   return {
     namespace: env['RESQUE_NAMESPACE'] || undefined,
+    shards: integer('RESQUE_SHARDS', env['RESQUE_SHARDS']),
+    queueShards: env['RESQUE_QUEUE_SHARDS'] ? parseQueueShards(env['RESQUE_QUEUE_SHARDS']) : undefined,
     strictPayloads: envFlag(env['RESQUE_STRICT_PAYLOADS']),
     waitForReplicas: integer('RESQUE_WAIT_FOR_REPLICAS', env['RESQUE_WAIT_FOR_REPLICAS']),
     failureBackend: (env['FAILURE_BACKEND'] || undefined) as FailureBackendName | undefined,
@@ -224,6 +230,7 @@ function validate(config: ResolvedConfig): void {
   if (config.namespace.endsWith(':'))
     throw new ConfigError('namespace', 'must not end with ":" (the separator is added)');
   checkTarget(config.redis);
+  checkShards(config);
   if (config.cluster) checkClusterTarget(config);
   for (const key of [
     'connectTimeoutMs',
@@ -334,8 +341,20 @@ function validateSupervision(config: ResolvedConfig): void {
   }
 }
 
+function checkShards(config: ResolvedConfig): void {
+  for (const queue of Object.keys(config.queueShards)) {
+    try {
+      assertQueueName(queue);
+    } catch (error) {
+      throw new ConfigError('queueShards', (error as Error).message);
+    }
+  }
+  new ShardLayout(config.namespace, config.shards, new Map(Object.entries(config.queueShards)));
+}
+
 function checkClusterTarget(config: ResolvedConfig): void {
-  checkClusterNamespace(config.namespace);
+  // A sharded namespace is the base of its shards' tags (each shard's namespace carries one).
+  if (config.shards === 1) checkClusterNamespace(config.namespace);
   const target = config.redis;
   if (config.embeddedRedis) throw new ConfigError('cluster', 'the embedded redis-server is not a cluster');
   if (typeof target === 'string' && (target.startsWith('/') || /^(unix|redis\+sentinel):/.test(target)))
