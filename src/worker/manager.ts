@@ -103,9 +103,9 @@ export class Manager {
     if (this.waiting) {
       await this.s.interruptWait?.(false);
       await this.waiting;
-      // What the call took is given back before the pause is done.
-      await this.pumping;
     }
+    // What a call on its way takes is given back, not started, before the pause is done.
+    await this.pumping;
   }
 
   /** CONT: take jobs again. */
@@ -311,7 +311,7 @@ export class Manager {
     }
     let goOn: boolean;
     try {
-      goOn = await this.started(reply, waited !== undefined);
+      goOn = await this.started(reply);
     } finally {
       for (const slot of named) this.reserving.delete(slot);
       this.filling -= free.length;
@@ -325,12 +325,12 @@ export class Manager {
    * Starts what a call reserved, or gives it back if a stop or a pause began while the call was on its way; false
    * after a stop (nothing more to do).
    */
-  private async started(reply: FetchReply, waited: boolean): Promise<boolean> {
+  private async started(reply: FetchReply): Promise<boolean> {
     const { processor } = this.s;
     this.pausedByAll = reply.paused;
     this.showPaused();
-    // A waited call was sent before a pause that came while it waited; any other is sent only while taking.
-    const taking = this.accepting && !(waited && this.pauseState === 'paused');
+    // A pause that came while the call was on its way (or waiting in Redis) keeps its jobs from starting.
+    const taking = this.accepting && this.pauseState !== 'paused';
     if (!taking && reply.reservations.length > 0) {
       // What this call reserved is not started but given back, newest first.
       for (const reservation of [...reply.reservations].reverse())

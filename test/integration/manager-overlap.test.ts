@@ -243,3 +243,79 @@ describe('the pump after overlapping calls', () => {
     expect(await redis.get(keys.processed)).toBe('3');
   });
 });
+
+describe('a pause while a reservation call is on its way', () => {
+  it('gives back what the call brought instead of starting it, and pause() resolves only then', async () => {
+    const keys = new Keys(uniqueNamespace('manager-overlap-pause'));
+    const items = ['{"class":"A","args":[1]}', '{"class":"A","args":[2]}', '{"class":"A","args":[3]}'];
+    await redis.rpush(keys.queue('q'), ...items);
+    const config = { failureBackend: 'redis' as const, release: 't' };
+    let manager!: Manager;
+    const fetcher = new RecordingFetcher(redis, keys, new QueuePatterns(['q']), config, logger, () =>
+      manager.schedulePump(),
+    );
+    const started: string[] = [];
+    const events = new EventEmitter<WorkerEvents>();
+    events.on('job:start', (reservation) => started.push(reservation.raw));
+    const executor = new HeldExecutor();
+    const processor = new Processor({
+      config: { onTermTimeout: 'requeue', termTimeoutMs: 1000 },
+      executor,
+      logger,
+      events,
+      onSlotFree: () => manager.schedulePump(),
+      procline: undefined,
+    });
+    manager = new Manager({
+      config: { intervalMs: 60_000 },
+      slotIds: ['s1', 's2'],
+      patterns: new QueuePatterns(['q']),
+      fetcher,
+      listen: () => {},
+      processor,
+      executor,
+      logger,
+      runHooks: async () => {},
+      procline: () => {},
+      onIdle: () => {},
+      onError: () => {},
+    });
+    manager.accepting = true;
+    await manager.pump();
+    expect(started).toEqual([items[0], items[1]]);
+
+    // s1 finishes; the call that acknowledges it and fills it is held on its way, and the worker pauses meanwhile.
+    let open!: () => void;
+    fetcher.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    executor.finish('s1');
+    await turns(() => fetcher.records.length === 2);
+    let pauseDone = false;
+    const pausing = manager.pause().then(() => {
+      pauseDone = true;
+    });
+    await turns(() => manager.paused);
+    expect(pauseDone).toBe(false);
+    fetcher.gate = undefined;
+    open();
+    await pausing;
+
+    // The job the call reserved went back to the head of its queue, unstarted.
+    expect(started).toEqual([items[0], items[1]]);
+    expect(await redis.lrange(keys.queue('q'), 0, -1)).toEqual([items[2]]);
+    expect(await redis.get(keys.processed)).toBe('1');
+    expect(await redis.exists(keys.inflight('s1'))).toBe(0);
+
+    // CONT: it runs.
+    await manager.resume();
+    await turns(() => started.length === 3);
+    expect(started[2]).toBe(items[2]);
+    executor.finish('s2');
+    executor.finish(executor.running[0]!);
+    await turns(() => processor.busy === 0);
+    await manager.flush();
+    manager.stopIdleTimer();
+    expect(await redis.get(keys.processed)).toBe('3');
+  });
+});
