@@ -33,6 +33,7 @@ const LOADERS: ReadonlyArray<readonly [name: string, load: () => Promise<Command
   ['delayed', async () => (await import('./delayed.js')).delayedCommand],
   ['schedule', async () => (await import('./schedule.js')).scheduleCommand],
   ['migrate-to-cluster', async () => (await import('./migrate-to-cluster.js')).migrateToClusterCommand],
+  ['shards', async () => (await import('./shards.js')).shardsCommand],
 ];
 
 /** The commands' names, in the order `resque --help` lists them. */
