@@ -110,6 +110,8 @@ function shardedConfig(values: Record<string, unknown>, env: NodeJS.ProcessEnv):
 
 /** Which primary serves each slot range (`CLUSTER SLOTS`). */
 async function slotOwners(redis: Redis): Promise<Array<{ from: number; to: number; node: string }>> {
-  const ranges = (await redis.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, ...unknown[]]]>;
+  const ranges = (await redis.cluster('SLOTS')) as unknown as Array<
+    [number, number, [string, number, ...unknown[]]]
+  >;
   return ranges.map(([from, to, [host, port]]) => ({ from, to, node: `${host}:${port}` }));
 }
