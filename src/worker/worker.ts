@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { CancelListener } from '../cancel/listener.js';
 import type { ResqueOptions } from '../config/options.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
+import { shardLayoutOf } from '../config/shards.js';
 import { TermException } from '../errors/index.js';
 import { hostIdentity } from '../fleet/host-identity.js';
 import { Registration } from '../fleet/registration.js';
@@ -27,6 +28,7 @@ import { Manager } from './manager.js';
 import { Processor } from './processor.js';
 import { setProcline } from './proctitle.js';
 import { QueuePatterns } from './queue-patterns.js';
+import { ShardedWorker } from './sharded-worker.js';
 import { allocateSlots } from './slot-allocation.js';
 import { Waker } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
@@ -61,28 +63,38 @@ export interface WorkerOptions extends ResqueOptions {
   setProcessTitle?: boolean;
 }
 
+/** A worker's part on one shard of its namespace (a worker of a namespace not sharded has one, shard 0). */
+export interface WorkerShard {
+  readonly shard: number;
+  readonly namespace: string;
+  readonly queues: readonly string[];
+  readonly id: string;
+  readonly slotIds: readonly string[];
+}
+
 /**
  * A Resque worker: registers its slots, heartbeats, reaps dead peers, and keeps its slots busy with jobs from its
  * queues in priority order. This class is the public face of a chain of three parts (docs/architecture.md): the
  * launcher (its life in Redis), the manager (slots, pumping, pause) and the processor (one job to its outcome).
  */
 export class Worker extends EventEmitter<WorkerEvents> {
-  readonly config: ResolvedConfig;
-  readonly keys: Keys;
-  /** The worker's id (`host:pid:queues`), also its first slot's id. */
-  readonly id: string;
-  readonly slotIds: readonly string[];
-  readonly finished: Promise<void>;
+  // Assigned by the constructor, unless it returns a ShardedWorker instead (hence the `!`).
+  readonly config!: ResolvedConfig;
+  readonly keys!: Keys;
+  /** The worker's id (`host:pid:queues`), also its first slot's id; sharded, its first shard's (see `shards`). */
+  readonly id!: string;
+  /** Sharded, the first shard's slots (see `shards`). */
+  readonly slotIds!: readonly string[];
+  readonly finished!: Promise<void>;
 
-  private readonly executor: Executor;
-  private readonly processor: Processor;
-  private readonly manager: Manager;
-  private readonly launcher: Launcher;
-  private readonly observability: WorkerObservability;
-  private readonly startedAt = Date.now();
+  private readonly executor!: Executor;
+  private readonly processor!: Processor;
+  private readonly manager!: Manager;
+  private readonly launcher!: Launcher;
+  private readonly observability!: WorkerObservability;
+  private readonly startedAt!: number;
 
   constructor(options: WorkerOptions) {
-    super();
     const {
       jobs,
       hooks = {},
@@ -95,7 +107,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
       metricsRegistry,
       ...rest
     } = options;
-    this.config = config ?? resolveConfig(rest);
+    const resolved = config ?? resolveConfig(rest);
+    // Sharded (docs/cluster.md, Shards): one Worker like this one per shard the queues touch, composed.
+    const layout = shardLayoutOf(resolved);
+    if (layout)
+      // biome-ignore lint/correctness/noConstructorReturn: the sharded worker stands in for the Worker asked for
+      return new ShardedWorker(options, resolved, layout, (part) => new Worker(part)) as unknown as Worker;
+    super();
+    this.startedAt = Date.now();
+    this.config = resolved;
     this.keys = new Keys(this.config.namespace);
     const registry = jobs instanceof JobRegistry ? jobs : new JobRegistry(jobs);
     const log = logger
@@ -251,6 +271,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
       reason,
       signal === 'SIGTERM' ? 'shutdown' : signal === 'SIGUSR1' ? 'operator' : 'application',
     );
+  }
+
+  /** The worker's part on each shard its queues touch: one, shard 0, for a namespace that is not sharded. */
+  get shards(): readonly WorkerShard[] {
+    const { namespace, queues } = this.config;
+    return [{ shard: 0, namespace, queues, id: this.id, slotIds: this.slotIds }];
+  }
+
+  /** A sharded worker passes as a Worker (it is one Worker per shard, composed). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof ShardedWorker || Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   get paused(): boolean {

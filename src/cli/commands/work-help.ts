@@ -36,4 +36,6 @@ export const WORK_OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
   vverbose: { description: 'Log at debug level.', env: 'VVERBOSE' },
   redis: { value: 'url' },
   namespace: { value: 'ns' },
+  shards: { value: 'n' },
+  'queue-shards': { value: 'q=n,…' },
 };

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { Isolation, LogFormat, LogLevel, ResqueOptions } from '../../config/options.js';
 import { type ResolvedConfig, resolveConfig, splitList } from '../../config/resolve.js';
+import { shardLayoutOf } from '../../config/shards.js';
 import { ConfigError } from '../../errors/index.js';
 import { createLogger, toLogger } from '../../logging/logger.js';
+import { parseQueueShards } from '../../protocol/shard-layout.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { installSignalHandlers } from '../../worker/signals.js';
 import { Worker } from '../../worker/worker.js';
@@ -21,7 +23,7 @@ export const workCommand: Command = {
     '[--isolation process|none] [--spare n] [--job-timeout seconds] [--memory-soft-limit MB] ' +
     '[--memory-hard-limit MB] [--max-jobs-per-child n] [--interval seconds] [--pidfile path] ' +
     '[--metrics-port n] [--health-port n] [--tracing] [--log-level level] [--log-format auto|json|text] ' +
-    '[--verbose|--vverbose] [--redis URL] [--namespace NS]',
+    '[--verbose|--vverbose] [--redis URL] [--namespace NS] [--shards n] [--queue-shards q=n,…]',
   options: {
     require: { type: 'string', multiple: true },
     config: { type: 'string' },
@@ -45,6 +47,8 @@ export const workCommand: Command = {
     verbose: { type: 'boolean', short: 'v' },
     vverbose: { type: 'boolean' },
     ...REDIS_OPTIONS,
+    shards: { type: 'string' },
+    'queue-shards': { type: 'string' },
   },
   async run({ values }, io) {
     const modules = [
@@ -65,7 +69,7 @@ export const workCommand: Command = {
       );
     }
     io.stderr.write(
-      `resque work: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"\n`,
+      `resque work: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"${shardsWorked(config)}\n`,
     );
     if (exitsWithParent(values['exit-with-parent'] === true, io.env)) stopWhenParentGone(io.stderr);
     // In-process mode keeps Ruby's `rake resque:workers` habit: COUNT independent worker processes.
@@ -107,6 +111,9 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   if (values['pidfile'] !== undefined) options.pidFile = values['pidfile'] as string;
   if (values['redis'] !== undefined) options.redis = values['redis'] as string;
   if (values['namespace'] !== undefined) options.namespace = values['namespace'] as string;
+  if (values['shards'] !== undefined) options.shards = Number(values['shards']);
+  if (values['queue-shards'] !== undefined)
+    options.queueShards = parseQueueShards(values['queue-shards'] as string);
   if (values['metrics-port'] !== undefined) options.metricsPort = Number(values['metrics-port']);
   if (values['health-port'] !== undefined) options.healthPort = Number(values['health-port']);
   if (values['tracing'] === true) options.tracing = true;
@@ -115,6 +122,15 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   else if (values['vverbose']) options.logLevel = 'debug';
   else if (values['verbose']) options.logLevel = 'info';
   return options;
+}
+
+/** For the start-up line of a sharded worker: the shards its queues touch, each with its namespace and queues. */
+function shardsWorked(config: ResolvedConfig): string {
+  const layout = shardLayoutOf(config);
+  if (!layout) return '';
+  const parts = layout.split(config.queues);
+  const worked = parts.map((part) => `${part.shard} ${part.namespace} (${part.queues.join(',')})`);
+  return ` in ${layout.count} shards; working shard${parts.length === 1 ? '' : 's'} ${worked.join(', ')}`;
 }
 
 /**
