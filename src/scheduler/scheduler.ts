@@ -45,6 +45,18 @@ export interface SchedulerOptions {
   readonly strictPayloads?: boolean;
   /** Called with resque-scheduler's process texts (`Master scheduler`, `Child scheduler`…). */
   readonly procline?: (text: string) => void;
+  /**
+   * A sharded namespace (docs/cluster.md, Shards): every shard's connection and keys, by index, and the shard of a
+   * queue. `redis` and `keys` are then shard 0's, where the master lock and the persistent schedules live; each tick
+   * is fired on its queue's shard (claim, push and last-run records together), and the delayed jobs of every shard
+   * are promoted there.
+   */
+  readonly shards?: ShardTargets;
+}
+
+export interface ShardTargets {
+  readonly targets: ReadonlyArray<{ readonly redis: Redis; readonly keys: Keys }>;
+  shardOf(queue: string): number;
 }
 
 export interface PassResult {
@@ -63,8 +75,9 @@ export class Scheduler {
   readonly lock: MasterLock;
   readonly store: ScheduleStore;
   private readonly own: Map<string, RecurringSchedule>;
-  private readonly promoter: Promoter | undefined;
-  private readonly tickContext: TickContext;
+  /** One per shard (one for a namespace that is not sharded). */
+  private readonly promoters: Promoter[];
+  private readonly tickContexts: TickContext[];
   private readonly now: () => Promise<number>;
   private readonly pollIntervalMs: number;
   private master = false;
@@ -87,18 +100,18 @@ export class Scheduler {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     const strictPayloads = options.strictPayloads ?? false;
     const beforeEnqueue = jobs ? delayedEnqueueHooks(jobs, logger) : undefined;
-    this.tickContext = {
-      redis,
-      keys,
+    const targets = options.shards?.targets ?? [{ redis, keys }];
+    this.tickContexts = targets.map((target) => ({
+      ...target,
       strictPayloads,
       onTimeMs: options.onTimeMs ?? 10_000,
       beforeEnqueue,
       limitKeys: jobs ? registryLimitKeys(jobs) : undefined,
-    };
-    this.promoter =
+    }));
+    this.promoters =
       options.promoteDelayed === false
-        ? undefined
-        : new Promoter({ redis, keys, logger, strictPayloads, jobs, now: this.now });
+        ? []
+        : targets.map((target) => new Promoter({ ...target, logger, strictPayloads, jobs, now: this.now }));
   }
 
   get isMaster(): boolean {
@@ -148,11 +161,12 @@ export class Scheduler {
     if (master) await this.store.takeChanged();
     await this.reload();
     if (!master) return { master, fired: [], promoted: 0 };
-    const promoted = this.promoter ? (await this.promoter.promoteDue(now)).moved : 0;
+    let promoted = 0;
+    for (const promoter of this.promoters) promoted += (await promoter.promoteDue(now)).moved;
     const fired: FiredTick[] = [];
     for (const schedule of this.active.values()) {
       try {
-        fired.push(...(await fireDueTicks(this.tickContext, schedule, now)));
+        fired.push(...(await fireDueTicks(this.tickContextOf(schedule.queue), schedule, now)));
       } catch (error) {
         // A key or tenant function that throws on the schedule's arguments: the other schedules still fire.
         if (!(error instanceof InvalidArgumentsError)) throw error;
@@ -180,6 +194,12 @@ export class Scheduler {
       }
     }
     this.active = active;
+  }
+
+  /** Where a tick of a schedule on `queue` is fired: its queue's shard. */
+  private tickContextOf(queue: string): TickContext {
+    const shard = this.options.shards?.shardOf(queue) ?? 0;
+    return this.tickContexts[shard]!;
   }
 
   private loop(): void {

@@ -121,7 +121,8 @@ export class ShardedWorker extends EventEmitter<WorkerEvents> {
       total.recentRestarts = [...total.recentRestarts, ...stats.recentRestarts];
       const reasons = { ...total.restartReasons };
       for (const [reason, count] of Object.entries(stats.restartReasons))
-        reasons[reason as keyof typeof reasons] = (reasons[reason as keyof typeof reasons] ?? 0) + (count ?? 0);
+        reasons[reason as keyof typeof reasons] =
+          (reasons[reason as keyof typeof reasons] ?? 0) + (count ?? 0);
       total.restartReasons = reasons;
     }
     return total;
@@ -129,7 +130,9 @@ export class ShardedWorker extends EventEmitter<WorkerEvents> {
 
   private listenTo(part: Worker): void {
     for (const event of FORWARDED)
-      part.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args));
+      part.on(event, (...args: unknown[]) =>
+        (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      );
     part.on('job:start', () => this.idleParts.delete(part));
     // Idle once every part is: the worker as a whole found nothing to do.
     part.on('idle', () => {

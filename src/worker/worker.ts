@@ -92,9 +92,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly manager!: Manager;
   private readonly launcher!: Launcher;
   private readonly observability!: WorkerObservability;
-  private readonly startedAt!: number;
+  private readonly startedAt = Date.now();
 
   constructor(options: WorkerOptions) {
+    super();
     const {
       jobs,
       hooks = {},
@@ -113,8 +114,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (layout)
       // biome-ignore lint/correctness/noConstructorReturn: the sharded worker stands in for the Worker asked for
       return new ShardedWorker(options, resolved, layout, (part) => new Worker(part)) as unknown as Worker;
-    super();
-    this.startedAt = Date.now();
     this.config = resolved;
     this.keys = new Keys(this.config.namespace);
     const registry = jobs instanceof JobRegistry ? jobs : new JobRegistry(jobs);

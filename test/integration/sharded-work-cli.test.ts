@@ -56,7 +56,8 @@ async function registeredEverywhere(layout: ShardLayout, worker: WorkerProcess):
   await waitFor(
     async () => {
       for (const ns of layout.namespaces)
-        if (!(await redis.smembers(`${ns}:workers`)).some((id) => id.includes(`:${worker.pid}:`))) return false;
+        if (!(await redis.smembers(`${ns}:workers`)).some((id) => id.includes(`:${worker.pid}:`)))
+          return false;
       return true;
     },
     20_000,
@@ -97,7 +98,8 @@ describe('resque work --shards 3', () => {
     const shards = shardQueues(layout);
     const worker = start(namespace, { RESQUE_ISOLATION: 'none', RESQUE_TERM_TIMEOUT: '0.3' });
     await registeredEverywhere(layout, worker);
-    for (const [shard, { queue, client }] of shards.entries()) await client.enqueueTo(queue, 'Slow', shard, 60_000);
+    for (const [shard, { queue, client }] of shards.entries())
+      await client.enqueueTo(queue, 'Slow', shard, 60_000);
     await waitFor(async () => (await startedCount(namespace)) === 3, 15_000, 'three slow jobs running');
     worker.signal('SIGTERM');
     expect((await worker.exited).code).toBe(0);
@@ -135,7 +137,8 @@ describe('resque work --shards 3', () => {
     const shards = shardQueues(layout);
     const victim = start(namespace, { ...FAST_REAPER, RESQUE_ISOLATION: 'none' });
     await registeredEverywhere(layout, victim);
-    for (const [shard, { queue, client }] of shards.entries()) await client.enqueueTo(queue, 'Slow', shard, 2500);
+    for (const [shard, { queue, client }] of shards.entries())
+      await client.enqueueTo(queue, 'Slow', shard, 2500);
     await waitFor(async () => (await startedCount(namespace)) === 3, 15_000, 'three slow jobs running');
     victim.signal('SIGKILL');
     await victim.exited;

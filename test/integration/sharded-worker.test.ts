@@ -22,7 +22,12 @@ afterEach(async () => {
 });
 
 function startWorker(options: Omit<WorkerOptions, 'redis'>): Worker {
-  const worker = new Worker({ redis: sharedRedisUrl(), setProcessTitle: false, logLevel: 'silent', ...options });
+  const worker = new Worker({
+    redis: sharedRedisUrl(),
+    setProcessTitle: false,
+    logLevel: 'silent',
+    ...options,
+  });
   workers.push(worker);
   return worker;
 }
@@ -140,7 +145,8 @@ describe('a sharded worker', () => {
     await worker.pause();
     expect(worker.paused).toBe(true);
     const queues = [0, 1].map((shard) => queueOn(layout, shard));
-    for (const [shard, queue] of queues.entries()) await shardClient(layout, shard).enqueueTo(queue, 'Track', 'x');
+    for (const [shard, queue] of queues.entries())
+      await shardClient(layout, shard).enqueueTo(queue, 'Track', 'x');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(done).toEqual([]);
     const idle = new Promise((resolve) => worker.once('idle', () => resolve(true)));
@@ -155,7 +161,8 @@ describe('a sharded worker', () => {
     const namespace = uniqueNamespace('shw-drain');
     const layout = layoutOf(namespace, 2);
     const queues = [0, 1].map((shard) => queueOn(layout, shard));
-    for (const [shard, queue] of queues.entries()) await shardClient(layout, shard).enqueueTo(queue, 'Track', 'x');
+    for (const [shard, queue] of queues.entries())
+      await shardClient(layout, shard).enqueueTo(queue, 'Track', 'x');
     const worker = startWorker({ namespace, shards: 2, queues: ['*'], jobs: [Track], intervalMs: 0 });
     const stopped = new Promise((resolve) => worker.once('stopped', () => resolve(true)));
     await worker.start();
@@ -169,11 +176,13 @@ describe('a sharded worker', () => {
     const namespace = uniqueNamespace('shw-delayed');
     const layout = layoutOf(namespace, 3);
     const queues = [0, 2].map((shard) => queueOn(layout, shard));
-    const past = new Date(Date.now() - 60_000);
-    await shardClient(layout, 0).enqueueAtTo(queues[0]!, past, 'Track', 'd0');
-    await shardClient(layout, 2).enqueueAtTo(queues[1]!, past, 'Track', 'd2');
     const worker = startWorker({ namespace, shards: 3, queues: ['*'], jobs: [Track], intervalMs: 100 });
     await worker.start();
+    // Due in 300 ms by this machine's clock; the worker judges by Redis's, the same clock on one machine.
+    await shardClient(layout, 0).enqueueInTo(queues[0]!, 300, 'Track', 'd0');
+    await shardClient(layout, 2).enqueueInTo(queues[1]!, 300, 'Track', 'd2');
+    for (const shard of [0, 2])
+      expect(await redis.zcard(`${layout.namespaces[shard]}:delayed_queue_schedule`)).toBe(1);
     await waitFor(() => done.length === 2, 10_000, 'both delayed jobs');
     expect([...done].sort()).toEqual([`${queues[0]}:d0`, `${queues[1]}:d2`].sort());
     for (const shard of [0, 2])

@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConfig } from '../../config/resolve.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
-import { Keys } from '../../protocol/keys.js';
-import { openRedis } from '../../redis/connection.js';
+import { parseQueueShards } from '../../protocol/shard-layout.js';
 import { readScheduleFile } from '../../scheduler/schedule-file.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
+import { openSchedulerConnections } from '../../scheduler/shard-targets.js';
 import { VERSION } from '../../version.js';
 import { loadAppModules } from '../../worker/load-jobs.js';
 import { type Command, EXIT, type OptionHelp, REDIS_OPTIONS, UsageError } from '../command.js';
@@ -21,11 +21,15 @@ const OPTIONS = {
   'lock-prefix': { type: 'string' },
   seconds: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  shards: { type: 'string' },
+  'queue-shards': { type: 'string' },
 } as const;
 
 const OPTION_HELP: Readonly<Record<string, OptionHelp>> = {
   redis: { value: 'url' },
   namespace: { value: 'ns' },
+  shards: { value: 'n' },
+  'queue-shards': { value: 'q=n,…' },
   schedule: { value: 'file', description: "Schedule file (YAML or JSON), resque-scheduler's format." },
   require: { value: 'module', description: 'Job modules: default queues and before_delayed_enqueue hooks.' },
   interval: {
@@ -75,7 +79,7 @@ export const schedulerCommand: Command = {
   summary:
     'Run the scheduler: fires recurring jobs (cron, every) from a schedule file and from Redis, and promotes delayed jobs, as one master shared with resque-scheduler.',
   usage:
-    '[--schedule file.yml] [--require module …] [--interval seconds] [--lock-timeout seconds] [--redis URL] [--namespace NS]',
+    '[--schedule file.yml] [--require module …] [--interval seconds] [--lock-timeout seconds] [--redis URL] [--namespace NS] [--shards n] [--queue-shards q=n,…]',
   options: OPTIONS,
   optionHelp: OPTION_HELP,
   exitWhenDone: true,
@@ -89,6 +93,10 @@ export const schedulerCommand: Command = {
         ...app?.options,
         ...(stringOption(values, 'redis') ? { redis: stringOption(values, 'redis') } : {}),
         ...(stringOption(values, 'namespace') ? { namespace: stringOption(values, 'namespace') } : {}),
+        ...(stringOption(values, 'shards') ? { shards: Number(stringOption(values, 'shards')) } : {}),
+        ...(stringOption(values, 'queue-shards')
+          ? { queueShards: parseQueueShards(stringOption(values, 'queue-shards')!) }
+          : {}),
         ...(values['verbose'] ? { logLevel: 'info' as const } : {}),
       },
       io.env,
@@ -105,15 +113,18 @@ export const schedulerCommand: Command = {
       'lock-timeout',
       30_000,
     );
+    const sharded = config.shards > 1 ? ` in ${config.shards} shards (schedules and lock on shard 0)` : '';
     io.stderr.write(
-      `resque scheduler: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"\n`,
+      `resque scheduler: Redis ${await announceRedis(config, io)}, namespace "${config.namespace}"${sharded}\n`,
     );
     const logger = createLogger(config.logLevel, io.stderr, config.logFormat);
-    const redis = openRedis(config, 'worker');
-    redis.on('error', (error) => logger.debug(`Redis: ${error.message}`));
+    const { redis, keys, shards, connections } = openSchedulerConnections(config);
+    for (const connection of connections)
+      connection.on('error', (error) => logger.debug(`Redis: ${error.message}`));
     const scheduler = new Scheduler({
       redis,
-      keys: new Keys(config.namespace),
+      keys,
+      shards,
       logger,
       jobs: app ? new JobRegistry(app.jobs) : undefined,
       schedules,
@@ -131,8 +142,9 @@ export const schedulerCommand: Command = {
       scheduler.stop().then(() => true),
       sleep(STOP_WAIT_MS, false, { ref: false }),
     ]);
-    if (stopped) await redis.quit().catch(() => redis.disconnect());
-    else redis.disconnect();
+    for (const connection of connections)
+      if (stopped) await connection.quit().catch(() => connection.disconnect());
+      else connection.disconnect();
     return EXIT.ok;
   },
 };
