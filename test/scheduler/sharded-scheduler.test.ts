@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import type { ShardLayout } from '../../src/protocol/shard-layout.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import { openSchedulerConnections, type SchedulerConnections } from '../../src/scheduler/shard-targets.js';
+import { resqueInProcess } from '../harness/cli-in-process.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace } from '../harness/context.js';
 
 const HOUR_START = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -97,5 +98,33 @@ describe('the scheduler of a sharded namespace', () => {
     expect(await queued(layout.namespaces[2]!, queues[1]!)).toEqual(['due-2']);
     for (const shard of [0, 2])
       expect(await redis.zcard(`${layout.namespaces[shard]}:delayed_queue_schedule`)).toBe(1);
+  });
+
+  it('resque scheduler --shards 3 promotes on every shard, and releases its lock on shard 0 when it stops', async () => {
+    const namespace = uniqueNamespace('shsched-cli');
+    const layout = shardLayoutOf(resolveConfig({ redis: sharedRedisUrl(), namespace, shards: 3 }, {}))!;
+    const queues = [queueOn(layout, 1), queueOn(layout, 2)];
+    for (const [i, shard] of [1, 2].entries()) {
+      const client = new Resque({ redis: sharedRedisUrl(), namespace: layout.namespaces[shard]! });
+      clients.push(client);
+      await client.enqueueInTo(queues[i]!, 300, 'Report', `due-${shard}`);
+    }
+    const result = await resqueInProcess([
+      'scheduler',
+      '--redis',
+      sharedRedisUrl(),
+      '--namespace',
+      namespace,
+      '--shards',
+      '3',
+      '--seconds',
+      '1.5',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`namespace "${namespace}" in 3 shards (schedules and lock on shard 0)`);
+    expect(await queued(layout.namespaces[1]!, queues[0]!)).toEqual(['due-1']);
+    expect(await queued(layout.namespaces[2]!, queues[1]!)).toEqual(['due-2']);
+    const ns0 = layout.namespaces[0]!;
+    expect(await redis.exists(`${ns0}:${ns0}:resque_scheduler_master_lock`)).toBe(0);
   });
 });
