@@ -43,7 +43,10 @@ describe('a sharded namespace on a 3-primary cluster', () => {
     const config = resolveConfig({ redis: cluster.url, namespace, shards: 3 }, {});
     const layout = shardLayoutOf(config)!;
     const ran: string[] = [];
-    const Job = defineJob({ className: 'Spread', perform: (ctx, n: number) => void ran.push(`${ctx.queue}:${n}`) });
+    const Job = defineJob({
+      className: 'Spread',
+      perform: (ctx, n: number) => void ran.push(`${ctx.queue}:${n}`),
+    });
     const queues = [0, 1, 2].map((shard) => {
       for (let n = 0; ; n++) if (layout.shardOf(`q${n}`) === shard) return `q${n}`;
     });
@@ -71,7 +74,9 @@ describe('a sharded namespace on a 3-primary cluster', () => {
     const owners: number[] = [];
     for (const [shard, ns] of layout.namespaces.entries()) {
       const workersKey = `${ns}:workers`;
-      const slot = Number(await cluster.node(cluster.servers[0]!.port).call('CLUSTER', 'KEYSLOT', workersKey));
+      const slot = Number(
+        await cluster.node(cluster.servers[0]!.port).call('CLUSTER', 'KEYSLOT', workersKey),
+      );
       const statSlot = Number(
         await cluster.node(cluster.servers[0]!.port).call('CLUSTER', 'KEYSLOT', `${ns}:stat:processed`),
       );

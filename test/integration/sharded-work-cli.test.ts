@@ -87,6 +87,17 @@ describe('resque work --shards 3', () => {
       20_000,
       'six jobs',
     );
+    // Supervised: each shard's part runs its own children, shown in its stats hash on that shard.
+    for (const ns of layout.namespaces) {
+      await waitFor(
+        async () => {
+          const [stats] = await redis.keys(`${ns}:ts:worker-stats:*`);
+          return stats !== undefined && (await redis.hget(stats, 'child:0')) !== null;
+        },
+        10_000,
+        `the children of the part on ${ns}`,
+      );
+    }
     worker.signal('SIGQUIT');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     for (const ns of layout.namespaces) expect(await redis.smembers(`${ns}:workers`)).toEqual([]);

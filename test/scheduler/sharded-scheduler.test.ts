@@ -61,7 +61,8 @@ describe('the scheduler of a sharded namespace', () => {
     expect((await b.pass(HOUR_START - 1000)).master).toBe(false);
     const [ns0, ns1, ns2] = layout.namespaces as [string, string, string];
     expect(await redis.get(`${ns0}:${ns0}:resque_scheduler_master_lock`)).toBe('a:1');
-    for (const ns of [ns1, ns2]) expect(await redis.exists(`${ns}:${ns}:resque_scheduler_master_lock`)).toBe(0);
+    for (const ns of [ns1, ns2])
+      expect(await redis.exists(`${ns}:${ns}:resque_scheduler_master_lock`)).toBe(0);
     const fired = await a.pass(HOUR_START + 500);
     expect(fired.fired.map((f) => f.name).sort()).toEqual(['one', 'stored', 'two']);
     expect(await queued(ns1, q1)).toEqual(['one']);
