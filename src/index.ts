@@ -128,7 +128,12 @@ export type { MissedRunPolicy, RecurringSchedule, ScheduleConfig } from './sched
 export { readScheduleFile } from './scheduler/schedule-file.js';
 export { ScheduleStore, type StoredSchedule } from './scheduler/schedule-store.js';
 export { type ScheduleOverview, type ScheduleRow, scheduleOverview } from './scheduler/schedule-view.js';
-export { type PassResult, Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
+export {
+  type PassResult,
+  Scheduler,
+  type SchedulerOptions,
+  type ShardTargets,
+} from './scheduler/scheduler.js';
 export { JobNotCompletedError, JobNotTrackedError, WaitTimeoutError } from './status/errors.js';
 export type { JobFailureRecord, JobStory } from './status/lookup.js';
 export { DEFAULT_STATUS_TTL_MS, type StatusOption } from './status/options.js';
@@ -142,4 +147,10 @@ export { Reservation } from './worker/fetch/reservation.js';
 export type { WorkerHook, WorkerHookName, WorkerHooks } from './worker/hooks.js';
 export type { FailureKind, JobFailure, Outcome } from './worker/outcome.js';
 export { installSignalHandlers } from './worker/signals.js';
-export { type StopMode, Worker, type WorkerEvents, type WorkerOptions } from './worker/worker.js';
+export {
+  type StopMode,
+  Worker,
+  type WorkerEvents,
+  type WorkerOptions,
+  type WorkerShard,
+} from './worker/worker.js';

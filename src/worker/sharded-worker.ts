@@ -9,8 +9,33 @@ import type { WorkerStats } from '../fleet/worker-stats.js';
 import type { Keys } from '../protocol/keys.js';
 import type { ShardLayout } from '../protocol/shard-layout.js';
 import type { StopMode } from './launcher.js';
-import type { Worker, WorkerOptions, WorkerShard } from './worker.js';
 import type { WorkerEvents } from './worker-events.js';
+
+/** A worker's part on one shard of its namespace (a worker of a namespace not sharded has one, shard 0). */
+export interface WorkerShard {
+  readonly shard: number;
+  readonly namespace: string;
+  readonly queues: readonly string[];
+  readonly id: string;
+  readonly slotIds: readonly string[];
+}
+
+/** What the parts are: Workers of one shard each (worker.ts makes them). */
+export interface WorkerPart extends EventEmitter<WorkerEvents> {
+  readonly id: string;
+  readonly slotIds: readonly string[];
+  readonly keys: Keys;
+  readonly finished: Promise<void>;
+  readonly shards: readonly WorkerShard[];
+  readonly paused: boolean;
+  readonly busySlots: number;
+  start(): Promise<void>;
+  stop(mode: StopMode): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  abortRunning(reason?: Error): void;
+  stats(): WorkerStats;
+}
 
 /** Events passed on as they come from any shard's part. */
 const FORWARDED = ['job:start', 'job:finish', 'beat'] as const;
@@ -18,38 +43,40 @@ const FORWARDED = ['job:start', 'job:finish', 'beat'] as const;
 export class ShardedWorker extends EventEmitter<WorkerEvents> {
   readonly config: ResolvedConfig;
   /** One Worker per shard the queue list touches, in the order of `layout.split(queues)`. */
-  readonly parts: readonly Worker[];
+  readonly parts: readonly WorkerPart[];
   readonly shards: readonly WorkerShard[];
   readonly finished: Promise<void>;
-  private readonly idleParts = new Set<Worker>();
+  private readonly idleParts = new Set<WorkerPart>();
 
+  /**
+   * `makePart` makes the Worker of one shard from its configuration; `first` is the part that serves the process's
+   * ports and metrics registry. `ownExecutor`: the application gave an executor, which only one part can use.
+   */
   constructor(
-    options: WorkerOptions,
     config: ResolvedConfig,
     layout: ShardLayout,
-    makePart: (options: WorkerOptions) => Worker,
+    ownExecutor: boolean,
+    makePart: (config: ResolvedConfig, first: boolean) => WorkerPart,
   ) {
     super();
     this.config = config;
     const split = layout.split(config.queues);
     if (split.length === 0)
       throw new ConfigError('queues', `no queue to work: ${JSON.stringify(config.queues.join(','))}`);
-    if (options.executor && split.length > 1)
+    if (ownExecutor && split.length > 1)
       throw new ConfigError(
         'executor',
         `the queues ${config.queues.join(',')} lie on shards ${split.map((p) => p.shard).join(', ')}, and a sharded worker runs one executor per shard: leave executor unset, or give it the queues of one shard`,
       );
     this.parts = split.map((part, index) =>
-      makePart({
-        ...options,
-        // Ports and a metrics registry are the process's: the first part serves them.
-        config: shardConfig(
+      makePart(
+        shardConfig(
           index === 0 ? config : { ...config, metricsPort: 0, healthPort: 0 },
           part.namespace,
           part.queues,
         ),
-        ...(index === 0 ? {} : { metricsRegistry: undefined }),
-      }),
+        index === 0,
+      ),
     );
     this.shards = this.parts.map((worker, index) => ({ ...worker.shards[0]!, shard: split[index]!.shard }));
     for (const part of this.parts) this.listenTo(part);
@@ -128,7 +155,7 @@ export class ShardedWorker extends EventEmitter<WorkerEvents> {
     return total;
   }
 
-  private listenTo(part: Worker): void {
+  private listenTo(part: WorkerPart): void {
     for (const event of FORWARDED)
       part.on(event, (...args: unknown[]) =>
         (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),

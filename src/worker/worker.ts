@@ -28,12 +28,13 @@ import { Manager } from './manager.js';
 import { Processor } from './processor.js';
 import { setProcline } from './proctitle.js';
 import { QueuePatterns } from './queue-patterns.js';
-import { ShardedWorker } from './sharded-worker.js';
+import { ShardedWorker, type WorkerShard } from './sharded-worker.js';
 import { allocateSlots } from './slot-allocation.js';
 import { Waker } from './wake.js';
 import type { WorkerEvents } from './worker-events.js';
 
 export type { StopMode } from './launcher.js';
+export type { WorkerShard } from './sharded-worker.js';
 export type { WorkerEvents } from './worker-events.js';
 
 export interface WorkerOptions extends ResqueOptions {
@@ -61,15 +62,6 @@ export interface WorkerOptions extends ResqueOptions {
   metricsRegistry?: Registry;
   /** Set process titles (`resque-<version>: …`). Default true. */
   setProcessTitle?: boolean;
-}
-
-/** A worker's part on one shard of its namespace (a worker of a namespace not sharded has one, shard 0). */
-export interface WorkerShard {
-  readonly shard: number;
-  readonly namespace: string;
-  readonly queues: readonly string[];
-  readonly id: string;
-  readonly slotIds: readonly string[];
 }
 
 /**
@@ -113,7 +105,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const layout = shardLayoutOf(resolved);
     if (layout)
       // biome-ignore lint/correctness/noConstructorReturn: the sharded worker stands in for the Worker asked for
-      return new ShardedWorker(options, resolved, layout, (part) => new Worker(part)) as unknown as Worker;
+      return new ShardedWorker(
+        resolved,
+        layout,
+        executor !== undefined,
+        // Ports and a metrics registry are the process's: the first part serves them.
+        (part, first) =>
+          new Worker({ ...options, config: part, ...(first ? {} : { metricsRegistry: undefined }) }),
+      ) as unknown as Worker;
     this.config = resolved;
     this.keys = new Keys(this.config.namespace);
     const registry = jobs instanceof JobRegistry ? jobs : new JobRegistry(jobs);
