@@ -279,6 +279,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** A sharded worker passes as a Worker (it is one Worker per shard, composed). */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, a subclass of Worker included
     return value instanceof ShardedWorker || Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
