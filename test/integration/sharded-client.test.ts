@@ -8,6 +8,7 @@ import { Keys } from '../../src/protocol/keys.js';
 import type { ShardLayout } from '../../src/protocol/shard-layout.js';
 import { Worker } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
+import { recordCommands } from '../harness/monitor.js';
 import { startRedis } from '../harness/redis-server.js';
 
 const redis = rawRedis();
@@ -312,5 +313,24 @@ describe('sharded client: configuration and connections', () => {
     for (const queue of queuesPerShard(resque.layout!)) await resque.enqueueTo(queue, 'Plain');
     expect(Object.keys(await resque.queueSizes())).toHaveLength(8);
     expect(await clients()).toBe(before + 1);
+  });
+});
+
+describe('an unsharded client', () => {
+  it('sends the same commands as before: one per call, no lookup of other shards', async () => {
+    const resque = new Resque({ redis: sharedRedisUrl(), namespace: uniqueNamespace('plain') });
+    closers.push(() => resque.close());
+    expect(resque.layout).toBeUndefined();
+    expect(resque.shard(0)).toBe(resque);
+    await resque.enqueueTo('warm', 'Plain'); // the first call checks the server's mode and loads the script
+    const recorder = await recordCommands(sharedRedisUrl(), resque.redis);
+    await resque.enqueueTo('q', 'Plain', 1);
+    await resque.size('q');
+    await resque.queues();
+    await resque.pauseQueue('q');
+    await resque.status('some-id');
+    const names = (await recorder.stop()).map((command) => command.name);
+    expect(names.slice(0, 4)).toEqual(['EVALSHA', 'LLEN', 'SMEMBERS', 'HSETNX']);
+    expect(names.slice(4)[0]).toBe('HGETALL');
   });
 });
