@@ -19,7 +19,8 @@ interface ShardClient {
   readonly delayed: DelayedJobs;
 }
 
-export class ShardedDelayedJobs {
+/** Every public method of DelayedJobs, checked by the compiler: a sharded client's `delayed` stands in for one. */
+export class ShardedDelayedJobs implements Pick<DelayedJobs, keyof DelayedJobs> {
   constructor(
     private readonly layout: ShardLayout,
     private readonly clients: readonly ShardClient[],

@@ -3,7 +3,7 @@
 // landed is read straight from the shard namespaces' keys.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/index.js';
-import { defineJob, Resque } from '../../src/index.js';
+import { type ClientOptions, defineJob, Resque } from '../../src/index.js';
 import { Keys } from '../../src/protocol/keys.js';
 import type { ShardLayout } from '../../src/protocol/shard-layout.js';
 import { Worker } from '../../src/worker/worker.js';
@@ -36,10 +36,7 @@ function queuesPerShard(layout: ShardLayout, prefix = 'q'): string[] {
   return found;
 }
 
-function setUp(
-  label: string,
-  extra: { jobs?: Parameters<typeof defineJob>[0][] } & Record<string, unknown> = {},
-) {
+function setUp(label: string, extra: Partial<ClientOptions> = {}) {
   const base = baseNamespace(label);
   const resque = new Resque({ redis: sharedRedisUrl(), namespace: base, shards: SHARDS, ...extra });
   closers.push(() => resque.close());
