@@ -118,7 +118,7 @@ export class Resque {
     const layout = seed ? undefined : shardLayoutOf(this.config);
     if (layout) {
       // One connection serves every shard on a single Redis. On a cluster each shard has its own one-slot client, so
-      // that its keyless commands (WAIT, TIME, PUBLISH) reach the primary serving its slot.
+      // that its keyless commands (WAIT, INFO, a waiter's SUBSCRIBE) reach the primary serving its slot.
       const shared = this.config.cluster ? undefined : openRedis(this.config, 'client');
       shared?.on('error', () => {
         // Reported through the failing command, as below.
@@ -168,8 +168,8 @@ export class Resque {
   }
 
   /**
-   * One shard's own client (unsharded, on the shard's namespace, sharing this client's connection): for what a
-   * sharded client does not merge. A client that is not sharded is its own shard 0.
+   * One shard's own client (unsharded, on the shard's namespace; on a single Redis it shares this client's
+   * connection): for what a sharded client does not merge. A client that is not sharded is its own shard 0.
    */
   shard(index: number): Resque {
     if (!this.shards) {
