@@ -35,6 +35,7 @@ import { clearQueue, type QueueSummary, queueExists, queueSummaries } from './qu
 import { type RedisInfoSection, redisInfo } from './redis-info.js';
 import { checkRedisSafety, type RedisSafety } from './redis-safety.js';
 import { type RetryPage, removeRetry, retryCount, retryNow, retryPage } from './retries.js';
+import { type DelayedView, ShardedDelayed } from './shard-delayed.js';
 import { type FailureStore, ShardedFailures } from './shard-failures.js';
 import {
   byName,
@@ -67,6 +68,8 @@ const SAMPLED_GROUPS = 100;
 export class Admin {
   readonly resque: Resque;
   readonly failures: FailureStore;
+  /** Delayed jobs (resque-scheduler's query API): the client's, or every shard's on a sharded namespace. */
+  readonly delayed: DelayedView;
   /** Recurring schedules stored in Redis (resque-scheduler's persistent schedules). */
   readonly schedules: ScheduleStore;
   /** The shard layout of a sharded namespace; undefined when it is not sharded. */
@@ -90,9 +93,14 @@ export class Admin {
         layout,
         this.shardAdmins.map((admin) => admin.failures as Failures),
       );
+      this.delayed = new ShardedDelayed(
+        layout,
+        this.shardAdmins.map((admin) => admin.resque.delayed),
+      );
     } else {
       this.shardAdmins = [];
       this.failures = new Failures(this.ctx.redis, this.ctx.keys, this.ctx.config);
+      this.delayed = this.resque.delayed;
     }
   }
 

@@ -179,19 +179,62 @@ export interface ShardPageOptions extends PageOptions {
 
 /** A failure with its shard and an id that carries it; the record itself is untouched. */
 export function onShard(failure: Failure, shard: number): ShardFailure {
-  const view = Object.create(failure) as Failure;
-  const id = shardRef(shard, failure.id);
-  Object.defineProperties(view, {
-    id: { value: id, enumerable: true },
-    shard: { value: shard, enumerable: true },
-    toJSON: { value: () => ({ ...plain(failure), id, shard }) },
-  });
-  return view as ShardFailure;
+  return new FailureOnShard(failure, shard);
 }
 
-function plain(failure: Failure): Record<string, unknown> {
-  const json = (failure as { toJSON?: () => unknown }).toJSON;
-  return (json ? json.call(failure) : { ...failure }) as Record<string, unknown>;
+class FailureOnShard implements ShardFailure {
+  readonly id: string;
+  readonly list: string;
+  readonly index: number;
+  readonly raw: string;
+  readonly record: Failure['record'];
+  readonly readable: boolean;
+  readonly queue: string;
+  readonly className: string | undefined;
+  readonly args: Failure['args'];
+  readonly failedAt: Date | undefined;
+  readonly retriedAt: Date | undefined;
+
+  constructor(
+    private readonly failure: Failure,
+    readonly shard: number,
+  ) {
+    this.id = shardRef(shard, failure.id);
+    this.list = failure.list;
+    this.index = failure.index;
+    this.raw = failure.raw;
+    this.record = failure.record;
+    this.readable = failure.readable;
+    this.queue = failure.queue;
+    this.className = failure.className;
+    this.args = failure.args;
+    this.failedAt = failure.failedAt;
+    this.retriedAt = failure.retriedAt;
+  }
+
+  get groupId(): string {
+    return this.failure.groupId;
+  }
+
+  toJSON() {
+    const { id, shard, list, index, raw, record, readable, queue, className, args, failedAt, retriedAt } =
+      this;
+    return {
+      id,
+      shard,
+      list,
+      index,
+      raw,
+      record,
+      readable,
+      queue,
+      className,
+      args,
+      failedAt,
+      retriedAt,
+      groupId: this.groupId,
+    };
+  }
 }
 
 function byFailedAt(a: Failure, b: Failure): number {
