@@ -34,7 +34,6 @@ beforeAll(async () => {
     const node = cluster.node(await cluster.ownerOf(keys.queue(queues[shard]!)));
     await writeFailures(node, namespace, [newFailure({ queue: queues[shard]!, args: [shard] })]);
     await registerWorker(node, namespace, `host:${shard}:${queues[shard]}`);
-    node.disconnect();
     await resque.close();
   }
   admin = new Admin({ redis: cluster.url, namespace: base, shards: 3 });
@@ -54,7 +53,6 @@ describe('a sharded Admin on a 3-primary cluster', () => {
       const key = new Keys(ns).queue('x');
       expect(Number(await node.call('CLUSTER', 'KEYSLOT', key))).toBe(calculateSlot(key));
     }
-    node.disconnect();
   });
 
   it('merges queues, workers, failures and counters from the three primaries', async () => {
@@ -83,7 +81,6 @@ describe('a sharded Admin on a 3-primary cluster', () => {
     expect(await node.llen(keys2.failed)).toBe(0);
     expect(await admin.pauseQueue(queues[2]!)).toBe(true);
     expect(await node.hexists(keys2.pausedQueues, queues[2]!)).toBe(1);
-    node.disconnect();
   });
 
   it('resque queues --shards 3 --json and the dashboard read every shard', async () => {
