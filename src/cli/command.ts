@@ -88,7 +88,7 @@ export const CONNECTION_HELP: Readonly<Record<string, OptionHelp>> = {
   },
   namespace: { value: 'ns' },
   shards: { value: 'n' },
-  'queue-shards': { value: 'queue=shard,…' },
+  'queue-shards': { value: 'q=n,…', field: 'queueShards' },
   json: {
     description: 'Print JSON: the result on stdout; an error as {"error":{"code","message"}} on stderr.',
   },

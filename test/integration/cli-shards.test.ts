@@ -83,6 +83,10 @@ describe.skipIf(onCluster)('admin commands with --shards 3', () => {
     expect(await redis.llen(keys1.queue(queues[1]!))).toBe(before + 1);
     expect(await redis.llen(keys1.failed)).toBe(0);
     expect(await redis.llen(new Keys(layout.namespaces[2]!).failed)).toBe(1);
+    const one = await json<{ failures: Array<{ shard: number }> }>(['failed', 'list', '--shard', '2']);
+    expect(one.failures.map((f) => f.shard)).toEqual([2]);
+    const outOfRange = await cli(['failed', 'list', '--shard', '3']);
+    expect(outOfRange.code).toBe(2);
     const bad = await cli(['failed', 'show', 'failed:0:0123456789']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('<shard>@');
