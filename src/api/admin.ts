@@ -8,7 +8,10 @@ import { Failures } from '../failure/store.js';
 import type { WorkerStats } from '../fleet/worker-stats.js';
 import { limitQueue, unlimitQueue } from '../limits/definitions.js';
 import type { ShardLayout } from '../protocol/shard-layout.js';
+import { rubyTimeToS } from '../protocol/time.js';
+import { redisTime } from '../redis/replies.js';
 import { type DelayedBacklog, delayedBacklog } from '../scheduler/overdue.js';
+import { parseSchedule } from '../scheduler/schedule-config.js';
 import { ScheduleStore } from '../scheduler/schedule-store.js';
 import { runScheduleNow, type ScheduleOverview, scheduleOverview } from '../scheduler/schedule-view.js';
 import { jobStory } from '../status/lookup.js';
@@ -70,7 +73,10 @@ export class Admin {
   readonly failures: FailureStore;
   /** Delayed jobs (resque-scheduler's query API): the client's, or every shard's on a sharded namespace. */
   readonly delayed: DelayedView;
-  /** Recurring schedules stored in Redis (resque-scheduler's persistent schedules). */
+  /**
+   * Recurring schedules stored in Redis (resque-scheduler's persistent schedules); a sharded namespace's are set on
+   * shard 0 (and read from every shard: scheduleOverview).
+   */
   readonly schedules: ScheduleStore;
   /** The shard layout of a sharded namespace; undefined when it is not sharded. */
   readonly layout: ShardLayout | undefined;
@@ -81,7 +87,6 @@ export class Admin {
   constructor(options: ClientOptions = {}) {
     this.resque = new Resque(options);
     this.ctx = { redis: this.resque.redis, keys: this.resque.keys, config: this.resque.config };
-    this.schedules = new ScheduleStore(this.ctx.redis, this.ctx.keys);
     this.layout = shardLayoutOf(this.ctx.config);
     const layout = this.layout;
     if (layout) {
@@ -97,7 +102,9 @@ export class Admin {
         layout,
         this.shardAdmins.map((admin) => admin.resque.delayed),
       );
+      this.schedules = this.shardAdmins[0]!.schedules;
     } else {
+      this.schedules = new ScheduleStore(this.ctx.redis, this.ctx.keys);
       this.shardAdmins = [];
       this.failures = new Failures(this.ctx.redis, this.ctx.keys, this.ctx.config);
       this.delayed = this.resque.delayed;
@@ -411,13 +418,28 @@ export class Admin {
 
   /** One run of a stored schedule now; false when there is no such schedule. */
   async runSchedule(name: string): Promise<boolean> {
-    if (this.layout) {
-      for (const admin of this.shardAdmins) if (await admin.runSchedule(name)) return true;
-      return false;
-    }
+    if (this.layout) return this.runShardedSchedule(name);
     return guarded(this.ctx, () =>
       runScheduleNow(this.ctx.redis, this.ctx.keys, name, { strictPayloads: this.ctx.config.strictPayloads }),
     );
+  }
+
+  /**
+   * A run now of a schedule stored on some shard: its job goes to its queue's shard, and the run is recorded with the
+   * schedule (two writes, as the run of a schedule on one Redis is two: at worst a run is not recorded).
+   */
+  private async runShardedSchedule(name: string): Promise<boolean> {
+    for (const admin of this.shardAdmins) {
+      const stored = (await admin.schedules.all()).find((s) => s.name === name);
+      if (!stored) continue;
+      const schedule = parseSchedule(name, stored.config);
+      const queue = this.forQueue(schedule.queue);
+      await queue.resque.enqueueTo(schedule.queue, schedule.className, ...schedule.args);
+      const now = await redisTime(admin.ctx.redis);
+      await admin.ctx.redis.hset(admin.ctx.keys.lastEnqueuedAt, name, rubyTimeToS(now));
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -215,6 +215,17 @@ describe.skipIf(onCluster)('a sharded Admin', () => {
     expect(await admin.keyTypeProblems()).toEqual([]);
   });
 
+  it('runs a schedule stored on shard 0 onto its queue’s shard, and lists every shard’s schedules', async () => {
+    await admin.schedules.set('nightly', { every: '1h', class: 'Nightly', queue: queues[2], args: [7] });
+    const keys2 = new Keys(layout.namespaces[2]!);
+    const before = await redis.llen(keys2.queue(queues[2]!));
+    expect(await admin.runSchedule('nightly')).toBe(true);
+    expect(await redis.llen(keys2.queue(queues[2]!))).toBe(before + 1);
+    expect(await redis.hexists(new Keys(layout.namespaces[0]!).lastEnqueuedAt, 'nightly')).toBe(1);
+    expect((await admin.scheduleOverview()).schedules.map((s) => s.name)).toEqual(['nightly']);
+    expect(await admin.runSchedule('no-such')).toBe(false);
+  });
+
   it('reads Redis once per server and writes one stats sample for all shards', async () => {
     const sections = await admin.redisInfo();
     expect(sections.some((s) => s.name === 'Server')).toBe(true);
