@@ -72,7 +72,7 @@ export function queuesTable(
   const sharded = queues.some((q) => q.shard !== undefined);
   return html`<table class="grid queues">
 <thead><tr>${sharded ? html`<th class="num">Shard</th>` : ''}<th>Queue</th><th class="num">Jobs</th><th>Oldest waiting</th></tr></thead>
-<tbody>${queues.length === 0 ? html`<tr><td colspan="3" class="empty">No queues.</td></tr>` : ''}${queues.map(
+<tbody>${queues.length === 0 ? html`<tr><td colspan="${sharded ? '4' : '3'}" class="empty">No queues.</td></tr>` : ''}${queues.map(
     (q) => html`<tr>
 ${sharded ? html`<td class="num shard">${String(q.shard)}</td>` : ''}<td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a>${q.pausedAt ? html` <span class="state state-paused">paused</span>` : ''}${
       q.limit !== undefined
