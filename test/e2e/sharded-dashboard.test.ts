@@ -20,6 +20,8 @@ const queueOn = (shard: number): string => {
   for (let n = 0; ; n++) if (layout.shardOf(`work${n}`) === shard) return `work${n}`;
 };
 const queues = [0, 1, 2].map(queueOn);
+const DELAYED_AT = 1_900_000_000;
+const RETRY_DUE = 1_900_000_000_000;
 let served: DashboardServer;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
@@ -33,7 +35,14 @@ beforeAll(async () => {
       Array.from({ length: 3 + shard }, (_, i) => [i]),
       { queue: queues[shard]! },
     );
+    // One delayed job per shard, all due in the same second, and one job waiting for its retry.
+    await resque.enqueueAtTo(queues[shard]!, new Date(DELAYED_AT * 1000), 'Later', shard);
     await resque.close();
+    await redis.zadd(
+      new Keys(namespace).retrySet,
+      RETRY_DUE + shard,
+      `${String(shard).padStart(16, 'r')}\n${queues[shard]}\n{"class":"Again${shard}","args":[${shard}],"attempt":2}`,
+    );
     await writeFailures(redis, namespace, [
       newFailure({
         queue: queues[shard]!,
@@ -123,6 +132,34 @@ describe.skipIf(onCluster)('a sharded dashboard in Chromium', () => {
     await items.nth(0).locator('a:text-is("details")').click();
     expect(page.url()).toContain(encodeURIComponent('2@failed:0:'));
     expect(await page.locator('main').innerText()).toContain('Broken2');
+  });
+
+  it('the Delayed page adds up the shards’ jobs of a second, and queues them all to their own shards', async () => {
+    await open('/delayed');
+    const row = page.locator('main table tbody tr').first();
+    expect(await row.locator('td.num').innerText()).toBe('3');
+    await open(`/delayed/${DELAYED_AT}`);
+    expect(await page.locator('main h1').innerText()).toContain('3 jobs');
+    await page.click('button:text-is("Queue all now")');
+    await page.waitForLoadState();
+    for (const [shard, queue] of queues.entries()) {
+      const keys = new Keys(layout.namespaces[shard]!);
+      expect(await redis.lrange(keys.queue(queue), -1, -1)).toEqual([expect.stringContaining('"Later"')]);
+    }
+  });
+
+  it('the Retries page lists every shard’s waiting jobs, and retries one of shard 2 there', async () => {
+    await open('/retries');
+    expect(await page.locator('main').innerText()).toContain('3 waiting');
+    const row = page.locator('main table tbody tr', { hasText: 'Again2' });
+    await row.locator('button:has-text("Retry now")').click();
+    await page.waitForLoadState();
+    const keys2 = new Keys(layout.namespaces[2]!);
+    expect(await redis.zcard(keys2.retrySet)).toBe(0);
+    expect(await redis.lrange(keys2.queue(queues[2]!), -1, -1)).toEqual([
+      expect.stringContaining('"Again2"'),
+    ]);
+    expect(await redis.zcard(new Keys(layout.namespaces[1]!).retrySet)).toBe(1);
   });
 
   it('the key browser walks every shard, each key named with its shard', async () => {
