@@ -11,6 +11,8 @@ import { workerSummaries } from './workers.js';
 
 /** Everything known of one job (status/lookup.ts) and, while it is queued, why it has not started. */
 export interface JobView extends JobStory {
+  /** The shard it was found on, on a sharded namespace. */
+  readonly shard?: number;
   readonly waiting?: WaitReason[];
 }
 

@@ -24,6 +24,8 @@ export interface KeyUsage {
 
 /** One defined limit and its use now. */
 export interface LimitView {
+  /** The shard it is counted on, on a sharded namespace (a limit is counted per shard). */
+  shard?: number;
   /** As defined in `ts:limits`: `class:<Class>`, `key:<Class>` (per key), `queue:<name>`. */
   name: string;
   kind: LimitKind;
@@ -43,6 +45,8 @@ export interface LimitView {
 
 /** One defined rate limit and its use now. */
 export interface RateView {
+  /** The shard it is counted on, on a sharded namespace. */
+  shard?: number;
   /** As defined in `ts:rate-limits`: `class:<Class>`, `key:<Class>` (per key), `queue:<name>`. */
   name: string;
   kind: LimitKind;

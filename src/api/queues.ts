@@ -10,6 +10,8 @@ import { describeProblem, isWrongTypeError, keyTypeProblems } from './key-types.
 /** One queue as the dashboard and `resque queues` show it. */
 export interface QueueSummary {
   name: string;
+  /** The shard it lives on, on a sharded namespace. */
+  shard?: number;
   size: number;
   /** When the next job (the head) was enqueued: its `enqueued_at` (resque-ts, or ActiveJob's), if it says. */
   oldestEnqueuedAt: Date | undefined;

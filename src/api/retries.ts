@@ -13,6 +13,8 @@ export interface RetryingJob {
    * "remove" are given back.
    */
   ref: string;
+  /** The shard its queue lives on, on a sharded namespace (its `ref` carries it too). */
+  shard?: number;
   queue: string;
   /** When its next attempt is due (epoch ms). */
   dueAtMs: number;

@@ -22,6 +22,8 @@ export interface StatsSample {
 
 /** What a sampler measures besides the counters it reads itself. */
 export interface SampleInput {
+  /** `stat:processed`/`stat:failed` read elsewhere (a sharded namespace's sums); default this namespace's. */
+  counters?: { processed: number; failed: number };
   pending: number;
   maxLatencyMs: number | undefined;
   /** Current counts of the most recently seen error groups. */
@@ -67,8 +69,8 @@ export async function writeSample(
   }
   const sample: StatsSample = {
     at,
-    processed: Number(processed ?? 0),
-    failed: Number(failed ?? 0),
+    processed: input.counters?.processed ?? Number(processed ?? 0),
+    failed: input.counters?.failed ?? Number(failed ?? 0),
     pending: input.pending,
     maxLatencyMs: input.maxLatencyMs,
     groups,

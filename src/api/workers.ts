@@ -21,6 +21,8 @@ export interface WorkerJob {
 /** One registered worker: who it is, what it does and since when, and whether it is still alive. */
 export interface WorkerSummary {
   id: string;
+  /** The shard it is registered on, on a sharded namespace (a worker of queues on several shards is on each). */
+  shard?: number;
   host: string;
   pid: string;
   queues: string[];

@@ -1,4 +1,5 @@
 import { Admin } from '../api/admin.js';
+import { adminOptions } from './commands/support.js';
 
 /**
  * Runs `body` with an Admin on the command's `--redis`/`--namespace`, closed afterwards. Errors go up as they are:
@@ -8,14 +9,10 @@ export async function withAdmin<T>(
   values: Record<string, unknown>,
   body: (admin: Admin) => Promise<T>,
 ): Promise<T> {
-  const admin = new Admin({ redis: text(values['redis']), namespace: text(values['namespace']) });
+  const admin = new Admin(adminOptions(values));
   try {
     return await body(admin);
   } finally {
     await admin.close().catch(() => {});
   }
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }

@@ -66,9 +66,16 @@ export const REDIS_OPTIONS = {
   namespace: { type: 'string', short: 'N' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** How the namespace is spread over shards (docs/cluster.md, Shards): what the admin commands and the dashboard read. */
+export const SHARD_OPTIONS = {
+  shards: { type: 'string' },
+  'queue-shards': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 /** Options every admin command that talks to Redis accepts. */
 export const CONNECTION_OPTIONS = {
   ...REDIS_OPTIONS,
+  ...SHARD_OPTIONS,
   json: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -80,6 +87,8 @@ export const CONNECTION_HELP: Readonly<Record<string, OptionHelp>> = {
     env: 'RESQUE_EMBEDDED_REDIS',
   },
   namespace: { value: 'ns' },
+  shards: { value: 'n' },
+  'queue-shards': { value: 'q=n,…', field: 'queueShards' },
   json: {
     description: 'Print JSON: the result on stdout; an error as {"error":{"code","message"}} on stderr.',
   },

@@ -73,7 +73,14 @@ export class Dashboard {
     this.clock = clock;
     this.audit = options.audit ?? stderrAuditLog;
     this.ownsAdmin = options.admin === undefined;
-    this.admin = options.admin ?? new Admin({ redis: options.redis, namespace: options.namespace });
+    this.admin =
+      options.admin ??
+      new Admin({
+        redis: options.redis,
+        namespace: options.namespace,
+        ...(options.shards === undefined ? {} : { shards: options.shards }),
+        ...(options.queueShards === undefined ? {} : { queueShards: options.queueShards }),
+      });
     this.app = {
       admin: this.admin,
       options: this.options,

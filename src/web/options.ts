@@ -14,6 +14,13 @@ export interface DashboardOptions {
   redis?: RedisTarget;
   /** Resque namespace; ignored when `admin` is given. Default `RESQUE_NAMESPACE`, else `resque`. */
   namespace?: string;
+  /**
+   * Shards the namespace is spread over (docs/cluster.md, Shards); ignored when `admin` is given. Default
+   * `RESQUE_SHARDS`, else 1 (not sharded).
+   */
+  shards?: number;
+  /** Queues placed on a shard by name; ignored when `admin` is given. Default `RESQUE_QUEUE_SHARDS`. */
+  queueShards?: Record<string, number>;
   /** An admin model you own (the dashboard does not close it). */
   admin?: Admin;
   /** Path the dashboard is mounted under, e.g. `/resque`. Default '' (the root). */

@@ -129,6 +129,7 @@ describe('resque command-line errors', () => {
     delayed: [[['nope'], /^resque delayed: unknown action "nope"/]],
     schedule: [[['add', 'nightly'], /^resque schedule: give exactly one of --cron or --every/]],
     'migrate-to-cluster': [[[], /^resque migrate-to-cluster: --from is required/]],
+    shards: [[[], /^resque shards: the namespace is not sharded/]],
   };
 
   it('has a command-line mistake for every command', () => {

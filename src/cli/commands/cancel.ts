@@ -24,7 +24,7 @@ export const cancelCommand: Command = {
           return EXIT.failure;
         }
       }
-      const result = await admin.resque.cancel(id);
+      const result = admin.layout ? await admin.cancelJob(id) : await admin.resque.cancel(id);
       if (values['json']) writeJson(io, result);
       else io.stdout.write(`${describe(result)}\n`);
       return result.was === 'finished' ? EXIT.failure : EXIT.ok;

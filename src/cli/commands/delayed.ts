@@ -43,9 +43,9 @@ const isoOf = (second: number) => new Date(second * 1000).toISOString();
 const list: Action = async (admin, values, _args, io) => {
   const start = nonNegativeInteger(values, 'start');
   const count = positiveInteger(values, 'count', 20);
-  const timestamps = await admin.resque.delayed.peekTimestamps(start, count);
-  const sizes = await Promise.all(timestamps.map((ts) => admin.resque.delayed.timestampSize(ts)));
-  const total = await admin.resque.delayed.timestampCount();
+  const timestamps = await admin.delayed.peekTimestamps(start, count);
+  const sizes = await Promise.all(timestamps.map((ts) => admin.delayed.timestampSize(ts)));
+  const total = await admin.delayed.timestampCount();
   if (values['json']) {
     writeJson(io, {
       timestamps: timestamps.map((ts, i) => ({ timestamp: ts, at: isoOf(ts), jobs: sizes[i] })),
@@ -67,7 +67,7 @@ const at: Action = async (admin, values, [ts], io) => {
   const second = timestampArg(ts);
   const start = nonNegativeInteger(values, 'start');
   const count = positiveInteger(values, 'count', 20);
-  const jobs = await admin.resque.delayed.peekAt(second, start, count);
+  const jobs = await admin.delayed.peekAt(second, start, count);
   if (values['json']) writeJson(io, { timestamp: second, at: isoOf(second), jobs });
   else
     printTable(
@@ -84,10 +84,7 @@ const at: Action = async (admin, values, [ts], io) => {
 
 /** `delayed count`: every delayed job (walks the schedule in chunks). */
 const count: Action = async (admin, values, _args, io) => {
-  const [jobs, timestamps] = await Promise.all([
-    admin.resque.delayed.count(),
-    admin.resque.delayed.timestampCount(),
-  ]);
+  const [jobs, timestamps] = await Promise.all([admin.delayed.count(), admin.delayed.timestampCount()]);
   if (values['json']) writeJson(io, { jobs, timestamps });
   else
     io.stdout.write(
@@ -101,7 +98,7 @@ const remove: Action = async (admin, values, [className, ...rest], io) => {
   if (!className) throw new UsageError('a job class is required');
   const queue = stringOption(values, 'queue');
   if (!queue) throw new UsageError('--queue is required (the queue the jobs were delayed for)');
-  const removed = await admin.resque.delayed.removeInQueue(queue, className, ...jsonArguments(rest));
+  const removed = await admin.delayed.removeInQueue(queue, className, ...jsonArguments(rest));
   if (values['json']) writeJson(io, { removed });
   else io.stdout.write(`removed ${removed} delayed job${removed === 1 ? '' : 's'}\n`);
   return removed > 0 ? EXIT.ok : EXIT.failure;
@@ -109,7 +106,7 @@ const remove: Action = async (admin, values, [className, ...rest], io) => {
 
 /** `delayed queue-now <ts>`: moves every job of a timestamp to its queue now. */
 const queueNow: Action = async (admin, values, [ts], io) => {
-  const moved = await admin.resque.delayed.queueAllAt(timestampArg(ts));
+  const moved = await admin.delayed.queueAllAt(timestampArg(ts));
   if (values['json']) writeJson(io, { queued: moved });
   else io.stdout.write(`queued ${moved} job${moved === 1 ? '' : 's'} now\n`);
   return moved > 0 ? EXIT.ok : EXIT.failure;
@@ -118,7 +115,7 @@ const queueNow: Action = async (admin, values, [ts], io) => {
 /** `delayed clear`: every delayed job, after showing the count on a terminal (unless --yes). */
 const clear: Action = async (admin, values, _args, io) => {
   if (io.stdin?.isTTY === true && values['yes'] !== true) {
-    const jobs = await admin.resque.delayed.count();
+    const jobs = await admin.delayed.count();
     if (
       jobs > 0 &&
       !(await confirm(io, `Remove every delayed job: ${jobs} job${jobs === 1 ? '' : 's'}? [y/N] `))
@@ -127,7 +124,7 @@ const clear: Action = async (admin, values, _args, io) => {
       return EXIT.failure;
     }
   }
-  const timestamps = await admin.resque.delayed.reset();
+  const timestamps = await admin.delayed.reset();
   if (values['json']) writeJson(io, { clearedTimestamps: timestamps });
   else io.stdout.write(`cleared ${timestamps} timestamp${timestamps === 1 ? '' : 's'}\n`);
   return EXIT.ok;

@@ -17,7 +17,7 @@ export const dequeueCommand: Command = {
       const queue = requiredString(values, 'queue');
       const args = jsonArguments(texts);
       await existingQueue(admin, queue);
-      const removed = (await admin.resque.dequeueFrom(queue, className, ...args)) ?? 0;
+      const removed = (await admin.forQueue(queue).resque.dequeueFrom(queue, className, ...args)) ?? 0;
       if (values['json'])
         writeJson(io, { queue, class: className, args: texts.length > 0 ? args : null, removed });
       else io.stdout.write(`removed ${removed} ${className} job${removed === 1 ? '' : 's'} from ${queue}\n`);

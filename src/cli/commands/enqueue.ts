@@ -15,7 +15,7 @@ export const enqueueCommand: Command = {
       if (!className) throw new UsageError('a job class is required');
       const queue = requiredString(values, 'queue');
       const args = jsonArguments(texts);
-      const enqueued = await admin.resque.enqueueTo(queue, className, ...args);
+      const enqueued = await admin.forQueue(queue).resque.enqueueTo(queue, className, ...args);
       if (values['json']) writeJson(io, { queue, class: className, args, id: enqueued?.id ?? null });
       else
         io.stdout.write(`enqueued ${className} on ${queue}${enqueued?.id ? ` (id ${enqueued.id})` : ''}\n`);

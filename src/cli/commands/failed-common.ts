@@ -36,8 +36,10 @@ export function oneId(args: string[]): string {
 
 export function failureJson(failure: Failure, withRecord = false) {
   const { record } = failure;
+  const shard = (failure as { shard?: number }).shard;
   return {
     id: failure.id,
+    ...(shard === undefined ? {} : { shard }),
     list: failure.list,
     index: failure.index,
     queue: failure.queue,

@@ -1,6 +1,7 @@
 import type { Admin } from '../../api/admin.js';
+import type { ShardPageOptions } from '../../api/shard-failures.js';
 import type { ErrorGroup } from '../../failure/groups.js';
-import { type CommandIO, EXIT } from '../command.js';
+import { type CommandIO, EXIT, UsageError } from '../command.js';
 import { printTable } from '../output.js';
 import { failureJson, filterOf, noArguments, oneId } from './failed-common.js';
 import {
@@ -10,6 +11,7 @@ import {
   nonNegativeInteger,
   oneOf,
   positiveInteger,
+  stringOption,
   truncate,
   writeJson,
 } from './support.js';
@@ -23,12 +25,14 @@ export async function listFailures(
   io: CommandIO,
 ): Promise<number> {
   noArguments(args);
-  const page = await admin.failures.page({
+  const options: ShardPageOptions = {
     ...filterOf(values),
     order: oneOf(values, 'order', ['desc', 'asc'] as const, 'desc'),
     limit: positiveInteger(values, 'limit', 20),
     offset: nonNegativeInteger(values, 'offset'),
-  });
+    ...shardOption(admin, values),
+  };
+  const page = await admin.failures.page(options);
   if (values['json']) {
     writeJson(io, { ...page, total: page.total ?? null, failures: page.failures.map((f) => failureJson(f)) });
     return EXIT.ok;
@@ -122,4 +126,14 @@ export async function listGroups(
 
 function groupJson(group: ErrorGroup) {
   return { ...group, firstSeen: iso(group.firstSeen), lastSeen: iso(group.lastSeen) };
+}
+
+/** `--shard n`: one shard's failures of a sharded namespace. */
+function shardOption(admin: Admin, values: CommandValues): { shard?: number } {
+  const text = stringOption(values, 'shard');
+  if (text === undefined) return {};
+  if (!admin.layout) throw new UsageError('--shard needs a sharded namespace (--shards n, or RESQUE_SHARDS)');
+  if (!/^\d+$/.test(text) || Number(text) >= admin.layout.count)
+    throw new UsageError(`--shard must be from 0 to ${admin.layout.count - 1}, got ${JSON.stringify(text)}`);
+  return { shard: Number(text) };
 }

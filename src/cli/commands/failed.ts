@@ -8,7 +8,7 @@ const FILTERS = ['queue', 'class', 'group', 'list'] as const;
 
 /** Options each subcommand accepts (beyond --redis, --namespace, --json). */
 const ALLOWED: Record<string, readonly string[]> = {
-  list: [...FILTERS, 'order', 'limit', 'offset', 'retried'],
+  list: [...FILTERS, 'order', 'limit', 'offset', 'retried', 'shard'],
   show: [],
   retry: [...FILTERS, 'all', 'remove', 'include-retried'],
   remove: [],
@@ -36,6 +36,11 @@ const OPTION_HELP: Record<string, OptionHelp> = {
   order: { value: 'asc|desc', description: 'Oldest or newest first.', default: 'desc' },
   limit: { value: 'n', description: 'How many to show.', default: '20 (list), 50 (groups)' },
   offset: { value: 'n', description: 'Skip this many first.', default: '0' },
+  shard: {
+    value: 'n',
+    description:
+      'Only the failures kept on this shard of a sharded namespace: a page of one shard is O(page).',
+  },
   sort: {
     value: 'recent|count',
     description: 'Groups most recently seen first, or most frequent first.',
@@ -56,7 +61,7 @@ export const failedCommand: Command = {
   summary:
     'Failed jobs: list, show <id>, retry <id>|--all|--queue|--class|--group, remove <id>, clear --all|<filter>, groups.',
   usage:
-    'list [--queue q] [--class C] [--group g] [--retried] [--order asc|desc] [--limit n] [--offset n]\n' +
+    'list [--queue q] [--class C] [--group g] [--retried] [--order asc|desc] [--limit n] [--offset n] [--shard n]\n' +
     '       show <id>\n' +
     '       retry <id> | --all | --queue q | --class C | --group g  [--remove] [--include-retried]\n' +
     '       remove <id>\n' +
@@ -72,6 +77,7 @@ export const failedCommand: Command = {
     order: { type: 'string' },
     limit: { type: 'string', short: 'n' },
     offset: { type: 'string' },
+    shard: { type: 'string' },
     sort: { type: 'string' },
     all: { type: 'boolean' },
     retried: { type: 'boolean' },

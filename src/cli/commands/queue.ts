@@ -27,7 +27,13 @@ export const queueCommand: Command = {
       if (!(ACTIONS as readonly string[]).includes(given)) throw new UsageError(`unknown action "${given}"`);
       const action = given as Action;
       const json = Boolean(values['json']);
-      const say = (text: string, data: object) => (json ? writeJson(io, data) : io.stdout.write(`${text}\n`));
+      // On a sharded namespace the JSON says which shard the queue's action ran on.
+      const onShard = (data: object) =>
+        admin.layout && name !== undefined && 'queue' in data
+          ? { ...data, shard: admin.shardOf(name) }
+          : data;
+      const say = (text: string, data: object) =>
+        json ? writeJson(io, onShard(data)) : io.stdout.write(`${text}\n`);
       if (action === 'pause-all' || action === 'resume-all') {
         if (name !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(name)}`);
         const paused = action === 'pause-all';

@@ -29,10 +29,12 @@ export const queuesCommand: Command = {
           })),
         );
       } else {
+        const sharded = admin.layout !== undefined;
         printTable(
           io.stdout,
-          ['queue', 'size', 'oldest waiting', 'enqueued at'],
+          [...(sharded ? ['shard'] : []), 'queue', 'size', 'oldest waiting', 'enqueued at'],
           queues.map((q) => [
+            ...(sharded ? [String(q.shard)] : []),
             describe(q),
             String(q.size),
             formatDuration(q.latencyMs),

@@ -36,7 +36,8 @@ const OPTIONS = {
 
 type Action = (admin: Admin, values: CommandValues, args: string[], io: CommandIO) => Promise<number>;
 
-const store = (admin: Admin) => new ScheduleStore(admin.resque.redis, admin.resque.keys);
+const store = (admin: Admin) =>
+  admin.layout ? admin.schedules : new ScheduleStore(admin.resque.redis, admin.resque.keys);
 
 function nameArg(name: string | undefined): string {
   if (!name) throw new UsageError('a schedule name is required');
@@ -45,7 +46,9 @@ function nameArg(name: string | undefined): string {
 
 /** `schedule [list]`: persistent schedules with next and last run, and the current master. */
 const list: Action = async (admin, values, _args, io) => {
-  const overview = await scheduleOverview(admin.resque.redis, admin.resque.keys);
+  const overview = admin.layout
+    ? await admin.scheduleOverview()
+    : await scheduleOverview(admin.resque.redis, admin.resque.keys);
   if (values['json']) {
     writeJson(io, overview);
     return EXIT.ok;
@@ -114,9 +117,11 @@ const switchTo =
 
 /** `schedule run <name>`: one run now, outside its ticks (resque-scheduler's "Queue now"). */
 const run: Action = async (admin, values, [name], io) => {
-  const ran = await runScheduleNow(admin.resque.redis, admin.resque.keys, nameArg(name), {
-    strictPayloads: admin.config.strictPayloads,
-  });
+  const ran = admin.layout
+    ? await admin.runSchedule(nameArg(name))
+    : await runScheduleNow(admin.resque.redis, admin.resque.keys, nameArg(name), {
+        strictPayloads: admin.config.strictPayloads,
+      });
   if (values['json']) writeJson(io, { enqueued: ran });
   else io.stdout.write(ran ? `enqueued ${name}\n` : `no schedule ${name}\n`);
   return ran ? EXIT.ok : EXIT.failure;

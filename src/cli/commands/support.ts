@@ -1,7 +1,9 @@
 import { Admin } from '../../api/admin.js';
+import type { ResqueOptions } from '../../config/options.js';
 import { RedisConnectionError, RedisNotInstalledError, ResqueError } from '../../errors/index.js';
 import type { BulkProgress, ProgressCallback } from '../../failure/sweep.js';
 import type { JsonValue } from '../../protocol/json.js';
+import { parseQueueShards } from '../../protocol/shard-layout.js';
 import { type Command, type CommandIO, EXIT, UsageError } from '../command.js';
 
 /** What the admin commands share: an Admin on the command's connection options, closed afterwards. */
@@ -20,11 +22,25 @@ export async function runAdmin(
 ): Promise<number> {
   let admin: Admin | undefined;
   try {
-    admin = new Admin({ redis: stringOption(values, 'redis'), namespace: stringOption(values, 'namespace') });
+    admin = new Admin(adminOptions(values));
     return await body(admin);
   } finally {
     await admin?.close().catch(() => {});
   }
+}
+
+/** The Admin's connection options from the command line: `--redis`, `--namespace`, `--shards`, `--queue-shards`. */
+export function adminOptions(values: CommandValues): ResqueOptions {
+  const shards = stringOption(values, 'shards');
+  const queueShards = stringOption(values, 'queue-shards');
+  if (shards !== undefined && !/^\d+$/.test(shards))
+    throw new UsageError(`--shards must be a positive integer, got ${JSON.stringify(shards)}`);
+  return {
+    redis: stringOption(values, 'redis'),
+    namespace: stringOption(values, 'namespace'),
+    ...(shards === undefined ? {} : { shards: Number(shards) }),
+    ...(queueShards === undefined ? {} : { queueShards: parseQueueShards(queueShards) }),
+  };
 }
 
 /** The exit code of an error a command reports itself: 2 bad arguments, 3 Redis unreachable, 1 the rest. */

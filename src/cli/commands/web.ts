@@ -7,10 +7,11 @@ import {
   EXIT,
   type OptionHelp,
   REDIS_OPTIONS,
+  SHARD_OPTIONS,
   UsageError,
 } from '../command.js';
 import { announceRedis } from '../private-redis.js';
-import { stringOption } from './support.js';
+import { adminOptions, stringOption } from './support.js';
 
 export const WEB_OPTIONS = {
   port: { type: 'string', short: 'p' },
@@ -65,16 +66,13 @@ export const webCommand: Command = {
   exitWhenDone: true,
   options: {
     ...REDIS_OPTIONS,
+    ...SHARD_OPTIONS,
     ...WEB_OPTIONS,
   },
   optionHelp: WEB_OPTION_HELP,
   async run({ values }, io) {
     const settings = webSettings(values, io.env);
-    const served = await startDashboardServer({
-      ...settings,
-      redis: stringOption(values, 'redis'),
-      namespace: stringOption(values, 'namespace'),
-    });
+    const served = await startDashboardServer({ ...settings, ...adminOptions(values) });
     const { admin } = served.dashboard;
     let redis: string;
     try {

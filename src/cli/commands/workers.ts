@@ -16,10 +16,22 @@ export const workersCommand: Command = {
       const workers = await admin.workers();
       if (values['json']) writeJson(io, workers.map(toJson));
       else {
+        const sharded = admin.layout !== undefined;
         printTable(
           io.stdout,
-          ['worker', 'queues', 'state', 'job', 'since', 'heartbeat', 'processed', 'failed'],
+          [
+            ...(sharded ? ['shard'] : []),
+            'worker',
+            'queues',
+            'state',
+            'job',
+            'since',
+            'heartbeat',
+            'processed',
+            'failed',
+          ],
           workers.map((w) => [
+            ...(sharded ? [String(w.shard)] : []),
             `${w.host}:${w.pid}`,
             w.queues.join(','),
             w.stale ? `${w.state} (stale)` : w.state,

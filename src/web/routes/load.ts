@@ -82,14 +82,33 @@ export function expected(form: URLSearchParams): number | undefined {
 /** The largest SCAN cursor Redis accepts (an unsigned 64-bit integer). */
 const MAX_CURSOR = 18_446_744_073_709_551_615n;
 
-/** A SCAN cursor (or list index) from the query: '0' when absent; a 400 for anything Redis would refuse. */
-export function cursorParam(query: URLSearchParams, name: string): string {
+/**
+ * A SCAN cursor (or list index) from the query: '0' when absent; a 400 for anything Redis would refuse. With
+ * `sharded`, a key scan's cursor over a sharded namespace may carry its shard (`2@1234`, see Admin.scanKeys).
+ */
+export function cursorParam(query: URLSearchParams, name: string, sharded = false): string {
   const text = query.get(name);
   if (text === null || text === '') return '0';
-  if (!/^\d{1,20}$/.test(text) || BigInt(text) > MAX_CURSOR) {
+  const cursor = sharded ? text.replace(/^\d{1,4}@/, '') : text;
+  if (!/^\d{1,20}$/.test(cursor) || BigInt(cursor) > MAX_CURSOR) {
     throw new BadRequestError(
       `${name} must be a cursor this page gave, got ${JSON.stringify(text.slice(0, 40))}`,
     );
   }
   return text;
+}
+
+/**
+ * `?shard=n` of a sharded namespace (the shard a worker link or a page is about); undefined when absent or when the
+ * namespace is not sharded.
+ */
+export function shardParam(app: App, query: URLSearchParams): number | undefined {
+  const text = query.get('shard');
+  if (text === null || text === '' || app.admin.shardCount === 1) return undefined;
+  const shard = Number(text);
+  if (!/^\d+$/.test(text) || shard >= app.admin.shardCount)
+    throw new BadRequestError(
+      `shard must be from 0 to ${app.admin.shardCount - 1}, got ${JSON.stringify(text)}`,
+    );
+  return shard;
 }

@@ -3,7 +3,7 @@ import type { App, Reply, Request } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { overviewPage } from '../views/overview.js';
 import { jobDetail, workingPage } from '../views/workers.js';
-import { series, workerRows } from './load.js';
+import { series, shardParam, workerRows } from './load.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -32,6 +32,7 @@ export async function overviewData(app: App) {
     series: buckets,
     bucketMs: MINUTE,
     delayed,
+    shards: app.admin.shardCount,
   };
 }
 
@@ -59,7 +60,7 @@ export async function working(app: App, request: Request): Promise<Reply> {
 
 export async function workingOne(app: App, request: Request): Promise<Reply> {
   const id = request.params['id']!;
-  const worker = await app.admin.worker(id);
+  const worker = await app.admin.worker(id, shardParam(app, request.query));
   if (!worker) throw new NotFoundError(`No worker ${JSON.stringify(id)}`);
   return {
     kind: 'page',

@@ -27,7 +27,7 @@ function refOf(request: Request): string {
 
 /** What the audit log says about a waiting job: its queue and the start of its item. */
 function described(ref: string): string {
-  const entry = parseInflight(memberOf(ref));
+  const entry = parseInflight(memberOf(ref.replace(/^\d+@/, '')));
   return entry ? `${entry.queue} ${entry.raw.slice(0, 120)}` : ref.slice(0, 120);
 }
 

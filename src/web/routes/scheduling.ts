@@ -53,7 +53,7 @@ export function backlogJson(backlog: DelayedBacklog) {
 /** `/delayed`: O(page): one ZRANGE, one LLEN per timestamp shown, one LRANGE for those holding a single job. */
 export async function delayed(app: App, request: Request): Promise<Reply> {
   const { offset, limit } = paging(request.query, 20);
-  const api = app.admin.resque.delayed;
+  const api = app.admin.delayed;
   const [timestamps, total, backlog] = await Promise.all([
     api.peekTimestamps(offset, limit),
     api.timestampCount(),
@@ -93,8 +93,8 @@ export async function delayedAt(app: App, request: Request): Promise<Reply> {
   const timestamp = timestampParam(request.params['ts']);
   const { offset, limit } = paging(request.query, 20);
   const [jobs, size] = await Promise.all([
-    app.admin.resque.delayed.peekAt(timestamp, offset, limit),
-    app.admin.resque.delayed.timestampSize(timestamp),
+    app.admin.delayed.peekAt(timestamp, offset, limit),
+    app.admin.delayed.timestampSize(timestamp),
   ]);
   if (size === 0 && offset === 0) throw new NotFoundError(`No delayed jobs at ${timestamp}`);
   if (request.api)
@@ -111,7 +111,7 @@ export async function delayedAt(app: App, request: Request): Promise<Reply> {
 export async function searchDelayed(app: App, request: Request): Promise<Reply> {
   const className = (request.query.get('class') ?? '').trim();
   const argsText = (request.query.get('args') ?? '').trim().toLowerCase();
-  const found = await app.admin.resque.delayed.find(
+  const found = await app.admin.delayed.find(
     (args, item) =>
       (argsText === '' || JSON.stringify(args).toLowerCase().includes(argsText)) &&
       (className === '' || item.className?.toLowerCase().includes(className.toLowerCase()) === true),
@@ -136,7 +136,7 @@ export async function searchDelayed(app: App, request: Request): Promise<Reply> 
 export async function queueNow(app: App, request: Request): Promise<Reply> {
   const timestamp = actionTimestamp(request);
   const all = flag(request, 'all');
-  const api = app.admin.resque.delayed;
+  const api = app.admin.delayed;
   const moved = all ? await api.queueAllAt(timestamp) : await api.queueNextAt(timestamp);
   request.audit('queue delayed now', String(timestamp), moved);
   if (request.api) {
@@ -154,7 +154,7 @@ export async function removeDelayed(app: App, request: Request): Promise<Reply> 
   const timestamp = actionTimestamp(request);
   const item = request.form.get('item');
   if (!item) throw new BadRequestError("Which job? Send its exact bytes as item (a job's raw)");
-  const removed = await app.admin.resque.delayed.removeRawAt(timestamp, item);
+  const removed = await app.admin.delayed.removeRawAt(timestamp, item);
   request.audit('remove delayed', String(timestamp), removed);
   if (request.api) {
     if (removed === 0) throw new NotFoundError(`No delayed job at ${timestamp} with these bytes`);
@@ -169,8 +169,8 @@ export async function removeDelayed(app: App, request: Request): Promise<Reply> 
 
 /** How many timestamps, and jobs when there are at most COUNT_JOBS_UP_TO timestamps (counting walks them all). */
 async function clearCounts(app: App): Promise<{ timestamps: number; jobs: number | undefined }> {
-  const timestamps = await app.admin.resque.delayed.timestampCount();
-  const jobs = timestamps <= COUNT_JOBS_UP_TO ? await app.admin.resque.delayed.count() : undefined;
+  const timestamps = await app.admin.delayed.timestampCount();
+  const jobs = timestamps <= COUNT_JOBS_UP_TO ? await app.admin.delayed.count() : undefined;
   return { timestamps, jobs };
 }
 
@@ -197,14 +197,14 @@ export async function clearDelayed(app: App, request: Request): Promise<Reply> {
       throw new BadRequestError(
         `expected is a count of timestamps, got ${JSON.stringify(text.slice(0, 40))}`,
       );
-    const now = await app.admin.resque.delayed.timestampCount();
+    const now = await app.admin.delayed.timestampCount();
     if (now > Number(text)) {
       throw new BadRequestError(
         `${count(now)} timestamps are delayed now, more than the ${count(Number(text))} confirmed: nothing was done; confirm again`,
       );
     }
   }
-  const cleared = await app.admin.resque.delayed.reset();
+  const cleared = await app.admin.delayed.reset();
   request.audit('clear delayed', 'all', cleared);
   if (request.api) return { kind: 'json', body: { clearedTimestamps: cleared } };
   return { kind: 'redirect', to: '/delayed', notice: `Cleared ${count(cleared)} timestamps.` };

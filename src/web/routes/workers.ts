@@ -1,7 +1,7 @@
 import type { App, Reply, Request } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { workerPage, workersPage } from '../views/workers.js';
-import { workerRows } from './load.js';
+import { shardParam, workerRows } from './load.js';
 
 function hostsOf(rows: Awaited<ReturnType<typeof workerRows>>): Array<[string, number]> {
   const hosts = new Map<string, number>();
@@ -26,7 +26,8 @@ export async function workerOrHost(app: App, request: Request): Promise<Reply> {
   if (name === 'all') return workers(app, request);
   const rows = await workerRows(app);
   if (name.includes(':')) {
-    const row = rows.find((r) => r.worker.id === name);
+    const shard = shardParam(app, request.query);
+    const row = rows.find((r) => r.worker.id === name && (shard === undefined || r.worker.shard === shard));
     if (!row) throw new NotFoundError(`No worker ${JSON.stringify(name)}`);
     const stats = await app.admin.workerProcess(name);
     return {

@@ -87,6 +87,14 @@ function backtrace(failure: Failure): Html {
   }</pre></details>`;
 }
 
+/** The shard a failure of a sharded namespace was read from (its id carries it too). */
+function shardBadge(failure: Failure): Html | string {
+  const shard = (failure as { shard?: number }).shard;
+  return shard === undefined
+    ? ''
+    : html`<span class="badge shard" title="kept on shard ${String(shard)}">shard ${String(shard)}</span>`;
+}
+
 function failureItem(view: View, failure: Failure, filter: FailureFilter): Html {
   const { record } = failure;
   const classLink = failure.className
@@ -98,6 +106,7 @@ function failureItem(view: View, failure: Failure, filter: FailureFilter): Html 
   <span class="muted">on</span> <a href="${view.url(`/queues/${seg(failure.queue)}`)}">${failure.queue}</a>
   <span class="muted">by</span> <span class="mono">${workerOf(failure)}</span>
   <span class="muted">·</span> ${ago(failure.failedAt, view.now)}
+  ${shardBadge(failure)}
   ${failure.retriedAt ? html`<span class="badge">retried ${ago(failure.retriedAt, view.now)}</span>` : ''}
   <span class="spacer"></span>
   <a href="${view.url(`/failure/${seg(failure.id)}`)}" class="muted">details</a>

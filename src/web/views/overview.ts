@@ -24,6 +24,8 @@ export interface OverviewData {
   bucketMs: number;
   /** Delayed jobs: overdue when no process promotes them (undefined when their keys hold another type). */
   delayed: DelayedBacklog | undefined;
+  /** Shards of a sharded namespace; 1 when it is not sharded. */
+  shards?: number;
 }
 
 function card(label: string, value: string, href: string | undefined, tone?: string): Html {
@@ -48,6 +50,7 @@ ${card('retrying', count(data.retrying), view.url('/retries'))}
 ${card('queues', count(data.queues.length), view.url('/queues'))}
 ${card('working', `${count(working)} / ${count(data.workers.length)}`, view.url('/working'))}
 ${card('stuck or dead', count(flagged.length), view.url('/workers'), flagged.length > 0 ? 'warn' : undefined)}
+${data.shards !== undefined && data.shards > 1 ? card('shards', count(data.shards), view.url('/queues')) : ''}
 </section>
 <section class="charts">${throughputChart(data.series, data.bucketMs)}${failureRateChart(data.series, data.bucketMs)}</section>
 ${chartNote(data.series)}
@@ -65,11 +68,13 @@ export function queuesTable(
   failureLists: ReadonlyArray<{ list: string; count: number }>,
 ): Html {
   const maxLatency = Math.max(1, ...queues.map((q) => q.latencyMs ?? 0));
+  // A sharded namespace's queues say which shard each lives on.
+  const sharded = queues.some((q) => q.shard !== undefined);
   return html`<table class="grid queues">
-<thead><tr><th>Queue</th><th class="num">Jobs</th><th>Oldest waiting</th></tr></thead>
-<tbody>${queues.length === 0 ? html`<tr><td colspan="3" class="empty">No queues.</td></tr>` : ''}${queues.map(
+<thead><tr>${sharded ? html`<th class="num">Shard</th>` : ''}<th>Queue</th><th class="num">Jobs</th><th>Oldest waiting</th></tr></thead>
+<tbody>${queues.length === 0 ? html`<tr><td colspan="${sharded ? '4' : '3'}" class="empty">No queues.</td></tr>` : ''}${queues.map(
     (q) => html`<tr>
-<td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a>${q.pausedAt ? html` <span class="state state-paused">paused</span>` : ''}${
+${sharded ? html`<td class="num shard">${String(q.shard)}</td>` : ''}<td><a href="${view.url(`/queues/${seg(q.name)}`)}">${q.name}</a>${q.pausedAt ? html` <span class="state state-paused">paused</span>` : ''}${
       q.limit !== undefined
         ? html` <span class="state state-limited" title="at most ${count(q.limit)} at once">limit ${count(q.limit)}</span>${
             q.parked ? html` <span class="muted">${count(q.parked)} parked</span>` : ''
@@ -87,7 +92,7 @@ export function queuesTable(
 </tr>`,
   )}${failureLists.map(
     (l) => html`<tr class="failed-row">
-<td><a href="${view.url(l.list === 'failed' ? '/failed' : `/failed/${seg(l.list)}`)}">${l.list}</a></td>
+${sharded ? html`<td></td>` : ''}<td><a href="${view.url(l.list === 'failed' ? '/failed' : `/failed/${seg(l.list)}`)}">${l.list}</a></td>
 <td class="num ${l.count > 0 ? 'bad-text' : undefined}">${count(l.count)}</td><td></td>
 </tr>`,
   )}</tbody></table>`;

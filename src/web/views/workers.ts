@@ -19,7 +19,7 @@ export function healthBadge(condition: WorkerCondition, state: WorkerSummary['st
 }
 
 export function workerLink(view: View, worker: WorkerSummary): Html {
-  return html`<a href="${view.url(`/workers/${seg(worker.id)}`)}" class="mono">${worker.host}:${worker.pid}</a>`;
+  return html`<a href="${view.url(`/workers/${seg(worker.id)}`, { shard: worker.shard })}" class="mono">${worker.host}:${worker.pid}</a>`;
 }
 
 function queueLinks(view: View, queues: readonly string[]): Html {
@@ -31,19 +31,21 @@ function queueLinks(view: View, queues: readonly string[]): Html {
 function doing(view: View, worker: WorkerSummary): Html {
   const job = worker.job;
   if (!job) return html`<span class="muted">Waiting for a job…</span>`;
-  return html`<a href="${view.url(`/working/${seg(worker.id)}`)}">${jobClass(job.className, job.args)}</a>
+  return html`<a href="${view.url(`/working/${seg(worker.id)}`, { shard: worker.shard })}">${jobClass(job.className, job.args)}</a>
     ${argsText(job.args, 60, storedMember(job.raw, ['payload', 'args']))} <span class="muted">on</span> ${job.queue} <span class="muted">for ${duration(worker.runningForMs)}</span>`;
 }
 
 /** The workers table: state, id, queues, counters, started, heartbeat, current job. */
 export function workersTable(view: View, rows: readonly WorkerRow[]): Html {
   if (rows.length === 0) return html`<p class="empty">No workers registered.</p>`;
+  // A sharded namespace lists a worker once per shard it is registered on.
+  const sharded = rows.some((r) => r.worker.shard !== undefined);
   return html`<table class="grid workers">
-<thead><tr><th>State</th><th>Worker</th><th>Queues</th><th class="num">Processed</th><th class="num">Failed</th><th>Started</th><th>Heartbeat</th><th>Processing</th></tr></thead>
+<thead><tr><th>State</th>${sharded ? html`<th class="num">Shard</th>` : ''}<th>Worker</th><th>Queues</th><th class="num">Processed</th><th class="num">Failed</th><th>Started</th><th>Heartbeat</th><th>Processing</th></tr></thead>
 <tbody>${rows.map(
     ({ worker, condition }) => html`<tr class="health-${condition.health}">
 <td>${healthBadge(condition, worker.state)}</td>
-<td>${workerLink(view, worker)}</td>
+${sharded ? html`<td class="num shard">${String(worker.shard)}</td>` : ''}<td>${workerLink(view, worker)}</td>
 <td>${queueLinks(view, worker.queues)}</td>
 <td class="num">${count(worker.processed)}</td>
 <td class="num">${count(worker.failed)}</td>
@@ -70,7 +72,7 @@ export function workingTable(view: View, rows: readonly WorkerRow[], limit = Num
 <td>${healthBadge(condition, worker.state)}</td>
 <td>${workerLink(view, worker)}</td>
 <td><a href="${view.url(`/queues/${seg(job.queue)}`)}">${job.queue}</a></td>
-<td><a href="${view.url(`/working/${seg(worker.id)}`)}">${jobClass(job.className, job.args)}</a></td>
+<td><a href="${view.url(`/working/${seg(worker.id)}`, { shard: worker.shard })}">${jobClass(job.className, job.args)}</a></td>
 <td>${argsText(job.args, 120, storedMember(job.raw, ['payload', 'args']))}</td>
 <td>${ago(job.runAt, view.now)}</td>
 </tr>`;
