@@ -32,16 +32,9 @@ export const shardsCommand: Command = {
   summary:
     "A sharded namespace's layout: each shard's namespace, slot, node and queues; where a queue lives.",
   usage: '--shards n [--queue name …] [--queue-shards q=n,…] [options]',
-  options: {
-    ...CONNECTION_OPTIONS,
-    shards: { type: 'string' },
-    'queue-shards': { type: 'string' },
-    queue: { type: 'string', multiple: true },
-  },
+  options: { ...CONNECTION_OPTIONS, queue: { type: 'string', multiple: true } },
   optionHelp: {
     ...CONNECTION_HELP,
-    shards: { value: 'n', field: 'shards' },
-    'queue-shards': { value: 'q=n,…', field: 'queueShards' },
     queue: { value: 'name', description: 'Say which shard this queue lives on (repeatable).' },
   },
   async run({ values }, io) {
