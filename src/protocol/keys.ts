@@ -294,6 +294,15 @@ export class Keys {
   queueList(digest: string): string {
     return `${this.prefix}ts:queue-list:${digest}`;
   }
+  /**
+   * A key that is never written: in one-slot cluster mode every script call declares it too (OneSlotCluster), so
+   * while the namespace's slot is being moved Redis refuses the call (TRYAGAIN, ASK) before it runs, instead of letting
+   * it start and stop at a key already moved ("non local key"). Scripts that count their keys leave it out
+   * (declared_keys.lua).
+   */
+  get slotGuard(): string {
+    return `${this.prefix}ts:slot-guard`;
+  }
   /** A queue's wake list: at most one token, which Redis hands to one worker blocked on it. */
   queueWake(queue: string): string {
     return `${this.prefix}ts:wake:${queue}`;

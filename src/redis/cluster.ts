@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type ClusterNode, type ClusterOptions, Command } from 'ioredis';
 import { ConfigError } from '../errors/index.js';
+import { Keys } from '../protocol/keys.js';
 
 /**
  * One-slot cluster mode (docs/cluster.md): every key of a namespace carries the namespace's hash tag, so the whole
@@ -73,10 +74,20 @@ function redactCredentials(target: string): string {
  * a script call without keys) would go to a random primary; here it goes to the primary that serves the namespace's
  * slot, and follows that slot when it moves. Commands with keys are routed by ioredis as usual, MOVED and ASK
  * included.
+ *
+ * While the slot is being moved (docs/cluster.md, Moving the slot) Redis refuses a command before running it when it
+ * cannot run it whole on the node asked: MOVED, ASK, TRYAGAIN (some of its keys moved, others not), CLUSTERDOWN.
+ * Such a refusal is safe to answer by sending the command again: here it is, after a pause, until the move is over
+ * (at most SLOT_MOVE_PATIENCE_MS), for single commands, pipelines and MULTI blocks alike, where ioredis alone gives up
+ * after its 16 redirections, or at once for a pipeline or MULTI whose commands met different refusals. Every script
+ * call of the namespace's slot also declares the slot guard (Keys.slotGuard), a key that never exists: while the slot
+ * is open Redis then refuses the call rather than start it and stop it at an undeclared key already moved.
  */
 export class OneSlotCluster extends Cluster {
   /** The namespace's slot. */
   readonly slot: number;
+  /** Declared by every script call of the slot: see the class comment. */
+  readonly slotGuard: string;
 
   constructor(
     readonly nodesAtStartUp: ClusterNode[],
@@ -85,6 +96,14 @@ export class OneSlotCluster extends Cluster {
   ) {
     super(nodesAtStartUp, clusterOptions);
     this.slot = calculateSlot(`${namespace}:`);
+    this.slotGuard = new Keys(namespace).slotGuard;
+    /**
+     * A MULTI block refused before it ran (its EXEC refused, or EXECABORT after refusals of its commands: Redis
+     * discarded it whole) is sent again, as a new MULTI of copies of its commands: a tracked durable enqueue goes through
+     * a slot move or a failover instead of failing with MOVED, ASK or TRYAGAIN, and runs once.
+     */
+    this.multi = ((...args: unknown[]) =>
+      this.resendingMulti(args, Date.now() + SLOT_MOVE_PATIENCE_MS)) as Cluster['multi'];
   }
 
   override sendCommand(
@@ -95,24 +114,56 @@ export class OneSlotCluster extends Cluster {
     if (node === undefined && command.getSlot() === null) {
       const slot = this.slot;
       command.getSlot = () => slot;
-    }
-    return super.sendCommand(command, stream, node);
+    } else if (command.getSlot() === this.slot) this.guardScriptCall(command);
+    const sent = super.sendCommand(command, stream, node);
+    if (node !== undefined || !(sent instanceof Promise)) return sent;
+    const deadline = Date.now() + SLOT_MOVE_PATIENCE_MS;
+    const retry = (error: unknown, refused: Command): Promise<unknown> => {
+      if (!this.mayResend(error, deadline)) throw error;
+      return this.afterPause(error as Error).then(() => {
+        const copy = copyOf(refused);
+        return (super.sendCommand(copy) as Promise<unknown>).catch((e: unknown) => retry(e, copy));
+      });
+    };
+    return sent.catch((error: unknown) => retry(error, command));
+  }
+
+  /** Appends the slot guard to the keys of an EVAL or EVALSHA, once. */
+  private guardScriptCall(command: Command): void {
+    const name = command.name.toLowerCase();
+    if (name !== 'evalsha' && name !== 'eval' && name !== 'evalsha_ro' && name !== 'eval_ro') return;
+    const args = command.args;
+    const count = Number(args[1]);
+    if (!Number.isInteger(count) || count < 1) return;
+    if (String(args[1 + count]) === this.slotGuard) return;
+    args.splice(2 + count, 0, this.slotGuard);
+    args[1] = String(count + 1);
+  }
+
+  private mayResend(error: unknown, deadline: number): boolean {
+    return error instanceof Error && isRefusal(error) && Date.now() < deadline && this.status !== 'end';
+  }
+
+  /** A pause before a refused command goes again, with the slot map refreshed after a MOVED. */
+  private async afterPause(error: Error): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, REFUSAL_PAUSE_MS));
+    if (/MOVED|CLUSTERDOWN/.test(error.message)) await this.updateSlotsAfterMoved();
   }
 
   /**
-   * A pipeline whose keyed commands all met MOVED (so none of them ran) is sent again once the slot map is updated.
-   * ioredis does that only when no command of the pipeline succeeded; a keyless command runs wherever it lands (the
-   * `WAIT` of a durable enqueue, routed to the slot's old node), succeeds there and stops it, which left a client
-   * sending every durable enqueue to a node that no longer served the slot after a failover.
+   * A pipeline whose keyed commands were all refused (so none of them ran) is sent again, once the slot map is
+   * updated after a MOVED. ioredis does that only when no command of the pipeline succeeded and all met the same
+   * error; a keyless command runs wherever it lands (the `WAIT` of a durable enqueue, routed to the slot's old node),
+   * succeeds there and stops it, which left a client sending every durable enqueue to a node that no longer served
+   * the slot after a failover.
    */
   override pipeline(commands?: unknown[][]): ReturnType<Cluster['pipeline']> {
-    return this.resendingPipeline(commands, 0);
+    return this.resendingPipeline(commands, Date.now() + SLOT_MOVE_PATIENCE_MS);
   }
 
-  /** `resends`: how many times these commands were sent again already (a bound per pipeline, not per client). */
   private resendingPipeline(
     commands: unknown[][] | undefined,
-    resends: number,
+    deadline: number,
   ): ReturnType<Cluster['pipeline']> {
     const pipeline = super.pipeline(commands as Parameters<Cluster['pipeline']>[0]);
     const exec = pipeline.exec.bind(pipeline);
@@ -122,26 +173,42 @@ export class OneSlotCluster extends Cluster {
       running = true;
       const results = await exec();
       const queue = (pipeline as unknown as { _queue: Command[] })._queue;
-      if (!results || !allKeyedCommandsMoved(queue, results)) return results;
-      await this.updateSlotsAfterMoved();
-      if (resends >= MAX_PIPELINE_RESENDS) return results;
-      return await this.resend(queue, resends + 1).exec();
+      const refusal = results ? refusalOfAllKeyed(queue, results) : undefined;
+      if (!refusal || !this.mayResend(refusal, deadline)) return results;
+      await this.afterPause(refusal);
+      const again = this.resendingPipeline(undefined, deadline);
+      for (const command of queue) if (command.name !== 'asking') sendTo(again, copyOf(command));
+      return await again.exec();
     }) as typeof pipeline.exec;
     return pipeline;
   }
 
-  /**
-   * A new pipeline of the same commands. Copies of the commands, not method calls by name: a command sent with `call`
-   * keeps its name as written (`WAIT`, which is no pipeline method), and a Buffer command its reply encoding.
-   */
-  private resend(queue: readonly Command[], resends: number): ReturnType<Cluster['pipeline']> {
-    const pipeline = this.resendingPipeline(undefined, resends);
-    const sink = pipeline as unknown as { sendCommand(command: Command): unknown };
-    for (const command of queue) {
-      const { replyEncoding } = command as unknown as { replyEncoding?: BufferEncoding | null };
-      sink.sendCommand(new Command(command.name, command.args, { replyEncoding }));
-    }
-    return pipeline;
+  private resendingMulti(args: unknown[], deadline: number): ReturnType<Cluster['multi']> {
+    const multi = (super.multi as (...a: unknown[]) => ReturnType<Cluster['multi']>)(...args);
+    if (!multi || typeof (multi as { exec?: unknown }).exec !== 'function') return multi;
+    const exec = multi.exec.bind(multi);
+    let running = false;
+    multi.exec = (async () => {
+      if (running) return exec();
+      running = true;
+      try {
+        return await exec();
+      } catch (error) {
+        if (
+          !(error instanceof Error) ||
+          !transactionRefused(error) ||
+          !this.mayResend(refusalIn(error), deadline)
+        )
+          throw error;
+        await this.afterPause(refusalIn(error));
+        const queue = (multi as unknown as { _queue: Command[] })._queue;
+        const again = this.resendingMulti([], deadline);
+        for (const command of queue)
+          if (!TRANSACTION_FRAME.has(command.name.toLowerCase())) sendTo(again, copyOf(command));
+        return await again.exec();
+      }
+    }) as typeof multi.exec;
+    return multi;
   }
 
   private updateSlotsAfterMoved(): Promise<void> {
@@ -161,17 +228,66 @@ export class OneSlotCluster extends Cluster {
   }
 }
 
-const MAX_PIPELINE_RESENDS = 3;
+/**
+ * How long a command refused while the slot moves is sent again: longer than moving the keys of a large namespace
+ * takes (`redis-cli --cluster reshard` moves a few thousand keys a second with its default pipeline of 10).
+ */
+export const SLOT_MOVE_PATIENCE_MS = 30_000;
+const REFUSAL_PAUSE_MS = 50;
+const TRANSACTION_FRAME = new Set(['multi', 'exec', 'asking']);
 
-function allKeyedCommandsMoved(queue: readonly Command[], results: [Error | null, unknown][]): boolean {
-  let moved = false;
+/** Redis's replies that say a command was not run, and where (or when) to send it again. */
+const REFUSAL =
+  /^(?:Too many Cluster redirections\. Last error: (?:ReplyError: )?)?(?:MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * ioredis's give-up after its redirections, when the last error was NOSCRIPT (the slot's new primary had not cached the
+ * script): the call did not run; sent again, it meets NOSCRIPT on its own, which the caller answers with the source.
+ */
+const NOSCRIPT_AFTER_REDIRECTIONS =
+  /^Too many Cluster redirections\. Last error: (?:ReplyError: )?NOSCRIPT\b/;
+
+function isRefusal(error: Error): boolean {
+  return REFUSAL.test(error.message) || NOSCRIPT_AFTER_REDIRECTIONS.test(error.message);
+}
+
+/** The refusal every keyed command of a pipeline met (keyless ones may have run), or undefined. */
+function refusalOfAllKeyed(queue: readonly Command[], results: [Error | null, unknown][]): Error | undefined {
+  let refusal: Error | undefined;
   for (const [i, command] of queue.entries()) {
     if (command.getKeys().length === 0) continue;
     const error = results[i]?.[0];
-    if (!error?.message.startsWith('MOVED ')) return false;
-    moved = true;
+    if (!error || !isRefusal(error)) return undefined;
+    if (!refusal || /MOVED/.test(error.message)) refusal = error;
   }
-  return moved;
+  return refusal;
+}
+
+/** EXEC refused (the transaction was discarded), or EXECABORT after its commands met only refusals. */
+function transactionRefused(error: Error): boolean {
+  if (isRefusal(error)) return true;
+  if (!error.message.startsWith('EXECABORT')) return false;
+  const previous = (error as { previousErrors?: Error[] }).previousErrors ?? [];
+  return previous.length > 0 && previous.every(isRefusal);
+}
+
+function refusalIn(error: Error): Error {
+  if (isRefusal(error)) return error;
+  const previous = (error as { previousErrors?: Error[] }).previousErrors ?? [];
+  return previous.find((e) => /MOVED/.test(e.message)) ?? previous[0] ?? error;
+}
+
+/**
+ * A fresh copy of a command: its name as written (a command sent with `call`, such as `WAIT`, is no pipeline method),
+ * its arguments (a script call's slot guard included), and its reply encoding (a Buffer command's).
+ */
+function copyOf(command: Command): Command {
+  const { replyEncoding } = command as unknown as { replyEncoding?: BufferEncoding | null };
+  return new Command(command.name, command.args, { replyEncoding });
+}
+
+function sendTo(pipeline: unknown, command: Command): void {
+  (pipeline as { sendCommand(command: Command): unknown }).sendCommand(command);
 }
 
 /** The connection is a one-slot cluster client (resque-ts passes it around typed as a Redis). */

@@ -20,7 +20,8 @@
 local unique = ARGV[3] == '1'
 local K, A = 2, 7
 if unique then K, A = 3, 8 end
-local jobs = (#KEYS - 5) / K
+-- #include ../redis/lua/declared_keys.lua
+local jobs = (declaredKeys() - 5) / K
 local sequence = redis.call('INCRBY', KEYS[5], jobs) - jobs
 local reply = {}
 for i = 1, jobs do

@@ -36,7 +36,8 @@ local function forget(field, member)
   return false
 end
 
-for i = 1, (#KEYS - 5) / 3 do
+-- #include ../redis/lua/declared_keys.lua
+for i = 1, (declaredKeys() - 5) / 3 do
   local a = 2 + (i - 1) * 8
   local member, second, item = ARGV[a + 1], ARGV[a + 2], ARGV[a + 4]
   local bucket = KEYS[3 * i + 3]

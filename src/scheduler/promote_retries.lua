@@ -15,7 +15,8 @@ local now = tonumber(ARGV[1])
 local moved = 0
 local queues = {}
 
-for i = 1, #KEYS - 2 do
+-- #include ../redis/lua/declared_keys.lua
+for i = 1, declaredKeys() - 2 do
   local member, queue = ARGV[2 * i + 1], ARGV[2 * i + 2]
   local due = redis.call('ZSCORE', KEYS[1], member)
   local tokenEnd = string.find(member, '\n', 1, true)

@@ -23,7 +23,8 @@
 --                  none: on a fair queue a job with one goes to its tenant's list, announce.lua)
 -- Returns          items moved (set-aside ones included), or -1 when the list or an item's copies changed
 -- #include ../redis/lua/announce.lua
-local items = (#KEYS - 7) / 2
+-- #include ../redis/lua/declared_keys.lua
+local items = (declaredKeys() - 7) / 2
 local arg = function(i, k) return ARGV[3 + (i - 1) * 6 + k] end
 
 -- Check everything before writing anything: the head, and each field's copies in the order they are consumed.

@@ -15,7 +15,8 @@
 -- Returns        the number of copies removed
 -- #include ../redis/lua/announce.lua
 local removed = 0
-for i = 1, #KEYS - 4 do
+-- #include ../redis/lua/declared_keys.lua
+for i = 1, declaredKeys() - 4 do
   local second, member = ARGV[3 + 2 * i], ARGV[4 + 2 * i]
   local bucket = KEYS[4 + i]
   removed = removed + redis.call('LREM', bucket, 0, ARGV[1])

@@ -14,6 +14,8 @@ export interface RedisClusterHarness {
   readonly url: string;
   /** With `tls`: `rediss+cluster://127.0.0.1:t1,…`, the nodes' TLS ports (the plain ports stay open for the harness). */
   readonly tlsUrl?: string;
+  /** The ports of the live nodes that are primaries now (asked of each: `ROLE`). */
+  primaryPorts(): Promise<number[]>;
   /** A plain connection to one node. */
   node(port: number): Redis;
   /** The port of the primary serving the slot of `key` (asked of the cluster, not computed). */
@@ -22,7 +24,12 @@ export interface RedisClusterHarness {
    * Moves the slot of `key` to the primary on `toPort` as `redis-cli --cluster reshard` does: IMPORTING and
    * MIGRATING, the slot's keys moved with MIGRATE, then the new owner announced to every node.
    */
-  moveSlotOf(key: string, toPort: number): Promise<void>;
+  moveSlotOf(key: string, toPort: number, options?: MoveOptions): Promise<void>;
+  /**
+   * Opens the move of the slot of `key` to `toPort` (IMPORTING, MIGRATING) and leaves it open for the test to move
+   * its keys a few at a time; undefined when that node serves the slot already.
+   */
+  openMove(key: string, toPort: number): Promise<SlotMove | undefined>;
   /** The port of a replica of the primary on `primaryPort` (asked of that primary: `ROLE`). */
   replicaOf(primaryPort: number): Promise<number>;
   /**
@@ -31,6 +38,22 @@ export interface RedisClusterHarness {
    */
   takeOver(replicaPort: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A slot move in progress. */
+export interface SlotMove {
+  /** Moves up to `count` of the slot's keys still on the old node (MIGRATE … KEYS); returns how many it moved. */
+  migrate(count: number): Promise<number>;
+  /** Moves these keys of the slot. */
+  migrateKeys(keys: string[]): Promise<void>;
+  /** Moves the rest, then names the new owner to every primary and waits for the cluster to be ok. */
+  finish(): Promise<void>;
+}
+
+/** How a slot's keys are moved: `batch` keys per MIGRATE (1000), `pauseMs` between two MIGRATEs (0). */
+export interface MoveOptions {
+  batch?: number;
+  pauseMs?: number;
 }
 
 export interface RedisClusterOptions {
@@ -150,30 +173,56 @@ export async function startRedisCluster(
     if (!range) throw new Error(`no node serves slot ${slot}`);
     return Number(range[2][1]);
   };
+  const primaryPorts = async (): Promise<number[]> => {
+    const ports: number[] = [];
+    for (const server of live)
+      if (((await node(server.port).call('ROLE')) as [string])[0] === 'master') ports.push(server.port);
+    return ports;
+  };
+  const openMove = async (key: string, toPort: number): Promise<SlotMove | undefined> => {
+    const slot = calculateSlot(key);
+    const fromPort = await ownerOf(key);
+    if (fromPort === toPort) return undefined;
+    const from = node(fromPort);
+    const to = node(toPort);
+    const idOf = async (client: Redis) => String(await client.call('CLUSTER', 'MYID'));
+    const [fromId, toId] = [await idOf(from), await idOf(to)];
+    await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+    await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+    const migrate = async (count: number) => {
+      const keys = (await from.call('CLUSTER', 'GETKEYSINSLOT', slot, count)) as string[];
+      if (keys.length > 0) await from.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, 'KEYS', ...keys);
+      return keys.length;
+    };
+    return {
+      migrate,
+      async migrateKeys(keys) {
+        await from.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, 'KEYS', ...keys);
+      },
+      async finish() {
+        while ((await migrate(1000)) > 0);
+        // Replicas refuse SETSLOT and learn the new owner from their primaries.
+        for (const port of await primaryPorts())
+          await node(port).call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+        await waitForClusterOk([...live].map((s) => node(s.port)));
+      },
+    };
+  };
   return {
     servers,
+    primaryPorts,
     url: `redis+cluster://${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}`,
     ...(tls ? { tlsUrl: `rediss+cluster://${tlsPorts.map((port) => `127.0.0.1:${port}`).join(',')}` } : {}),
     node,
     ownerOf,
-    async moveSlotOf(key, toPort) {
-      const slot = calculateSlot(key);
-      const fromPort = await ownerOf(key);
-      if (fromPort === toPort) return;
-      const from = node(fromPort);
-      const to = node(toPort);
-      const idOf = async (client: Redis) => String(await client.call('CLUSTER', 'MYID'));
-      const [fromId, toId] = [await idOf(from), await idOf(to)];
-      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
-      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
-      for (;;) {
-        const keys = (await from.call('CLUSTER', 'GETKEYSINSLOT', slot, 1000)) as string[];
-        if (keys.length === 0) break;
-        await from.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, 'KEYS', ...keys);
-      }
-      for (const server of servers) await node(server.port).call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
-      await waitForClusterOk(servers.map((s) => node(s.port)));
+    async moveSlotOf(key, toPort, { batch = 1000, pauseMs = 0 } = {}) {
+      const move = await openMove(key, toPort);
+      if (!move) return;
+      while ((await move.migrate(batch)) > 0)
+        if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+      await move.finish();
     },
+    openMove,
     async replicaOf(primaryPort) {
       const role = (await node(primaryPort).call('ROLE')) as [string, number, [string, string, string][]];
       const replica = role[2]?.[0];

@@ -17,7 +17,8 @@
 -- #include announce.lua
 local name = ARGV[1]
 local reply, plain, tenants = {}, {}, {}
-for i = 1, #KEYS - 4 do
+-- #include declared_keys.lua
+for i = 1, declaredKeys() - 4 do
   local a = 3 + (i - 1) * 4
   if redis.call('SET', KEYS[4 + i], ARGV[a], 'NX', 'PX', ARGV[a + 1]) then
     reply[i] = ''
