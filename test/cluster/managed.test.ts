@@ -11,7 +11,7 @@ import { defineJob } from '../../src/jobs/define.js';
 import { Worker } from '../../src/worker/worker.js';
 import { type RedisClusterHarness, startRedisCluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/context.js';
-import { removeDir } from '../harness/redis-server.js';
+import { freePort, removeDir } from '../harness/redis-server.js';
 
 const run = promisify(execFile);
 
@@ -112,5 +112,54 @@ describe('managed cluster services', () => {
     const tls = { ca: readFileSync(file('ca.crt')) };
     const { queues } = await roundTrip(cluster.tlsUrl!, { redisOptions: { tls } }, '{tls}');
     expect(queues.map((q) => q.name)).toEqual(['q']);
+  });
+
+  it('natMap: nodes that announce ports nothing listens on are reached through the map', async () => {
+    const cluster = await startRedisCluster();
+    clusters.push(cluster);
+    // Each node announces another port (as behind NAT or a proxy): CLUSTER SLOTS and MOVED then name ports with no
+    // listener, which the client maps back to the real ones.
+    const natMap: Record<string, { host: string; port: number }> = {};
+    for (const server of cluster.servers) {
+      const announced = await freePort();
+      natMap[`127.0.0.1:${announced}`] = { host: '127.0.0.1', port: server.port };
+      await cluster.node(server.port).call('CONFIG', 'SET', 'cluster-announce-port', String(announced));
+    }
+    await waitFor(
+      async () => {
+        for (const server of cluster.servers) {
+          const slots = (await cluster.node(server.port).call('CLUSTER', 'SLOTS')) as [
+            number,
+            number,
+            [string, number],
+          ][];
+          if (!slots.every(([, , [host, port]]) => natMap[`${host}:${port}`] !== undefined)) return false;
+        }
+        return true;
+      },
+      20_000,
+      'every node to know the announced ports',
+    );
+
+    // Without the map, a client reaches its start-up node, learns the announced ports and cannot go further.
+    const { Cluster } = await import('ioredis');
+    const unmapped = new Cluster([{ host: '127.0.0.1', port: cluster.servers[0]!.port }], {
+      clusterRetryStrategy: () => null,
+      redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 0 },
+    });
+    unmapped.on('error', () => {});
+    const reached = await Promise.race([
+      unmapped.set('{nat-map}:probe', '1').then(
+        () => 'reached',
+        () => 'refused',
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('timed out'), 5000)),
+    ]);
+    unmapped.disconnect();
+    expect(reached).not.toBe('reached');
+
+    const { queues, redisInfo } = await roundTrip(cluster.url, { natMap }, '{nat-map}');
+    expect(queues.map((q) => q.name)).toEqual(['q']);
+    expect(redisInfo.length).toBeGreaterThan(0);
   });
 });
