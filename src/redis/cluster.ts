@@ -151,11 +151,13 @@ export class OneSlotCluster extends Cluster {
   }
 
   /**
-   * A pipeline whose keyed commands were all refused (so none of them ran) is sent again, once the slot map is
-   * updated after a MOVED. ioredis does that only when no command of the pipeline succeeded and all met the same
-   * error; a keyless command runs wherever it lands (the `WAIT` of a durable enqueue, routed to the slot's old node),
-   * succeeds there and stops it, which left a client sending every durable enqueue to a node that no longer served
-   * the slot after a failover.
+   * The commands of a pipeline that were refused (so did not run) are sent again, once the slot map is updated after
+   * a MOVED, in a pipeline of their own, with the pipeline's `WAIT` (a durable enqueue's) after them; their replies
+   * take the place of the refusals. ioredis resends a pipeline only when all its commands met the same error and none
+   * that writes succeeded: a keyless `WAIT` (routed to the slot's old node) succeeded and stopped it, which left a
+   * client sending every durable enqueue to a node that no longer served the slot after a failover; and while the
+   * slot moves, the commands of one pipeline meet different answers (a key already moved: ASK; a script: TRYAGAIN).
+   * A pipeline is not a transaction: the commands that ran are not run again, so each runs once.
    */
   override pipeline(commands?: unknown[][]): ReturnType<Cluster['pipeline']> {
     return this.resendingPipeline(commands, Date.now() + SLOT_MOVE_PATIENCE_MS);
@@ -172,13 +174,29 @@ export class OneSlotCluster extends Cluster {
       if (running) return exec();
       running = true;
       const results = await exec();
-      const queue = (pipeline as unknown as { _queue: Command[] })._queue;
-      const refusal = results ? refusalOfAllKeyed(queue, results) : undefined;
-      if (!refusal || !this.mayResend(refusal, deadline)) return results;
+      if (!results) return results;
+      // The ASKING commands ioredis adds on its own resends have no place in the results.
+      const sent = (pipeline as unknown as { _queue: Command[] })._queue.filter(
+        (command) => !(command as { ignore?: boolean }).ignore,
+      );
+      const refused = sent.flatMap((_, i) => {
+        const error = results[i]?.[0];
+        return error && isRefusal(error) ? [i] : [];
+      });
+      if (refused.length === 0) return results;
+      const refusal = refusalAmong(refused.map((i) => results[i]![0]!));
+      if (!this.mayResend(refusal, deadline)) return results;
       await this.afterPause(refusal);
-      const again = this.resendingPipeline(undefined, deadline);
-      for (const command of queue) if (command.name !== 'asking') sendTo(again, copyOf(command));
-      return await again.exec();
+      const first = refused[0]!;
+      const again = sent.flatMap((command, i) =>
+        refused.includes(i) || (i > first && command.name.toLowerCase() === 'wait') ? [i] : [],
+      );
+      const resend = this.resendingPipeline(undefined, deadline);
+      for (const i of again) sendTo(resend, copyOf(sent[i]!));
+      const replies = (await resend.exec()) ?? [];
+      for (const [k, i] of again.entries())
+        results[i] = replies[k] ?? [new Error('Redis pipeline was discarded'), undefined];
+      return results;
     }) as typeof pipeline.exec;
     return pipeline;
   }
@@ -251,16 +269,9 @@ function isRefusal(error: Error): boolean {
   return REFUSAL.test(error.message) || NOSCRIPT_AFTER_REDIRECTIONS.test(error.message);
 }
 
-/** The refusal every keyed command of a pipeline met (keyless ones may have run), or undefined. */
-function refusalOfAllKeyed(queue: readonly Command[], results: [Error | null, unknown][]): Error | undefined {
-  let refusal: Error | undefined;
-  for (const [i, command] of queue.entries()) {
-    if (command.getKeys().length === 0) continue;
-    const error = results[i]?.[0];
-    if (!error || !isRefusal(error)) return undefined;
-    if (!refusal || /MOVED/.test(error.message)) refusal = error;
-  }
-  return refusal;
+/** The refusal to act on among several: a MOVED first (the slot map needs updating), else any. */
+function refusalAmong(errors: readonly Error[]): Error {
+  return errors.find((error) => /MOVED/.test(error.message)) ?? errors[0]!;
 }
 
 /** EXEC refused (the transaction was discarded), or EXECABORT after its commands met only refusals. */
@@ -274,7 +285,7 @@ function transactionRefused(error: Error): boolean {
 function refusalIn(error: Error): Error {
   if (isRefusal(error)) return error;
   const previous = (error as { previousErrors?: Error[] }).previousErrors ?? [];
-  return previous.find((e) => /MOVED/.test(e.message)) ?? previous[0] ?? error;
+  return previous.length > 0 ? refusalAmong(previous) : error;
 }
 
 /**
