@@ -30,6 +30,13 @@ export interface RedisClusterHarness {
    * its keys a few at a time; undefined when that node serves the slot already.
    */
   openMove(key: string, toPort: number): Promise<SlotMove | undefined>;
+  /**
+   * Starts one more node and joins it as a replica of the primary on `primaryPort` (`redis-cli --cluster add-node
+   * --cluster-slave`), once it has caught up.
+   */
+  addReplica(primaryPort: number): Promise<RedisServer>;
+  /** The ports of the replicas of the primary on `primaryPort` (its `ROLE`). */
+  replicasOf(primaryPort: number): Promise<number[]>;
   /** The port of a replica of the primary on `primaryPort` (asked of that primary: `ROLE`). */
   replicaOf(primaryPort: number): Promise<number>;
   /**
@@ -150,8 +157,10 @@ export async function startRedisCluster(
     await stop();
     throw error;
   }
-  const live = new Set<RedisServer>(servers);
-  for (const server of servers) {
+  const live = new Set<RedisServer>();
+  /** Keeps `live` up to date through the server's kill and restart. */
+  const track = (server: RedisServer) => {
+    live.add(server);
     const kill = server.kill.bind(server);
     const restart = server.restart.bind(server);
     Object.assign(server, {
@@ -164,7 +173,8 @@ export async function startRedisCluster(
         live.add(server);
       },
     });
-  }
+  };
+  for (const server of servers) track(server);
   const anyLiveNode = () => node([...live][0]!.port);
   const ownerOf = async (key: string): Promise<number> => {
     const slot = calculateSlot(key);
@@ -223,6 +233,28 @@ export async function startRedisCluster(
       await move.finish();
     },
     openMove,
+    async addReplica(primaryPort) {
+      const server = await startRedis({ args: [...CLUSTER_ARGS(await freePort()), ...args] });
+      servers.push(server);
+      track(server);
+      const primaryId = String(await node(primaryPort).call('CLUSTER', 'MYID'));
+      await run('redis-cli', [
+        '--cluster',
+        'add-node',
+        `127.0.0.1:${server.port}`,
+        `127.0.0.1:${primaryPort}`,
+        '--cluster-slave',
+        '--cluster-master-id',
+        primaryId,
+      ]);
+      await waitForClusterOk([...live].map((s) => node(s.port)));
+      await waitForReplicasInSync([node(primaryPort), node(server.port)]);
+      return server;
+    },
+    async replicasOf(primaryPort) {
+      const role = (await node(primaryPort).call('ROLE')) as [string, number, [string, string, string][]];
+      return role[0] === 'master' ? role[2].map((replica) => Number(replica[1])) : [];
+    },
     async replicaOf(primaryPort) {
       const role = (await node(primaryPort).call('ROLE')) as [string, number, [string, string, string][]];
       const replica = role[2]?.[0];
