@@ -76,7 +76,8 @@ function redactCredentials(target: string): string {
  * included.
  *
  * While the slot is being moved (docs/cluster.md, Moving the slot) Redis refuses a command before running it when it
- * cannot run it whole on the node asked: MOVED, ASK, TRYAGAIN (some of its keys moved, others not), CLUSTERDOWN.
+ * cannot run it whole on the node asked: MOVED, ASK, TRYAGAIN (some of its keys moved, others not). (CLUSTERDOWN, a
+ * primary lost, is left to ioredis's own retries: a client is told within its retries that the cluster is down.)
  * Such a refusal is safe to answer by sending the command again: here it is, after a pause, until the move is over
  * (at most SLOT_MOVE_PATIENCE_MS), for single commands, pipelines and MULTI blocks alike, where ioredis alone gives up
  * after its 16 redirections, or at once for a pipeline or MULTI whose commands met different refusals. Every script
@@ -147,7 +148,7 @@ export class OneSlotCluster extends Cluster {
   /** A pause before a refused command goes again, with the slot map refreshed after a MOVED. */
   private async afterPause(error: Error): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, REFUSAL_PAUSE_MS));
-    if (/MOVED|CLUSTERDOWN/.test(error.message)) await this.updateSlotsAfterMoved();
+    if (/MOVED/.test(error.message)) await this.updateSlotsAfterMoved();
   }
 
   /**
@@ -255,8 +256,7 @@ const REFUSAL_PAUSE_MS = 50;
 const TRANSACTION_FRAME = new Set(['multi', 'exec', 'asking']);
 
 /** Redis's replies that say a command was not run, and where (or when) to send it again. */
-const REFUSAL =
-  /^(?:Too many Cluster redirections\. Last error: (?:ReplyError: )?)?(?:MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
+const REFUSAL = /^(?:Too many Cluster redirections\. Last error: (?:ReplyError: )?)?(?:MOVED|ASK|TRYAGAIN)\b/;
 
 /**
  * ioredis's give-up after its redirections, when the last error was NOSCRIPT (the slot's new primary had not cached the
