@@ -1,4 +1,4 @@
-// `npm run chaos:cluster -- --minutes N [--seed n] [--kill-every s]`: the long chaos run on a Redis Cluster
+// `npm run chaos:cluster -- --minutes N [--seed n] [--kill-every s] [--sharded]`: the long chaos run on a Redis Cluster
 // (test/resilience/cluster-chaos.ts). Exits 1 if a confirmed job was lost.
 import { parseArgs } from 'node:util';
 import { runClusterChaos } from './cluster-chaos.js';
@@ -8,6 +8,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     'kill-every': { type: 'string', default: '2' },
+    sharded: { type: 'boolean', default: false },
   },
 });
 
@@ -16,11 +17,13 @@ const report = await runClusterChaos({
   durationMs: Number(values.minutes) * 60_000,
   workerKillEveryMs: Number(values['kill-every']) * 1000,
   seed: Number(values.seed),
+  sharded: values.sharded,
   log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`),
 });
 const summary = {
   seed: Number(values.seed),
   minutes: Number(values.minutes),
+  sharded: values.sharded,
   confirmed: report.confirmed,
   performed: report.performed,
   lost: report.lost.length,
