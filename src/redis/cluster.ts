@@ -117,12 +117,20 @@ export class OneSlotCluster extends Cluster {
       command.getSlot = () => slot;
     } else if (command.getSlot() === this.slot) this.guardScriptCall(command);
     const sent = super.sendCommand(command, stream, node);
-    if (node !== undefined || !(sent instanceof Promise)) return sent;
+    // A pipeline's commands are resent by the pipeline; a command with a callback (ioredis's own: its ready check)
+    // is answered through the callback, and a promise returned in its place would reject unheard.
+    // ioredis sends a command again through here (from its offline queue) and drops what this returns: the promise
+    // made on its first sending is the caller's, and the only one.
+    const { callback } = command as unknown as { callback?: unknown };
+    if (node !== undefined || callback !== undefined || !(sent instanceof Promise) || WATCHED.has(command))
+      return sent;
+    WATCHED.add(command);
     const deadline = Date.now() + SLOT_MOVE_PATIENCE_MS;
     const retry = (error: unknown, refused: Command): Promise<unknown> => {
       if (!this.mayResend(error, deadline)) throw error;
       return this.afterPause(error as Error).then(() => {
         const copy = copyOf(refused);
+        WATCHED.add(copy);
         return (super.sendCommand(copy) as Promise<unknown>).catch((e: unknown) => retry(e, copy));
       });
     };
@@ -253,6 +261,8 @@ export class OneSlotCluster extends Cluster {
  */
 export const SLOT_MOVE_PATIENCE_MS = 30_000;
 const REFUSAL_PAUSE_MS = 50;
+/** Commands whose refusals are answered already (see sendCommand). */
+const WATCHED = new WeakSet<Command>();
 const TRANSACTION_FRAME = new Set(['multi', 'exec', 'asking']);
 
 /** Redis's replies that say a command was not run, and where (or when) to send it again. */
