@@ -256,8 +256,8 @@ export class OneSlotCluster extends Cluster {
 }
 
 /**
- * How long a command refused while the slot moves is sent again: longer than moving the keys of a large namespace
- * takes (`redis-cli --cluster reshard` moves a few thousand keys a second with its default pipeline of 10).
+ * How long a command refused while the slot moves is sent again (from its first sending): a slot move that lasts
+ * longer reaches the callers as the refusal. docs/cluster.md says to move a namespace's slot with large batches.
  */
 export const SLOT_MOVE_PATIENCE_MS = 30_000;
 const REFUSAL_PAUSE_MS = 50;
