@@ -7,7 +7,9 @@
 //   of a mixed stream (plain, unique, tracked, all durable) runs exactly once;
 // - what the slot guard prevents: a script that touches a key it does not declare, run by a plain Cluster client while
 //   the slot is open, stops at that key ("non local key") after its first write; the one-slot client's call waits for
-//   the move to end and runs whole.
+//   the move to end and runs whole;
+// - a pipeline whose commands met different answers while the slot is open (one ran, a script call was refused): the
+//   refused one is sent again once the move ends, the other is not run twice.
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Resque } from '../../src/client/resque.js';
@@ -206,5 +208,36 @@ it('the slot guard: a script call waits for the move to end instead of stopping 
   } finally {
     plain.disconnect();
     oneSlot.disconnect();
+  }
+});
+
+it('a pipeline whose commands met different answers: the refused ones are sent again, the others ran once', {
+  timeout: 60_000,
+}, async () => {
+  const NS = '{pipeline-split}';
+  const nodes = cluster.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  const client = new OneSlotCluster(nodes, { redisOptions: { maxRetriesPerRequest: 1 } }, NS);
+  client.on('error', () => {});
+  try {
+    await client.set(`${NS}:stays`, '0');
+    await client.set(`${NS}:script-ran`, '0');
+    const move = (await cluster.openMove(NS, await otherPrimary(NS)))!;
+    // While the slot is open: the INCR of a key still on the old primary runs there; the script call is refused
+    // (the slot guard) until the move ends.
+    const results = client
+      .pipeline()
+      .incr(`${NS}:stays`)
+      .eval("return redis.call('INCR', KEYS[1])", 1, `${NS}:script-ran`)
+      .exec();
+    await sleep(300);
+    await move.finish();
+    expect(await results).toEqual([
+      [null, 1],
+      [null, 1],
+    ]);
+    expect(await client.get(`${NS}:stays`)).toBe('1');
+    expect(await client.get(`${NS}:script-ran`)).toBe('1');
+  } finally {
+    client.disconnect();
   }
 });
