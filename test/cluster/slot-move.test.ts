@@ -10,7 +10,7 @@
 //   the move to end and runs whole;
 // - a pipeline whose commands met different answers while the slot is open (one ran, a script call was refused): the
 //   refused one is sent again once the move ends, the other is not run twice.
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Resque } from '../../src/client/resque.js';
 import { defineJob } from '../../src/jobs/define.js';
