@@ -249,11 +249,11 @@ try {
 }
 // The whole benchmark also measures cost as the fleet, the queues and flow control grow (bench/fleet.mjs,
 // bench/flow.mjs), retries against BullMQ (bench/retry.mjs), what a unique job's lock costs at enqueue
-// (bench/unique.mjs) and what status tracking costs (bench/status.mjs), each on a server of its own, at the same size
-// (skipped when --only picks scenarios).
+// (bench/unique.mjs), what status tracking costs (bench/status.mjs) and one Redis against a 3-primary Redis Cluster
+// (bench/cluster.mjs), each on servers of its own, at the same size (skipped when --only picks scenarios).
 if (!values.only) {
   const profileFlag = values.smoke ? ['--smoke'] : values.quick ? ['--quick'] : [];
-  for (const script of ['fleet.mjs', 'flow.mjs', 'retry.mjs', 'unique.mjs', 'status.mjs']) {
+  for (const script of ['fleet.mjs', 'flow.mjs', 'retry.mjs', 'unique.mjs', 'status.mjs', 'cluster.mjs']) {
     console.log(`\n## node bench/${script} ${profileFlag.join(' ')}\n`);
     const code = await new Promise((resolve) =>
       spawn(process.execPath, [new URL(script, import.meta.url).pathname, ...profileFlag], {

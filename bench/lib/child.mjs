@@ -38,17 +38,30 @@ async function runWorker() {
       throw new Error('a job ran in the worker process under child isolation');
     if (typeof args[1] === 'number') latencies.push((nowMicros() - args[1]) / 1000);
   };
+  let cpuAtFirst;
+  let cpuMicros = 0;
   const onFinish = () => {
     finished += 1;
-    if (finished === startAt) firstAt = performance.now();
-    if (finished === expect) signalDone(performance.now() - firstAt);
+    if (finished === startAt) {
+      firstAt = performance.now();
+      cpuAtFirst = process.cpuUsage();
+    }
+    if (finished === expect) {
+      const cpu = process.cpuUsage(cpuAtFirst);
+      cpuMicros = cpu.user + cpu.system;
+      signalDone(performance.now() - firstAt);
+    }
   };
   const worker = await lib.startWorker(url, { queue: 'bench', ...options, onFinish });
   await send({ type: 'ready' });
   const ms = await done;
+  // The window on the wall clock (comparable between processes) and this process's CPU time in it.
   await send({
     type: 'done',
     ms,
+    firstAt: performance.timeOrigin + firstAt,
+    lastAt: performance.timeOrigin + firstAt + ms,
+    cpuMicros,
     jobs: expect - startAt,
     latencies,
     maxRssKb: process.resourceUsage().maxRSS,
@@ -61,7 +74,7 @@ async function runWorker() {
 /** mode "one": `count` enqueues, each awaited; "bulk": `count` jobs in calls of `chunk`; "paced": one every `gapMs`. */
 async function runProducer() {
   const { mode, count, chunk = 1000, gapMs = 2, warmup = 0 } = options;
-  const client = await lib.producer(url, options.queue ?? 'bench');
+  const client = await lib.producer(url, options.queue ?? 'bench', options);
   if (mode === 'bulk') await fill(client, warmup, chunk);
   else for (let i = 0; i < warmup; i++) await client.enqueue([i]);
   await send({ type: 'ready' });

@@ -10,8 +10,11 @@ import { freeLoopbackPort, launchRedisServer } from '../../dist/redis/server-pro
 
 const run = promisify(execFile);
 
-/** Starts redis-server; `stop()` kills that PID and removes its folder. Also killed if the runner exits. */
-export async function startRedisServer() {
+/**
+ * Starts redis-server (with `extraArgs` after the harness's own); `stop()` kills that PID and removes its folder. Also
+ * killed if the runner exits.
+ */
+export async function startRedisServer({ extraArgs = [] } = {}) {
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'resque-bench-redis-'));
   const child = await launchRedisServer({
@@ -19,6 +22,7 @@ export async function startRedisServer() {
     port,
     dir,
     appendOnly: false,
+    extraArgs,
     stderr: 'inherit',
   });
   const killOnExit = () => child.kill('SIGKILL');

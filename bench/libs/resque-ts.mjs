@@ -9,8 +9,9 @@ export const name = 'resque-ts';
 const NAMESPACE = 'bench';
 const JOBS_MODULE = new URL('../jobs/resque-ts.mjs', import.meta.url).pathname;
 
-export async function producer(url, queueName) {
-  const resque = new Resque({ redis: url, namespace: NAMESPACE });
+/** `namespaceOptions` replaces the namespace: another one, or a sharded one (bench/cluster.mjs). */
+export async function producer(url, queueName, { namespaceOptions = { namespace: NAMESPACE } } = {}) {
+  const resque = new Resque({ redis: url, ...namespaceOptions });
   await resque.redis.ping();
   return {
     enqueue: (args) => resque.enqueueTo(queueName, Noop, ...args),
@@ -29,11 +30,14 @@ export function supportsChildIsolation() {
  * Starts a worker; `onFinish` is called per finished job (the in-process job also calls the probe at its start).
  * `isolation: 'child'` runs the jobs in supervised children, loaded from the job module as `resque work` does.
  */
-export async function startWorker(url, { queue: queueName, concurrency, isolation, onFinish }) {
+export async function startWorker(
+  url,
+  { queue: queueName, concurrency, isolation, onFinish, namespaceOptions = { namespace: NAMESPACE } },
+) {
   if (isolation === 'child' && !supportsChildIsolation()) throw new Error('pending: no child isolation yet');
   const options = {
     redis: url,
-    namespace: NAMESPACE,
+    ...namespaceOptions,
     queues: [queueName],
     concurrency,
     isolation: 'none',

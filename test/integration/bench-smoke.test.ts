@@ -175,3 +175,35 @@ describe('bench/status.mjs --smoke', () => {
     }
   }, 120_000);
 });
+
+describe('bench/cluster.mjs --smoke', () => {
+  it('drains three queues on one Redis and on a 3-primary cluster, with figures for every primary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resque-bench-cluster-'));
+    try {
+      const json = join(dir, 'result.json');
+      const { stdout } = await run(process.execPath, ['bench/cluster.mjs', '--smoke', '--json', json], {
+        cwd: ROOT,
+        timeout: 110_000,
+      });
+      expect(stdout).toContain('| Drain, 3 queues, one worker process each |');
+      const { placement, results, idle, projection } = JSON.parse(readFileSync(json, 'utf8'));
+      expect(new Set(placement.map((p: { primary: number }) => p.primary)).size).toBe(3);
+      expect(new Set(placement.map((p: { bullPrimary: number }) => p.bullPrimary)).size).toBe(3);
+      for (const lib of ['resque-ts', 'BullMQ']) {
+        expect(results[lib].single.rate, `${lib} on one Redis`).toBeGreaterThan(0);
+        expect(results[lib].single.nodes[0].cpuMicrosPerJob, `${lib} on one Redis`).toBeGreaterThan(0);
+        const nodes = results[lib].cluster.nodes;
+        expect(nodes).toHaveLength(3);
+        for (const node of nodes) {
+          expect(node.queues, `${lib} :${node.port}`).toHaveLength(1);
+          expect(node.cpuMicrosPerJob, `${lib} :${node.port}`).toBeGreaterThan(0);
+          expect(node.commandsPerJob, `${lib} :${node.port}`).toBeGreaterThan(0);
+        }
+      }
+      expect(projection.perPrimary).toBeGreaterThan(0);
+      expect(idle.three.commandsPerSecond).toBeGreaterThan(idle.one.commandsPerSecond);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
