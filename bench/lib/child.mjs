@@ -40,8 +40,14 @@ async function runWorker() {
   };
   let cpuAtFirst;
   let cpuMicros = 0;
+  // With `markEvery`: the wall-clock time of every markEvery-th timed job, so that the runner can count the jobs of
+  // several worker processes over the part of the run where all of them were working.
+  const { markEvery } = options;
+  const marks = [];
   const onFinish = () => {
     finished += 1;
+    if (markEvery && finished > startAt && (finished - startAt) % markEvery === 0)
+      marks.push(performance.timeOrigin + performance.now());
     if (finished === startAt) {
       firstAt = performance.now();
       cpuAtFirst = process.cpuUsage();
@@ -62,6 +68,7 @@ async function runWorker() {
     firstAt: performance.timeOrigin + firstAt,
     lastAt: performance.timeOrigin + firstAt + ms,
     cpuMicros,
+    marks,
     jobs: expect - startAt,
     latencies,
     maxRssKb: process.resourceUsage().maxRSS,
