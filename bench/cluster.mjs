@@ -4,9 +4,10 @@
 //          (in-process no-op jobs): jobs/s over all three, the Redis CPU and commands per job on each node (INFO
 //          deltas divided by the jobs of the queues that node serves), and the worker processes' own CPU per job.
 //          resque-ts: a namespace of 3 shards with q0, q1, q2 placed on shards 0, 1, 2 (`queueShards`), each shard's
-//          tag on a different primary. BullMQ, the anchor: one hash-tagged prefix per queue, chosen to land on the
+//          tag on a different primary; each worker process is a sharded worker naming its one queue. BullMQ, the anchor: one hash-tagged prefix per queue, chosen to land on the
 //          three primaries. Both run the same processes and job counts on the single server.
-//   idle   what an idle resque-ts worker over `*` costs the cluster each second: on one shard, and on all three.
+//   idle   what an idle resque-ts worker over `*` costs the cluster each second: unsharded on one shard's namespace,
+//          and sharded over all three.
 // Usage (after `npm run build`): node bench/cluster.mjs [--quick | --smoke] [--runs n] [--libs resque-ts,bullmq]
 //                                                       [--json file] [--wait-quiet load]
 import { writeFileSync } from 'node:fs';
@@ -35,11 +36,11 @@ const BASE = 'bench';
 const QUEUE_SHARDS = { q0: 0, q1: 1, q2: 2 };
 const layout = new ShardLayout(BASE, 3, new Map(Object.entries(QUEUE_SHARDS)));
 /**
- * The namespace options of queue `queue`'s client and worker. Until `Resque` and `Worker` take `shards`, each works on
- * its queue's shard namespace, which is what the sharded forms run for that shard. With them, this line becomes
- * `() => ({ namespace: BASE, shards: 3, queueShards: QUEUE_SHARDS })` (and `idleWorkers` below one Worker over `*`).
+ * The namespace options of every client and worker: the sharded namespace. Each worker process names one queue, so it
+ * runs one part, on that queue's shard; the client sends each queue's jobs to its shard. (The unsharded stand-in, each
+ * on its queue's shard namespace, is what these run: `(queue) => ({ namespace: layout.namespaceOf(queue) })`.)
  */
-const namespaceOptions = (queue) => ({ namespace: layout.namespaceOf(queue) });
+const namespaceOptions = () => ({ namespace: BASE, shards: 3, queueShards: QUEUE_SHARDS });
 
 const { values } = parseArgs({
   options: {
@@ -65,8 +66,10 @@ const log = (text) =>
 /** Where each library keeps queue `queue`: the options its adapter takes, and one key that shows the slot. */
 function placementOf(lib, queue, prefixes) {
   if (lib === 'resque-ts') {
-    const options = namespaceOptions(queue);
-    return { options: { namespaceOptions: options }, key: `${layout.namespaceOf(queue)}:queue:${queue}` };
+    return {
+      options: { namespaceOptions: namespaceOptions() },
+      key: `${layout.namespaceOf(queue)}:queue:${queue}`,
+    };
   }
   const prefix = prefixes[QUEUES.indexOf(queue)];
   return { options: { prefix }, key: `${prefix}:${queue}:wait` };
@@ -163,18 +166,18 @@ function medianRun(results) {
 }
 
 /**
- * Idle resque-ts workers over `*` (empty queues): Redis commands and CPU per second on each node, after their start-up.
- * `shards` 0: no worker (the cluster's own background). 1: one worker on shard 0's namespace. 3: one per shard
- * namespace, in this process, which is what a sharded worker over `*` runs (it registers, beats and looks for work on
- * every shard).
+ * An idle resque-ts worker over `*` (empty queues): Redis commands and CPU per second on each node, after its start-up.
+ * `shards` 0: no worker (the cluster's own background). 1: an unsharded worker on shard 0's namespace. 3: a sharded
+ * worker, which runs a part on every shard (each registers, beats, reaps and looks for work there).
  */
 async function idleWorkers(target, shards) {
   for (const node of target.nodes) await node.admin.flushall();
-  const workers = layout.namespaces.slice(0, shards).map(
-    (namespace) =>
+  const namespace = shards === 1 ? { namespace: layout.namespaces[0] } : namespaceOptions();
+  const workers = (shards === 0 ? [] : [namespace]).map(
+    (options) =>
       new Worker({
         redis: target.url,
-        namespace,
+        ...options,
         queues: ['*'],
         concurrency: CONCURRENCY,
         isolation: 'none',
@@ -367,7 +370,7 @@ if (idle) {
     ...[
       ['none (the cluster alone)', idle.none],
       ['one shard (one worker)', idle.one],
-      ['three shards (one worker per shard namespace)', idle.three],
+      ['three shards (a sharded worker: a part per shard)', idle.three],
     ].map(
       ([label, r]) =>
         `| ${label} | ${f(r.commandsPerSecond, 1)} | ${f(r.cpuMicrosPerSecond)} µs | ${r.nodes.map((node) => f(node.commandsPerSecond, 1)).join(' / ')} |`,

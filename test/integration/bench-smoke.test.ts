@@ -177,7 +177,7 @@ describe('bench/status.mjs --smoke', () => {
 });
 
 describe('bench/cluster.mjs --smoke', () => {
-  it('drains three queues on one Redis and on a 3-primary cluster, with figures for every primary', async () => {
+  it('drains three queues of a sharded namespace on one Redis and on a 3-primary cluster, with figures for every primary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resque-bench-cluster-'));
     try {
       const json = join(dir, 'result.json');
