@@ -68,16 +68,25 @@ export class ShardedWorker extends EventEmitter<WorkerEvents> {
         'executor',
         `the queues ${config.queues.join(',')} lie on shards ${split.map((p) => p.shard).join(', ')}, and a sharded worker runs one executor per shard: leave executor unset, or give it the queues of one shard`,
       );
-    this.parts = split.map((part, index) =>
-      makePart(
-        shardConfig(
-          index === 0 ? config : { ...config, metricsPort: 0, healthPort: 0 },
-          part.namespace,
-          part.queues,
-        ),
-        index === 0,
-      ),
-    );
+    const parts: WorkerPart[] = [];
+    try {
+      for (const [index, part] of split.entries())
+        parts.push(
+          makePart(
+            shardConfig(
+              index === 0 ? config : { ...config, metricsPort: 0, healthPort: 0 },
+              part.namespace,
+              part.queues,
+            ),
+            index === 0,
+          ),
+        );
+    } catch (error) {
+      // The parts already made have opened their connections: closed, as a worker never started closes them.
+      for (const made of parts) void made.stop('term').catch(() => {});
+      throw error;
+    }
+    this.parts = parts;
     this.shards = this.parts.map((worker, index) => ({ ...worker.shards[0]!, shard: split[index]!.shard }));
     for (const part of this.parts) this.listenTo(part);
     this.finished = Promise.all(this.parts.map((part) => part.finished)).then(() => {

@@ -6,6 +6,7 @@ import { resolveConfig } from '../../src/config/resolve.js';
 import { shardLayoutOf } from '../../src/config/shards.js';
 import { defineJob, Resque } from '../../src/index.js';
 import type { ShardLayout } from '../../src/protocol/shard-layout.js';
+import { ShardedWorker } from '../../src/worker/sharded-worker.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { rawRedis, sharedRedisUrl, uniqueNamespace, waitFor } from '../harness/context.js';
 
@@ -202,5 +203,23 @@ describe('a sharded worker', () => {
           executor: { slots: 1 } as unknown as WorkerOptions['executor'],
         }),
     ).toThrow(/one executor per shard/);
+  });
+
+  it('closes the parts already made when making a later one fails', async () => {
+    const namespace = uniqueNamespace('shw-fail');
+    const config = resolveConfig({ redis: sharedRedisUrl(), namespace, shards: 3, queues: ['*'] }, {});
+    const made: Worker[] = [];
+    expect(
+      () =>
+        new ShardedWorker(config, shardLayoutOf(config)!, false, (partConfig) => {
+          if (made.length === 2) throw new Error('the third part cannot be made');
+          const part = new Worker({ config: partConfig, jobs: [Track], setProcessTitle: false });
+          made.push(part);
+          return part;
+        }),
+    ).toThrow(/the third part cannot be made/);
+    expect(made).toHaveLength(2);
+    // Each made part stops as a worker never started does: its connections closed, `finished` settled.
+    await Promise.all(made.map((part) => part.finished));
   });
 });
