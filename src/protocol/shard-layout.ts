@@ -103,8 +103,8 @@ function checkLayout(base: string, count: number, placed: ReadonlyMap<string, nu
       );
 }
 
-/** `RESQUE_QUEUE_SHARDS`: `critical=0,mail=2`. */
-export function parseQueueShards(text: string): Record<string, number> {
+/** `RESQUE_QUEUE_SHARDS` or `--queue-shards` (`source`, named in the error): `critical=0,mail=2`. */
+export function parseQueueShards(text: string, source = 'RESQUE_QUEUE_SHARDS'): Record<string, number> {
   const placed: Record<string, number> = {};
   for (const part of text.split(',')) {
     const entry = part.trim();
@@ -112,7 +112,7 @@ export function parseQueueShards(text: string): Record<string, number> {
     const match = /^([^=\s]+)\s*=\s*(\d+)$/.exec(entry);
     if (!match)
       throw new ConfigError(
-        'RESQUE_QUEUE_SHARDS',
+        source,
         `expected queue=shard entries separated by commas (critical=0,mail=2), got ${JSON.stringify(entry)}`,
       );
     placed[match[1]!] = Number(match[2]);

@@ -79,3 +79,15 @@ describe('resque shards', () => {
     expect(outOfRange.stderr).toMatch(/queue "mail" is placed on shard 5, but shards are numbered 0 to 1/);
   });
 });
+
+describe('--queue-shards', () => {
+  it('names the flag, not the environment variable, when it is malformed', async () => {
+    const result = await resqueInProcess(
+      ['shards', '--redis', sharedRedisUrl(), '--shards', '2', '--queue-shards', 'mail'],
+      { env: {} },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--queue-shards/);
+    expect(result.stderr).not.toMatch(/RESQUE_QUEUE_SHARDS/);
+  });
+});

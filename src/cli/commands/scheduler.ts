@@ -95,7 +95,7 @@ export const schedulerCommand: Command = {
         ...(stringOption(values, 'namespace') ? { namespace: stringOption(values, 'namespace') } : {}),
         ...(stringOption(values, 'shards') ? { shards: Number(stringOption(values, 'shards')) } : {}),
         ...(stringOption(values, 'queue-shards')
-          ? { queueShards: parseQueueShards(stringOption(values, 'queue-shards')!) }
+          ? { queueShards: parseQueueShards(stringOption(values, 'queue-shards')!, '--queue-shards') }
           : {}),
         ...(values['verbose'] ? { logLevel: 'info' as const } : {}),
       },

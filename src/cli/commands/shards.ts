@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { type ResolvedConfig, resolveConfig } from '../../config/resolve.js';
 import { shardConfig, shardLayoutOf } from '../../config/shards.js';
 import { Keys } from '../../protocol/keys.js';
+import { parseQueueShards } from '../../protocol/shard-layout.js';
 import { hashTagOf } from '../../redis/cluster.js';
 import { asConnectionError, checkClusterMode, describeTarget, openRedis } from '../../redis/connection.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, type Command, EXIT, UsageError } from '../command.js';
@@ -96,8 +97,9 @@ function shardedConfig(values: Record<string, unknown>, env: NodeJS.ProcessEnv):
       redis: stringOption(values, 'redis'),
       namespace: stringOption(values, 'namespace'),
       shards: shards === undefined ? undefined : Number(shards),
+      queueShards: queueShards === undefined ? undefined : parseQueueShards(queueShards, '--queue-shards'),
     },
-    queueShards === undefined ? env : { ...env, RESQUE_QUEUE_SHARDS: queueShards },
+    env,
   );
 }
 

@@ -39,7 +39,7 @@ export function adminOptions(values: CommandValues): ResqueOptions {
     redis: stringOption(values, 'redis'),
     namespace: stringOption(values, 'namespace'),
     ...(shards === undefined ? {} : { shards: Number(shards) }),
-    ...(queueShards === undefined ? {} : { queueShards: parseQueueShards(queueShards) }),
+    ...(queueShards === undefined ? {} : { queueShards: parseQueueShards(queueShards, '--queue-shards') }),
   };
 }
 

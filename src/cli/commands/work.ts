@@ -113,7 +113,7 @@ function cliOptions(values: Record<string, unknown>): ResqueOptions {
   if (values['namespace'] !== undefined) options.namespace = values['namespace'] as string;
   if (values['shards'] !== undefined) options.shards = Number(values['shards']);
   if (values['queue-shards'] !== undefined)
-    options.queueShards = parseQueueShards(values['queue-shards'] as string);
+    options.queueShards = parseQueueShards(values['queue-shards'] as string, '--queue-shards');
   if (values['metrics-port'] !== undefined) options.metricsPort = Number(values['metrics-port']);
   if (values['health-port'] !== undefined) options.healthPort = Number(values['health-port']);
   if (values['tracing'] === true) options.tracing = true;
