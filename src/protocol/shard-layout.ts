@@ -1,6 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
 import { ConfigError } from '../errors/index.js';
-import { hasWildcard } from '../worker/glob-rule.js';
 
 /**
  * A sharded namespace (docs/cluster.md, Shards): `shards` one-slot namespaces made from one base name, each a whole
@@ -75,7 +74,7 @@ export class ShardLayout {
       for (let shard = 0; shard < this.count; shard++) add(shard, entry);
     };
     for (const entry of list) {
-      if (entry.startsWith('!') || hasWildcard(entry)) everywhere(entry);
+      if (entry.startsWith('!') || isPattern(entry)) everywhere(entry);
       else add(this.shardOf(entry), entry);
     }
     const result: ShardQueues[] = [];
@@ -118,4 +117,9 @@ export function parseQueueShards(text: string, source = 'RESQUE_QUEUE_SHARDS'): 
     placed[match[1]!] = Number(match[2]);
   }
   return placed;
+}
+
+/** A queue-list entry that is a pattern: queue names cannot hold glob characters (protocol/names.ts), so any is one. */
+function isPattern(entry: string): boolean {
+  return /[*?[\]{}\\]/.test(entry);
 }

@@ -117,3 +117,11 @@ describe('configuration', () => {
     expect(() => resolveConfig({}, { RESQUE_SHARDS: 'three' })).toThrow(/RESQUE_SHARDS.*expected an integer/);
   });
 });
+
+describe('ShardLayout.split of patterns', () => {
+  it('sends every glob form and escaped pattern to every shard', () => {
+    const layout = new ShardLayout('resque', 2);
+    for (const entry of ['mail_*', 'q?', '[ab]x', 'a\\*'])
+      expect(layout.split([entry]).map((p) => p.shard)).toEqual([0, 1]);
+  });
+});
