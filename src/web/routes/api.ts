@@ -26,7 +26,7 @@ export const API_INDEX = {
   'GET /api/limits?keys': 'concurrency limits: running, limit, parked, busiest keys; paused queues',
   'GET /api/workers': 'workers with health',
   'GET /api/workers/:id': 'one worker',
-  'GET /api/failed?start&limit&order&queue&class&args&error&group&retried&list': 'a page of failures',
+  'GET /api/failed?start&limit&order&queue&class&args&error&group&retried&list&shard': 'a page of failures',
   'GET /api/failed/count?…filter': 'how many failures match',
   'GET /api/failed/:id': 'one failure',
   'POST /api/failed/:id/retry {remove?}': 'retry one failure',

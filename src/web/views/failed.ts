@@ -67,7 +67,7 @@ function bulkLinks(view: View, filter: ShardFilter): Html {
   return html`<div class="actions">
 <a class="button" href="${view.url('/failed/bulk/retry', query)}">Retry${matching}…</a>
 <a class="button danger" href="${view.url('/failed/bulk/clear', query)}">Clear${matching}…</a>
-<a class="button" href="${view.url('/failed/bulk/clear', { list: filter.list, retried: 'yes', shard: query.shard })}">Clear retried…</a>
+<a class="button" href="${view.url('/failed/bulk/clear', { list: filter.list, retried: 'yes', shard: filter.shard })}">Clear retried…</a>
 </div>`;
 }
 
