@@ -134,6 +134,25 @@ describe.skipIf(onCluster)('a sharded dashboard in Chromium', () => {
     expect(await page.locator('main').innerText()).toContain('Broken2');
   });
 
+  it('the Failed page’s shard select shows one shard’s failures, and its bulk links keep the shard', async () => {
+    await open('/failed');
+    expect(await page.locator('select[name="shard"] option').allInnerTexts()).toEqual([
+      'all',
+      '0 (1)',
+      '1 (1)',
+      '2 (1)',
+    ]);
+    await page.selectOption('select[name="shard"]', '2');
+    await page.click('form.filters button:text-is("Filter")');
+    await page.waitForLoadState();
+    expect(new URL(page.url()).searchParams.get('shard')).toBe('2');
+    const headers = await page.locator('article.failure header').allInnerTexts();
+    expect(headers.map((h) => /Broken\d/.exec(h)?.[0])).toEqual(['Broken2']);
+    await page.click('a:has-text("Retry matching")');
+    expect(await page.locator('main h1').innerText()).toContain('Retry 1 failed job?');
+    expect(await page.locator('main').innerText()).toContain('shard = 2');
+  });
+
   it('the Delayed page adds up the shards’ jobs of a second, and queues them all to their own shards', async () => {
     await open('/delayed');
     const row = page.locator('main table tbody tr').first();

@@ -2,7 +2,7 @@ import type { App, Reply, Request } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { groupsData } from './errors.js';
 import { failedData } from './failed.js';
-import { cursorParam, failureFilter, jobMatch, keysParam, workerRows } from './load.js';
+import { cursorParam, failureScope, jobMatch, keysParam, workerRows } from './load.js';
 import { overviewData } from './overview.js';
 import { queueData } from './queues.js';
 import { backlogJson } from './scheduling.js';
@@ -26,7 +26,7 @@ export const API_INDEX = {
   'GET /api/limits?keys': 'concurrency limits: running, limit, parked, busiest keys; paused queues',
   'GET /api/workers': 'workers with health',
   'GET /api/workers/:id': 'one worker',
-  'GET /api/failed?start&limit&order&queue&class&args&error&group&retried&list': 'a page of failures',
+  'GET /api/failed?start&limit&order&queue&class&args&error&group&retried&list&shard': 'a page of failures',
   'GET /api/failed/count?…filter': 'how many failures match',
   'GET /api/failed/:id': 'one failure',
   'POST /api/failed/:id/retry {remove?}': 'retry one failure',
@@ -87,10 +87,15 @@ export const api = {
   },
   failed: async (app: App, request: Request): Promise<Reply> => {
     const data = await failedData(app, request);
-    return json({ ...data.page, filter: data.filter, lists: data.lists });
+    return json({
+      ...data.page,
+      filter: data.filter,
+      lists: data.lists,
+      ...(data.shards ? { shards: data.shards } : {}),
+    });
   },
   failedCount: async (app: App, request: Request): Promise<Reply> => {
-    const filter = failureFilter(request.query);
+    const filter = failureScope(app, request.query);
     return json({ filter, count: await app.admin.failures.count(filter) });
   },
   failure: async (app: App, request: Request): Promise<Reply> =>

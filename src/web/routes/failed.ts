@@ -1,25 +1,38 @@
+import type { ShardFilter } from '../../api/shard-failures.js';
 import { isFailureListName } from '../../failure/identity.js';
-import type { FailureFilter } from '../../failure/scope.js';
 import type { App, Reply, Request } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { confirmBulkPage, failedPage, failurePage } from '../views/failed.js';
 import { count } from '../views/format.js';
-import { expected, failureFilter, paging } from './load.js';
+import { expected, failureScope, paging } from './load.js';
 
 export async function failedData(app: App, request: Request) {
   const list = request.params['list'];
   if (list !== undefined && !isFailureListName(list))
     throw new NotFoundError(`No failure list ${JSON.stringify(list)}`);
-  const filter = failureFilter(request.query, list);
+  const filter = failureScope(app, request.query, list);
   const { offset, limit } = paging(request.query, app.options.pageSize);
   const order = request.query.get('order') === 'asc' ? 'asc' : 'desc';
-  const [page, lists, group] = await Promise.all([
+  const [page, lists, group, shards] = await Promise.all([
     app.admin.failures.page({ ...filter, order, offset, limit }),
     app.admin.failures.lists(),
     filter.group ? app.admin.failures.group(filter.group) : undefined,
+    shardCounts(app, filter.list),
   ]);
   const groupLabel = group ? `${group.className} ${group.exception}: ${group.message}` : filter.group;
-  return { page, filter, lists, groupLabel };
+  return { page, filter, lists, groupLabel, shards };
+}
+
+/** Each shard's failures (of `list`, else of every list; LLEN only); undefined when the namespace is not sharded. */
+async function shardCounts(app: App, list: string | undefined) {
+  if (app.admin.shardCount === 1) return undefined;
+  return Promise.all(
+    Array.from({ length: app.admin.shardCount }, async (_, shard) => {
+      const lists = await app.admin.shard(shard).failures.lists();
+      const count = lists.reduce((sum, l) => sum + (list === undefined || l.list === list ? l.count : 0), 0);
+      return { shard, count };
+    }),
+  );
 }
 
 export async function failed(app: App, request: Request): Promise<Reply> {
@@ -79,7 +92,7 @@ export async function confirmBulk(app: App, request: Request): Promise<Reply> {
   const action = request.params['action'];
   if (action !== 'retry' && action !== 'clear')
     throw new NotFoundError(`No bulk action ${JSON.stringify(action)}`);
-  const filter = failureFilter(request.query);
+  const filter = failureScope(app, request.query);
   const matched = await app.admin.failures.count(
     action === 'retry' && filter.retried === undefined ? { ...filter, retried: false } : filter,
   );
@@ -95,7 +108,7 @@ export async function bulk(app: App, request: Request): Promise<Reply> {
   const action = request.params['action'];
   if (action !== 'retry' && action !== 'clear')
     throw new NotFoundError(`No bulk action ${JSON.stringify(action)}`);
-  const filter = failureFilter(request.form);
+  const filter = failureScope(app, request.form);
   const limit = expected(request.form);
   if (limit !== undefined) {
     const now = await app.admin.failures.count(
@@ -124,7 +137,7 @@ export async function bulk(app: App, request: Request): Promise<Reply> {
 }
 
 /** A filter as audit text: `class=Mailer queue=mail`, or `all`. */
-function describeFilter(filter: FailureFilter): string {
+function describeFilter(filter: ShardFilter): string {
   const parts = Object.entries(filter).map(([key, value]) => `${key}=${String(value)}`);
   return parts.length > 0 ? parts.join(' ') : 'all';
 }

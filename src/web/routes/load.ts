@@ -1,4 +1,5 @@
 import { workerCondition } from '../../api/health.js';
+import type { ShardFilter } from '../../api/shard-failures.js';
 import { bucketSamples, type SeriesBucket } from '../../api/stats.js';
 import type { FailureFilter } from '../../failure/scope.js';
 import type { App } from '../context.js';
@@ -64,6 +65,15 @@ export function failureFilter(fields: URLSearchParams, list?: string): FailureFi
     if (filter[key] === undefined) delete filter[key];
   }
   return filter;
+}
+
+/**
+ * The failure filter and, on a sharded namespace, `?shard=n`: one shard's failures, a page of them O(page) at any
+ * depth (unsharded, `shard` is ignored as before).
+ */
+export function failureScope(app: App, fields: URLSearchParams, list?: string): ShardFilter {
+  const shard = shardParam(app, fields);
+  return { ...failureFilter(fields, list), ...(shard === undefined ? {} : { shard }) };
 }
 
 /** A queue search from query or form fields: class, args. */

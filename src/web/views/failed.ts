@@ -1,6 +1,6 @@
+import type { ShardFilter } from '../../api/shard-failures.js';
 import type { Failure } from '../../failure/failure.js';
 import type { FailurePage } from '../../failure/page.js';
-import type { FailureFilter } from '../../failure/scope.js';
 import { parseWorkerId } from '../../protocol/worker-id.js';
 import { seg, type View } from '../context.js';
 import { type Html, html } from '../html.js';
@@ -9,7 +9,7 @@ import { jobLink, payloadId } from './job.js';
 import { actionForm, pager } from './layout.js';
 
 /** The filter as query parameters (the names the failure pages and the API take). */
-export function filterQuery(filter: FailureFilter): Record<string, string | undefined> {
+export function filterQuery(filter: ShardFilter): Record<string, string | undefined> {
   return {
     queue: filter.queue,
     class: filter.className,
@@ -17,19 +17,35 @@ export function filterQuery(filter: FailureFilter): Record<string, string | unde
     error: filter.errorText,
     group: filter.group,
     retried: filter.retried === undefined ? undefined : filter.retried ? 'yes' : 'no',
+    shard: filter.shard === undefined ? undefined : String(filter.shard),
   };
 }
 
-function basePath(filter: FailureFilter): string {
+function basePath(filter: ShardFilter): string {
   return filter.list && filter.list !== 'failed' ? `/failed/${seg(filter.list)}` : '/failed';
 }
 
-function filterForm(view: View, filter: FailureFilter, order: string): Html {
+/** A failure count per shard, on a sharded namespace only. */
+export type ShardCounts = Array<{ shard: number; count: number }>;
+
+function option(value: string, label: string, current: string): Html {
+  return html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`;
+}
+
+/** The shard select of a sharded namespace, each shard with its failure count. */
+function shardSelect(filter: ShardFilter, shards: ShardCounts | undefined): Html | string {
+  if (!shards) return '';
+  const current = filter.shard === undefined ? '' : String(filter.shard);
+  return html`<label>Shard <select name="shard">${option('', 'all', current)}${shards.map(
+    ({ shard, count: n }) => option(String(shard), `${shard} (${count(n)})`, current),
+  )}</select></label>
+`;
+}
+
+function filterForm(view: View, filter: ShardFilter, order: string, shards: ShardCounts | undefined): Html {
   const retried = filter.retried === undefined ? '' : filter.retried ? 'yes' : 'no';
-  const option = (value: string, label: string, current: string) =>
-    html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`;
   return html`<form method="get" action="${view.url(basePath(filter))}" class="filters">
-<label>Queue <input name="queue" value="${filter.queue}"></label>
+${shardSelect(filter, shards)}<label>Queue <input name="queue" value="${filter.queue}"></label>
 <label>Class <input name="class" value="${filter.className}"></label>
 <label>Arguments contain <input name="args" value="${filter.argsText}"></label>
 <label>Error contains <input name="error" value="${filter.errorText}"></label>
@@ -40,18 +56,18 @@ ${filter.group ? html`<input type="hidden" name="group" value="${filter.group}">
 </form>`;
 }
 
-function isFiltered(filter: FailureFilter): boolean {
+function isFiltered(filter: ShardFilter): boolean {
   return Object.values(filterQuery(filter)).some((v) => v !== undefined);
 }
 
-function bulkLinks(view: View, filter: FailureFilter): Html {
+function bulkLinks(view: View, filter: ShardFilter): Html {
   if (view.readOnly) return html``;
   const query = { ...filterQuery(filter), list: filter.list };
   const matching = isFiltered(filter) ? ' matching' : ' all';
   return html`<div class="actions">
 <a class="button" href="${view.url('/failed/bulk/retry', query)}">Retry${matching}…</a>
 <a class="button danger" href="${view.url('/failed/bulk/clear', query)}">Clear${matching}…</a>
-<a class="button" href="${view.url('/failed/bulk/clear', { list: filter.list, retried: 'yes' })}">Clear retried…</a>
+<a class="button" href="${view.url('/failed/bulk/clear', { list: filter.list, retried: 'yes', shard: filter.shard })}">Clear retried…</a>
 </div>`;
 }
 
@@ -67,7 +83,7 @@ function failureActions(view: View, failure: Failure, back?: string): Html {
 }
 
 /** The list path with its filter, as the place to come back to after acting on one failure. */
-function backTo(filter: FailureFilter): string {
+function backTo(filter: ShardFilter): string {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(filterQuery(filter)))
     if (value !== undefined) query.set(key, value);
@@ -95,7 +111,7 @@ function shardBadge(failure: Failure): Html | string {
     : html`<span class="badge shard" title="kept on shard ${String(shard)}">shard ${String(shard)}</span>`;
 }
 
-function failureItem(view: View, failure: Failure, filter: FailureFilter): Html {
+function failureItem(view: View, failure: Failure, filter: ShardFilter): Html {
   const { record } = failure;
   const classLink = failure.className
     ? html`<a href="${view.url(basePath(filter), { ...filterQuery(filter), class: failure.className })}">${jobClass(failure.className, failure.args)}</a>`
@@ -119,9 +135,11 @@ ${backtrace(failure)}
 
 export interface FailedView {
   page: FailurePage;
-  filter: FailureFilter;
+  filter: ShardFilter;
   lists: Array<{ list: string; count: number }>;
   groupLabel: string | undefined;
+  /** Each shard's failures, on a sharded namespace. */
+  shards?: ShardCounts | undefined;
 }
 
 /** Failed jobs a page at a time, newest first, filtered, with per-list tabs, bulk links and per-failure actions. */
@@ -141,7 +159,7 @@ ${
     : ''
 }
 ${data.groupLabel ? html`<p>Error group: <code>${data.groupLabel}</code></p>` : ''}
-<div class="toolbar">${filterForm(view, filter, page.order)}${bulkLinks(view, filter)}</div>
+<div class="toolbar">${filterForm(view, filter, page.order, data.shards)}${bulkLinks(view, filter)}</div>
 ${page.failures.length === 0 ? html`<p class="empty">No failed jobs${isFiltered(filter) ? ' match' : ''}.</p>` : ''}
 <div class="failures">${page.failures.map((f) => failureItem(view, f, filter))}</div>
 ${pager(view, basePath(filter), query, page.offset, page.limit, page.total, page.hasMore)}
@@ -176,7 +194,7 @@ ${payloadId(record.payload) ? html`<tr><th>Job</th><td>${jobLink(view, payloadId
 export function confirmBulkPage(
   view: View,
   action: 'retry' | 'clear',
-  filter: FailureFilter,
+  filter: ShardFilter,
   matched: number,
 ): Html {
   const verb = action === 'retry' ? 'Retry' : 'Remove';
