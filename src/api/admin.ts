@@ -412,7 +412,18 @@ export class Admin {
 
   /** Stored schedules with next and last runs, and the master's `host:pid` (every shard's, on a sharded namespace). */
   async scheduleOverview(): Promise<ScheduleOverview> {
-    if (this.layout) return mergeSchedules(await this.eachShard((admin) => admin.scheduleOverview()));
+    if (this.layout) {
+      const [overviews, runs] = await Promise.all([
+        this.eachShard((admin) => admin.scheduleOverview()),
+        this.eachShard((admin) => guarded(admin.ctx, () => admin.schedules.lastEnqueued())),
+      ]);
+      // The scheduler records a schedule's runs on its queue's shard, where it fires the ticks.
+      const merged = mergeSchedules(overviews);
+      for (const row of merged.schedules)
+        if (row.queue !== undefined)
+          row.lastEnqueuedAt = runs[this.shardOf(row.queue)]![row.name] ?? row.lastEnqueuedAt;
+      return merged;
+    }
     return guarded(this.ctx, () => scheduleOverview(this.ctx.redis, this.ctx.keys));
   }
 
@@ -425,8 +436,9 @@ export class Admin {
   }
 
   /**
-   * A run now of a schedule stored on some shard: its job goes to its queue's shard, and the run is recorded with the
-   * schedule (two writes, as the run of a schedule on one Redis is two: at worst a run is not recorded).
+   * A run now of a schedule stored on some shard: its job goes to its queue's shard, and the run is recorded there,
+   * where the scheduler keeps the schedule's runs (two writes, as the run of a schedule on one Redis is two: at worst
+   * a run is not recorded).
    */
   private async runShardedSchedule(name: string): Promise<boolean> {
     for (const admin of this.shardAdmins) {
@@ -435,8 +447,8 @@ export class Admin {
       const schedule = parseSchedule(name, stored.config);
       const queue = this.forQueue(schedule.queue);
       await queue.resque.enqueueTo(schedule.queue, schedule.className, ...schedule.args);
-      const now = await redisTime(admin.ctx.redis);
-      await admin.ctx.redis.hset(admin.ctx.keys.lastEnqueuedAt, name, rubyTimeToS(now));
+      const now = await redisTime(queue.ctx.redis);
+      await queue.ctx.redis.hset(queue.ctx.keys.lastEnqueuedAt, name, rubyTimeToS(now));
       return true;
     }
     return false;

@@ -221,7 +221,7 @@ describe.skipIf(onCluster)('a sharded Admin', () => {
     const before = await redis.llen(keys2.queue(queues[2]!));
     expect(await admin.runSchedule('nightly')).toBe(true);
     expect(await redis.llen(keys2.queue(queues[2]!))).toBe(before + 1);
-    expect(await redis.hexists(new Keys(layout.namespaces[0]!).lastEnqueuedAt, 'nightly')).toBe(1);
+    expect(await redis.hexists(keys2.lastEnqueuedAt, 'nightly')).toBe(1);
     expect((await admin.scheduleOverview()).schedules.map((s) => s.name)).toEqual(['nightly']);
     expect(await admin.runSchedule('no-such')).toBe(false);
   });
