@@ -59,10 +59,12 @@ export class ShardedDelayed implements DelayedView {
     options: SelectionOptions = {},
   ): Promise<{ found: FoundItem[]; complete: boolean }> {
     const all = await Promise.all(this.shards.map((shard) => shard.find(select, options)));
-    const found = all.flatMap((result) => result.found);
+    // Each shard's matches are its earliest; of all of them, the earliest are kept, and a cut is not complete.
+    const found = all.flatMap((result) => result.found).sort((a, b) => a.second - b.second);
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
     return {
-      found: options.limit === undefined ? found : found.slice(0, options.limit),
-      complete: all.every((result) => result.complete),
+      found: found.slice(0, limit),
+      complete: all.every((result) => result.complete) && found.length <= limit,
     };
   }
 
