@@ -102,7 +102,8 @@ export class Admin {
         layout,
         this.shardAdmins.map((admin) => admin.resque.delayed),
       );
-      this.schedules = this.shardAdmins[0]!.schedules;
+      const [first, ...others] = this.shardAdmins.map((admin) => admin.ctx);
+      this.schedules = new ScheduleStore(first!.redis, first!.keys, undefined, others);
     } else {
       this.schedules = new ScheduleStore(this.ctx.redis, this.ctx.keys);
       this.shardAdmins = [];

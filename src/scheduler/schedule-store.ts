@@ -27,6 +27,11 @@ export class ScheduleStore {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly jobs?: JobRegistry,
+    /**
+     * The other shards of a sharded namespace (docs/cluster.md, Shards): a schedule stored here keeps its tick records
+     * on its queue's shard, where the scheduler fires it, so a removal clears them there too.
+     */
+    private readonly otherShards: ReadonlyArray<{ readonly redis: Redis; readonly keys: Keys }> = [],
   ) {}
 
   /** Validates and stores a schedule (resque-scheduler's set_schedule with persist); `create` refuses an existing name. */
@@ -60,6 +65,7 @@ export class ScheduleStore {
       .hdel(keys.scheduleLastTick, name)
       .sadd(keys.schedulesChanged, name)
       .exec();
+    await Promise.all(this.otherShards.map((shard) => shard.redis.hdel(shard.keys.scheduleLastTick, name)));
     return results?.slice(0, 2).some(([, removed]) => Number(removed) > 0) ?? false;
   }
 

@@ -89,7 +89,7 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     const { redis, keys, logger, jobs } = options;
     this.own = parseSchedules(options.schedules ?? [], jobs);
-    this.store = new ScheduleStore(redis, keys, jobs);
+    this.store = new ScheduleStore(redis, keys, jobs, options.shards?.targets.slice(1));
     this.lock = new MasterLock(
       redis,
       keys.schedulerMasterLock(options.lockPrefix),

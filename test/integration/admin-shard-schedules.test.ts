@@ -71,4 +71,22 @@ describe.skipIf(onCluster)('stored schedules of a sharded namespace', () => {
     expect(await redis.hexists(new Keys(layout.namespaces[1]!).lastEnqueuedAt, 'nightly')).toBe(1);
     expect((await admin.scheduleOverview()).schedules[0]?.lastEnqueuedAt).toBeDefined();
   });
+
+  it('starts a schedule removed and stored again afresh, as on one Redis: no catch-up from its old ticks', async () => {
+    const { layout, admin, scheduler } = setUp('shsched-remove');
+    const config = {
+      cron: '* * * * *',
+      class: 'Report',
+      queue: queueOn(layout, 2),
+      args: [],
+      missed: 'all' as const,
+    };
+    await admin.schedules.set('minutely', config);
+    await scheduler.pass(HOUR_START - 1000);
+    expect((await scheduler.pass(HOUR_START + 500)).fired.length).toBe(1);
+    expect(await admin.schedules.remove('minutely')).toBe(true);
+    await scheduler.pass(HOUR_START + 1000);
+    await admin.schedules.set('minutely', config);
+    expect((await scheduler.pass(HOUR_START + 10 * 60_000 + 500)).fired).toEqual([]);
+  });
 });
