@@ -82,6 +82,8 @@ export class Manager {
   private waiting: Promise<void> | undefined;
   /** Its answer, for the next cycle to read. */
   private waited: { call: ReserveCall; answer: WaitAnswer } | undefined;
+  /** Reservation calls on their way, each until what it took is started or given back. */
+  private readonly callsOnTheirWay = new Set<Promise<void>>();
 
   constructor(private readonly s: ManagerSettings) {}
 
@@ -103,9 +105,12 @@ export class Manager {
     if (this.waiting) {
       await this.s.interruptWait?.(false);
       await this.waiting;
+      // What the call took is given back before the pause is done.
+      await this.pumping;
     }
-    // What a call on its way takes is given back, not started, before the pause is done.
-    await this.pumping;
+    // What a call on its way takes is given back, not started, before the pause is done. Not the whole pump: a
+    // queue_empty hook (run by the pump) may itself await a pause.
+    await Promise.all(this.callsOnTheirWay);
   }
 
   /** CONT: take jobs again. */
@@ -278,6 +283,7 @@ export class Manager {
     }
     for (const slot of named) this.reserving.add(slot);
     this.filling += free.length;
+    const callEnded = this.callOnItsWay();
     let reply: FetchReply;
     this.calling = true;
     try {
@@ -297,6 +303,7 @@ export class Manager {
     } catch (error) {
       for (const slot of named) this.reserving.delete(slot);
       this.filling -= free.length;
+      callEnded();
       throw error;
     } finally {
       this.calling = false;
@@ -315,6 +322,7 @@ export class Manager {
     } finally {
       for (const slot of named) this.reserving.delete(slot);
       this.filling -= free.length;
+      callEnded();
     }
     if (!goOn || free.length <= reply.reservations.length) return;
     if (this.lanes > 1) this.idleLater = true;
@@ -343,6 +351,19 @@ export class Manager {
     for (const reservation of reply.reservations) processor.start(reservation, controller);
     if (reply.reservations.length > 0) this.wasWorking = true;
     return true;
+  }
+
+  /** Marks a reservation call on its way; the function returned marks it ended. */
+  private callOnItsWay(): () => void {
+    let ended: () => void = () => {};
+    const call = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    this.callsOnTheirWay.add(call);
+    return () => {
+      this.callsOnTheirWay.delete(call);
+      ended();
+    };
   }
 
   private async idle(): Promise<void> {
