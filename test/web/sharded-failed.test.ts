@@ -94,6 +94,15 @@ describe.skipIf(onCluster)('the Failed page of a sharded namespace filtered by s
     expect(await redis.llen(keysOf(2).failed)).toBe(25);
   });
 
+  it('walks the key browser shard by shard, and rejects a cursor that names no shard of the namespace', async () => {
+    const first = await sharded.client.get('/api/keys');
+    expect(first.status).toBe(200);
+    for (const cursor of ['1@0', '2@0'])
+      expect((await sharded.client.get(`/api/keys?cursor=${cursor}`)).status).toBe(200);
+    for (const cursor of ['3@0', '9@12', '123', 'x@0', '1@x'])
+      expect((await sharded.client.get(`/api/keys?cursor=${encodeURIComponent(cursor)}`)).status).toBe(400);
+  });
+
   it('a bulk retry under the filter retries only that shard’s failures', async () => {
     const page = await sharded.client.get('/failed?shard=2');
     const [retry] = hrefs(page.text, 'Retry matching');

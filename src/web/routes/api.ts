@@ -111,7 +111,7 @@ export const api = {
   stats: async (app: App, request: Request): Promise<Reply> => json(await resqueStatsData(app, request)),
   redis: async (app: App): Promise<Reply> => json(await redisStatsData(app)),
   keys: async (app: App, request: Request): Promise<Reply> => {
-    const cursor = cursorParam(request.query, 'cursor', app.admin.shardCount > 1);
+    const cursor = cursorParam(request.query, 'cursor', app.admin.shardCount);
     return json(await app.admin.scanKeys(cursor));
   },
   key: async (app: App, request: Request): Promise<Reply> => json(await keyData(app, request)),

@@ -94,13 +94,20 @@ const MAX_CURSOR = 18_446_744_073_709_551_615n;
 
 /**
  * A SCAN cursor (or list index) from the query: '0' when absent; a 400 for anything Redis would refuse. With
- * `sharded`, a key scan's cursor over a sharded namespace may carry its shard (`2@1234`, see Admin.scanKeys).
+ * `shards` above 1, a key scan's cursor over a sharded namespace carries its shard (`2@1234`, see Admin.scanKeys),
+ * which must be one of them.
  */
-export function cursorParam(query: URLSearchParams, name: string, sharded = false): string {
+export function cursorParam(query: URLSearchParams, name: string, shards = 1): string {
   const text = query.get(name);
-  if (text === null || text === '') return '0';
-  const cursor = sharded ? text.replace(/^\d{1,4}@/, '') : text;
-  if (!/^\d{1,20}$/.test(cursor) || BigInt(cursor) > MAX_CURSOR) {
+  if (text === null || text === '' || text === '0') return '0';
+  const sharded = shards > 1 ? /^(\d{1,4})@(.*)$/s.exec(text) : undefined;
+  const cursor = shards > 1 ? sharded?.[2] : text;
+  if (
+    cursor === undefined ||
+    !/^\d{1,20}$/.test(cursor) ||
+    BigInt(cursor) > MAX_CURSOR ||
+    (sharded && Number(sharded[1]) >= shards)
+  ) {
     throw new BadRequestError(
       `${name} must be a cursor this page gave, got ${JSON.stringify(text.slice(0, 40))}`,
     );

@@ -42,7 +42,7 @@ export async function redisStats(app: App, request: Request): Promise<Reply> {
 }
 
 export async function keys(app: App, request: Request): Promise<Reply> {
-  const cursor = cursorParam(request.query, 'cursor', app.admin.shardCount > 1);
+  const cursor = cursorParam(request.query, 'cursor', app.admin.shardCount);
   const page = await app.admin.scanKeys(cursor);
   return { kind: 'page', title: 'Keys', tab: 'stats', body: keysPage(request.view, page, cursor) };
 }
