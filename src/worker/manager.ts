@@ -83,7 +83,9 @@ export class Manager {
   /** Its answer, for the next cycle to read. */
   private waited: { call: ReserveCall; answer: WaitAnswer } | undefined;
   /** Reservation calls on their way, each until what it took is started or given back. */
-  private readonly callsOnTheirWay = new Set<Promise<void>>();
+  private callsOnTheirWay = 0;
+  /** Pauses waiting for those calls to end. */
+  private callsEndedWaiters: Array<() => void> = [];
 
   constructor(private readonly s: ManagerSettings) {}
 
@@ -110,7 +112,7 @@ export class Manager {
     }
     // What a call on its way takes is given back, not started, before the pause is done. Not the whole pump: a
     // queue_empty hook (run by the pump) may itself await a pause.
-    await Promise.all(this.callsOnTheirWay);
+    if (this.callsOnTheirWay > 0) await new Promise<void>((resolve) => this.callsEndedWaiters.push(resolve));
   }
 
   /** CONT: take jobs again. */
@@ -283,7 +285,7 @@ export class Manager {
     }
     for (const slot of named) this.reserving.add(slot);
     this.filling += free.length;
-    const callEnded = this.callOnItsWay();
+    this.callsOnTheirWay++;
     let reply: FetchReply;
     this.calling = true;
     try {
@@ -303,7 +305,7 @@ export class Manager {
     } catch (error) {
       for (const slot of named) this.reserving.delete(slot);
       this.filling -= free.length;
-      callEnded();
+      this.callEnded();
       throw error;
     } finally {
       this.calling = false;
@@ -322,7 +324,7 @@ export class Manager {
     } finally {
       for (const slot of named) this.reserving.delete(slot);
       this.filling -= free.length;
-      callEnded();
+      this.callEnded();
     }
     if (!goOn || free.length <= reply.reservations.length) return;
     if (this.lanes > 1) this.idleLater = true;
@@ -353,17 +355,10 @@ export class Manager {
     return true;
   }
 
-  /** Marks a reservation call on its way; the function returned marks it ended. */
-  private callOnItsWay(): () => void {
-    let ended: () => void = () => {};
-    const call = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    this.callsOnTheirWay.add(call);
-    return () => {
-      this.callsOnTheirWay.delete(call);
-      ended();
-    };
+  /** A reservation call's jobs are started or given back: pauses waiting for the calls on their way go on once none is. */
+  private callEnded(): void {
+    this.callsOnTheirWay--;
+    if (this.callsOnTheirWay === 0) for (const resume of this.callsEndedWaiters.splice(0)) resume();
   }
 
   private async idle(): Promise<void> {
