@@ -3,7 +3,6 @@
 // shard and merges.
 import type { JobDefinition } from '../jobs/define.js';
 import type { JsonValue } from '../protocol/json.js';
-import { assertQueueName } from '../protocol/names.js';
 import type { ShardLayout } from '../protocol/shard-layout.js';
 import type { DelayedJobs } from '../scheduler/delayed-jobs.js';
 import type { Scheduled } from '../scheduler/delayed-push.js';
@@ -147,12 +146,12 @@ export class ShardedDelayedJobs implements Pick<DelayedJobs, keyof DelayedJobs> 
     return this.clients[this.layout.shardOf(queue)]!;
   }
 
+  /** The shard of the job's queue: `explicit` (checked by queueOf), else its class's queue. */
   private async ofJob<T>(
     job: JobRef<never> | JobRef<JsonValue[]>,
     call: (delayed: DelayedJobs) => Promise<T>,
     explicit?: string,
   ): Promise<T> {
-    if (explicit !== undefined) assertQueueName(explicit);
     return call(this.clientOf(queueOf(job as JobRef<JsonValue[]>, explicit)).delayed);
   }
 
