@@ -205,7 +205,7 @@ export class Resque {
    * wait. Sharded, the wait is on the shard holding the job's status record (one subscriber per shard waited on).
    */
   waitFor(id: string, options: WaitOptions = {}): Promise<JobStatus> {
-    if (this.shards) return this.viaShard(() => this.shardOfRecord(id)).then((s) => s.waitFor(id, options));
+    if (this.shards) return this.shardOfRecord(id).then((shard) => shard.waitFor(id, options));
     return this.guard(() => this.waiter.waitFor(id, options));
   }
 
@@ -565,21 +565,22 @@ export class Resque {
     }
   }
 
-  /** The shard client of `queue` (checked first: a bad name is the same error an unsharded call gives). */
-  private viaQueue<T>(queue: string, call: (shard: Resque) => Promise<T>): Promise<T> {
-    return this.viaShard(() => {
-      assertQueueName(queue);
-      return this.shardFor(queue);
-    }).then(call);
+  /**
+   * The shard client of `queue` (checked first: a bad name is the same error an unsharded call gives, as a
+   * rejection).
+   */
+  private async viaQueue<T>(queue: string, call: (shard: Resque) => Promise<T>): Promise<T> {
+    assertQueueName(queue);
+    return call(this.shardFor(queue));
   }
 
   /** The shard client of the queue a job goes to: `explicit`, else its class's queue. */
-  private viaJob<T>(
+  private async viaJob<T>(
     job: JobRef<JsonValue[]> | JobRef<never>,
     call: (shard: Resque) => Promise<T>,
     explicit?: string,
   ): Promise<T> {
-    return this.viaShard(() => this.shardFor(queueOf(job as JobRef<JsonValue[]>, explicit))).then(call);
+    return call(this.shardFor(queueOf(job as JobRef<JsonValue[]>, explicit)));
   }
 
   /** A limit of one queue on its shard; any other limit on every shard, the figures added up. */
@@ -590,11 +591,6 @@ export class Resque {
     const queue = queueOfLimit(limit);
     if (queue !== undefined && queue !== '') return this.viaQueue(queue, call);
     return this.everyShard(call).then(sumFields);
-  }
-
-  /** Picks a shard (throwing a bad input's error as a rejection, as the unsharded calls do). */
-  private async viaShard(pick: () => Resque | Promise<Resque>): Promise<Resque> {
-    return pick();
   }
 
   private shardFor(queue: string): Resque {
