@@ -15,13 +15,7 @@ export interface ResqueInfo {
 }
 
 export async function resqueInfo(ctx: ClientContext): Promise<ResqueInfo> {
-  const sizes = await queueSizes(ctx);
-  const [processed, workerIds, failed] = await Promise.all([
-    ctx.redis.get(ctx.keys.processed),
-    ctx.redis.smembers(ctx.keys.workers),
-    ctx.redis.llen(ctx.keys.failed),
-  ]);
-  return infoFrom(ctx, { sizes: Object.values(sizes), processed: Number(processed ?? 0), workerIds, failed });
+  return mergeInfo([await shardInfo(ctx)], ctx.config.environment);
 }
 
 /** The figures around the queue sizes and counters, however those were read (the dashboard reads them tolerantly). */
