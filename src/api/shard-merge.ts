@@ -1,4 +1,5 @@
 import type { ResqueInfo } from '../client/info.js';
+import { compareStrings } from '../client/shard-merge.js';
 import type { DelayedBacklog } from '../scheduler/overdue.js';
 import type { ScheduleOverview } from '../scheduler/schedule-view.js';
 import type { ClusterSnapshot } from './cluster-metrics.js';
@@ -66,7 +67,7 @@ export function mergeLiveness(lists: readonly WorkerLiveness[][]): WorkerLivenes
     const seen = byId.get(entry.id);
     if (!seen || (seen.alive && !entry.alive)) byId.set(entry.id, entry);
   }
-  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...byId.values()].sort((a, b) => compareStrings(a.id, b.id));
 }
 
 export function mergeSnapshots(snapshots: readonly ClusterSnapshot[]): ClusterSnapshot {
@@ -114,7 +115,7 @@ export function mergeSafety(safeties: readonly RedisSafety[]): RedisSafety {
 }
 
 export function byName<T extends { name: string }>(a: T, b: T): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return compareStrings(a.name, b.name);
 }
 
 function sum(values: readonly number[]): number {

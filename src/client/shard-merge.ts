@@ -9,7 +9,7 @@ export function mergeSizes(parts: ReadonlyArray<Record<string, number>>): Record
   const sizes = new Map<string, number>();
   for (const part of parts)
     for (const [queue, size] of Object.entries(part)) sizes.set(queue, (sizes.get(queue) ?? 0) + size);
-  return Object.fromEntries([...sizes].sort(([a], [b]) => compare(a, b)));
+  return Object.fromEntries([...sizes].sort(([a], [b]) => compareStrings(a, b)));
 }
 
 /** The union of the shards' names, sorted as an unsharded client sorts them. */
@@ -25,7 +25,7 @@ export function mergeDates(parts: ReadonlyArray<ReadonlyMap<string, Date>>): Map
       const seen = merged.get(name);
       if (!seen || date < seen) merged.set(name, date);
     }
-  return new Map([...merged].sort(([a], [b]) => compare(a, b)));
+  return new Map([...merged].sort(([a], [b]) => compareStrings(a, b)));
 }
 
 /**
@@ -36,7 +36,7 @@ export function mergeDates(parts: ReadonlyArray<ReadonlyMap<string, Date>>): Map
 export function mergeLimits<T extends LimitState | RateLimitState>(parts: ReadonlyArray<readonly T[]>): T[] {
   const seen = new Map<string, T>();
   for (const part of parts) for (const limit of part) seen.set(JSON.stringify(limit), limit);
-  return [...seen.values()].sort((a, b) => compare(a.name, b.name));
+  return [...seen.values()].sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Per-field sums of the shards' usage figures. */
@@ -64,6 +64,7 @@ export function queueOfLimit(name: string): string | undefined {
   return typeof name === 'string' && name.startsWith('queue:') ? name.slice('queue:'.length) : undefined;
 }
 
-function compare(a: string, b: string): number {
+/** Code-unit order, as `Array.prototype.sort` sorts strings by default. */
+export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
