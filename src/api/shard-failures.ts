@@ -2,7 +2,7 @@ import { FailureNotFoundError } from '../errors/index.js';
 import type { BulkResult, BulkRetryOptions, ClearOptions } from '../failure/bulk.js';
 import type { RetryOptions, RetryResult } from '../failure/by-id.js';
 import type { FailureCounts } from '../failure/count.js';
-import type { Failure } from '../failure/failure.js';
+import { type Failure, failureFields } from '../failure/failure.js';
 import type { ErrorGroup, GroupOrder } from '../failure/groups.js';
 import type { FailurePage, PageOptions } from '../failure/page.js';
 import type { FailureFilter } from '../failure/scope.js';
@@ -217,23 +217,8 @@ class FailureOnShard implements ShardFailure {
   }
 
   toJSON() {
-    const { id, shard, list, index, raw, record, readable, queue, className, args, failedAt, retriedAt } =
-      this;
-    return {
-      id,
-      shard,
-      list,
-      index,
-      raw,
-      record,
-      readable,
-      queue,
-      className,
-      args,
-      failedAt,
-      retriedAt,
-      groupId: this.groupId,
-    };
+    const { id, ...fields } = failureFields(this);
+    return { id, shard: this.shard, ...fields };
   }
 }
 

@@ -77,22 +77,15 @@ class StoredFailure implements Failure {
   }
 
   toJSON(): Failure {
-    const { list, index, raw, record, readable, queue, className, args, failedAt, retriedAt } = this;
-    return {
-      id: this.id,
-      list,
-      index,
-      raw,
-      record,
-      readable,
-      queue,
-      className,
-      args,
-      failedAt,
-      retriedAt,
-      groupId: this.groupId,
-    };
+    return failureFields(this);
   }
+}
+
+/** A failure's fields as a plain object (its computed `id` and `groupId` included): what `JSON.stringify` shows. */
+export function failureFields(failure: Failure): Failure {
+  const { id, list, index, raw, record, readable, queue, className, args, failedAt, retriedAt, groupId } =
+    failure;
+  return { id, list, index, raw, record, readable, queue, className, args, failedAt, retriedAt, groupId };
 }
 
 function unreadable(raw: string): FailureRecord {
