@@ -49,6 +49,7 @@ import {
   mergeSafety,
   mergeSchedules,
   mergeSnapshots,
+  sum,
   sumInfo,
 } from './shard-merge.js';
 import { parseShardRef, shardRef } from './shard-refs.js';
@@ -307,8 +308,8 @@ export class Admin {
     if (!this.layout) return guarded(this.ctx, () => readCounters(this.ctx));
     const all = await this.eachShard((admin) => admin.counters());
     return {
-      processed: all.reduce((sum, c) => sum + c.processed, 0),
-      failed: all.reduce((sum, c) => sum + c.failed, 0),
+      processed: sum(all.map((c) => c.processed)),
+      failed: sum(all.map((c) => c.failed)),
     };
   }
 
@@ -373,7 +374,7 @@ export class Admin {
       ]);
       const latencies = queues.flatMap((q) => (q.latencyMs === undefined ? [] : [q.latencyMs]));
       return writeSample(this.ctx, {
-        pending: queues.reduce((sum, q) => sum + q.size, 0),
+        pending: sum(queues.map((q) => q.size)),
         maxLatencyMs: latencies.length > 0 ? Math.max(...latencies) : undefined,
         groupCounts: groups.map((g) => ({ id: g.id, count: g.count })),
       });
@@ -392,7 +393,7 @@ export class Admin {
     return guarded(first.ctx, () =>
       writeSample(first.ctx, {
         counters,
-        pending: queues.reduce((sum, q) => sum + q.size, 0),
+        pending: sum(queues.map((q) => q.size)),
         maxLatencyMs: latencies.length > 0 ? Math.max(...latencies) : undefined,
         groupCounts: groups.map((g) => ({ id: g.id, count: g.count })),
       }),
@@ -489,12 +490,12 @@ export class Admin {
     const jobs = pages
       .flatMap((page, shard) => page.jobs.map((job) => ({ ...job, shard, ref: shardRef(shard, job.ref) })))
       .sort((a, b) => a.dueAtMs - b.dueAtMs);
-    return { jobs: jobs.slice(offset, offset + limit), total: pages.reduce((sum, p) => sum + p.total, 0) };
+    return { jobs: jobs.slice(offset, offset + limit), total: sum(pages.map((p) => p.total)) };
   }
 
   async retryCount(): Promise<number> {
     if (!this.layout) return guarded(this.ctx, () => retryCount(this.ctx));
-    return (await this.eachShard((admin) => admin.retryCount())).reduce((a, b) => a + b, 0);
+    return sum(await this.eachShard((admin) => admin.retryCount()));
   }
 
   /** Moves a waiting job (its `ref`) to its queue now; false when it is no longer waiting. */

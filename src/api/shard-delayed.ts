@@ -4,6 +4,7 @@ import type { ShardLayout } from '../protocol/shard-layout.js';
 import type { DelayedJobs } from '../scheduler/delayed-jobs.js';
 import type { DelayedItemView } from '../scheduler/delayed-query.js';
 import type { FoundItem, SelectionOptions } from '../scheduler/delayed-remove.js';
+import { sum } from './shard-merge.js';
 
 /** What the dashboard and the CLI use of the delayed-job API: the client's, or its sharded form. */
 export type DelayedView = Pick<
@@ -108,8 +109,4 @@ function queueOfItem(item: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0);
 }

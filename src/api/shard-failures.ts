@@ -8,6 +8,7 @@ import type { FailurePage, PageOptions } from '../failure/page.js';
 import type { FailureFilter } from '../failure/scope.js';
 import type { Failures } from '../failure/store.js';
 import type { ShardLayout } from '../protocol/shard-layout.js';
+import { sum } from './shard-merge.js';
 import { parseShardRef, shardRef } from './shard-refs.js';
 
 /** What the dashboard and the CLI use of the failure store: the store itself, or its sharded form. */
@@ -52,8 +53,7 @@ export class ShardedFailures implements FailureStore {
   }
 
   async count(filter: ShardFilter = {}): Promise<number> {
-    const counts = await Promise.all(this.storesFor(filter).map(({ store }) => store.count(filter)));
-    return counts.reduce((a, b) => a + b, 0);
+    return sum(await Promise.all(this.storesFor(filter).map(({ store }) => store.count(filter))));
   }
 
   async counts(): Promise<FailureCounts> {
@@ -89,7 +89,7 @@ export class ShardedFailures implements FailureStore {
       offset,
       limit,
       hasMore: merged.length > offset + limit || pages.some((page) => page.hasMore),
-      total: totals.every((t) => t !== undefined) ? totals.reduce((a, b) => a + b, 0) : undefined,
+      total: totals.every((t) => t !== undefined) ? sum(totals) : undefined,
     };
   }
 

@@ -118,6 +118,6 @@ export function byName<T extends { name: string }>(a: T, b: T): number {
   return compareStrings(a.name, b.name);
 }
 
-function sum(values: readonly number[]): number {
+export function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
