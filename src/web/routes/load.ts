@@ -1,5 +1,6 @@
 import { workerCondition } from '../../api/health.js';
 import type { ShardFilter } from '../../api/shard-failures.js';
+import { parseShardRef } from '../../api/shard-refs.js';
 import { bucketSamples, type SeriesBucket } from '../../api/stats.js';
 import type { FailureFilter } from '../../failure/scope.js';
 import type { App } from '../context.js';
@@ -100,14 +101,8 @@ const MAX_CURSOR = 18_446_744_073_709_551_615n;
 export function cursorParam(query: URLSearchParams, name: string, shards = 1): string {
   const text = query.get(name);
   if (text === null || text === '' || text === '0') return '0';
-  const sharded = shards > 1 ? /^(\d{1,4})@(.*)$/s.exec(text) : undefined;
-  const cursor = shards > 1 ? sharded?.[2] : text;
-  if (
-    cursor === undefined ||
-    !/^\d{1,20}$/.test(cursor) ||
-    BigInt(cursor) > MAX_CURSOR ||
-    (sharded && Number(sharded[1]) >= shards)
-  ) {
+  const cursor = shards > 1 ? parseShardRef(text, shards)?.ref : text;
+  if (cursor === undefined || !/^\d{1,20}$/.test(cursor) || BigInt(cursor) > MAX_CURSOR) {
     throw new BadRequestError(
       `${name} must be a cursor this page gave, got ${JSON.stringify(text.slice(0, 40))}`,
     );
