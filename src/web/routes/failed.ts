@@ -93,9 +93,7 @@ export async function confirmBulk(app: App, request: Request): Promise<Reply> {
   if (action !== 'retry' && action !== 'clear')
     throw new NotFoundError(`No bulk action ${JSON.stringify(action)}`);
   const filter = failureScope(app, request.query);
-  const matched = await app.admin.failures.count(
-    action === 'retry' && filter.retried === undefined ? { ...filter, retried: false } : filter,
-  );
+  const matched = await app.admin.failures.count(countedFilter(action, filter));
   return {
     kind: 'page',
     title: action === 'retry' ? 'Retry failed jobs?' : 'Clear failed jobs?',
@@ -111,9 +109,7 @@ export async function bulk(app: App, request: Request): Promise<Reply> {
   const filter = failureScope(app, request.form);
   const limit = expected(request.form);
   if (limit !== undefined) {
-    const now = await app.admin.failures.count(
-      action === 'retry' && filter.retried === undefined ? { ...filter, retried: false } : filter,
-    );
+    const now = await app.admin.failures.count(countedFilter(action, filter));
     if (now > limit) {
       throw new BadRequestError(
         `${count(now)} failures match now, more than the ${count(limit)} confirmed: nothing was done; confirm again`,
@@ -134,6 +130,11 @@ export async function bulk(app: App, request: Request): Promise<Reply> {
     to: '/failed',
     notice: `${verb} ${count(result.done)} failed jobs${result.skipped > 0 ? ` (${count(result.skipped)} could not be retried)` : ''}.`,
   };
+}
+
+/** The failures a bulk action is counted over: a retry, unless the filter says otherwise, of those not yet retried. */
+function countedFilter(action: 'retry' | 'clear', filter: ShardFilter): ShardFilter {
+  return action === 'retry' && filter.retried === undefined ? { ...filter, retried: false } : filter;
 }
 
 /** A filter as audit text: `class=Mailer queue=mail`, or `all`. */
