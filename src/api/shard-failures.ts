@@ -43,13 +43,8 @@ export class ShardedFailures implements FailureStore {
     private readonly stores: readonly Failures[],
   ) {}
 
-  async lists(): Promise<Array<{ list: string; count: number }>> {
-    const counts = new Map<string, number>();
-    for (const lists of await Promise.all(this.stores.map((store) => store.lists())))
-      for (const { list, count } of lists) counts.set(list, (counts.get(list) ?? 0) + count);
-    return [...counts]
-      .map(([list, count]) => ({ list, count }))
-      .sort((a, b) => (a.list === 'failed' ? -1 : b.list === 'failed' ? 1 : a.list < b.list ? -1 : 1));
+  async lists(): Promise<FailureListCount[]> {
+    return mergeFailureLists(await Promise.all(this.stores.map((store) => store.lists())));
   }
 
   async count(filter: ShardFilter = {}): Promise<number> {
@@ -175,6 +170,21 @@ export interface ShardFilter extends FailureFilter {
 
 export interface ShardPageOptions extends PageOptions {
   shard?: number;
+}
+
+export interface FailureListCount {
+  list: string;
+  count: number;
+}
+
+/** The shards' failure lists as one: a list's counts added up, `failed` first, then by name. */
+export function mergeFailureLists(perShard: readonly (readonly FailureListCount[])[]): FailureListCount[] {
+  const counts = new Map<string, number>();
+  for (const lists of perShard)
+    for (const { list, count } of lists) counts.set(list, (counts.get(list) ?? 0) + count);
+  return [...counts]
+    .map(([list, count]) => ({ list, count }))
+    .sort((a, b) => (a.list === 'failed' ? -1 : b.list === 'failed' ? 1 : a.list < b.list ? -1 : 1));
 }
 
 /** A failure with its shard and an id that carries it; the record itself is untouched. */

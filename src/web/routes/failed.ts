@@ -1,4 +1,5 @@
-import type { ShardFilter } from '../../api/shard-failures.js';
+import { mergeFailureLists, type ShardFilter } from '../../api/shard-failures.js';
+import { sum } from '../../api/shard-merge.js';
 import { isFailureListName } from '../../failure/identity.js';
 import type { App, Reply, Request } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
@@ -13,26 +14,29 @@ export async function failedData(app: App, request: Request) {
   const filter = failureScope(app, request.query, list);
   const { offset, limit } = paging(request.query, app.options.pageSize);
   const order = request.query.get('order') === 'asc' ? 'asc' : 'desc';
-  const [page, lists, group, shards] = await Promise.all([
+  const [page, { lists, shards }, group] = await Promise.all([
     app.admin.failures.page({ ...filter, order, offset, limit }),
-    app.admin.failures.lists(),
+    failureLists(app, filter.list),
     filter.group ? app.admin.failures.group(filter.group) : undefined,
-    shardCounts(app, filter.list),
   ]);
   const groupLabel = group ? `${group.className} ${group.exception}: ${group.message}` : filter.group;
   return { page, filter, lists, groupLabel, shards };
 }
 
-/** Each shard's failures (of `list`, else of every list; LLEN only); undefined when the namespace is not sharded. */
-async function shardCounts(app: App, list: string | undefined) {
-  if (app.admin.shardCount === 1) return undefined;
-  return Promise.all(
-    Array.from({ length: app.admin.shardCount }, async (_, shard) => {
-      const lists = await app.admin.shard(shard).failures.lists();
-      const count = lists.reduce((sum, l) => sum + (list === undefined || l.list === list ? l.count : 0), 0);
-      return { shard, count };
-    }),
+/**
+ * The failure lists with their counts and, on a sharded namespace, each shard's failures (of `list`, else of every
+ * list): one read of each shard's lists (LLEN only) gives both.
+ */
+async function failureLists(app: App, list: string | undefined) {
+  if (app.admin.shardCount === 1) return { lists: await app.admin.failures.lists(), shards: undefined };
+  const perShard = await Promise.all(
+    Array.from({ length: app.admin.shardCount }, (_, shard) => app.admin.shard(shard).failures.lists()),
   );
+  const shards = perShard.map((lists, shard) => ({
+    shard,
+    count: sum(lists.filter((l) => list === undefined || l.list === list).map((l) => l.count)),
+  }));
+  return { lists: mergeFailureLists(perShard), shards };
 }
 
 export async function failed(app: App, request: Request): Promise<Reply> {
