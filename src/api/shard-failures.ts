@@ -143,8 +143,8 @@ export class ShardedFailures implements FailureStore {
     const only =
       shard ??
       (queue !== undefined ? this.layout.shardOf(queue) : undefined) ??
-      (queueOfList && this.layout.shardOf(queueOfList));
-    if (only !== undefined && only !== '') {
+      (queueOfList ? this.layout.shardOf(queueOfList) : undefined);
+    if (only !== undefined) {
       if (!Number.isInteger(only) || only < 0 || only >= this.layout.count)
         throw new RangeError(`shard must be from 0 to ${this.layout.count - 1}, got ${String(only)}`);
       return [{ shard: only, store: this.stores[only]! }];
