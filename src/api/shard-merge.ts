@@ -72,7 +72,7 @@ export function mergeLiveness(lists: readonly WorkerLiveness[][]): WorkerLivenes
 
 export function mergeSnapshots(snapshots: readonly ClusterSnapshot[]): ClusterSnapshot {
   return {
-    queues: snapshots.flatMap((s) => s.queues).sort((a, b) => (a.name < b.name ? -1 : 1)),
+    queues: snapshots.flatMap((s) => s.queues).sort(byName),
     workers: sum(snapshots.map((s) => s.workers)),
     working: sum(snapshots.map((s) => s.working)),
     processed: sum(snapshots.map((s) => s.processed)),
